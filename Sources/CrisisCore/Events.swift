@@ -1,0 +1,129 @@
+/// Whether an incident is real or an exercise. Fixed by the first event; a drill can never become live.
+public enum IncidentMode: String, Sendable, Hashable, Codable, CaseIterable {
+    case live, drill
+}
+
+/// Who did something: the operator's name (`--as`) and the playbook role they acted in (`--role`).
+public struct Actor: Sendable, Hashable, Codable {
+    public var name: String
+    public var role: String?
+    public init(name: String, role: String? = nil) {
+        self.name = name
+        self.role = role
+    }
+    /// The engine itself (timers, guards).
+    public static let system = Actor(name: "crisis", role: nil)
+}
+
+/// Everything an incident runs on, pinned when it starts: the playbook (whose exact bytes the store keeps), its
+/// SHA-256, the contacts directory, the mode and the validated inputs. Never changes afterwards.
+public struct RunDefinition: Sendable, Hashable {
+    public var incidentID: String
+    public var title: String
+    public var mode: IncidentMode
+    public var playbook: Playbook
+    /// Lower-case hex SHA-256 of the playbook file's exact bytes.
+    public var playbookSHA256: String
+    public var contacts: ContactsDirectory?
+    /// Input values as the operator typed them, checked against their types; defaults filled in.
+    public var inputs: [String: String]
+
+    public init(incidentID: String, title: String, mode: IncidentMode, playbook: Playbook, playbookSHA256: String,
+                contacts: ContactsDirectory? = nil, inputs: [String: String]) {
+        self.incidentID = incidentID
+        self.title = title
+        self.mode = mode
+        self.playbook = playbook
+        self.playbookSHA256 = playbookSHA256
+        self.contacts = contacts
+        self.inputs = inputs
+    }
+}
+
+/// What happened: the only way state changes. Events are past-tense facts; the shell records each one in the
+/// audit trail before it acts on the engine's answer.
+public enum EngineEvent: Sendable, Hashable, Codable {
+    /// An operator performed `action` on the active step instance `step` (an id, or `id[n]` for the n-th
+    /// item of a foreach, or `incident` for incident-wide actions such as `close`).
+    case acted(step: String, action: String, fields: [String: String], actor: Actor)
+    /// A due timer fired. The shell fires timers whose due time has come, in due order.
+    case timerFired(id: String)
+    /// The result of an outbound delivery the engine asked for (or an operator's answer for one in doubt).
+    case deliveryCompleted(key: String, result: DeliveryResult, detail: String?, actor: Actor)
+    /// A free-text timeline entry. Changes nothing but the timeline.
+    case noted(text: String, actor: Actor)
+}
+
+/// How an outbound delivery ended.
+public enum DeliveryResult: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Delivered by a transport.
+    case sent
+    /// The transport failed.
+    case failed
+    /// Drill: written to the sandbox, never to the world.
+    case sandboxed
+    /// No transport for the channel: an operator must send it by hand and confirm.
+    case manual
+}
+
+/// What the shell must do or record after an event. Actions are imperatives; the shell performs `deliver`
+/// (write-ahead: intent first) and records the rest in the same audit record as the event that caused them.
+public enum EngineAction: Sendable, Hashable, Codable {
+    /// A step instance became active.
+    case enterStep(step: String, type: String)
+    /// A step instance finished with an outcome.
+    case exitStep(step: String, outcome: String)
+    /// A step instance was cancelled (a sibling branch won, fail-fast, run deadline).
+    case cancelStep(step: String, reason: String)
+    /// Send something outbound. Record the intent under `key` before sending; report the result back as
+    /// `deliveryCompleted`.
+    case deliver(Delivery)
+    /// Tell the people on the incident something (follow-up reminder, clock warning, overdue notice).
+    case remind(step: String?, message: String)
+    case startClock(id: String, deadline: Instant)
+    case stopClock(id: String)
+    case expireClock(id: String)
+    case meetTarget(id: String, after: PlaybookDuration)
+    case missTarget(id: String)
+    case exceedDeadline
+    /// The incident closed with an outcome.
+    case close(outcome: String)
+}
+
+/// An outbound message: a page, a notification, a statement publication.
+public struct Delivery: Sendable, Hashable, Codable {
+    /// Idempotency key, stable per (incident, step instance, purpose, attempt): never per retry.
+    public var key: String
+    public var step: String
+    public var purpose: DeliveryPurpose
+    public var channel: String
+    /// Person ids, `role:NAME`, or an audience name.
+    public var recipients: [String]
+    public var text: String
+    public init(key: String, step: String, purpose: DeliveryPurpose, channel: String, recipients: [String],
+                text: String) {
+        self.key = key
+        self.step = step
+        self.purpose = purpose
+        self.channel = channel
+        self.recipients = recipients
+        self.text = text
+    }
+}
+
+public enum DeliveryPurpose: String, Sendable, Hashable, Codable {
+    case page, notify, publish
+}
+
+/// Why the engine refused an event. Returned as data; the shell records it as `input.rejected`.
+public struct Rejection: Error, Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Stable machine-readable code: `unknown-step`, `not-active`, `unknown-action`, `missing-field`,
+    /// `invalid-field`, `role-required`, `conflicted-approver`, `closed`, ...
+    public var code: String
+    public var message: String
+    public init(_ code: String, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+    public var description: String { "\(message) [\(code)]" }
+}

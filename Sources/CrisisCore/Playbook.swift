@@ -1,0 +1,727 @@
+/// Where a value came from in a source file: 1-based line and column, as editors and compilers count them.
+public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    public static let unknown = SourceLocation(file: "", line: 0, column: 0)
+    public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// A value with the place it was written, so that semantic checks can point at it.
+public struct Located<Value: Sendable & Hashable>: Sendable, Hashable {
+    public var value: Value
+    public var location: SourceLocation
+    public init(_ value: Value, at location: SourceLocation) {
+        self.value = value
+        self.location = location
+    }
+}
+
+/// A playbook, format v1 (`schema: crisis-playbook/v1`). See docs/playbook-format.md.
+///
+/// The model is plain data. The loader (CrisisPlaybook) builds it from YAML and checks it; the engine walks it.
+public struct Playbook: Sendable, Hashable {
+    /// The only format this build understands.
+    public static let schemaV1 = "crisis-playbook/v1"
+
+    public var schema: String
+    public var id: String
+    public var version: String
+    public var title: String
+    public var summary: String?
+    /// IANA time zone in which deadlines are shown (`Europe/Oslo`). Computation is always in UTC.
+    public var timeZone: String
+    /// Statement languages, BCP 47 tags (`nb`, `en`). The first is the default.
+    public var languages: [String]
+    public var roles: [Role]
+    public var inputs: [InputSpec]
+    public var targets: [TargetSpec]
+    public var clocks: [ClockSpec]
+    /// The run deadline, counted from the incident's start.
+    public var deadline: DeadlineSpec?
+    public var start: Located<String>
+    /// Top-level steps in file order. Steps inside `parallel` branches and `foreach` bodies are nested.
+    public var steps: [Step]
+    public var location: SourceLocation
+
+    public init(
+        schema: String = Playbook.schemaV1, id: String, version: String, title: String, summary: String? = nil,
+        timeZone: String = "UTC", languages: [String] = ["en"], roles: [Role] = [], inputs: [InputSpec] = [],
+        targets: [TargetSpec] = [], clocks: [ClockSpec] = [], deadline: DeadlineSpec? = nil, start: Located<String>,
+        steps: [Step], location: SourceLocation = .unknown
+    ) {
+        self.schema = schema
+        self.id = id
+        self.version = version
+        self.title = title
+        self.summary = summary
+        self.timeZone = timeZone
+        self.languages = languages
+        self.roles = roles
+        self.inputs = inputs
+        self.targets = targets
+        self.clocks = clocks
+        self.deadline = deadline
+        self.start = start
+        self.steps = steps
+        self.location = location
+    }
+
+    /// Every step, nested ones included, depth first in file order.
+    public var allSteps: [Step] {
+        var out: [Step] = []
+        func walk(_ s: Step) {
+            out.append(s)
+            switch s.kind {
+            case .parallel(let p): for b in p.branches { b.steps.forEach(walk) }
+            case .foreach(let f): walk(f.body)
+            default: break
+            }
+        }
+        steps.forEach(walk)
+        return out
+    }
+
+    /// Looks a step up by id anywhere in the playbook.
+    public func step(_ id: String) -> Step? { allSteps.first { $0.id == id } }
+
+    public func input(_ name: String) -> InputSpec? { inputs.first { $0.name == name } }
+    public func role(_ id: String) -> Role? { roles.first { $0.id == id } }
+    public func clock(_ id: String) -> ClockSpec? { clocks.first { $0.id == id } }
+}
+
+/// A playbook role (crisis lead, comms on duty, legal...). People hold roles through the contacts directory.
+public struct Role: Sendable, Hashable {
+    public var id: String
+    public var title: String
+    /// A lead role may act on any step that names another owner role (not on approvals or takedown submission,
+    /// which keep their own role lists).
+    public var lead: Bool
+    public var location: SourceLocation
+    public init(id: String, title: String, lead: Bool = false, location: SourceLocation = .unknown) {
+        self.id = id
+        self.title = title
+        self.lead = lead
+        self.location = location
+    }
+}
+
+/// The type of a value an operator supplies: an input at start or a field of an action.
+public enum ValueType: String, Sendable, Hashable, Codable, CaseIterable {
+    case string, text, url, urls, `enum`, integer, boolean, time
+}
+
+/// An input asked when an incident starts (`crisis start --set NAME=VALUE`).
+public struct InputSpec: Sendable, Hashable {
+    public var name: String
+    public var type: ValueType
+    public var prompt: String
+    public var required: Bool
+    /// Default, as the operator would type it. Always a string in YAML, so `NO` stays `NO`.
+    public var defaultValue: String?
+    /// Allowed values for `enum`.
+    public var values: [String]
+    public var location: SourceLocation
+    public init(
+        name: String, type: ValueType, prompt: String, required: Bool = false, defaultValue: String? = nil,
+        values: [String] = [], location: SourceLocation = .unknown
+    ) {
+        self.name = name
+        self.type = type
+        self.prompt = prompt
+        self.required = required
+        self.defaultValue = defaultValue
+        self.values = values
+        self.location = location
+    }
+}
+
+/// Where a target's stopwatch starts.
+public enum TargetOrigin: Sendable, Hashable {
+    /// When the incident was started.
+    case incidentStart
+    /// A `time` input (for example `detected_at`): holding-statement SLAs run from detection, not from start.
+    case input(String)
+}
+
+/// A performance target: "first holding statement published within 60 minutes of detection".
+public struct TargetSpec: Sendable, Hashable {
+    public var id: String
+    public var title: String
+    /// The step whose outcome meets the target.
+    public var step: Located<String>
+    /// The outcome of `step` that meets it.
+    public var outcome: Located<String>
+    public var within: PlaybookDuration
+    public var from: TargetOrigin
+    public var location: SourceLocation
+    public init(
+        id: String, title: String, step: Located<String>, outcome: Located<String>, within: PlaybookDuration,
+        from: TargetOrigin = .incidentStart, location: SourceLocation = .unknown
+    ) {
+        self.id = id
+        self.title = title
+        self.step = step
+        self.outcome = outcome
+        self.within = within
+        self.from = from
+        self.location = location
+    }
+}
+
+/// A named clock (regulatory or internal), started and stopped by `clock` steps.
+public struct ClockSpec: Sendable, Hashable {
+    public var id: String
+    public var title: String
+    /// Elapsed time from the clock's start to its deadline (GDPR Art. 33: 72h; weekends count).
+    public var duration: PlaybookDuration
+    /// Reminders before the deadline (`["24h", "6h"]`).
+    public var warnBefore: [PlaybookDuration]
+    /// The law or policy behind it, shown with the deadline.
+    public var reference: String?
+    public var location: SourceLocation
+    public init(
+        id: String, title: String, duration: PlaybookDuration, warnBefore: [PlaybookDuration] = [],
+        reference: String? = nil, location: SourceLocation = .unknown
+    ) {
+        self.id = id
+        self.title = title
+        self.duration = duration
+        self.warnBefore = warnBefore
+        self.reference = reference
+        self.location = location
+    }
+}
+
+/// The run deadline. When it passes, every active step is cancelled and the run goes to `next`
+/// (or, without `next`, the overrun is flagged and the run goes on).
+public struct DeadlineSpec: Sendable, Hashable {
+    public var after: PlaybookDuration
+    public var next: Located<String>?
+    public var location: SourceLocation
+    public init(after: PlaybookDuration, next: Located<String>? = nil, location: SourceLocation = .unknown) {
+        self.after = after
+        self.next = next
+        self.location = location
+    }
+}
+
+/// One step of a playbook.
+public struct Step: Sendable, Hashable {
+    /// Unique in the whole playbook, nested steps included.
+    public var id: String
+    public var title: String?
+    /// Free-text guidance shown to the operator.
+    public var instructions: String?
+    /// The role that owns the step. Operators acting on it must hold this role (or a lead role).
+    public var role: Located<String>?
+    /// How long the step may wait before it takes its `timeout` outcome.
+    public var timeout: PlaybookDuration?
+    /// Bound on how often the step may be entered (loops). Entering once more takes outcome `max_visits`.
+    public var maxVisits: Int?
+    /// Outcome name to the id of the step that follows. A plain `next: X` in YAML routes every outcome to X.
+    public var next: [String: Located<String>]
+    public var kind: StepKind
+    public var location: SourceLocation
+
+    public init(
+        id: String, title: String? = nil, instructions: String? = nil, role: Located<String>? = nil,
+        timeout: PlaybookDuration? = nil, maxVisits: Int? = nil, next: [String: Located<String>] = [:],
+        kind: StepKind, location: SourceLocation = .unknown
+    ) {
+        self.id = id
+        self.title = title
+        self.instructions = instructions
+        self.role = role
+        self.timeout = timeout
+        self.maxVisits = maxVisits
+        self.next = next
+        self.kind = kind
+        self.location = location
+    }
+
+    /// The step type's name as written in YAML.
+    public var typeName: String { kind.typeName }
+
+    /// Every outcome this step can take, in a stable order. `timeout` is listed only when the step has a
+    /// timeout; `max_visits` only when it has a bound.
+    public var outcomes: [String] {
+        var o = kind.ownOutcomes
+        if timeout != nil, kind.canTimeOut { o.append(Outcome.timeout) }
+        if maxVisits != nil { o.append(Outcome.maxVisits) }
+        return o
+    }
+
+    /// Whether the step waits on people or the world (and so must have a routed timeout).
+    public var isWaiting: Bool { kind.isWaiting }
+}
+
+/// Outcome names shared by several step types.
+public enum Outcome {
+    public static let timeout = "timeout"
+    public static let maxVisits = "max_visits"
+    public static let done = "done"
+    public static let failed = "failed"
+}
+
+/// What a step does.
+public indirect enum StepKind: Sendable, Hashable {
+    case choice(ChoiceSpec)
+    case task(TaskSpec)
+    case holdingStatement(StatementSpec)
+    case takedown(TakedownSpec)
+    case escalate(EscalateSpec)
+    case notify(NotifySpec)
+    case clock(ClockStepSpec)
+    case wait(WaitSpec)
+    case parallel(ParallelSpec)
+    case foreach(ForeachSpec)
+    case end(EndSpec)
+
+    public var typeName: String {
+        switch self {
+        case .choice: "choice"
+        case .task: "task"
+        case .holdingStatement: "holding_statement"
+        case .takedown: "takedown"
+        case .escalate: "escalate"
+        case .notify: "notify"
+        case .clock: "clock"
+        case .wait: "wait"
+        case .parallel: "parallel"
+        case .foreach: "foreach"
+        case .end: "end"
+        }
+    }
+
+    public static let typeNames = [
+        "choice", "task", "holding_statement", "takedown", "escalate", "notify", "clock", "wait", "parallel",
+        "foreach", "end",
+    ]
+
+    /// The outcomes of this kind, without `timeout` and `max_visits`.
+    public var ownOutcomes: [String] {
+        switch self {
+        case .choice(let c): c.options.map(\.id)
+        case .task: ["done", "skipped"]
+        case .holdingStatement: ["published", "rejected"]
+        case .takedown: TakedownStatus.finalStatuses.map(\.rawValue)
+        case .escalate: ["acknowledged", "exhausted"]
+        case .notify: ["sent", "failed"]
+        case .clock: ["done"]
+        case .wait(let w): w.event == nil ? ["elapsed"] : ["received"]
+        case .parallel: ["done", "failed"]
+        case .foreach: ["done", "failed"]
+        case .end: []
+        }
+    }
+
+    /// Kinds whose `timeout` is meaningful.
+    public var canTimeOut: Bool {
+        switch self {
+        case .clock, .end: false
+        case .wait(let w): w.event != nil
+        default: true
+        }
+    }
+
+    /// Steps that wait on people or the world and so must carry a routed timeout (lint `wait-without-timeout`).
+    public var isWaiting: Bool {
+        switch self {
+        case .choice(let c): !c.isAutomatic
+        case .task, .holdingStatement, .takedown, .notify, .parallel: true
+        case .escalate: false  // bounded by its levels and repeats
+        case .wait(let w): w.event != nil
+        case .clock, .foreach, .end: false
+        }
+    }
+}
+
+/// A guard on inputs: `when: {input: severity, in: [sev1, sev2]}` or `when: {input: platform, equals: x}`.
+public struct Guard: Sendable, Hashable {
+    public var input: Located<String>
+    /// The option matches when the input's value is one of these.
+    public var anyOf: [String]
+    public var location: SourceLocation
+    public init(input: Located<String>, anyOf: [String], location: SourceLocation = .unknown) {
+        self.input = input
+        self.anyOf = anyOf
+        self.location = location
+    }
+}
+
+public struct ChoiceOption: Sendable, Hashable {
+    public var id: String
+    public var label: String
+    public var when: Guard?
+    public var location: SourceLocation
+    public init(id: String, label: String, when: Guard? = nil, location: SourceLocation = .unknown) {
+        self.id = id
+        self.label = label
+        self.when = when
+        self.location = location
+    }
+}
+
+/// An operator decides between labelled options; or, when options carry `when` guards, the inputs decide
+/// (first match wins, else the default). Each option's route is in `Step.next[option.id]`. On timeout the
+/// default option's route is taken unless `next.timeout` says otherwise.
+public struct ChoiceSpec: Sendable, Hashable {
+    public var options: [ChoiceOption]
+    public var defaultOption: Located<String>?
+    public init(options: [ChoiceOption], defaultOption: Located<String>?) {
+        self.options = options
+        self.defaultOption = defaultOption
+    }
+    /// A choice decided by guards on inputs, not by an operator.
+    public var isAutomatic: Bool { options.contains { $0.when != nil } }
+}
+
+/// A manual checklist item.
+public struct TaskSpec: Sendable, Hashable {
+    public var checklist: [String]
+    public init(checklist: [String] = []) { self.checklist = checklist }
+}
+
+/// A fact the drafter fills in when drafting a statement (the template's slots).
+public struct FactSpec: Sendable, Hashable {
+    public var name: String
+    public var prompt: String
+    public var type: ValueType
+    public var required: Bool
+    public var location: SourceLocation
+    public init(name: String, prompt: String, type: ValueType = .text, required: Bool = true,
+                location: SourceLocation = .unknown) {
+        self.name = name
+        self.prompt = prompt
+        self.type = type
+        self.required = required
+        self.location = location
+    }
+}
+
+/// Who must approve a statement.
+public struct ApprovalSpec: Sendable, Hashable {
+    /// Roles whose holders may approve.
+    public var roles: [Located<String>]
+    /// How many distinct people must approve the same draft.
+    public var quorum: Int
+    /// After this long without quorum, `fallbackRoles` may approve too (the "legal is on holiday" remedy).
+    public var timeout: PlaybookDuration?
+    public var fallbackRoles: [Located<String>]
+    /// A `list`/`string` input naming people who must not approve (for example the executive the story is about).
+    public var excludeInput: Located<String>?
+    /// The person who drafted a version may not approve it.
+    public var distinctFromDrafter: Bool
+    public var location: SourceLocation
+    public init(
+        roles: [Located<String>], quorum: Int = 1, timeout: PlaybookDuration? = nil,
+        fallbackRoles: [Located<String>] = [], excludeInput: Located<String>? = nil, distinctFromDrafter: Bool = true,
+        location: SourceLocation = .unknown
+    ) {
+        self.roles = roles
+        self.quorum = quorum
+        self.timeout = timeout
+        self.fallbackRoles = fallbackRoles
+        self.excludeInput = excludeInput
+        self.distinctFromDrafter = distinctFromDrafter
+        self.location = location
+    }
+}
+
+/// A publication channel and how long a text it takes.
+public struct ChannelSpec: Sendable, Hashable {
+    /// `x`, `sms`, `facebook`, `instagram`, `linkedin`, `website`, `email`, `press`, ...
+    public var id: String
+    public var location: SourceLocation
+    public init(id: String, location: SourceLocation = .unknown) {
+        self.id = id
+        self.location = location
+    }
+}
+
+/// Render a statement from a Mustache template per language, check each channel's limits, collect approvals,
+/// lock the approved text by hash, and record publication per channel.
+public struct StatementSpec: Sendable, Hashable {
+    /// Template base path relative to the playbook: `templates/viral-post` is rendered from
+    /// `templates/viral-post.<lang>.mustache` for each language.
+    public var template: Located<String>
+    public var channels: [ChannelSpec]
+    public var facts: [FactSpec]
+    public var approval: ApprovalSpec
+    /// How many rejected drafts before the step gives up with outcome `rejected`.
+    public var maxRevisions: Int
+    public init(template: Located<String>, channels: [ChannelSpec], facts: [FactSpec], approval: ApprovalSpec,
+                maxRevisions: Int = 3) {
+        self.template = template
+        self.channels = channels
+        self.facts = facts
+        self.approval = approval
+        self.maxRevisions = maxRevisions
+    }
+}
+
+/// The legal basis of a takedown request. Each names the notice elements it requires.
+public enum LegalBasis: String, Sendable, Hashable, CaseIterable, Codable {
+    case dsaArt16 = "dsa_art16"
+    case dmca512c3 = "dmca_512c3"
+    case privacy
+    case impersonation
+    case defamation
+    case termsOfService = "terms_of_service"
+
+    /// The notice elements the request must carry before it may be submitted.
+    public var requiredElements: [NoticeElement] {
+        switch self {
+        case .dsaArt16:
+            // DSA Art. 16(2)(a)-(d).
+            [.explanation, .urls, .notifierName, .notifierEmail, .goodFaithStatement]
+        case .dmca512c3:
+            // 17 U.S.C. 512(c)(3)(A)(i)-(vi).
+            [.signature, .copyrightedWork, .urls, .notifierName, .notifierAddress, .notifierPhone, .notifierEmail,
+             .goodFaithStatement, .accuracyUnderPerjury]
+        case .privacy:
+            [.explanation, .urls, .notifierName, .notifierEmail, .affectedPerson, .authorisation]
+        case .impersonation:
+            // Only the impersonated party or an authorised representative may report (X, Meta, LinkedIn).
+            [.urls, .impersonatedAccount, .notifierName, .notifierEmail, .authorisation, .explanation]
+        case .defamation:
+            [.explanation, .urls, .notifierName, .notifierEmail, .affectedPerson, .goodFaithStatement]
+        case .termsOfService:
+            [.explanation, .urls, .policyReference]
+        }
+    }
+}
+
+/// One element of a takedown notice. The raw value is the field name the operator fills in.
+public enum NoticeElement: String, Sendable, Hashable, CaseIterable, Codable {
+    case explanation
+    case urls
+    case notifierName = "notifier_name"
+    case notifierEmail = "notifier_email"
+    case notifierAddress = "notifier_address"
+    case notifierPhone = "notifier_phone"
+    case goodFaithStatement = "good_faith_statement"
+    case accuracyUnderPerjury = "accuracy_under_perjury"
+    case signature
+    case copyrightedWork = "copyrighted_work"
+    case affectedPerson = "affected_person"
+    case authorisation
+    case impersonatedAccount = "impersonated_account"
+    case policyReference = "policy_reference"
+
+    public var valueType: ValueType {
+        switch self {
+        case .urls: .urls
+        case .notifierEmail, .notifierName, .notifierPhone, .signature, .impersonatedAccount, .affectedPerson,
+            .policyReference:
+            .string
+        case .goodFaithStatement, .accuracyUnderPerjury: .boolean
+        default: .text
+        }
+    }
+}
+
+/// Where a step gets a value: a literal, or an input.
+public enum ValueSource: Sendable, Hashable {
+    case literal(String)
+    case input(Located<String>)
+}
+
+/// Lifecycle of a takedown request.
+public enum TakedownStatus: String, Sendable, Hashable, Codable, CaseIterable {
+    case drafting, drafted, submitted, acknowledged
+    case removed
+    case partiallyRemoved = "partially_removed"
+    case refused
+    case noResponse = "no_response"
+    case appealed
+
+    public static let finalStatuses: [TakedownStatus] = [.removed, .partiallyRemoved, .refused, .noResponse, .appealed]
+}
+
+/// A takedown or removal request and its lifecycle, with follow-up reminders while the platform is silent.
+public struct TakedownSpec: Sendable, Hashable {
+    public var platform: ValueSource
+    /// A `url` or `urls` input, or a literal URL.
+    public var urls: ValueSource
+    public var basis: LegalBasis
+    public var basisLocation: SourceLocation
+    /// Roles whose holders may submit (for impersonation: the impersonated party's representative).
+    public var submitterRoles: [Located<String>]
+    /// Remind the owner every so often while waiting for the platform.
+    public var followUp: PlaybookDuration?
+    /// After submission, give up waiting and take `no_response` after this long.
+    public var giveUpAfter: PlaybookDuration?
+    /// Prefilled notice element values (templated text with `{{inputs.x}}`).
+    public var prefill: [String: String]
+    public init(
+        platform: ValueSource, urls: ValueSource, basis: LegalBasis, basisLocation: SourceLocation = .unknown,
+        submitterRoles: [Located<String>] = [], followUp: PlaybookDuration? = nil, giveUpAfter: PlaybookDuration? = nil,
+        prefill: [String: String] = [:]
+    ) {
+        self.platform = platform
+        self.urls = urls
+        self.basis = basis
+        self.basisLocation = basisLocation
+        self.submitterRoles = submitterRoles
+        self.followUp = followUp
+        self.giveUpAfter = giveUpAfter
+        self.prefill = prefill
+    }
+}
+
+/// One level of an escalation: who is paged, on which channels, and how long they have to acknowledge.
+public struct EscalationLevel: Sendable, Hashable {
+    /// `role:legal`, or a person id from the contacts directory.
+    public var targets: [Located<String>]
+    public var ackTimeout: PlaybookDuration
+    public var channels: [String]
+    public var location: SourceLocation
+    public init(targets: [Located<String>], ackTimeout: PlaybookDuration, channels: [String] = [],
+                location: SourceLocation = .unknown) {
+        self.targets = targets
+        self.ackTimeout = ackTimeout
+        self.channels = channels
+        self.location = location
+    }
+}
+
+/// Page people level by level until someone acknowledges; repeat the whole policy `repeat` times; then
+/// `exhausted`. Either names a policy of the contacts directory or lists levels inline.
+public struct EscalateSpec: Sendable, Hashable {
+    public var policy: Located<String>?
+    public var levels: [EscalationLevel]
+    public var repeats: Int
+    public var message: String
+    public init(policy: Located<String>? = nil, levels: [EscalationLevel] = [], repeats: Int = 0, message: String) {
+        self.policy = policy
+        self.levels = levels
+        self.repeats = repeats
+        self.message = message
+    }
+}
+
+/// Tell a group on named channels.
+public struct NotifySpec: Sendable, Hashable {
+    public var audience: String
+    public var channels: [String]
+    /// Message text; `{{inputs.name}}` is filled from the incident's inputs.
+    public var message: String
+    public init(audience: String, channels: [String], message: String) {
+        self.audience = audience
+        self.channels = channels
+        self.message = message
+    }
+}
+
+public enum ClockOperation: String, Sendable, Hashable, Codable, CaseIterable {
+    case start, stop, check
+}
+
+/// Start, stop or check a named clock.
+public struct ClockStepSpec: Sendable, Hashable {
+    public var clock: Located<String>
+    public var operation: ClockOperation
+    /// For `start`: a `time` input to start from (awareness time) instead of now.
+    public var from: Located<String>?
+    public init(clock: Located<String>, operation: ClockOperation, from: Located<String>? = nil) {
+        self.clock = clock
+        self.operation = operation
+        self.from = from
+    }
+}
+
+/// Wait for an event (recorded by an operator) with the step's timeout, or for a fixed time.
+public struct WaitSpec: Sendable, Hashable {
+    /// Name of the awaited event (`journalist_callback`). Nil for a pure delay.
+    public var event: String?
+    /// For a pure delay: how long.
+    public var duration: PlaybookDuration?
+    public init(event: String? = nil, duration: PlaybookDuration? = nil) {
+        self.event = event
+        self.duration = duration
+    }
+}
+
+/// A branch of a `parallel` step: its own start and steps; it finishes at one of its `end` steps.
+public struct Branch: Sendable, Hashable {
+    public var id: String
+    public var start: Located<String>
+    public var steps: [Step]
+    public var location: SourceLocation
+    public init(id: String, start: Located<String>, steps: [Step], location: SourceLocation = .unknown) {
+        self.id = id
+        self.start = start
+        self.steps = steps
+        self.location = location
+    }
+}
+
+public enum JoinPolicy: Sendable, Hashable {
+    /// Done when every branch is done.
+    case all
+    /// Done when the first branch is done; the others are cancelled.
+    case any
+    /// Done when this many branches are done; the others are cancelled.
+    case count(Int)
+}
+
+/// What a failed branch does to its siblings.
+public enum BranchFailurePolicy: String, Sendable, Hashable, CaseIterable {
+    /// Let the other branches finish, then decide by the join policy.
+    case waitAll = "wait_all"
+    /// Cancel the other branches at once and take `failed`.
+    case failFast = "fail_fast"
+}
+
+/// Work streams at once.
+public struct ParallelSpec: Sendable, Hashable {
+    public var branches: [Branch]
+    public var join: JoinPolicy
+    public var onBranchFailure: BranchFailurePolicy
+    public init(branches: [Branch], join: JoinPolicy = .all, onBranchFailure: BranchFailurePolicy = .waitAll) {
+        self.branches = branches
+        self.join = join
+        self.onBranchFailure = onBranchFailure
+    }
+}
+
+/// One instance of `body` per item of a list input (one takedown per URL).
+public struct ForeachSpec: Sendable, Hashable {
+    /// A `urls` input.
+    public var items: Located<String>
+    /// The name each item is available under in the body (`{{item}}` by default).
+    public var itemName: String
+    public var body: Step
+    /// Body outcomes that count as a failed item.
+    public var failedOutcomes: [String]
+    /// How many failed items are tolerated before the foreach takes `failed`.
+    public var tolerateFailures: Int
+    public init(items: Located<String>, itemName: String = "item", body: Step, failedOutcomes: [String],
+                tolerateFailures: Int = 0) {
+        self.items = items
+        self.itemName = itemName
+        self.body = body
+        self.failedOutcomes = failedOutcomes
+        self.tolerateFailures = tolerateFailures
+    }
+}
+
+/// Close the incident (top level) or finish a parallel branch (inside one).
+public struct EndSpec: Sendable, Hashable {
+    /// `resolved`, `contained`, `false_alarm`... For a branch end: `done` or `failed`.
+    public var outcome: String
+    public var summary: String?
+    public init(outcome: String, summary: String? = nil) {
+        self.outcome = outcome
+        self.summary = summary
+    }
+}

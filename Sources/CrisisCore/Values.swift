@@ -1,0 +1,50 @@
+extension ValueType {
+    /// Checks an operator-supplied value against this type. Returns nil when valid, else why not.
+    ///
+    /// Values stay the exact strings the operator typed (never normalised); this only decides whether they are
+    /// acceptable. `urls` values are separated by whitespace or newlines.
+    public func problem(with value: String, allowed: [String] = []) -> String? {
+        if value.utf8.contains(0) { return "contains a NUL character" }
+        switch self {
+        case .string:
+            if value.contains(where: { $0 == "\n" || $0 == "\r" }) { return "must be a single line" }
+            return nil
+        case .text:
+            return nil
+        case .url:
+            return Self.urlProblem(value)
+        case .urls:
+            let items = Self.splitList(value)
+            if items.isEmpty { return "needs at least one URL" }
+            for item in items { if let p = Self.urlProblem(item) { return "\(item): \(p)" } }
+            return nil
+        case .enum:
+            return allowed.contains(value) ? nil : "must be one of: \(allowed.joined(separator: ", "))"
+        case .integer:
+            return Int64(value) == nil ? "must be a whole number" : nil
+        case .boolean:
+            return ["true", "false"].contains(value) ? nil : "must be true or false"
+        case .time:
+            return ISO8601.parse(value) == nil
+                ? "must be an RFC 3339 time with a zone, such as 2025-10-24T10:00:00+02:00" : nil
+        }
+    }
+
+    /// Splits a `urls` value on whitespace (spaces, tabs, newlines).
+    public static func splitList(_ value: String) -> [String] {
+        value.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).map(String.init)
+    }
+
+    private static func urlProblem(_ value: String) -> String? {
+        let lower = value.lowercased()
+        guard lower.hasPrefix("https://") || lower.hasPrefix("http://") else {
+            return "must be an http:// or https:// URL"
+        }
+        let rest = value.drop(while: { $0 != ":" }).dropFirst(3)
+        if rest.isEmpty || rest.first == "/" { return "has no host" }
+        if value.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F }) {
+            return "contains spaces or control characters"
+        }
+        return nil
+    }
+}

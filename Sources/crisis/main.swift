@@ -1,0 +1,3 @@
+import CrisisCLI
+
+await CrisisCommand.main()
