@@ -1,3 +1,3 @@
 import CrisisCLI
 
-await CrisisCommand.main()
+await CrisisCommand.entry()

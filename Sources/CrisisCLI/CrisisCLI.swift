@@ -1,7 +1,0 @@
-import ArgumentParser
-
-public struct CrisisCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "crisis")
-    public init() {}
-    public func run() async throws {}
-}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+
+/// The `crisis` command: a crisis-communication playbook runner.
+public struct CrisisCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "crisis",
+        abstract: "Run crisis-communication playbooks with a tamper-evident audit trail.",
+        discussion: """
+            Exit codes: 0 ok, 1 refused or invalid input, 2 usage error, 3 audit integrity failure,
+            4 conflict (someone else acted first).
+            """,
+        subcommands: [
+            ValidateCommand.self, GraphCommand.self,
+        ]
+    )
+
+    public init() {}
+
+    /// Entry point used by the `crisis` executable: runs the command and maps errors to the documented exit
+    /// codes (usage errors exit 2, not argument-parser's 64).
+    public static func entry() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                FileHandle.standardError.write(Data("Run 'crisis help' for usage.\n".utf8))
+                Foundation.exit(ExitStatus.usage)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// The documented exit statuses.
+public enum ExitStatus {
+    public static let ok: Int32 = 0
+    /// Refused or invalid input.
+    public static let refused: Int32 = 1
+    public static let usage: Int32 = 2
+    /// The audit trail failed verification.
+    public static let integrity: Int32 = 3
+    /// `--expect-seq` was stale: someone else acted first.
+    public static let conflict: Int32 = 4
+}
