@@ -1,0 +1,119 @@
+import ArgumentParser
+import CrisisCore
+import CrisisRuntime
+
+struct ActCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "act",
+        abstract: "Perform an action on an active step.",
+        discussion: """
+            'crisis status ID' lists the active steps, the actions each accepts and their fields.
+            Examples:
+              crisis act ID triage choose --set option=escalate --role comms_on_duty
+              crisis act ID holding_statement approve --as "Ola Hansen" --role legal
+              crisis act ID incident close --set outcome=resolved --set reason="post removed" --role crisis_lead
+            A refused action exits 1 with the reason and is recorded as a refusal; nothing else changes.
+            With --expect-seq N the action is applied only if the incident is still at N (else exit 4).
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var op: OperatorOptions
+    @Argument(help: "Incident id.") var id: String
+    @Argument(help: "Step (as listed by status; 'incident' for incident-wide actions).") var step: String
+    @Argument(help: "Action name.") var action: String
+    @Option(name: .customLong("set"), help: ArgumentHelp("A field value (repeatable).", valueName: "name=value"))
+    var sets: [String] = []
+    @Option(help: "A note recorded with the action.") var note: String?
+    @Option(name: .customLong("expect-seq"), help: "Apply only if the incident's last record is still N.")
+    var expectSeq: Int?
+    @Option(name: .customLong("idempotency-key"), help: "Retrying with the same key never records twice.")
+    var idempotencyKey: String?
+    @Flag(help: "Print the resulting status as JSON.") var json = false
+
+    func run() async throws {
+        let fields = try parseAssignments(sets)
+        do {
+            let service = try store.service()
+            let result = try service.act(.init(
+                incident: id, step: step, action: action, fields: fields, actor: op.actor, note: note,
+                expectSeq: expectSeq, idempotencyKey: idempotencyKey, wallNow: .wallClock()))
+            if json {
+                try Out.json(StatusReport(result.incident))
+            } else {
+                Out.print(EffectsText.render(result, color: Colour.enabled))
+            }
+        } catch {
+            throw fail(error)
+        }
+    }
+}
+
+struct NoteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "note",
+        abstract: "Add a free-text entry to the incident's timeline (the scribe's command).")
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var op: OperatorOptions
+    @Argument(help: "Incident id.") var id: String
+    @Argument(help: "The text (quote it).") var text: String
+    @Option(name: .customLong("expect-seq"), help: "Record only if the incident's last record is still N.")
+    var expectSeq: Int?
+    @Option(name: .customLong("idempotency-key"), help: "Retrying with the same key never records twice.")
+    var idempotencyKey: String?
+
+    func run() async throws {
+        guard !text.isEmpty else { throw ValidationError("the note is empty") }
+        do {
+            let service = try store.service()
+            let result = try service.note(incident: id, text: text, actor: op.actor, expectSeq: expectSeq,
+                                          idempotencyKey: idempotencyKey, wallNow: .wallClock())
+            Out.print("noted as record \(result.incident.seq)")
+        } catch {
+            throw fail(error)
+        }
+    }
+}
+
+struct TickCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tick",
+        abstract: "Fire due timers; drills may move their simulated clock first.",
+        discussion: """
+            Live incidents run on the wall clock: tick fires what is due now. Drills run on a simulated clock
+            that only tick moves: --advance 15m, or --next to jump to the next armed timer.
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var op: OperatorOptions
+    @Argument(help: "Incident id (default: the latest open incident).") var id: String?
+    @Option(help: ArgumentHelp("Drills: move the clock forward by this much (\"15m\", \"2h\").", valueName: "duration"))
+    var advance: String?
+    @Flag(help: "Drills: move the clock to the next armed timer.") var next = false
+    @Flag(help: "Print the resulting status as JSON.") var json = false
+
+    func run() async throws {
+        if advance != nil && next { throw ValidationError("give --advance or --next, not both") }
+        var how = IncidentService.Advance.none
+        if let advance {
+            guard let d = PlaybookDuration(parsing: advance) else {
+                throw ValidationError("--advance needs a duration with a unit, such as 90s, 15m, 2h, 1d")
+            }
+            how = .by(d)
+        } else if next {
+            how = .toNextTimer
+        }
+        do {
+            let service = try store.service()
+            let incidentID = try resolveIncident(id, service: service)
+            let result = try service.tick(incident: incidentID, advance: how, actor: op.actor, wallNow: .wallClock())
+            if json {
+                try Out.json(StatusReport(result.incident))
+            } else {
+                Out.print(EffectsText.render(result, color: Colour.enabled))
+            }
+        } catch {
+            throw fail(error)
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import CrisisCore
+import CrisisRuntime
+
+struct StartCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start",
+        abstract: "Open an incident from a playbook. Prints the new incident id on its last line.",
+        discussion: """
+            The playbook's exact bytes (and its templates and contacts file) are pinned in the audit trail:
+            editing the files later never changes a running incident.
+
+            Example:
+              crisis start Playbooks/executive-impersonation.yaml --drill \\
+                --set fake_account_urls=https://x.com/fake_ceo --contacts Examples/contacts.yaml
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var op: OperatorOptions
+
+    @Argument(help: ArgumentHelp("The playbook file.", valueName: "playbook")) var file: String
+    @Option(name: .customLong("set"), help: ArgumentHelp("An input value (repeatable).", valueName: "name=value"))
+    var sets: [String] = []
+    @Flag(help: "Run as a drill: simulated clock, every outbound channel sandboxed, marked DRILL for ever.")
+    var drill = false
+    @Option(help: "A title for this incident (default: the playbook's).") var title: String?
+    @Option(help: ArgumentHelp("Contacts directory (people, roles, escalation policies).", valueName: "file"))
+    var contacts: String?
+    @Option(help: ArgumentHelp("Drills: the simulated start time (RFC 3339), default now.", valueName: "time"))
+    var clock: String?
+    @Flag(help: "Print the incident as JSON (status --json) instead of text.") var json = false
+
+    func run() async throws {
+        let inputs = try parseAssignments(sets)
+        var simulated: Instant?
+        if let clock {
+            guard drill else { throw ValidationError("--clock is for drills (add --drill)") }
+            guard let t = ISO8601.parse(clock) else {
+                throw ValidationError("--clock must be an RFC 3339 time such as 2025-10-24T10:00:00+02:00")
+            }
+            simulated = t
+        }
+        do {
+            let service = try store.service()
+            let result = try service.start(.init(
+                playbookPath: file, contactsPath: contacts, inputs: inputs, mode: drill ? .drill : .live,
+                title: title, actor: op.actor, wallNow: .wallClock(), simulatedStart: simulated))
+            if json {
+                try Out.json(StatusReport(result.incident))
+            } else {
+                let report = StatusReport(result.incident)
+                Out.print(StatusText.render(report, color: Colour.enabled))
+            }
+            Out.print(result.incident.header.id)
+        } catch {
+            throw fail(error)
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import ArgumentParser
+import CrisisAudit
+import CrisisCore
+import CrisisRuntime
+import Foundation
+
+/// `--db`: where the audit trail lives.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "SQLite database file.",
+        discussion: "Default: $CRISIS_DB, else $XDG_DATA_HOME/crisis/crisis.sqlite (~/.local/share/crisis/crisis.sqlite).",
+        valueName: "path"))
+    var db: String?
+
+    var path: String {
+        if let db { return db }
+        let env = ProcessInfo.processInfo.environment
+        if let p = env["CRISIS_DB"], !p.isEmpty { return p }
+        let base = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() + "/.local/share")
+        return base + "/crisis/crisis.sqlite"
+    }
+
+    func service() throws -> IncidentService {
+        IncidentService(store: try AuditStore(path: path))
+    }
+}
+
+/// `--as` and `--role`: who is acting.
+struct OperatorOptions: ParsableArguments {
+    @Option(name: .customLong("as"), help: ArgumentHelp(
+        "Who is acting (default: $CRISIS_OPERATOR, else your login name).", valueName: "name"))
+    var operatorName: String?
+
+    @Option(help: ArgumentHelp(
+        "The playbook role you act in (checked against the contacts directory when the incident has one).",
+        valueName: "role"))
+    var role: String?
+
+    var actor: Actor {
+        let env = ProcessInfo.processInfo.environment
+        let name = operatorName ?? env["CRISIS_OPERATOR"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? env["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? NSUserName()
+        return Actor(name: name, role: role)
+    }
+}
+
+/// Parses repeated `--set NAME=VALUE`. A value may contain `=`; the name may not be empty.
+func parseAssignments(_ raw: [String]) throws -> [(String, String)] {
+    try raw.map { item in
+        guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
+            throw ValidationError("--set needs NAME=VALUE, got '\(TerminalText.escape(item))'")
+        }
+        return (String(item[..<eq]), String(item[item.index(after: eq)...]))
+    }
+}
+
+/// Writes to standard output / error without buffering surprises between them.
+enum Out {
+    static func print(_ s: String) {
+        FileHandle.standardOutput.write(Data((s + "\n").utf8))
+    }
+    static func error(_ s: String) {
+        FileHandle.standardError.write(Data((s + "\n").utf8))
+    }
+    static func json<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        FileHandle.standardOutput.write(data)
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+}
+
+/// Maps runtime and store errors to the documented exit codes, with the message on standard error.
+func fail(_ error: any Error) -> ExitCode {
+    switch error {
+    case let e as RuntimeError:
+        switch e {
+        case .conflict:
+            Out.error("crisis: \(e)")
+            return ExitCode(ExitStatus.conflict)
+        case .corruptRecord:
+            Out.error("crisis: \(e)")
+            return ExitCode(ExitStatus.integrity)
+        case .diagnostics(let d):
+            for item in d { Out.error(item.description) }
+            return ExitCode(ExitStatus.refused)
+        default:
+            Out.error("crisis: \(e)")
+            return ExitCode(ExitStatus.refused)
+        }
+    case let e as AuditError:
+        Out.error("crisis: \(e)")
+        if case .integrity = e { return ExitCode(ExitStatus.integrity) }
+        if case .conflict = e { return ExitCode(ExitStatus.conflict) }
+        return ExitCode(ExitStatus.refused)
+    case let e as ValidationError:
+        Out.error("crisis: \(e.message)")
+        return ExitCode(ExitStatus.usage)
+    default:
+        Out.error("crisis: \(error)")
+        return ExitCode(ExitStatus.refused)
+    }
+}

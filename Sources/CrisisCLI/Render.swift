@@ -1,0 +1,203 @@
+import CrisisAudit
+import CrisisCore
+import CrisisRuntime
+import Foundation
+
+/// Colour only on a terminal and never with `NO_COLOR`.
+enum Colour {
+    static var enabled: Bool {
+        isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+            && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+    }
+    static func bold(_ s: String, _ on: Bool) -> String { on ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
+    static func red(_ s: String, _ on: Bool) -> String { on ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
+    static func yellow(_ s: String, _ on: Bool) -> String { on ? "\u{1B}[33m\(s)\u{1B}[0m" : s }
+    static func green(_ s: String, _ on: Bool) -> String { on ? "\u{1B}[32m\(s)\u{1B}[0m" : s }
+    static func dim(_ s: String, _ on: Bool) -> String { on ? "\u{1B}[2m\(s)\u{1B}[0m" : s }
+}
+
+/// Left-aligned columns, two spaces apart.
+enum TextTable {
+    static func render(_ rows: [[String]]) -> String {
+        guard let first = rows.first else { return "" }
+        var widths = Array(repeating: 0, count: first.count)
+        for row in rows { for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+        return rows.map { row in
+            row.enumerated().map { i, c in
+                i == row.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}
+
+/// `crisis status` for people.
+enum StatusText {
+    static func render(_ r: StatusReport, color: Bool) -> String {
+        let e = { (s: String) in TerminalText.escape(s) }
+        var lines: [String] = []
+        let banner = r.mode == "drill" ? Colour.yellow("DRILL — EXERCISE ONLY — nothing is sent", color) + "\n" : ""
+        lines.append(banner + Colour.bold("\(e(r.title))", color) + "  [\(r.incident)]")
+        lines.append("playbook \(r.playbook.id)@\(r.playbook.version) (sha256 \(r.playbook.sha256.prefix(12))…)  "
+                     + "status \(r.status)\(r.outcome.map { " (\(e($0)))" } ?? "")  record \(r.seq)")
+        lines.append("now \(r.now) (\(r.timezone))" + (r.deadline.map { "  run deadline \($0)" } ?? "")
+                     + (r.deadline_exceeded ? Colour.red("  DEADLINE EXCEEDED", color) : ""))
+        if !r.active.isEmpty {
+            lines.append("")
+            lines.append(Colour.bold("Active steps", color))
+            for a in r.active {
+                var head = "  \(a.step)  (\(a.type))"
+                if let t = a.title { head += "  \(e(t))" }
+                if let role = a.role { head += "  role: \(role)" }
+                if let d = a.deadline { head += "  due \(d)" }
+                lines.append(head)
+                for (k, v) in a.detail.sorted(by: { $0.key < $1.key }) {
+                    let shown = e(v).split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n        ")
+                    lines.append("      \(k): \(shown)")
+                }
+                for act in a.actions {
+                    var line = "    → crisis act \(r.incident) \(a.step) \(act.name)"
+                    for f in act.fields where f.required { line += " --set \(f.name)=…" }
+                    if let role = act.role { line += " --role \(role)" }
+                    lines.append(line)
+                    let optional = act.fields.filter { !$0.required }.map(\.name)
+                    var hints: [String] = []
+                    for f in act.fields where f.values != nil { hints.append("\(f.name): \(f.values!.joined(separator: "|"))") }
+                    if !optional.isEmpty { hints.append("optional: \(optional.joined(separator: ", "))") }
+                    if !hints.isEmpty { lines.append(Colour.dim("        " + hints.joined(separator: "; "), color)) }
+                }
+            }
+        }
+        if !r.deliveries.isEmpty {
+            lines.append("")
+            lines.append(Colour.bold("Deliveries waiting for a person", color))
+            for d in r.deliveries {
+                let why = d.in_doubt ? Colour.red("IN DOUBT: intent recorded, no outcome — did it go out?", color)
+                    : "send by hand, then confirm"
+                lines.append("  \(d.key)  \(d.purpose) on \(d.channel): \(why)")
+                lines.append("    → crisis act \(r.incident) \(d.step) confirm_delivery --set key=\(d.key) --set result=sent|failed")
+            }
+        }
+        if !r.clocks.isEmpty {
+            lines.append("")
+            lines.append(Colour.bold("Clocks", color))
+            for c in r.clocks {
+                let state = c.state == "expired" ? Colour.red("EXPIRED", color) : c.state
+                lines.append("  \(c.id)  \(e(c.title))  deadline \(c.deadline)  \(c.state == "running" ? "left \(c.remaining)" : state)"
+                             + (c.reference.map { "  (\(e($0)))" } ?? ""))
+            }
+        }
+        if !r.targets.isEmpty {
+            lines.append("")
+            lines.append(Colour.bold("Targets", color))
+            for t in r.targets {
+                let state = t.state == "missed" ? Colour.red("MISSED", color)
+                    : t.state == "met" ? Colour.green("met after \(t.met_after ?? "?")", color) : "due \(t.due)"
+                lines.append("  \(t.id)  \(e(t.title))  \(state)")
+            }
+        }
+        if !r.timers.isEmpty {
+            lines.append("")
+            lines.append(Colour.bold("Timers", color))
+            for t in r.timers {
+                lines.append("  \(t.due)  \(t.purpose)\(t.step.map { " (\($0))" } ?? "")" + (t.due_now ? Colour.yellow("  due now: crisis tick", color) : ""))
+            }
+        }
+        if r.status == "open" && r.active.isEmpty && r.deliveries.isEmpty {
+            lines.append("")
+            lines.append("No step is active; run 'crisis tick \(r.incident)' to fire due timers.")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// What one command changed, for people: the records written and the transitions they caused.
+enum EffectsText {
+    static func render(_ result: CommitResult, color: Bool) -> String {
+        var lines: [String] = []
+        for record in result.records {
+            lines.append("record \(record.seq): \(record.type)" + (record.replayed ? " (already recorded: same idempotency key)" : ""))
+        }
+        for action in result.actions { if let s = describe(action, color: color) { lines.append("  " + s) } }
+        let status = StatusReport(result.incident)
+        if status.status == "closed" {
+            lines.append(Colour.bold("incident closed: \(TerminalText.escape(status.outcome ?? ""))", color))
+        } else if !status.active.isEmpty {
+            lines.append("active: " + status.active.map { $0.step }.joined(separator: ", "))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func describe(_ a: EngineAction, color: Bool) -> String? {
+        let e = { (s: String) in TerminalText.escape(s) }
+        switch a {
+        case .enterStep(let step, let type): return "→ \(step) (\(type))"
+        case .exitStep(let step, let outcome): return "✓ \(step): \(outcome)"
+        case .cancelStep(let step, let reason): return "✗ \(step) cancelled: \(e(reason))"
+        case .deliver(let d): return "✉ \(d.purpose.rawValue) on \(d.channel) [\(d.key)]"
+        case .remind(_, let message): return Colour.yellow("! \(e(message))", color)
+        case .startClock(let id, let deadline): return "⏱ clock \(id) started, deadline \(ISO8601.format(deadline, milliseconds: false))"
+        case .stopClock(let id): return "⏱ clock \(id) stopped"
+        case .expireClock(let id): return Colour.red("⏱ clock \(id) EXPIRED", color)
+        case .meetTarget(let id, let after): return Colour.green("target \(id) met after \(humanDuration(after))", color)
+        case .missTarget(let id): return Colour.red("target \(id) MISSED", color)
+        case .exceedDeadline: return Colour.red("run deadline exceeded", color)
+        case .close(let outcome): return "incident closing: \(e(outcome))"
+        }
+    }
+}
+
+/// `crisis log` for people.
+enum TimelineText {
+    static func render(_ incident: LoadedIncident, color: Bool) -> String {
+        let zone = ZoneFormat(identifier: incident.definition.playbook.timeZone)
+        var rows: [String] = []
+        if incident.isDrill { rows.append(Colour.yellow("DRILL — exercise record", color)) }
+        for record in incident.events {
+            let now = record.body["now"]?.intValue.map { Instant(millisecondsSinceEpoch: $0) } ?? record.recordedAt
+            var time = zone.human(now)
+            if incident.isDrill { time += " (sim)" }
+            let who = TerminalText.escape(record.actorID) + (record.body["actor"]?["role"]?.stringValue.map { " [\(TerminalText.escape($0))]" } ?? "")
+            rows.append("\(String(format: "%4d", record.seq))  \(time)  \(who)  \(summary(record))")
+        }
+        return rows.joined(separator: "\n")
+    }
+
+    static func summary(_ r: StoredEvent) -> String {
+        let b = r.body
+        let e = { (s: String?) in TerminalText.escape(s ?? "") }
+        switch r.type {
+        case RecordType.opened:
+            return "opened \(b["mode"]?.stringValue ?? "") incident from \(e(b["playbook"]?["id"]?.stringValue))@\(e(b["playbook"]?["version"]?.stringValue))"
+        case RecordType.action:
+            var s = "\(e(b["step"]?.stringValue)) \(e(b["action"]?.stringValue))"
+            if case .object(let fields)? = b["fields"] {
+                let shown = fields.filter { !$0.0.hasPrefix("_") }.map { "\($0.0)=\(e($0.1.stringValue))" }
+                if !shown.isEmpty { s += " " + shown.joined(separator: " ") }
+            }
+            if let note = b["note"]?.stringValue { s += " — \(e(note))" }
+            return s + effects(b)
+        case RecordType.timer: return "timer \(e(b["timer"]?.stringValue)) fired" + effects(b)
+        case RecordType.clockAdvanced: return "drill clock advanced by \(humanDuration(PlaybookDuration(milliseconds: b["by_ms"]?.intValue ?? 0)))"
+        case RecordType.intent: return "intent: \(e(b["purpose"]?.stringValue)) on \(e(b["channel"]?.stringValue)) [\(e(b["key"]?.stringValue))]"
+        case RecordType.outcome: return "outcome \(e(b["result"]?.stringValue)) [\(e(b["key"]?.stringValue))]" + effects(b)
+        case RecordType.note: return "note: \(e(b["text"]?.stringValue))"
+        case RecordType.rejected: return "REFUSED \(e(b["step"]?.stringValue)) \(e(b["action"]?.stringValue)): \(e(b["message"]?.stringValue))"
+        default: return r.type
+        }
+    }
+
+    static func effects(_ body: CanonicalValue) -> String {
+        guard case .array(let items)? = body["effects"] else { return "" }
+        let parts = items.compactMap { item -> String? in
+            switch item["do"]?.stringValue {
+            case "exit": return "\(item["step"]?.stringValue ?? "")→\(item["outcome"]?.stringValue ?? "")"
+            case "close": return "closed: \(TerminalText.escape(item["outcome"]?.stringValue ?? ""))"
+            case "miss_target": return "missed \(item["target"]?.stringValue ?? "")"
+            case "meet_target": return "met \(item["target"]?.stringValue ?? "")"
+            case "expire_clock": return "clock \(item["clock"]?.stringValue ?? "") expired"
+            default: return nil
+            }
+        }
+        return parts.isEmpty ? "" : "  [" + parts.joined(separator: "; ") + "]"
+    }
+}

@@ -1,0 +1,210 @@
+import CrisisCore
+
+/// `crisis status --json`: the scripting contract. A script that reads only this and calls `act` and `tick`
+/// can drive any playbook to its end. Field names are stable; new fields may be added.
+public struct StatusReport: Codable, Sendable {
+    public struct PlaybookRef: Codable, Sendable {
+        public var id: String
+        public var version: String
+        public var sha256: String
+        public var title: String
+    }
+
+    public struct Field: Codable, Sendable {
+        public var name: String
+        public var type: String
+        public var required: Bool
+        public var values: [String]?
+        public var prompt: String
+        public var `default`: String?
+    }
+
+    public struct Action: Codable, Sendable {
+        public var name: String
+        public var title: String
+        public var fields: [Field]
+        /// The first role that may perform it (null: anyone on the incident).
+        public var role: String?
+        public var roles: [String]
+    }
+
+    public struct Active: Codable, Sendable {
+        public var step: String
+        public var type: String
+        public var title: String?
+        public var instructions: String?
+        public var role: String?
+        public var entered: String
+        /// When the step times out (RFC 3339 in the playbook's zone), if it can.
+        public var deadline: String?
+        public var detail: [String: String]
+        public var actions: [Action]
+    }
+
+    public struct Timer: Codable, Sendable {
+        public var id: String
+        public var due: String
+        public var step: String?
+        public var purpose: String
+        /// Whether `tick` would fire it now.
+        public var due_now: Bool
+    }
+
+    public struct Clock: Codable, Sendable {
+        public var id: String
+        public var title: String
+        public var started: String
+        public var deadline: String
+        public var remaining: String
+        public var state: String
+        public var reference: String?
+    }
+
+    public struct Target: Codable, Sendable {
+        public var id: String
+        public var title: String
+        public var due: String
+        public var state: String
+        public var met_after: String?
+    }
+
+    public struct DeliveryInfo: Codable, Sendable {
+        public var key: String
+        public var step: String
+        public var purpose: String
+        public var channel: String
+        public var status: String
+        /// True when the intent was recorded but no outcome: someone must say whether it went out.
+        public var in_doubt: Bool
+        public var text: String
+    }
+
+    public var incident: String
+    public var title: String
+    public var playbook: PlaybookRef
+    public var mode: String
+    public var status: String
+    public var outcome: String?
+    public var seq: Int
+    public var now: String
+    public var timezone: String
+    public var inputs: [String: String]
+    public var active: [Active]
+    public var timers: [Timer]
+    public var clocks: [Clock]
+    public var targets: [Target]
+    public var deliveries: [DeliveryInfo]
+    public var deadline: String?
+    public var deadline_exceeded: Bool
+    public var incident_actions: [Action]
+
+    public init(_ incident: LoadedIncident) {
+        let def = incident.definition
+        let state = incident.state
+        let zone = ZoneFormat(identifier: def.playbook.timeZone)
+        let now = incident.now
+        func fmt(_ i: Instant) -> String { zone.rfc3339(i) }
+        func actions(_ specs: [ActionSpec]) -> [Action] {
+            specs.map { a in
+                Action(
+                    name: a.name, title: a.title,
+                    fields: a.fields.map {
+                        Field(name: $0.name, type: $0.type.rawValue, required: $0.required,
+                              values: $0.values.isEmpty ? nil : $0.values, prompt: $0.prompt, default: $0.defaultValue)
+                    }, role: a.roles.first, roles: a.roles)
+            }
+        }
+        self.incident = def.incidentID
+        self.title = def.title
+        self.playbook = PlaybookRef(id: def.playbook.id, version: def.playbook.version, sha256: def.playbookSHA256,
+                                    title: def.playbook.title)
+        self.mode = def.mode.rawValue
+        switch state.status {
+        case .open:
+            status = "open"
+            outcome = nil
+        case .closed(let o):
+            status = "closed"
+            outcome = o
+        }
+        seq = incident.seq
+        self.now = fmt(now)
+        timezone = def.playbook.timeZone
+        inputs = def.inputs
+        active = state.active.map { run in
+            let step = def.playbook.step(run.stepID)
+            return Active(
+                step: run.instance, type: step?.typeName ?? "?", title: step?.title, instructions: step?.instructions,
+                role: step?.role?.value, entered: fmt(run.enteredAt), deadline: run.dueAt.map(fmt),
+                detail: Self.detail(run), actions: actions(Engine.availableActions(for: run.instance, in: state)))
+        }
+        timers = state.timers.sorted { ($0.due, $0.id) < ($1.due, $1.id) }.map {
+            Timer(id: $0.id, due: fmt($0.due), step: $0.step, purpose: Self.purpose($0.purpose), due_now: $0.due <= now)
+        }
+        clocks = state.clocks.map { c in
+            let spec = def.playbook.clock(c.id)
+            let st = c.stoppedAt != nil ? "stopped" : (c.expired ? "expired" : "running")
+            return Clock(id: c.id, title: spec?.title ?? c.id, started: fmt(c.startedAt), deadline: fmt(c.deadline),
+                         remaining: humanDuration(c.deadline - now), state: st, reference: spec?.reference)
+        }
+        targets = state.targets.map { t in
+            let spec = def.playbook.targets.first { $0.id == t.id }
+            let st = t.metAt != nil ? "met" : (t.missed ? "missed" : "pending")
+            return Target(id: t.id, title: spec?.title ?? t.id, due: fmt(t.due), state: st,
+                          met_after: t.metAt.map { humanDuration($0 - t.origin) })
+        }
+        deliveries = state.deliveries.filter { !$0.status.isFinal }.map { d in
+            DeliveryInfo(key: d.delivery.key, step: d.delivery.step, purpose: d.delivery.purpose.rawValue,
+                         channel: d.delivery.channel, status: d.status.rawValue, in_doubt: d.status == .pending,
+                         text: d.delivery.text)
+        }
+        deadline = state.deadline.map(fmt)
+        deadline_exceeded = state.deadlineExceeded
+        incident_actions = actions(Engine.availableActions(for: "incident", in: state))
+    }
+
+    static func purpose(_ p: TimerPurpose) -> String {
+        switch p {
+        case .stepTimeout: "step timeout"
+        case .approvalFallback: "approval fallback"
+        case .ackTimeout(let level, let round): "ack timeout (level \(level + 1), round \(round + 1))"
+        case .followUp: "takedown follow-up"
+        case .noResponse: "takedown no response"
+        case .delay: "wait"
+        case .clockWarning(let clock, let before): "\(clock) warning \(before) before deadline"
+        case .clockDeadline(let clock): "\(clock) deadline"
+        case .targetDeadline(let target): "target \(target)"
+        case .runDeadline: "run deadline"
+        }
+    }
+
+    static func detail(_ run: StepRun) -> [String: String] {
+        switch run.detail {
+        case .simple: return [:]
+        case .statement(let s):
+            var d = ["phase": s.phase.rawValue, "revision": String(s.current?.revision ?? 0)]
+            if let c = s.current {
+                d["sha256"] = c.sha256
+                let approvers = s.decisions.filter { $0.revision == c.revision && $0.approved }.map(\.person)
+                d["approved_by"] = approvers.joined(separator: ", ")
+                for (lang, text) in c.texts { d["text.\(lang)"] = text }
+            }
+            if s.fallbackOpen { d["fallback"] = "open" }
+            return d
+        case .takedown(let t):
+            var d = ["status": t.status.rawValue, "platform": t.platform, "urls": t.urls.joined(separator: " ")]
+            if let ticket = t.ticket { d["ticket"] = ticket }
+            return d
+        case .escalation(let e):
+            var d = ["level": String(e.level + 1), "round": String(e.round + 1), "levels": String(e.levels.count)]
+            if e.level < e.levels.count { d["paging"] = e.levels[e.level].targets.joined(separator: ", ") }
+            return d
+        case .notify(let n):
+            return ["channels": n.deliveries.keys.sorted().joined(separator: ", ")]
+        case .parallel(let p):
+            return p.branches.mapValues(\.rawValue)
+        case .foreach(let f):
+            return ["items": String(f.items.count), "finished": String(f.outcomes.count)]
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import CrisisCore
+import Foundation
+
+/// Shows instants in the incident's time zone. Deadlines are computed on absolute instants (UTC); only display
+/// uses the zone, so a 72-hour clock across a DST change is right (Fri 10:00 CEST + 72h = Mon 09:00 CET).
+public struct ZoneFormat: Sendable {
+    public let zone: TimeZone
+
+    public init(identifier: String) {
+        zone = TimeZone(identifier: identifier) ?? TimeZone(secondsFromGMT: 0) ?? .current
+    }
+
+    public func offsetSeconds(at instant: Instant) -> Int {
+        zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant.millisecondsSinceEpoch) / 1000))
+    }
+
+    /// RFC 3339 with the zone's offset at that instant: `2025-10-27T09:00:00+01:00`.
+    public func rfc3339(_ instant: Instant) -> String {
+        ISO8601.format(instant, offsetSeconds: offsetSeconds(at: instant), milliseconds: false)
+            .replacingOccurrences(of: "+00:00", with: "Z")
+    }
+
+    /// For people: `2025-10-27 09:00 CET`.
+    public func human(_ instant: Instant) -> String {
+        let date = Date(timeIntervalSince1970: Double(instant.millisecondsSinceEpoch) / 1000)
+        let abbreviation = zone.abbreviation(for: date) ?? zone.identifier
+        let text = ISO8601.format(instant, offsetSeconds: offsetSeconds(at: instant), milliseconds: false)
+        return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5)) + " " + abbreviation
+    }
+}
+
+extension Instant {
+    /// The wall clock. Only the shell calls this; the engine receives instants as data.
+    public static func wallClock() -> Instant {
+        Instant(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+}
+
+/// A duration for people: `2h 05m`, `45m`, `3d 4h`, `-12m` (overdue).
+public func humanDuration(_ d: PlaybookDuration) -> String {
+    let negative = d.milliseconds < 0
+    var s = abs(d.milliseconds) / 1000
+    let days = s / 86_400
+    s %= 86_400
+    let h = s / 3600
+    let m = (s % 3600) / 60
+    let sec = s % 60
+    var out: String
+    if days > 0 {
+        out = "\(days)d \(h)h"
+    } else if h > 0 {
+        out = "\(h)h \(m < 10 ? "0" : "")\(m)m"
+    } else if m > 0 {
+        out = "\(m)m"
+    } else {
+        out = "\(sec)s"
+    }
+    if negative { out = "-" + out }
+    return out
+}
