@@ -60,7 +60,8 @@ let package = Package(
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "CrisisAuditTests", dependencies: ["CrisisAudit"], swiftSettings: strict),
         .testTarget(name: "CrisisRuntimeTests", dependencies: ["CrisisRuntime"], swiftSettings: strict),
-        .testTarget(name: "CrisisCLITests", dependencies: ["CrisisCLI"], swiftSettings: strict),
+        .testTarget(
+            name: "CrisisCLITests", dependencies: ["CrisisCLI", "CrisisPlaybook", "crisis"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )
