@@ -54,6 +54,9 @@ let package = Package(
             ],
             swiftSettings: strict),
         .executableTarget(name: "crisis", dependencies: ["CrisisCLI"], swiftSettings: strict),
+        .executableTarget(
+            name: "crisis-bench", dependencies: ["CrisisCore", "CrisisAudit", "CrisisRuntime"],
+            path: "Benchmarks/crisis-bench", swiftSettings: strict),
         .testTarget(name: "CrisisCoreTests", dependencies: ["CrisisCore", "CrisisPlaybook"], swiftSettings: strict),
         .testTarget(
             name: "CrisisPlaybookTests", dependencies: ["CrisisPlaybook"],
