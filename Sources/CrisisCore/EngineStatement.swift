@@ -107,7 +107,7 @@ extension Machine {
                     "\(person) drafted revision \(draft.revision) and may not approve it; another approver must decide")
             }
             if let input = spec.approval.excludeInput?.value, let value = definition.inputs[input] {
-                let excluded = value.split(whereSeparator: { $0 == "," || $0 == "\n" || $0 == "\r" })
+                let excluded = value.split(whereSeparator: { $0 == "," || $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
                     .map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
                 if excluded.contains(where: { same($0, person) }) {
                     throw Rejection(

@@ -23,7 +23,7 @@ struct EngineStatementTests {
             ], languages: ["nb", "en"])
     }
 
-    static let inputs = ["conflicted": "Ola Nordmann, PER\n  erik "]
+    static let inputs = ["conflicted": "Ola Nordmann, PER\r\n  erik "]
     static let draftFields = [
         "what_we_know": "A fake account posted a statement.", "_sha256": "aaa", "_text.nb": "Hei", "_text.en": "Hi",
     ]
