@@ -5,6 +5,17 @@
 ///
 /// Every call runs to quiescence: steps that complete without waiting (automatic choices, clock steps, `end`,
 /// `parallel` and `foreach` entry, `max_visits` exits) are processed before the call returns.
+///
+/// Rejection codes (`Rejection.code`), each with a message for the operator:
+/// - `closed`: the incident is closed; only notes and delivery results are accepted.
+/// - `unknown-step`: the playbook has no such step; `not-active`: the step exists but is not active now.
+/// - `unknown-action`: the step type has no such action; `action-unavailable`: it has, but not in this phase.
+/// - `role-required`, `wrong-role`: the action needs one of the listed roles (`--role`).
+/// - `unknown-field`, `missing-field`, `invalid-field`, `reserved-field` (a `_` field on an operator action).
+/// - `own-draft`, `conflicted-approver`, `already-decided`: statement approval rules.
+/// - `missing-elements`: a takedown notice lacks elements its legal basis requires.
+/// - `unknown-timer` (fired, cancelled or replaced), `timer-not-due`.
+/// - `unknown-delivery`, `delivery-final` (a final delivery result cannot change).
 public enum Engine {
     /// Fields whose names start with `_` are reserved for the runtime (rendered statement texts `_text.<lang>`,
     /// their hash `_sha256`); operators cannot set them.
@@ -427,7 +438,7 @@ struct Machine {
         f.outcomes[index] = outcome
         state.active[position].detail = .foreach(f)
         guard f.outcomes.count >= f.items.count else { return }
-        let failures = (1...f.items.count).filter { spec.failedOutcomes.contains(f.outcomes[$0] ?? "") }.count
+        let failures = f.items.indices.filter { spec.failedOutcomes.contains(f.outcomes[$0 + 1] ?? "") }.count
         exit(foreach, outcome: failures > spec.tolerateFailures ? Outcome.failed : Outcome.done)
     }
 
