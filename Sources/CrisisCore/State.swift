@@ -367,12 +367,17 @@ public struct StepRecord: Sendable, Hashable {
     public var outcome: String
     public var enteredAt: Instant
     public var exitedAt: Instant
-    public init(instance: String, stepID: String, outcome: String, enteredAt: Instant, exitedAt: Instant) {
+    /// The step-type specific progress as it was when the instance finished (approvals, takedown lifecycle,
+    /// escalation attempts), so that status and reports can show it after the step is gone.
+    public var detail: StepDetail
+    public init(instance: String, stepID: String, outcome: String, enteredAt: Instant, exitedAt: Instant,
+                detail: StepDetail = .simple) {
         self.instance = instance
         self.stepID = stepID
         self.outcome = outcome
         self.enteredAt = enteredAt
         self.exitedAt = exitedAt
+        self.detail = detail
     }
 }
 

@@ -7,7 +7,7 @@ extension ValueType {
         if value.utf8.contains(0) { return "contains a NUL character" }
         switch self {
         case .string:
-            if value.contains(where: { $0 == "\n" || $0 == "\r" }) { return "must be a single line" }
+            if value.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) { return "must be a single line" }
             return nil
         case .text:
             return nil
@@ -32,7 +32,9 @@ extension ValueType {
 
     /// Splits a `urls` value on whitespace (spaces, tabs, newlines).
     public static func splitList(_ value: String) -> [String] {
-        value.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).map(String.init)
+        // "\r\n" is one Character (grapheme cluster) in Swift, so it is listed on its own.
+        value.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" || $0 == "\r\n" })
+            .map(String.init)
     }
 
     private static func urlProblem(_ value: String) -> String? {

@@ -1,0 +1,231 @@
+import CrisisCore
+import Testing
+
+@Suite("Engine: holding_statement")
+struct EngineStatementTests {
+    static func pb(quorum: Int = 1, maxRevisions: Int = 2, channels: [String] = ["x", "website"]) -> Playbook {
+        let spec = StatementSpec(
+            template: loc("templates/post"), channels: channels.map { ChannelSpec(id: $0) },
+            facts: [
+                FactSpec(name: "what_we_know", prompt: "Known"),
+                FactSpec(name: "next_update_at", prompt: "Next update", type: .string, required: false),
+            ],
+            approval: ApprovalSpec(
+                roles: [loc("legal")], quorum: quorum, timeout: dur("30m"), fallbackRoles: [loc("lead")],
+                excludeInput: loc("conflicted")),
+            maxRevisions: maxRevisions)
+        return playbook(
+            [
+                step(
+                    "statement", .holdingStatement(spec), role: "comms", timeout: "60m",
+                    next: ["published": "fin", "rejected": "gave_up", "timeout": "gave_up"]),
+                end("fin", "resolved"), end("gave_up", "unresolved"),
+            ], languages: ["nb", "en"])
+    }
+
+    static let inputs = ["conflicted": "Ola Nordmann, PER\r\n  erik "]
+    static let draftFields = [
+        "what_we_know": "A fake account posted a statement.", "_sha256": "aaa", "_text.nb": "Hei", "_text.en": "Hi",
+    ]
+    static let lars2 = Actor(name: "liv", role: "legal")
+
+    func statement(_ d: Driver) -> StatementRun? {
+        guard case .statement(let s) = d.state.run("statement")?.detail else { return nil }
+        return s
+    }
+
+    func drafted(quorum: Int = 1, maxRevisions: Int = 2) -> Driver {
+        var d = Driver(definition(Self.pb(quorum: quorum, maxRevisions: maxRevisions), inputs: Self.inputs))
+        d.act("statement", "draft", Self.draftFields)
+        return d
+    }
+
+    @Test("Draft offers facts plus reserved runtime fields; only draft is possible at first")
+    func draftSpec() {
+        let d = Driver(definition(Self.pb(), inputs: Self.inputs))
+        let specs = Engine.availableActions(for: "statement", in: d.state)
+        #expect(specs.map(\.name) == ["draft"])
+        #expect(specs[0].fields.map(\.name) == ["what_we_know", "next_update_at", "_sha256", "_text.nb", "_text.en"])
+        #expect(specs[0].fields.map(\.required) == [true, false, true, true, true])
+        #expect(specs[0].roles == ["comms", "lead"])
+        var missing = Self.draftFields
+        missing["_text.en"] = nil
+        #expect(d.refuseAct("statement", "draft", missing).code == "missing-field")
+        let early = d.refuseAct("statement", "approve", as: lars)
+        #expect(early.code == "action-unavailable")
+        #expect(early.message == "action 'approve' is not possible on 'statement' now (statement is drafting); available now: draft")
+    }
+
+    @Test("A draft records revision 1 awaiting approval and arms the fallback timer once")
+    func draft() {
+        var d = Driver(definition(Self.pb(), inputs: Self.inputs))
+        #expect(d.act("statement", "draft", Self.draftFields).isEmpty)
+        let s = statement(d)
+        #expect(s?.phase == .awaitingApproval)
+        #expect(
+            s?.current
+                == StatementDraft(
+                    revision: 1, facts: ["what_we_know": "A fake account posted a statement."],
+                    texts: ["nb": "Hei", "en": "Hi"], sha256: "aaa", drafter: "kari", at: t0))
+        #expect(d.timer(.approvalFallback)?.due == t0 + dur("30m"))
+        d.act("statement", "draft", Self.draftFields)
+        #expect(d.state.timers.filter { $0.purpose == .approvalFallback }.count == 1)
+        #expect(statement(d)?.current?.revision == 2)
+        let specs = Engine.availableActions(for: "statement", in: d.state)
+        #expect(specs.map(\.name) == ["draft", "approve", "reject"])
+        #expect(specs[1].roles == ["legal"])
+        #expect(specs[0].fields[0].defaultValue == "A fake account posted a statement.")
+    }
+
+    @Test("Approval: drafter, conflicted people, wrong roles and double decisions are refused")
+    func approvalRefusals() {
+        let d = drafted()
+        let own = d.refuseAct("statement", "approve", as: Actor(name: "Kari", role: "legal"))
+        #expect(own.code == "own-draft")
+        #expect(own.message == "Kari drafted revision 1 and may not approve it; another approver must decide")
+        let conflicted = d.refuseAct("statement", "approve", as: Actor(name: "per", role: "legal"))
+        #expect(conflicted.code == "conflicted-approver")
+        #expect(conflicted.message == "per is listed in 'conflicted' as conflicted and may not decide on this statement")
+        #expect(d.refuseAct("statement", "approve", as: Actor(name: "Erik", role: "legal")).code == "conflicted-approver")
+        #expect(d.refuseAct("statement", "approve", as: Actor(name: "ola nordmann", role: "legal")).code == "conflicted-approver")
+        let lead = d.refuseAct("statement", "approve", as: lena)
+        #expect(lead.code == "wrong-role")
+        #expect(d.refuseAct("statement", "approve", as: Actor(name: "x")).code == "role-required")
+        #expect(d.refuseAct("statement", "approve", ["_sha256": "bbb"], as: lars).code == "reserved-field")
+    }
+
+    @Test("Quorum 2 needs two distinct approvers of the same revision")
+    func quorum() {
+        var d = drafted(quorum: 2)
+        d.act("statement", "approve", ["comment": "fine"], as: lars)
+        #expect(statement(d)?.phase == .awaitingApproval)
+        #expect(d.refuseAct("statement", "approve", as: lars).code == "already-decided")
+        d.act("statement", "approve", as: Self.lars2)
+        #expect(statement(d)?.phase == .approved)
+        #expect(
+            statement(d)?.decisions
+                == [
+                    ApprovalRecord(
+                        person: "lars", role: "legal", revision: 1, sha256: "aaa", approved: true, reason: "fine", at: t0),
+                    ApprovalRecord(person: "liv", role: "legal", revision: 1, sha256: "aaa", approved: true, reason: nil, at: t0),
+                ])
+        #expect(d.available("statement") == ["draft", "publish"])
+    }
+
+    @Test("A new draft voids earlier approvals")
+    func newDraftVoids() {
+        var d = drafted(quorum: 2)
+        d.act("statement", "approve", as: lars)
+        var fields = Self.draftFields
+        fields["_sha256"] = "bbb"
+        d.act("statement", "draft", fields)
+        d.act("statement", "approve", as: Self.lars2)
+        #expect(statement(d)?.phase == .awaitingApproval)
+        d.act("statement", "approve", as: lars)
+        #expect(statement(d)?.phase == .approved)
+        #expect(statement(d)?.decisions.last?.sha256 == "bbb")
+    }
+
+    @Test("Fallback roles may approve once the approval window has passed")
+    func fallback() {
+        var d = drafted()
+        #expect(d.refuseAct("statement", "approve", as: lena).code == "wrong-role")
+        let actions = d.fireNext()
+        #expect(
+            actions == [
+                .remind(
+                    step: "statement",
+                    message: "the statement on 'statement' has waited 30m for approval; fallback roles may now approve too: lead")
+            ])
+        #expect(statement(d)?.fallbackOpen == true)
+        d.act("statement", "approve", as: lena)
+        #expect(statement(d)?.phase == .approved)
+    }
+
+    @Test("Reject needs a reason, returns to drafting, and max_revisions rejections exit rejected")
+    func reject() {
+        var d = drafted(maxRevisions: 2)
+        #expect(d.refuseAct("statement", "reject", as: lars).code == "missing-field")
+        #expect(d.act("statement", "reject", ["reason": "too vague"], as: lars).isEmpty)
+        #expect(statement(d)?.phase == .drafting)
+        #expect(statement(d)?.decisions.last?.approved == false)
+        #expect(d.available("statement") == ["draft"])
+        d.act("statement", "draft", Self.draftFields)
+        let actions = d.act("statement", "reject", ["reason": "still vague"], as: lars)
+        #expect(
+            actions == [
+                .exitStep(step: "statement", outcome: "rejected"), .enterStep(step: "gave_up", type: "end"),
+                .exitStep(step: "gave_up", outcome: "unresolved"), .close(outcome: "unresolved"),
+            ])
+        guard case .statement(let s) = d.state.history.first?.detail else {
+            Issue.record("history keeps the statement detail")
+            return
+        }
+        #expect(s.decisions.count == 2)
+    }
+
+    @Test("Publish delivers per channel; all sent -> published")
+    func publish() {
+        var d = drafted()
+        d.act("statement", "approve", as: lars)
+        let actions = d.act("statement", "publish", ["language": "en"])
+        let x = Delivery(
+            key: "INC-1/statement/publish/2", step: "statement", purpose: .publish, channel: "x", recipients: ["x"],
+            text: "Hi")
+        let web = Delivery(
+            key: "INC-1/statement/publish/3", step: "statement", purpose: .publish, channel: "website",
+            recipients: ["website"], text: "Hi")
+        #expect(actions == [.deliver(x), .deliver(web)])
+        #expect(statement(d)?.phase == .publishing)
+        #expect(statement(d)?.publications == ["x": x.key, "website": web.key])
+        #expect(d.state.deliveries.map(\.status) == [.pending, .pending])
+        #expect(d.available("statement") == ["confirm_delivery"])
+        #expect(d.send(.deliveryCompleted(key: x.key, result: .sent, detail: nil, actor: .system)).isEmpty)
+        let done = d.send(.deliveryCompleted(key: web.key, result: .sandboxed, detail: "sandbox/1", actor: .system))
+        #expect(done.prefix(1) == [.exitStep(step: "statement", outcome: "published")])
+        #expect(d.state.status == .closed(outcome: "resolved"))
+    }
+
+    @Test("Publishing one channel at a time in the default language; a failed channel may be published again")
+    func publishRetry() {
+        var d = drafted()
+        d.act("statement", "approve", as: lars)
+        let first = d.act("statement", "publish", ["channel": "x"])
+        guard case .deliver(let x) = first.first else {
+            Issue.record("expected a delivery")
+            return
+        }
+        #expect(x.text == "Hei")
+        #expect(first.count == 1)
+        #expect(Engine.availableActions(for: "statement", in: d.state).first?.fields.first?.values == ["website"])
+        #expect(d.refuseAct("statement", "publish", ["channel": "x"]).code == "invalid-field")
+        let failed = d.send(.deliveryCompleted(key: x.key, result: .failed, detail: "HTTP 503", actor: .system))
+        #expect(
+            failed == [
+                .remind(step: "statement", message: "publication on x failed; publish that channel again with --set channel=x")
+            ])
+        #expect(d.refuse(.deliveryCompleted(key: x.key, result: .sent, detail: nil, actor: .system)).code == "delivery-final")
+        let again = d.act("statement", "publish")
+        #expect(again.map { if case .deliver(let del) = $0 { del.channel } else { "" } } == ["x", "website"])
+        #expect(statement(d)?.publications["x"] != x.key)
+    }
+
+    @Test("Publishing by hand: manual -> confirm_delivery")
+    func manualPublication() {
+        var d = drafted()
+        d.act("statement", "approve", as: lars)
+        d.act("statement", "publish")
+        let keys = d.state.deliveries.map(\.delivery.key)
+        d.send(.deliveryCompleted(key: keys[0], result: .manual, detail: "no transport for x", actor: .system))
+        #expect(d.state.deliveries[0].status == .manual)
+        let confirm = Engine.availableActions(for: "statement", in: d.state).first { $0.name == "confirm_delivery" }
+        #expect(confirm?.fields.first?.values == keys)
+        #expect(confirm?.roles == [])
+        d.act("statement", "confirm_delivery", ["key": keys[0], "result": "sent", "detail": "posted by Kari"], as: lars)
+        #expect(d.state.deliveries[0].status == .sent)
+        #expect(d.state.deliveries[0].detail == "posted by Kari")
+        let actions = d.act("statement", "confirm_delivery", ["key": keys[1], "result": "sent"])
+        #expect(actions.first == .exitStep(step: "statement", outcome: "published"))
+        #expect(d.refuse(.deliveryCompleted(key: "nope", result: .sent, detail: nil, actor: .system)).code == "unknown-delivery")
+    }
+}
