@@ -288,14 +288,28 @@ public struct IncidentService: Sendable {
             {
                 switch StatementRenderer.render(spec, facts: fields, incident: incident) {
                 case .success(let rendered):
-                    for (lang, text) in rendered.texts { fields["_text.\(lang)"] = text }
-                    fields["_sha256"] = rendered.sha256
+                    for (lang, text) in rendered.texts { fields[Engine.statementTextField(lang)] = text }
+                    fields[Engine.statementHashField] = rendered.sha256
                 case .failure(let r):
                     return try refuse(&incident, request: request, code: r.code, message: r.message)
                 }
             }
             let now = engineNow(incident, wallNow: request.wallNow)
-            let event = EngineEvent.acted(step: request.step, action: request.action, fields: fields, actor: actor)
+            var event = EngineEvent.acted(step: request.step, action: request.action, fields: fields, actor: actor)
+            var recordType = RecordType.action
+            if request.action == "confirm_delivery", incident.state.run(request.step) == nil
+                || !incident.state.status.isOpen
+            {
+                // Settling a delivery whose step has finished (or whose incident closed): record its outcome.
+                guard let key = fields["key"], let text = fields["result"],
+                    let result = DeliveryResult(rawValue: text), result == .sent || result == .failed
+                else {
+                    return try refuse(&incident, request: request, code: "missing-field",
+                                      message: "confirm_delivery needs --set key=KEY and --set result=sent|failed")
+                }
+                event = .deliveryCompleted(key: key, result: result, detail: fields["detail"], actor: actor)
+                recordType = RecordType.outcome
+            }
             switch Engine.handle(event, in: incident.state, at: now) {
             case .failure(let r):
                 return try refuse(&incident, request: request, code: r.code, message: r.message)
@@ -306,7 +320,7 @@ public struct IncidentService: Sendable {
                 members.append(("effects", RecordBody.effects(actions)))
                 if let anomaly = clockAnomaly(incident, wallNow: request.wallNow) { members.append(("clock_anomaly", anomaly)) }
                 var drafts = [EventDraft(
-                    type: RecordType.action, idempotencyKey: request.idempotencyKey ?? Self.randomKey(),
+                    type: recordType, idempotencyKey: request.idempotencyKey ?? Self.randomKey(),
                     actor: actor, recordedAt: request.wallNow, body: RecordBody.obj(members))]
                 drafts += intents(for: actions, now: now, actor: actor, wallNow: request.wallNow)
                 let records = try store.append(
