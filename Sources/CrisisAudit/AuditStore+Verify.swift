@@ -295,6 +295,8 @@ struct TrailVerifier {
             if genesis != stored {
                 add(nil, "incident header: genesis_hash does not match the incident id, origin, creation time and "
                     + "playbook hash (header edited)")
+                // Reported once here; link the records to the stored value so the chain is judged on its own.
+                return stored
             }
             return genesis
         } catch {

@@ -191,6 +191,8 @@ public final class AuditStore: Sendable {
     func read<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
         do {
             return try queue.read(body)
+        } catch let error as CheckpointError {
+            throw error
         } catch {
             throw AuditStore.mapError(error, operation: operation)
         }

@@ -79,7 +79,9 @@ public struct CheckpointSigner: Sendable {
     }
 
     static func parse(_ text: String, file: String) throws -> CheckpointSigner {
-        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", omittingEmptySubsequences: false)
+        // The base64 key may itself contain '+': split off the four leading fields only.
+        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            .split(separator: "+", maxSplits: 4, omittingEmptySubsequences: false)
         guard parts.count == 5, parts[0] == "PRIVATE", parts[1] == "KEY",
             let raw = Data(base64Encoded: String(parts[4])), raw.count == 33, raw.first == 0x01
         else { throw CheckpointError.malformed("\(file) is not a signing key file (PRIVATE+KEY+name+id+key)") }
@@ -107,7 +109,7 @@ public struct CheckpointVerifier: Sendable, Hashable {
     /// Parses a verifier key; throws `CheckpointError.malformed` if it is not one or its id does not match.
     public init(verifierKey: String) throws {
         let parts = verifierKey.trimmingCharacters(in: .whitespacesAndNewlines)
-            .split(separator: "+", omittingEmptySubsequences: false)
+            .split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, let raw = Data(base64Encoded: String(parts[2])), raw.count == 33, raw.first == 0x01
         else { throw CheckpointError.malformed("not a verifier key (name+id+base64 key)") }
         try CheckpointNote.validateKeyName(String(parts[0]))
