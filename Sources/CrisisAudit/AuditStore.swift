@@ -18,10 +18,14 @@ import Darwin
 
 /// Who writes records: copied into every record's `where` object.
 public struct WriterInfo: Sendable, Hashable {
+    /// Host name.
     public var host: String
+    /// Process id.
     public var pid: Int64
+    /// `crisis` version.
     public var appVersion: String
 
+    /// Fixed values (tests, imports).
     public init(host: String, pid: Int64, appVersion: String) {
         self.host = host
         self.pid = pid
@@ -47,9 +51,13 @@ public struct ConnectionSettings: Sendable, Hashable {
     public var journalMode: String
     /// 2 = FULL.
     public var synchronous: Int
+    /// `PRAGMA foreign_keys` (must be on).
     public var foreignKeys: Bool
+    /// `PRAGMA trusted_schema` (must be off).
     public var trustedSchema: Bool
+    /// `PRAGMA busy_timeout` (10000).
     public var busyTimeoutMilliseconds: Int
+    /// `PRAGMA journal_size_limit` (67108864).
     public var journalSizeLimit: Int
     /// Whether `SQLITE_DBCONFIG_DEFENSIVE` is on (nil when it cannot be reached on this platform).
     public var defensive: Bool?

@@ -6,12 +6,15 @@
 public indirect enum CanonicalValue: Sendable, Hashable, CustomStringConvertible {
     /// An object. Member names must be ASCII `[a-z0-9_]+` and unique (checked when encoding).
     case object([(String, CanonicalValue)])
+    /// An array.
     case array([CanonicalValue])
     /// A string: any Unicode scalars except NUL, kept byte-exact (no normalisation).
     case string(String)
     /// An integer within ±(2^53−1) (checked when encoding).
     case integer(Int64)
+    /// `true` or `false`.
     case bool(Bool)
+    /// `null`.
     case null
 
     /// Builds an object from a dictionary (the encoder sorts the members).
@@ -121,6 +124,7 @@ public indirect enum CanonicalValue: Sendable, Hashable, CustomStringConvertible
 extension CanonicalValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
+    /// `"text"` is `.string("text")`; likewise for the other literals.
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int64) { self = .integer(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
@@ -135,6 +139,7 @@ public struct CanonicalJSONError: Error, Sendable, Equatable, CustomStringConver
     public var offset: Int?
     /// JSON path of the offending value, such as `$.body.fields[2]`.
     public var path: String
+    /// What is wrong.
     public var message: String
 
     public var description: String {

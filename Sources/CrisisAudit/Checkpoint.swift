@@ -102,8 +102,11 @@ public struct CheckpointSigner: Sendable {
 /// A public key that checks checkpoint signatures, parsed from a verifier key string
 /// `<name>+<hex key id>+<base64(0x01 ‖ 32-byte public key)>`.
 public struct CheckpointVerifier: Sendable, Hashable {
+    /// The key name expected in signature lines.
     public let name: String
+    /// The raw 32-byte Ed25519 public key.
     public let publicKey: [UInt8]
+    /// SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)[:4].
     public var keyID: [UInt8] { CheckpointNote.keyID(name: name, publicKey: publicKey) }
 
     /// Parses a verifier key; throws `CheckpointError.malformed` if it is not one or its id does not match.
@@ -128,6 +131,7 @@ public struct CheckpointVerifier: Sendable, Hashable {
 
 /// A signed checkpoint of an incident's trail.
 public struct Checkpoint: Sendable, Hashable {
+    /// The incident whose trail is covered.
     public var incidentID: String
     /// Number of records covered (1..treeSize).
     public var treeSize: Int
@@ -135,9 +139,11 @@ public struct Checkpoint: Sendable, Hashable {
     public var merkleRoot: String
     /// Entry hash of record `treeSize` (hex).
     public var chainHead: String
+    /// Name of the signing key.
     public var keyName: String
     /// The C2SP signed note: print it, paste it into the ticket, keep it somewhere the database is not.
     public var note: String
+    /// When it was issued.
     public var createdAt: Instant
     /// Seq of the `checkpoint.issued` event that recorded it.
     public var eventSeq: Int?
@@ -145,10 +151,15 @@ public struct Checkpoint: Sendable, Hashable {
 
 /// A checkpoint that verified against the store.
 public struct VerifiedCheckpoint: Sendable, Hashable {
+    /// The log (incident origin) the note is for.
     public var origin: String
+    /// Records 1..treeSize are proven unchanged.
     public var treeSize: Int
+    /// The signed Merkle root (hex).
     public var merkleRoot: String
+    /// The signed chain head (hex), if the note has a `chain` line.
     public var chainHead: String?
+    /// The key that signed it.
     public var keyName: String
     /// Records after the checkpoint: not externally anchored by it.
     public var laterRecords: Int

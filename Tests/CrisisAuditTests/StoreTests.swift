@@ -83,23 +83,77 @@ struct StoreTests {
         #endif
     }
 
-    @Test("Every write runs in BEGIN IMMEDIATE")
+    @Test("Every write runs in BEGIN IMMEDIATE … COMMIT, and nothing is written outside one")
     func writesAreImmediate() throws {
         let dir = try TempDir()
-        let store = try Fixture.store(in: dir)
+        let store = try AuditStore(path: dir.file("audit.sqlite"), writer: Fixture.writer)
         let statements = Collector<String>()
         store.queue.inDatabase { db in
-            db.trace { event in statements.add("\(event)") }
+            db.trace { event in statements.add("\(event)".uppercased()) }
         }
-        _ = try store.append(incident: "INC-1", expectedSeq: 1, events: [Fixture.note(1)])
+        try store.createIncident(Fixture.header(), files: Fixture.files(), firstEvent: Fixture.opened())
+        _ = try store.append(incident: "INC-1", expectedSeq: 1, events: [Fixture.note(1), Fixture.note(2)])
+        _ = try store.append(incident: "INC-1", expectedSeq: 1, events: [Fixture.note(1)])  // replay: no insert
         let signer = try CheckpointSigner(name: "test", seed: Array(repeating: 7, count: 32))
         try store.issueCheckpoint(incident: "INC-1", signer: signer, at: Fixture.t0)
-        let all = statements.all
-        let begins = all.filter { $0.uppercased().hasPrefix("BEGIN") }
-        #expect(begins.count == 2)
-        #expect(begins.allSatisfy { $0.uppercased() == "BEGIN IMMEDIATE TRANSACTION" }, "\(begins)")
-        let inserts = all.filter { $0.uppercased().hasPrefix("INSERT") }
-        #expect(inserts.count == 3)
+        _ = try store.verify(incident: "INC-1")
+        _ = try store.incidents()
+        var inImmediate = false
+        var writes = 0
+        var begins: [String] = []
+        for sql in statements.all {
+            if sql.hasPrefix("BEGIN") {
+                begins.append(sql)
+                inImmediate = sql == "BEGIN IMMEDIATE TRANSACTION"
+            } else if sql.hasPrefix("COMMIT") || sql.hasPrefix("ROLLBACK") {
+                inImmediate = false
+            } else if sql.hasPrefix("INSERT") || sql.hasPrefix("UPDATE") || sql.hasPrefix("DELETE")
+                || sql.hasPrefix("CREATE") || sql.hasPrefix("DROP")
+            {
+                writes += 1
+                #expect(inImmediate, "write outside BEGIN IMMEDIATE: \(sql)")
+            }
+        }
+        // createIncident: 2 files + incident + 2 incident_file + event; append: 2; checkpoint: row + event.
+        #expect(writes == 10)
+        #expect(begins.filter { $0 == "BEGIN IMMEDIATE TRANSACTION" }.count == 4)
+        #expect(begins.count == 4 + 2)  // + the deferred read transactions of verify and incidents
+    }
+
+    @Test("A COMMIT that fails throws, and nothing of the transaction remains")
+    func failedCommitThrows() throws {
+        let dir = try TempDir()
+        let store = try Fixture.store(in: dir)
+        let before = try Fixture.dump(dir.file("audit.sqlite"))
+        // A deferred foreign-key violation is only detected at COMMIT.
+        let error = auditError {
+            try store.write("test write") { db in
+                try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
+                try db.execute(sql: """
+                    INSERT INTO incident_file (incident_id, position, sha256, file_name)
+                    VALUES ('NO-SUCH-INCIDENT', 0, randomblob(32), 'x')
+                    """)
+            }
+        }
+        guard case .integrity(let why) = error else {
+            Issue.record("a failed COMMIT did not throw an integrity error: \(String(describing: error))")
+            return
+        }
+        #expect(why.contains("test write"))
+        #expect(try Fixture.dump(dir.file("audit.sqlite")) == before)
+    }
+
+    @Test("A database missing its event table makes verify throw, not crash")
+    func missingTable() throws {
+        let dir = try TempDir()
+        let store = try Fixture.store(in: dir, notes: 1)
+        let raw = try Fixture.raw(dir.file("audit.sqlite"))
+        _ = try Tamper.dropTriggers(raw)
+        try raw.write { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            try db.execute(sql: "DROP TABLE audit_event")
+        }
+        #expect(throws: AuditError.self) { _ = try store.verify(incident: "INC-1") }
     }
 
     @Test("Appending checks the expected seq and names the head's actor on conflict; nothing is written")
