@@ -1,0 +1,432 @@
+import CrisisCore
+import Foundation
+import GRDB
+
+extension AuditStore {
+    // MARK: - Verify
+
+    /// Recomputes everything about an incident's trail from the stored bytes and reports what is wrong: the
+    /// genesis hash, every entry hash, every link (record `prev` and `prev_hash` column), seq contiguity from 1,
+    /// that each record is canonical, that the copied columns agree with the record, the pinned files against
+    /// their SHA-256, the stored checkpoints against the records, the append-only triggers, and
+    /// `PRAGMA integrity_check`. Trusts nothing in the database but the record bytes: works on a file whose
+    /// triggers were dropped and rows edited.
+    ///
+    /// Throws `unknownIncident`, or `integrity`/`io` when SQLite cannot read the file at all.
+    public func verify(incident: String) throws -> VerifyReport {
+        try read("verify incident \(incident)") { db in
+            var verifier = TrailVerifier(incident: incident)
+            try verifier.run(db)
+            return verifier.report()
+        }
+    }
+
+    // MARK: - Checkpoints
+
+    /// Signs the incident's current tree head (records 1..N) and records it, in one transaction: a row in
+    /// `audit_checkpoint` and a `checkpoint.issued` event (seq N+1) carrying the note.
+    ///
+    /// Before signing, the whole chain is recomputed and earlier checkpoints are checked against it; a broken
+    /// trail is never signed (`integrity`). If nothing but this key's previous checkpoint was recorded since,
+    /// that checkpoint is returned instead of a new one.
+    @discardableResult
+    public func issueCheckpoint(incident: String, signer: CheckpointSigner, at now: Instant) throws -> Checkpoint {
+        try Validate.instant(now, "checkpoint time")
+        return try write("issue a checkpoint for incident \(incident)") { db in
+            guard let header = try Row.fetchOne(db, sql: """
+                SELECT origin, genesis_hash FROM incident WHERE incident_id = ?
+                """, arguments: [incident])
+            else { throw AuditError.unknownIncident(incident) }
+            let origin = try RowReader(row: header).text(0, "origin")
+            let genesis = try RowReader(row: header).blob(1, "genesis_hash")
+            let stored = try storedCheckpoints(db, incident: incident)
+            var rootsAt: [Int: [UInt8]] = [:]
+            let wanted = Set(stored.map(\.treeSize))
+            var tree = MerkleTree()
+            var prev = genesis
+            var lastType = ""
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT seq, record, prev_hash, entry_hash, event_type FROM audit_event
+                WHERE incident_id = ? ORDER BY seq
+                """, arguments: [incident])
+            while let row = try rows.next() {
+                let r = RowReader(row: row)
+                let seq = try r.int(0, "seq")
+                let record = try r.blob(1, "record")
+                let entry = AuditHash.entry(record: record)
+                guard seq == tree.size + 1, try r.blob(2, "prev_hash") == prev, try r.blob(3, "entry_hash") == entry,
+                    (try? CanonicalJSON.decode(record))?["prev"]?.stringValue == Hex.encode(prev)
+                else {
+                    throw AuditError.integrity("refusing to sign incident \(incident): the chain is broken at seq "
+                        + "\(tree.size + 1) (run verify)")
+                }
+                tree.append(record: record)
+                prev = entry
+                lastType = try r.text(4, "event_type")
+                if wanted.contains(tree.size) { rootsAt[tree.size] = tree.root }
+            }
+            for old in stored where Hex.decode(old.merkleRoot) != rootsAt[old.treeSize] {
+                throw AuditError.integrity("refusing to sign incident \(incident): the records no longer match the "
+                    + "checkpoint at tree size \(old.treeSize)")
+            }
+            let size = tree.size
+            guard size > 0 else { throw AuditError.integrity("incident \(incident) has no records to sign") }
+            if let same = stored.first(where: { $0.treeSize == size && $0.keyName == signer.name }) { return same }
+            if lastType == "checkpoint.issued",
+                let previous = stored.first(where: { $0.treeSize == size - 1 && $0.keyName == signer.name })
+            {
+                return previous
+            }
+            let root = tree.root
+            let body = CheckpointNote.body(origin: origin, treeSize: size, root: root, chainHead: prev)
+            let note = try signer.signNote(body)
+            try db.execute(sql: """
+                INSERT INTO audit_checkpoint (incident_id, tree_size, merkle_root, chain_head, key_name, signed_note,
+                                              created_utc_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [incident, size, Data(root), Data(prev), signer.name, Data(note.utf8),
+                                 now.millisecondsSinceEpoch])
+            let draft = EventDraft(
+                type: "checkpoint.issued", idempotencyKey: "checkpoint:\(size):\(signer.name)", actor: .system,
+                recordedAt: now,
+                body: .object([
+                    ("tree_size", .integer(Int64(size))),
+                    ("merkle_root", .string(Hex.encode(root))),
+                    ("chain_head", .string(Hex.encode(prev))),
+                    ("key_name", .string(signer.name)),
+                    ("key_id", .string(Hex.encode(signer.keyID))),
+                    ("verifier_key", .string(signer.verifierKey)),
+                    ("note", .string(note)),
+                ]))
+            try Validate.draft(draft)
+            let event = try insertEvent(db, incident: incident, seq: size + 1, prev: prev, draft: draft)
+            return Checkpoint(incidentID: incident, treeSize: size, merkleRoot: Hex.encode(root),
+                              chainHead: Hex.encode(prev), keyName: signer.name, note: note, createdAt: now,
+                              eventSeq: event.seq)
+        }
+    }
+
+    /// The checkpoints stored with an incident, smallest tree first.
+    public func checkpoints(incident: String) throws -> [Checkpoint] {
+        try read("read the checkpoints of incident \(incident)") { db in
+            guard try incidentExists(db, incident) else { throw AuditError.unknownIncident(incident) }
+            return try storedCheckpoints(db, incident: incident)
+        }
+    }
+
+    func storedCheckpoints(_ db: Database, incident: String) throws -> [Checkpoint] {
+        try Row.fetchAll(db, sql: """
+            SELECT c.tree_size, c.merkle_root, c.chain_head, c.key_name, c.signed_note, c.created_utc_ms, e.seq
+            FROM audit_checkpoint c
+            LEFT JOIN audit_event e ON e.incident_id = c.incident_id AND e.event_type = 'checkpoint.issued'
+              AND e.idempotency_key = 'checkpoint:' || c.tree_size || ':' || c.key_name
+            WHERE c.incident_id = ? ORDER BY c.tree_size, c.key_name
+            """, arguments: [incident]).map { row in
+            let r = RowReader(row: row)
+            return Checkpoint(
+                incidentID: incident, treeSize: try r.int(0, "tree_size"),
+                merkleRoot: Hex.encode(try r.blob(1, "merkle_root")), chainHead: Hex.encode(try r.blob(2, "chain_head")),
+                keyName: try r.text(3, "key_name"), note: String(decoding: try r.blob(4, "signed_note"), as: UTF8.self),
+                createdAt: Instant(millisecondsSinceEpoch: Int64(try r.int(5, "created_utc_ms"))),
+                eventSeq: try r.optionalInt(6, "seq"))
+        }
+    }
+
+    /// Checks a checkpoint note held outside the database against the trusted key and the incident's records.
+    ///
+    /// Throws `CheckpointError`: `.unknownKey` (not signed by `verifier`), `.badSignature` (forged or altered),
+    /// `.wrongOrigin`, `.truncated` (the store has fewer records than the note covers: truncation or rollback),
+    /// `.rewritten` (records 1..N no longer hash to the signed root or chain head). On success returns what the
+    /// note proves and how many later records it does not cover.
+    public func verifyCheckpoint(note: String, verifier: CheckpointVerifier, incident: String) throws
+        -> VerifiedCheckpoint
+    {
+        let parsed = try CheckpointNote.parse(note)
+        let mine = parsed.signatures.filter { $0.name == verifier.name && $0.keyID == verifier.keyID }
+        guard !mine.isEmpty else {
+            throw CheckpointError.unknownKey(
+                expected: "\(verifier.name)+\(Hex.encode(verifier.keyID))",
+                found: parsed.signatures.map { "\($0.name)+\(Hex.encode($0.keyID))" })
+        }
+        guard mine.contains(where: { verifier.isValidSignature($0.signature, for: parsed.text) }) else {
+            throw CheckpointError.badSignature(keyName: verifier.name)
+        }
+        return try read("verify a checkpoint of incident \(incident)") { db in
+            guard let origin = try String.fetchOne(db, sql: "SELECT origin FROM incident WHERE incident_id = ?",
+                                                   arguments: [incident])
+            else { throw AuditError.unknownIncident(incident) }
+            guard origin == parsed.origin else {
+                throw CheckpointError.wrongOrigin(expected: origin, found: parsed.origin)
+            }
+            let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_event WHERE incident_id = ?",
+                                         arguments: [incident]) ?? 0
+            let maxSeq = try Int.fetchOne(db, sql: "SELECT max(seq) FROM audit_event WHERE incident_id = ?",
+                                          arguments: [incident]) ?? 0
+            guard parsed.treeSize <= count, parsed.treeSize <= maxSeq else {
+                throw CheckpointError.truncated(checkpointSize: parsed.treeSize, storeSize: count)
+            }
+            var tree = MerkleTree()
+            var head: [UInt8]?
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT seq, record FROM audit_event WHERE incident_id = ? ORDER BY seq LIMIT ?
+                """, arguments: [incident, parsed.treeSize])
+            while let row = try rows.next() {
+                let r = RowReader(row: row)
+                let seq = try r.int(0, "seq")
+                guard seq == tree.size + 1 else {
+                    throw CheckpointError.rewritten(treeSize: parsed.treeSize, detail: "seq \(tree.size + 1) is missing")
+                }
+                let record = try r.blob(1, "record")
+                tree.append(record: record)
+                head = AuditHash.entry(record: record)
+            }
+            guard tree.root == parsed.root else {
+                throw CheckpointError.rewritten(treeSize: parsed.treeSize, detail: "the Merkle root differs")
+            }
+            if let chain = parsed.chainHead, chain != head {
+                throw CheckpointError.rewritten(treeSize: parsed.treeSize, detail: "the chain head differs")
+            }
+            return VerifiedCheckpoint(origin: parsed.origin, treeSize: parsed.treeSize, merkleRoot: Hex.encode(tree.root),
+                                      chainHead: parsed.chainHead.map { Hex.encode($0) }, keyName: verifier.name,
+                                      laterRecords: count - parsed.treeSize)
+        }
+    }
+}
+
+/// One pass of `verify` over an incident.
+struct TrailVerifier {
+    let incident: String
+    var problems: [VerifyProblem] = []
+    var recordCount = 0
+    var chainHead: [UInt8]?
+    var tree = MerkleTree()
+    var checkpointsChecked = 0
+    var integrity = ""
+
+    init(incident: String) { self.incident = incident }
+
+    mutating func add(_ seq: Int?, _ message: String) {
+        if problems.count < VerifyReport.maximumProblems { problems.append(VerifyProblem(seq: seq, message: message)) }
+    }
+
+    func report() -> VerifyReport {
+        VerifyReport(incidentID: incident, recordCount: recordCount, chainHead: chainHead.map { Hex.encode($0) },
+                     merkleRoot: Hex.encode(tree.root), checkpointsChecked: checkpointsChecked, problems: problems,
+                     sqliteIntegrity: integrity)
+    }
+
+    mutating func run(_ db: Database) throws {
+        guard let header = try Row.fetchOne(db, sql: """
+            SELECT incident_id, origin, genesis_hash, playbook_sha256, created_utc_ms, mode FROM incident
+            WHERE incident_id = ?
+            """, arguments: [incident])
+        else { throw AuditError.unknownIncident(incident) }
+        let genesis = checkHeader(header)
+        try checkPinnedFiles(db)
+        let checkpoints = try loadCheckpoints(db)
+        var checkpointEvents: [Int: CanonicalValue] = [:]
+        let wanted = Set(checkpoints.map(\.treeSize))
+        var rootsAt: [Int: ([UInt8], [UInt8])] = [:]
+
+        var expected = 1
+        var prev = genesis
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT \(AuditStore.eventColumns) FROM audit_event WHERE incident_id = ? ORDER BY seq
+            """, arguments: [incident])
+        while let row = try rows.next() {
+            let r = RowReader(row: row)
+            let seq: Int
+            let record: [UInt8]
+            do {
+                seq = try r.int(1, "seq")
+                record = try r.blob(8, "record")
+            } catch {
+                add(expected, "unreadable row: \(error)")
+                break
+            }
+            if seq != expected {
+                add(min(seq, expected), seq > expected
+                    ? "seq \(expected)\(seq - expected > 1 ? "–\(seq - 1)" : "") missing (next stored seq is \(seq))"
+                    : "seq \(seq) out of order or repeated after seq \(expected - 1)")
+            }
+            let entry = AuditHash.entry(record: record)
+            if (try? r.blob(10, "entry_hash")) != entry {
+                add(seq, "entry_hash column does not match the SHA-256 of the record bytes (record or hash edited)")
+            }
+            let linkName = seq == 1 ? "the genesis hash" : "the entry hash of seq \(seq - 1)"
+            if (try? r.blob(9, "prev_hash")) != prev {
+                add(seq, "prev_hash column is not \(linkName)")
+            }
+            do {
+                let value = try CanonicalJSON.decode(record)
+                checkFields(value, row: r, seq: seq, prev: prev, linkName: linkName)
+                if (try? r.text(4, "event_type")) == "checkpoint.issued", let body = value["body"] {
+                    checkpointEvents[seq] = body
+                }
+            } catch {
+                add(seq, "record is not canonical JSON: \(error)")
+            }
+            tree.append(record: record)
+            recordCount += 1
+            prev = entry
+            chainHead = entry
+            expected = seq + 1
+            if wanted.contains(tree.size) { rootsAt[tree.size] = (tree.root, entry) }
+        }
+        checkCheckpoints(checkpoints, rootsAt: rootsAt, events: checkpointEvents, db: db)
+        try checkTriggers(db)
+        let lines = try String.fetchAll(db, sql: "PRAGMA integrity_check")
+        integrity = lines.joined(separator: "; ")
+        if lines != ["ok"] { add(nil, "SQLite integrity_check: \(integrity)") }
+    }
+
+    /// Returns the recomputed genesis hash (the chain's true start) after comparing it with the stored one.
+    mutating func checkHeader(_ row: Row) -> [UInt8] {
+        let r = RowReader(row: row)
+        do {
+            let origin = try r.text(1, "origin")
+            let stored = try r.blob(2, "genesis_hash")
+            let playbook = try r.blob(3, "playbook_sha256")
+            let created = try r.int(4, "created_utc_ms")
+            let mode = try r.text(5, "mode")
+            if IncidentMode(rawValue: mode) == nil { add(nil, "incident header: mode '\(mode)' is not live or drill") }
+            let genesis = AuditHash.genesis(incidentID: incident, origin: origin, createdUTCMilliseconds: Int64(created),
+                                            playbookSHA256: playbook)
+            if genesis != stored {
+                add(nil, "incident header: genesis_hash does not match the incident id, origin, creation time and "
+                    + "playbook hash (header edited)")
+                // Reported once here; link the records to the stored value so the chain is judged on its own.
+                return stored
+            }
+            return genesis
+        } catch {
+            add(nil, "incident header: \(error)")
+            return (try? r.blob(2, "genesis_hash")) ?? []
+        }
+    }
+
+    mutating func checkPinnedFiles(_ db: Database) throws {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT i.playbook_sha256, s.bytes, 'playbook' FROM incident i
+            LEFT JOIN playbook_source s ON s.sha256 = i.playbook_sha256 WHERE i.incident_id = ?
+            UNION ALL
+            SELECT f.sha256, s.bytes, f.file_name FROM incident_file f
+            LEFT JOIN playbook_source s ON s.sha256 = f.sha256 WHERE f.incident_id = ?
+            """, arguments: [incident, incident])
+        for row in rows {
+            let r = RowReader(row: row)
+            let name = (try? r.text(2, "file_name")) ?? "?"
+            guard let key = try? r.blob(0, "sha256") else {
+                add(nil, "pinned file \(name): unreadable key")
+                continue
+            }
+            if r.value(1).isNull {
+                add(nil, "pinned file \(name) (\(Hex.encode(key))) is missing from playbook_source")
+            } else if let bytes = try? r.blob(1, "bytes"), AuditHash.sha256(bytes) == key {
+                continue
+            } else {
+                add(nil, "pinned file \(name): its bytes no longer hash to \(Hex.encode(key)) (file edited)")
+            }
+        }
+    }
+
+    struct StoredCheckpoint {
+        var treeSize: Int
+        var root: [UInt8]
+        var head: [UInt8]
+        var keyName: String
+        var note: String
+    }
+
+    mutating func loadCheckpoints(_ db: Database) throws -> [StoredCheckpoint] {
+        var out: [StoredCheckpoint] = []
+        for row in try Row.fetchAll(db, sql: """
+            SELECT tree_size, merkle_root, chain_head, key_name, signed_note FROM audit_checkpoint
+            WHERE incident_id = ? ORDER BY tree_size
+            """, arguments: [incident])
+        {
+            let r = RowReader(row: row)
+            do {
+                out.append(StoredCheckpoint(treeSize: try r.int(0, "tree_size"), root: try r.blob(1, "merkle_root"),
+                                            head: try r.blob(2, "chain_head"), keyName: try r.text(3, "key_name"),
+                                            note: String(decoding: try r.blob(4, "signed_note"), as: UTF8.self)))
+            } catch {
+                add(nil, "audit_checkpoint: unreadable row: \(error)")
+            }
+        }
+        return out
+    }
+
+    /// Columns copied out of the record, and the record's own fields, must agree.
+    mutating func checkFields(_ v: CanonicalValue, row r: RowReader, seq: Int, prev: [UInt8], linkName: String) {
+        func mismatch(_ field: String) { add(seq, "record field \(field) does not match the \(field) column") }
+        if v["v"]?.int64Value != 1 { add(seq, "record version v is not 1") }
+        if !(v["incident"]?.stringValue?.utf8.elementsEqual(incident.utf8) ?? false) {
+            add(seq, "record belongs to incident \(v["incident"]?.stringValue ?? "?"), not \(incident)")
+        }
+        if v["seq"]?.int64Value != Int64(seq) { add(seq, "record seq is \(v["seq"]?.description ?? "missing")") }
+        if v["prev"]?.stringValue != Hex.encode(prev) { add(seq, "record prev is not \(linkName)") }
+        if v["event_id"]?.stringValue != (try? r.text(2, "event_id")) { mismatch("event_id") }
+        if v["idem"]?.stringValue != (try? r.text(3, "idempotency_key")) { mismatch("idem (idempotency_key)") }
+        let type = v["type"]?.stringValue
+        if type != (try? r.text(4, "event_type")) { mismatch("type (event_type)") }
+        if let type, !AuditSchema.eventTypes.contains(type) { add(seq, "unknown event type '\(type)'") }
+        let at = v["at"]?.stringValue.flatMap(ISO8601.parse)
+        if at == nil || at?.millisecondsSinceEpoch != (try? r.int(5, "recorded_utc_ms")).map(Int64.init) {
+            mismatch("at (recorded_utc_ms)")
+        }
+        if v["actor"]?["id"]?.stringValue != (try? r.text(6, "actor_id")) { mismatch("actor.id (actor_id)") }
+        let role = try? r.optionalText(7, "actor_role")
+        if v["actor"]?["role"]?.stringValue != role ?? nil { mismatch("actor.role (actor_role)") }
+        if v["body"] == nil { add(seq, "record has no body") }
+        if v["where"]?["app"]?.stringValue != "crisis" { add(seq, "record where.app is not crisis") }
+    }
+
+    mutating func checkCheckpoints(_ checkpoints: [StoredCheckpoint], rootsAt: [Int: ([UInt8], [UInt8])],
+                                   events: [Int: CanonicalValue], db: Database)
+    {
+        for cp in checkpoints {
+            checkpointsChecked += 1
+            guard let pair = rootsAt[cp.treeSize] else {
+                add(nil, "checkpoint at tree size \(cp.treeSize) covers more records than the trail holds "
+                    + "(\(recordCount)): records were removed")
+                continue
+            }
+            if pair.0 != cp.root || pair.1 != cp.head {
+                add(nil, "checkpoint at tree size \(cp.treeSize) no longer matches records 1..\(cp.treeSize) "
+                    + "(rewritten)")
+            }
+            let eventSeq = cp.treeSize + 1
+            if let body = events[eventSeq] {
+                if body["tree_size"]?.intValue != cp.treeSize || body["merkle_root"]?.stringValue != Hex.encode(cp.root)
+                    || !(body["note"]?.stringValue?.utf8.elementsEqual(cp.note.utf8) ?? false)
+                {
+                    add(eventSeq, "checkpoint.issued event does not match the stored checkpoint \(cp.treeSize)")
+                }
+                if let key = body["verifier_key"]?.stringValue, let verifier = try? CheckpointVerifier(verifierKey: key),
+                    let parsed = try? CheckpointNote.parse(cp.note)
+                {
+                    let signed = parsed.signatures.contains {
+                        $0.keyID == verifier.keyID && verifier.isValidSignature($0.signature, for: parsed.text)
+                    }
+                    if !signed || parsed.treeSize != cp.treeSize || parsed.root != cp.root {
+                        add(nil, "checkpoint at tree size \(cp.treeSize): the note's signature or tree head is wrong")
+                    }
+                }
+            } else if recordCount >= eventSeq {
+                add(eventSeq, "seq \(eventSeq) should be the checkpoint.issued event of checkpoint \(cp.treeSize)")
+            } else {
+                add(nil, "checkpoint at tree size \(cp.treeSize): its checkpoint.issued event (seq \(eventSeq)) is "
+                    + "missing: the last record was removed")
+            }
+        }
+    }
+
+    mutating func checkTriggers(_ db: Database) throws {
+        let present = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_schema WHERE type = 'trigger'"))
+        let missing = AuditSchema.requiredTriggers.filter { !present.contains($0) }
+        if !missing.isEmpty {
+            add(nil, "schema: append-only triggers missing (\(missing.joined(separator: ", "))): the schema was altered")
+        }
+    }
+}
