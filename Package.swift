@@ -64,7 +64,8 @@ let package = Package(
         .testTarget(name: "CrisisAuditTests", dependencies: ["CrisisAudit"], swiftSettings: strict),
         .testTarget(name: "CrisisRuntimeTests", dependencies: ["CrisisRuntime"], swiftSettings: strict),
         .testTarget(
-            name: "CrisisCLITests", dependencies: ["CrisisCLI", "CrisisPlaybook", "crisis"], swiftSettings: strict),
+            name: "CrisisCLITests", dependencies: ["CrisisCLI", "CrisisPlaybook", "crisis"], exclude: ["Fixtures"],
+            swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -36,6 +36,7 @@ let dbPath = argument("--db", default: FileManager.default.temporaryDirectory
 do {
     let service = IncidentService(store: try AuditStore(path: dbPath))
     let actor = Actor(name: "bench", role: nil)
+let auditActor = AuditActor(id: "bench")
     let started = try service.start(.init(
         playbookPath: playbook, inputs: [("post_url", "https://example.com/p/1")], mode: .drill, actor: actor,
         wallNow: .wallClock()))
@@ -48,7 +49,7 @@ do {
             let n = min(batch, events - written)
             let drafts = (0..<n).map { i in
                 EventDraft(
-                    type: RecordType.note, idempotencyKey: "bench-\(written + i)", actor: actor,
+                    type: RecordType.note, idempotencyKey: "bench-\(written + i)", actor: auditActor,
                     recordedAt: .wallClock(),
                     body: .object([
                         ("actor", .object([("name", .string("bench"))])),

@@ -115,7 +115,7 @@ enum EffectsText {
     static func render(_ result: CommitResult, color: Bool) -> String {
         var lines: [String] = []
         for record in result.records {
-            lines.append("record \(record.seq): \(record.type)" + (record.replayed ? " (already recorded: same idempotency key)" : ""))
+            lines.append("record \(record.seq): \(record.type)" + (record.replayedFromKey ? " (already recorded: same idempotency key)" : ""))
         }
         for action in result.actions { if let s = describe(action, color: color) { lines.append("  " + s) } }
         let status = StatusReport(result.incident)
@@ -153,10 +153,10 @@ enum TimelineText {
         var rows: [String] = []
         if incident.isDrill { rows.append(Colour.yellow("DRILL — exercise record", color)) }
         for record in incident.events {
-            let now = record.body["now"]?.intValue.map { Instant(millisecondsSinceEpoch: $0) } ?? record.recordedAt
+            let now = record.body["now"]?.intValue.map { Instant(millisecondsSinceEpoch: Int64($0)) } ?? record.recordedAt
             var time = zone.human(now)
             if incident.isDrill { time += " (sim)" }
-            let who = TerminalText.escape(record.actorID) + (record.body["actor"]?["role"]?.stringValue.map { " [\(TerminalText.escape($0))]" } ?? "")
+            let who = TerminalText.escape(record.actor.id) + (record.body["actor"]?["role"]?.stringValue.map { " [\(TerminalText.escape($0))]" } ?? "")
             rows.append("\(String(format: "%4d", record.seq))  \(time)  \(who)  \(summary(record))")
         }
         return rows.joined(separator: "\n")
@@ -177,7 +177,7 @@ enum TimelineText {
             if let note = b["note"]?.stringValue { s += " — \(e(note))" }
             return s + effects(b)
         case RecordType.timer: return "timer \(e(b["timer"]?.stringValue)) fired" + effects(b)
-        case RecordType.clockAdvanced: return "drill clock advanced by \(humanDuration(PlaybookDuration(milliseconds: b["by_ms"]?.intValue ?? 0)))"
+        case RecordType.clockAdvanced: return "drill clock advanced by \(humanDuration(PlaybookDuration(milliseconds: Int64(b["by_ms"]?.intValue ?? 0))))"
         case RecordType.intent: return "intent: \(e(b["purpose"]?.stringValue)) on \(e(b["channel"]?.stringValue)) [\(e(b["key"]?.stringValue))]"
         case RecordType.outcome: return "outcome \(e(b["result"]?.stringValue)) [\(e(b["key"]?.stringValue))]" + effects(b)
         case RecordType.note: return "note: \(e(b["text"]?.stringValue))"

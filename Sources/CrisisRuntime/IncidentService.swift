@@ -94,21 +94,21 @@ public struct IncidentService: Sendable {
 
         let inputs = try checkInputs(request.inputs, playbook: playbook)
         var files: [PinnedFile] = []
-        let playbookSHA = Hashing.sha256Hex(playbookBytes)
+        let playbookSHA = sha256Hex(playbookBytes)
         let fileName = (request.playbookPath as NSString).lastPathComponent
-        files.append(PinnedFile(sha256: playbookSHA, fileName: fileName, bytes: playbookBytes))
+        files.append(PinnedFile(fileName: fileName, bytes: playbookBytes))
         var templateRefs: [(String, CanonicalValue)] = []
         for path in Self.templatePaths(playbook) {
             let full = baseDirectory.isEmpty ? path : baseDirectory + "/" + path
             let bytes = try readFile(full, what: "statement template")
-            let sha = Hashing.sha256Hex(bytes)
-            files.append(PinnedFile(sha256: sha, fileName: path, bytes: bytes))
-            templateRefs.append((path, .string(sha)))
+            let sha = sha256Hex(bytes)
+            files.append(PinnedFile(fileName: path, bytes: bytes))
+            templateRefs.append((path, RecordBody.obj([("path", .string(path)), ("sha256", .string(sha))])))
         }
         var contactsRef: CanonicalValue?
         if let contactsBytes, let cp = request.contactsPath {
-            let sha = Hashing.sha256Hex(contactsBytes)
-            files.append(PinnedFile(sha256: sha, fileName: (cp as NSString).lastPathComponent, bytes: contactsBytes))
+            let sha = sha256Hex(contactsBytes)
+            files.append(PinnedFile(fileName: (cp as NSString).lastPathComponent, bytes: contactsBytes))
             contactsRef = RecordBody.obj([("file", .string((cp as NSString).lastPathComponent)), ("sha256", .string(sha))])
         }
 
@@ -130,21 +130,24 @@ public struct IncidentService: Sendable {
                     ("id", .string(playbook.id)), ("version", .string(playbook.version)),
                     ("file", .string(fileName)), ("sha256", .string(playbookSHA)),
                 ])),
-                ("templates", .object(templateRefs.sorted { $0.0 < $1.0 })),
+                ("templates", .array(templateRefs.sorted { $0.0 < $1.0 }.map(\.1))),
                 ("contacts", contactsRef),
                 ("inputs", RecordBody.stringMap(inputs)),
                 ("effects", RecordBody.effects(actions)),
             ])
             let header = NewIncident(
                 id: id, origin: "crisis/\(id)", title: title, playbookID: playbook.id,
-                playbookVersion: playbook.version, playbookSHA256: playbookSHA, mode: request.mode.rawValue,
+                playbookVersion: playbook.version, playbookSHA256: playbookSHA, mode: request.mode,
                 createdAt: request.wallNow)
-            var drafts = [EventDraft(
-                type: RecordType.opened, idempotencyKey: "open/\(id)", actor: request.actor,
-                recordedAt: request.wallNow, body: body)]
-            drafts += intents(for: actions, now: engineNow, actor: request.actor, wallNow: request.wallNow)
+            let opened = EventDraft(
+                type: RecordType.opened, idempotencyKey: "open/\(id)", actor: RecordBody.auditActor(request.actor),
+                recordedAt: request.wallNow, body: body)
+            let intentDrafts = intents(for: actions, now: engineNow, actor: request.actor, wallNow: request.wallNow)
             do {
-                let records = try store.createIncident(header, files: files, events: drafts)
+                var records = [try store.createIncident(header, files: files, firstEvent: opened)]
+                if !intentDrafts.isEmpty {
+                    records += try store.append(incident: id, expectedSeq: 1, events: intentDrafts)
+                }
                 var incident = try load(id)
                 let performed = try performDeliveries(actions, in: &incident, actor: request.actor,
                                                       wallNow: request.wallNow)
@@ -176,8 +179,7 @@ public struct IncidentService: Sendable {
         var now = openedNow
         var anomalies = 0
         for record in events.dropFirst() {
-            if let n = record.body["now"]?.intValue {
-                let t = Instant(millisecondsSinceEpoch: n)
+            if let t = record.body.instant("now") {
                 if t < now { anomalies += 1 } else { now = t }
             }
             guard let event = try RecordBody.decodeEvent(type: record.type, body: record.body) else { continue }
@@ -189,7 +191,7 @@ public struct IncidentService: Sendable {
         }
         let last = events[events.count - 1]
         return LoadedIncident(
-            header: header, definition: definition, state: state, seq: last.seq, headActor: last.actorID, now: now,
+            header: header, definition: definition, state: state, seq: last.seq, headActor: last.actor.id, now: now,
             templates: templates, events: events, clockAnomalies: anomalies)
     }
 
@@ -198,12 +200,12 @@ public struct IncidentService: Sendable {
     {
         guard let pb = body["playbook"], let sha = pb["sha256"]?.stringValue, let file = pb["file"]?.stringValue,
             let modeText = body["mode"]?.stringValue, let mode = IncidentMode(rawValue: modeText),
-            let nowMs = body["now"]?.intValue
+            let nowMs = body.instant("now")
         else { throw RuntimeError.corruptRecord("incident.opened lacks playbook, mode or now") }
         guard let pinned = try store.pinnedFile(sha256: sha) else {
             throw RuntimeError.corruptRecord("pinned playbook \(sha) is missing")
         }
-        guard Hashing.sha256Hex(pinned.bytes) == sha else {
+        guard sha256Hex(pinned.bytes) == sha else {
             throw RuntimeError.corruptRecord("pinned playbook bytes do not match their SHA-256 \(sha)")
         }
         let loaded = PlaybookLoader.load(bytes: pinned.bytes, path: file)
@@ -218,18 +220,17 @@ public struct IncidentService: Sendable {
             contacts = ContactsLoader.load(bytes: cfile.bytes, path: cfile.fileName).directory
         }
         var templates: [String: [UInt8]] = [:]
-        if case .object(let members)? = body["templates"] {
-            for (path, v) in members {
-                guard let tsha = v.stringValue, let f = try store.pinnedFile(sha256: tsha) else {
-                    throw RuntimeError.corruptRecord("pinned template \(path) missing")
-                }
-                templates[path] = f.bytes
+        for item in body["templates"]?.arrayValue ?? [] {
+            guard let path = item["path"]?.stringValue else { throw RuntimeError.corruptRecord("template without path") }
+            guard let tsha = item["sha256"]?.stringValue, let f = try store.pinnedFile(sha256: tsha) else {
+                throw RuntimeError.corruptRecord("pinned template \(path) missing")
             }
+            templates[path] = f.bytes
         }
         let definition = RunDefinition(
             incidentID: header.id, title: body["title"]?.stringValue ?? header.title, mode: mode, playbook: playbook,
             playbookSHA256: sha, contacts: contacts, inputs: try body.stringMap("inputs"))
-        return (definition, templates, Instant(millisecondsSinceEpoch: nowMs))
+        return (definition, templates, nowMs)
     }
 
     // MARK: act, note, tick
@@ -321,11 +322,11 @@ public struct IncidentService: Sendable {
                 if let anomaly = clockAnomaly(incident, wallNow: request.wallNow) { members.append(("clock_anomaly", anomaly)) }
                 var drafts = [EventDraft(
                     type: recordType, idempotencyKey: request.idempotencyKey ?? Self.randomKey(),
-                    actor: actor, recordedAt: request.wallNow, body: RecordBody.obj(members))]
+                    actor: RecordBody.auditActor(actor), recordedAt: request.wallNow, body: RecordBody.obj(members))]
                 drafts += intents(for: actions, now: now, actor: actor, wallNow: request.wallNow)
                 let records = try store.append(
                     incident: incident.header.id, expectedSeq: request.expectSeq ?? incident.seq, events: drafts)
-                if records.first?.replayed == true {
+                if records.first?.replayedFromKey == true {
                     return CommitResult(records: records, actions: [], incident: try load(incident.header.id))
                 }
                 incident.state = state
@@ -354,7 +355,7 @@ public struct IncidentService: Sendable {
             let records = try store.append(
                 incident: id, expectedSeq: expectSeq ?? incident.seq,
                 events: [EventDraft(type: RecordType.note, idempotencyKey: idempotencyKey ?? Self.randomKey(),
-                                    actor: actor, recordedAt: wallNow, body: RecordBody.obj(members))])
+                                    actor: RecordBody.auditActor(actor), recordedAt: wallNow, body: RecordBody.obj(members))])
             var incident = incident
             incident.seq = records.last?.seq ?? incident.seq
             incident.events += records
@@ -400,8 +401,8 @@ public struct IncidentService: Sendable {
                 ])
                 records += try store.append(
                     incident: id, expectedSeq: incident.seq,
-                    events: [EventDraft(type: RecordType.clockAdvanced, idempotencyKey: Self.randomKey(), actor: actor,
-                                        recordedAt: wallNow, body: body)])
+                    events: [EventDraft(type: RecordType.clockAdvanced, idempotencyKey: Self.randomKey(),
+                                        actor: RecordBody.auditActor(actor), recordedAt: wallNow, body: body)])
                 incident.seq = records.last?.seq ?? incident.seq
                 incident.now = target
                 incident.events += records
@@ -444,7 +445,7 @@ public struct IncidentService: Sendable {
                     ("step", RecordBody.str(timer.step)), ("effects", RecordBody.effects(acts)),
                 ])
                 var drafts = [EventDraft(type: RecordType.timer, idempotencyKey: "timer/\(timer.id)",
-                                         actor: Actor.system, recordedAt: wallNow, body: body)]
+                                         actor: RecordBody.auditActor(Actor.system), recordedAt: wallNow, body: body)]
                 drafts += intents(for: acts, now: now, actor: Actor.system, wallNow: wallNow)
                 let stored = try store.append(incident: incident.header.id, expectedSeq: incident.seq, events: drafts)
                 incident.state = state
@@ -464,8 +465,8 @@ public struct IncidentService: Sendable {
     private func intents(for actions: [EngineAction], now: Instant, actor: Actor, wallNow: Instant) -> [EventDraft] {
         actions.compactMap { a in
             guard case .deliver(let d) = a else { return nil }
-            return EventDraft(type: RecordType.intent, idempotencyKey: "intent/\(d.key)", actor: actor,
-                              recordedAt: wallNow, body: RecordBody.intent(d, now: now))
+            return EventDraft(type: RecordType.intent, idempotencyKey: "intent/\(d.key)",
+                              actor: RecordBody.auditActor(actor), recordedAt: wallNow, body: RecordBody.intent(d, now: now))
         }
     }
 
@@ -490,7 +491,7 @@ public struct IncidentService: Sendable {
                 members.insert(("now", .integer(now.millisecondsSinceEpoch)), at: 0)
                 members.append(("effects", RecordBody.effects(acts)))
                 var drafts = [EventDraft(type: RecordType.outcome, idempotencyKey: "outcome/\(delivery.key)",
-                                         actor: actor, recordedAt: wallNow, body: RecordBody.obj(members))]
+                                         actor: RecordBody.auditActor(actor), recordedAt: wallNow, body: RecordBody.obj(members))]
                 drafts += intents(for: acts, now: now, actor: actor, wallNow: wallNow)
                 let stored = try store.append(incident: incident.header.id, expectedSeq: incident.seq, events: drafts)
                 incident.state = state
@@ -517,8 +518,8 @@ public struct IncidentService: Sendable {
         ])
         _ = try store.append(
             incident: incident.header.id, expectedSeq: nil,
-            events: [EventDraft(type: RecordType.rejected, idempotencyKey: Self.randomKey(), actor: request.actor,
-                                recordedAt: request.wallNow, body: body)])
+            events: [EventDraft(type: RecordType.rejected, idempotencyKey: Self.randomKey(),
+                                actor: RecordBody.auditActor(request.actor), recordedAt: request.wallNow, body: body)])
         throw RuntimeError.refused(code: code, message: message)
     }
 

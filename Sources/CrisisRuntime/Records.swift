@@ -25,13 +25,19 @@ enum RecordBody {
     static func int(_ i: Int64?) -> CanonicalValue? { i.map { .integer($0) } }
     static func int(_ i: Int?) -> CanonicalValue? { i.map { .integer(Int64($0)) } }
 
+    /// A name-to-value map as an array of `{"name", "value"}` objects sorted by name: names are operator-typed
+    /// (and may hold characters that canonical member names may not), so they are data, not keys.
     static func stringMap(_ m: [String: String]) -> CanonicalValue {
-        .object(m.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
+        .array(m.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }.map {
+            .object([("name", .string($0.key)), ("value", .string($0.value))])
+        })
     }
 
     static func actor(_ a: Actor) -> CanonicalValue {
         obj([("name", .string(a.name)), ("role", str(a.role))])
     }
+
+    static func auditActor(_ a: Actor) -> AuditActor { AuditActor(id: a.name, role: a.role) }
 
     // MARK: engine events
 
@@ -132,16 +138,24 @@ extension CanonicalValue {
 
     func requiredInt(_ key: String) throws -> Int64 {
         guard let i = self[key]?.intValue else { throw RuntimeError.corruptRecord("missing '\(key)'") }
-        return i
+        return Int64(i)
     }
 
+    /// Reads a map written by `RecordBody.stringMap`.
     func stringMap(_ key: String) throws -> [String: String] {
-        guard case .object(let members)? = self[key] else { return [:] }
+        guard let items = self[key]?.arrayValue else { return [:] }
         var out: [String: String] = [:]
-        for (k, v) in members {
-            guard let s = v.stringValue else { throw RuntimeError.corruptRecord("'\(key).\(k)' is not a string") }
-            out[k] = s
+        for item in items {
+            guard let name = item["name"]?.stringValue, let value = item["value"]?.stringValue else {
+                throw RuntimeError.corruptRecord("'\(key)' holds an entry without name and value")
+            }
+            out[name] = value
         }
         return out
+    }
+
+    /// An integer member as an instant.
+    func instant(_ key: String) -> Instant? {
+        self[key]?.intValue.map { Instant(millisecondsSinceEpoch: Int64($0)) }
     }
 }

@@ -53,6 +53,6 @@ public enum StatementRenderer {
         }
         let object = CanonicalValue.object(texts.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
         let bytes = (try? CanonicalJSON.encode(object)) ?? Array(texts.sorted { $0.key < $1.key }.map { $0.value }.joined().utf8)
-        return .success(Rendered(texts: texts, sha256: Hashing.sha256Hex(bytes)))
+        return .success(Rendered(texts: texts, sha256: sha256Hex(bytes)))
     }
 }

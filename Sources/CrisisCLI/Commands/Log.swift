@@ -145,14 +145,14 @@ struct VerifyCommand: AsyncParsableCommand {
                     throw RuntimeError.invalid("no incident '\(TerminalText.escape(incidentID))' in this database")
                 }
                 let report = try service.store.verify(incident: incidentID)
-                out.records = report.count
-                out.head = report.headHex
-                out.merkle_root = report.merkleRootHex
+                out.records = report.recordCount
+                out.head = report.chainHead
+                out.merkle_root = report.merkleRoot
                 if let bad = report.firstBadSeq {
                     out.ok = false
                     out.first_bad_seq = bad
-                    out.problem = report.problem
-                } else if let problem = report.problem {
+                    out.problem = report.firstProblem?.message
+                } else if let problem = report.firstProblem?.message {
                     out.ok = false
                     out.problem = problem
                 } else {
