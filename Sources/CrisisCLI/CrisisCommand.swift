@@ -11,7 +11,7 @@ public struct CrisisCommand: AsyncParsableCommand {
             4 conflict (someone else acted first).
             """,
         subcommands: [
-            ValidateCommand.self, GraphCommand.self,
+            ValidateCommand.self, GraphCommand.self, CheckTextCommand.self,
         ]
     )
 
