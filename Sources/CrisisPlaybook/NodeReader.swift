@@ -130,7 +130,7 @@ final class NodeReader {
 
     func truthyHint(_ node: Node, what: String) {
         guard case .scalar(let s) = node, s.style == .plain else { return }
-        let truthy: Set<String> = ["yes", "no", "on", "off", "y", "n"]
+        let truthy: Set<String> = ["yes", "no", "on", "off"]
         if truthy.contains(s.string.lowercased()) {
             warning(
                 DiagnosticCode.yamlTruthy,
@@ -271,27 +271,32 @@ final class NodeReader {
 
 /// Levenshtein distance for "did you mean" hints.
 enum EditDistance {
+    /// Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of neighbours
+    /// ("titel" is one edit from "title").
     static func distance(_ a: String, _ b: String) -> Int {
         let x = Array(a.unicodeScalars)
         let y = Array(b.unicodeScalars)
         if x.isEmpty { return y.count }
         if y.isEmpty { return x.count }
-        var previous = Array(0...y.count)
-        var current = [Int](repeating: 0, count: y.count + 1)
+        var d = [[Int]](repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)
+        for i in 0...x.count { d[i][0] = i }
+        for j in 0...y.count { d[0][j] = j }
         for i in 1...x.count {
-            current[0] = i
             for j in 1...y.count {
                 let cost = x[i - 1] == y[j - 1] ? 0 : 1
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] {
+                    d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+                }
             }
-            swap(&previous, &current)
         }
-        return previous[y.count]
+        return d[x.count][y.count]
     }
 
     /// The closest candidate within a distance that scales with the word's length, or nil.
     static func suggestion(for word: String, among candidates: [String]) -> String? {
-        let limit = max(1, min(3, word.count / 3))
+        guard word.count <= 64 else { return nil }
+        let limit = word.count <= 3 ? 1 : (word.count <= 6 ? 2 : 3)
         var best: (String, Int)?
         for c in candidates {
             let d = distance(word.lowercased(), c)

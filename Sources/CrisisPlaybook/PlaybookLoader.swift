@@ -348,7 +348,24 @@ final class PlaybookBuilder {
         return Step(id: id, title: title, next: next, kind: .task(TaskSpec()), location: location)
     }
 
+    /// Errors found in finished child steps (branch steps, a foreach body) of the step being built, so a
+    /// parent is not marked broken for its children's mistakes.
+    private var childErrors = 0
+
+    /// Builds a step; a step with an error of its own is recorded in `brokenSteps` (the validator then does not
+    /// lint it again, so one mistake gives one diagnostic).
     func step(id: String, at location: SourceLocation, node: Node, scope: StepScope) -> Step? {
+        let before = r.diagnostics.errorCount
+        let childrenBefore = childErrors
+        childErrors = 0
+        let built = buildStep(id: id, at: location, node: node, scope: scope)
+        let total = r.diagnostics.errorCount - before
+        if total - childErrors > 0 { brokenSteps.insert(id) }
+        childErrors = childrenBefore + total
+        return built
+    }
+
+    private func buildStep(id: String, at location: SourceLocation, node: Node, scope: StepScope) -> Step? {
         let w = "step '\(id)'"
         guard let raw = r.mapping(node, what: w) else {
             brokenSteps.insert(id)
