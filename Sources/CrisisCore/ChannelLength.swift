@@ -7,15 +7,17 @@ public struct ChannelMeasure: Sendable, Hashable, Codable {
     /// The length in `unit`.
     public var count: Int
     /// The channel's limit in `unit`, or nil when the channel has none (`website`, `email`, unknown channels).
-    /// For SMS, the capacity of a single message (160 GSM-7 or 70 UCS-2 characters).
+    /// For SMS: what `ChannelLength.maxSMSSegments` concatenated messages hold (1,530 GSM-7 septets or 670
+    /// UCS-2 units); `segments` tells what a text costs below that.
     public var limit: Int?
     /// `weighted-characters` (X), `gsm7-septets` or `utf16-units` (SMS), `characters` (others).
     public var unit: String
     /// SMS only: `GSM-7` or `UCS-2`.
     public var encoding: String?
-    /// SMS only: how many messages the text is sent as (concatenated segments of 153 or 67).
+    /// SMS only: how many messages the text is sent as (one of 160/70, or concatenated segments of 153/67).
     public var segments: Int?
-    /// Whether `count` exceeds `limit`. For SMS: whether the text needs more than one message.
+    /// Whether the text does not fit the channel: `count` exceeds `limit`; for SMS, more than
+    /// `ChannelLength.maxSMSSegments` messages.
     public var overLimit: Bool
 
     public init(channel: String, count: Int, limit: Int?, unit: String, encoding: String? = nil,
@@ -26,7 +28,11 @@ public struct ChannelMeasure: Sendable, Hashable, Codable {
         self.unit = unit
         self.encoding = encoding
         self.segments = segments
-        self.overLimit = limit.map { count > $0 } ?? false
+        if let segments {
+            self.overLimit = segments > ChannelLength.maxSMSSegments
+        } else {
+            self.overLimit = limit.map { count > $0 } ?? false
+        }
     }
 }
 
@@ -43,6 +49,9 @@ public enum ChannelLength {
     public static let xLimit = 280
     /// X: every URL counts as this many characters, whatever its length.
     public static let xURLLength = 23
+    /// Most concatenated SMS messages a text may need before it counts as too long (carriers and gateways
+    /// commonly stop at 10).
+    public static let maxSMSSegments = 10
 
     /// Measures `text` for `channel`. Unknown channels get a count in characters and no limit.
     public static func measure(_ text: String, channel: String) -> ChannelMeasure {
@@ -186,15 +195,16 @@ public enum ChannelLength {
             let count = septets.reduce(0, +)
             let segments = count <= 160 ? 1 : pack(septets, into: 153)
             return ChannelMeasure(
-                channel: channel, count: count, limit: 160, unit: "gsm7-septets", encoding: "GSM-7",
-                segments: segments)
+                channel: channel, count: count, limit: 153 * maxSMSSegments, unit: "gsm7-septets",
+                encoding: "GSM-7", segments: segments)
         }
         // UCS-2 (UTF-16): a character outside the BMP takes two units and cannot be split across segments.
         let units = text.unicodeScalars.map { $0.value > 0xFFFF ? 2 : 1 }
         let count = units.reduce(0, +)
         let segments = count <= 70 ? 1 : pack(units, into: 67)
         return ChannelMeasure(
-            channel: channel, count: count, limit: 70, unit: "utf16-units", encoding: "UCS-2", segments: segments)
+            channel: channel, count: count, limit: 67 * maxSMSSegments, unit: "utf16-units", encoding: "UCS-2",
+            segments: segments)
     }
 
     /// Segments needed to carry items of these sizes without splitting one, `capacity` per segment.

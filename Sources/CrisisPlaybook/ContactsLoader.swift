@@ -7,14 +7,17 @@ public enum ContactsLoader {
     public static let schemaV1 = "crisis-contacts/v1"
 
     /// The directory, or nil when it has errors; and every problem found (warnings included).
-    public static func load(path: String) -> (ContactsDirectory?, [Diagnostic]) {
+    public static func load(path: String) -> (directory: ContactsDirectory?, diagnostics: [Diagnostic]) {
         let read = YAMLReader.read(path: path)
         guard let bytes = read.bytes else { return (nil, read.diagnostics) }
         return load(bytes: bytes, path: path)
     }
 
     /// Reads a directory from bytes; `path` is used in diagnostics.
-    public static func load(bytes: [UInt8], path: String, now: Date = Date()) -> (ContactsDirectory?, [Diagnostic]) {
+    /// Time zone offsets are taken at `now`.
+    public static func load(bytes: [UInt8], path: String, now: Date = Date())
+        -> (directory: ContactsDirectory?, diagnostics: [Diagnostic])
+    {
         let document = YAMLReader.parse(bytes: bytes, path: path)
         guard let root = document.root else {
             var d = document.diagnostics

@@ -205,13 +205,14 @@ final class PlaybookBuilder {
                 let duration = r.duration(vm, "duration", what: w, required: true)
                 var warn: [PlaybookDuration] = []
                 if let wn = vm["warn_before"], let items = r.sequence(wn, what: "'warn_before' of \(w)") {
-                    warn = items.compactMap { r.duration($0, what: "an item of 'warn_before' of \(w)") }
-                    if let duration {
-                        for (i, d) in warn.enumerated() where d >= duration {
+                    for item in items {
+                        guard let d = r.duration(item, what: "an item of 'warn_before' of \(w)") else { continue }
+                        if let duration, d >= duration {
                             r.error(DiagnosticCode.badDuration,
                                     "warn_before \(d) is not shorter than the clock's duration \(duration)",
-                                    at: r.location(items[min(i, items.count - 1)]))
+                                    at: r.location(item))
                         }
+                        warn.append(d)
                     }
                 }
                 let reference = r.string(vm, "reference", what: w)

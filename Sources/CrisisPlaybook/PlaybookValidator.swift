@@ -447,6 +447,12 @@ private struct Validation {
         for language in playbook.languages {
             let relative = "\(base).\(language).mustache"
             let path = baseDirectory == "." ? relative : (baseDirectory as NSString).appendingPathComponent(relative)
+            let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+            if size > YAMLReader.maximumBytes {
+                error(DiagnosticCode.fileTooLarge, "template file is larger than 1 MiB",
+                      SourceLocation(file: path, line: 1, column: 1))
+                continue
+            }
             guard let data = FileManager.default.contents(atPath: path) else {
                 error(DiagnosticCode.missingTemplate,
                       "template file '\(path)' for language '\(language)' of step '\(step.id)' does not exist",
@@ -473,13 +479,19 @@ private struct Validation {
             let rendered = TemplateScanner.render(scanned.tokens) { name in sample(name, facts: s.facts) }
             for channel in s.channels {
                 let m = ChannelLength.measure(rendered, channel: channel.id)
-                guard m.overLimit, let limit = m.limit else { continue }
                 let unit = m.unit.replacingOccurrences(of: "-", with: " ")
-                var message = "template '\(relative)' of step '\(step.id)', filled with 20-character sample facts, is \(m.count) \(unit) on \(channel.id), over its limit of \(limit)"
+                let filled = "template '\(relative)' of step '\(step.id)', filled with 20-character sample facts,"
                 if let segments = m.segments, let encoding = m.encoding {
-                    message = "template '\(relative)' of step '\(step.id)', filled with 20-character sample facts, needs \(segments) SMS messages (\(m.count) \(unit), \(encoding))"
+                    // SMS: more than one message already costs double; say so before the crisis.
+                    guard segments > 1 else { continue }
+                    warning(DiagnosticCode.templateTooLong,
+                            "\(filled) needs \(segments) SMS messages (\(m.count) \(unit), \(encoding))",
+                            channel.location)
+                } else if m.overLimit, let limit = m.limit {
+                    warning(DiagnosticCode.templateTooLong,
+                            "\(filled) is \(m.count) \(unit) on \(channel.id), over its limit of \(limit)",
+                            channel.location)
                 }
-                warning(DiagnosticCode.templateTooLong, message, channel.location)
             }
         }
     }

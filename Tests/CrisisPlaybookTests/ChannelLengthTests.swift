@@ -56,7 +56,7 @@ struct ChannelLengthTests {
         let two = ChannelLength.measure(text + "cde", channel: "sms")
         #expect(two.count == 161)
         #expect(two.segments == 2)
-        #expect(two.overLimit)
+        #expect(!two.overLimit)
         #expect(ChannelLength.measure(String(repeating: "ø", count: 306), channel: "sms").segments == 2)
         #expect(ChannelLength.measure(String(repeating: "ø", count: 307), channel: "sms").segments == 3)
     }
@@ -68,7 +68,7 @@ struct ChannelLengthTests {
         let m = ChannelLength.measure("Vi beklager det som skjedde. Det er ikke greit’", channel: "sms")
         #expect(m.encoding == "UCS-2")
         #expect(m.unit == "utf16-units")
-        #expect(m.limit == 70)
+        #expect(m.limit == 670)
         #expect(ChannelLength.measure(String(repeating: "’", count: 70), channel: "sms").segments == 1)
         #expect(ChannelLength.measure(String(repeating: "’", count: 71), channel: "sms").segments == 2)
         #expect(ChannelLength.measure(String(repeating: "’", count: 135), channel: "sms").segments == 3)
@@ -78,6 +78,18 @@ struct ChannelLengthTests {
         #expect(emoji.count == 134)
         #expect(emoji.segments == 3)
         #expect(ChannelLength.measure(a66 + "a" + "😀" + String(repeating: "a", count: 65), channel: "sms").segments == 2)
+    }
+
+    @Test("SMS is over the limit beyond 10 messages")
+    func smsLimit() {
+        let ten = ChannelLength.measure(String(repeating: "a", count: 1_530), channel: "sms")
+        #expect(ten.segments == 10)
+        #expect(!ten.overLimit)
+        let eleven = ChannelLength.measure(String(repeating: "a", count: 1_531), channel: "sms")
+        #expect(eleven.segments == 11)
+        #expect(eleven.overLimit)
+        #expect(ChannelLength.measure(String(repeating: "’", count: 671), channel: "sms").overLimit)
+        #expect(!ChannelLength.measure(String(repeating: "’", count: 670), channel: "sms").overLimit)
     }
 
     @Test("€ and the other extension characters cost 2 septets in GSM-7")

@@ -9,7 +9,7 @@ struct CheckTextCommand: AsyncParsableCommand {
         abstract: "Measure a text against a channel's length rules (X weighting, SMS encoding and segments).",
         discussion: """
             Channels with rules: x, sms, facebook, instagram, linkedin, threads, tiktok, youtube. Other channels \
-            have no limit. Exit status 1 when the text is over the limit (for SMS: needs more than one message).
+            have no limit. Exit status 1 when the text is over the limit (for SMS: more than 10 messages).
             """)
 
     @Option(help: "The channel: x, sms, facebook, instagram, linkedin, threads, tiktok, youtube, ...")
@@ -33,9 +33,12 @@ struct CheckTextCommand: AsyncParsableCommand {
     /// `x: 45 of 280 weighted characters`, `sms: 162 GSM-7 septets, 2 messages (single message: 160)`.
     static func describe(_ m: ChannelMeasure) -> String {
         let unit = m.unit.replacingOccurrences(of: "-", with: " ")
-        if let encoding = m.encoding, let segments = m.segments, let limit = m.limit {
+        if let encoding = m.encoding, let segments = m.segments {
+            let single = encoding == "GSM-7" ? 160 : 70
             let messages = segments == 1 ? "1 message" : "\(segments) messages"
-            return "\(m.channel): \(m.count) \(unit), \(encoding), \(messages) (one message holds \(limit))"
+            var line = "\(m.channel): \(m.count) \(unit), \(encoding), \(messages) (one message holds \(single))"
+            if m.overLimit { line += "; over the limit of \(ChannelLength.maxSMSSegments) messages" }
+            return line
         }
         guard let limit = m.limit else { return "\(m.channel): \(m.count) \(unit) (no limit)" }
         let verdict = m.overLimit ? "over by \(m.count - limit)" : "fits"
