@@ -20,6 +20,7 @@ public struct ChannelMeasure: Sendable, Hashable, Codable {
     /// `ChannelLength.maxSMSSegments` messages.
     public var overLimit: Bool
 
+    /// A measure; `overLimit` is derived (from `segments` for SMS, else from `count` and `limit`).
     public init(channel: String, count: Int, limit: Int?, unit: String, encoding: String? = nil,
                 segments: Int? = nil) {
         self.channel = channel

@@ -4,6 +4,7 @@ internal import Yams
 
 /// Reads the contacts directory (`schema: crisis-contacts/v1`, docs/playbook-format.md "Contacts directory").
 public enum ContactsLoader {
+    /// The only contacts format this build reads.
     public static let schemaV1 = "crisis-contacts/v1"
 
     /// The directory, or nil when it has errors; and every problem found (warnings included).

@@ -3,10 +3,12 @@ import CrisisCore
 /// Draws a playbook as a Mermaid flowchart or a Graphviz digraph (`crisis graph`). Output follows file order,
 /// so the same playbook always gives the same text.
 public enum PlaybookGraph {
+    /// Mermaid (`flowchart TD`) or Graphviz DOT.
     public enum Format: String, Sendable, CaseIterable {
         case mermaid, dot
     }
 
+    /// The playbook drawn in `format`.
     public static func render(_ playbook: Playbook, format: Format) -> String {
         switch format {
         case .mermaid: mermaid(playbook)
@@ -103,6 +105,8 @@ public enum PlaybookGraph {
         }
     }
 
+    /// A Mermaid flowchart: choices as rhombi, end steps as stadiums, parallel branches and foreach bodies as
+    /// subgraphs, timeout routes dashed (`-.->`).
     public static func mermaid(_ playbook: Playbook) -> String {
         var lines = ["flowchart TD"]
         var edges: [String] = []
@@ -173,6 +177,7 @@ public enum PlaybookGraph {
         return "\(dotText(step.id)) [\(attributes.joined(separator: ", "))];"
     }
 
+    /// A Graphviz digraph with the same content: branches as clusters, timeout routes `style=dashed`.
     public static func dot(_ playbook: Playbook) -> String {
         var lines = ["digraph \(dotText(playbook.id)) {", "    rankdir=TB;", "    node [shape=box];"]
         var edges: [String] = []

@@ -15,6 +15,7 @@ public struct LoadResult: Sendable {
     /// diagnostic.
     var brokenSteps: Set<String>
 
+    /// Whether any diagnostic is an error.
     public var hasErrors: Bool { diagnostics.hasErrors }
 
     init(partial: Playbook?, diagnostics: [Diagnostic], brokenSteps: Set<String> = []) {
@@ -299,7 +300,9 @@ final class PlaybookBuilder {
             r.error(DiagnosticCode.badValue, "'values' of \(w) needs at least one value", at: m.location)
         }
         var defaultValue: String?
-        if let node = m["default"], let d = r.string(node, what: "'default' of \(w)", allowEmpty: true) {
+        if let node = m["default"], !NodeReader.isEmpty(node),
+            let d = r.string(node, what: "'default' of \(w)", allowEmpty: true)
+        {
             defaultValue = d
             if let type, let problem = type.problem(with: d, allowed: values) {
                 r.error(DiagnosticCode.badDefault, "default '\(d)' of \(w) is not valid: \(problem)", at: r.location(node))

@@ -5,13 +5,20 @@ import Foundation
 public struct FileReport: Sendable, Hashable, Codable {
     /// A diagnostic as `--format json` prints it.
     public struct Entry: Sendable, Hashable, Codable {
+        /// The file the diagnostic is in (a template file, for template problems).
         public var file: String
+        /// 1-based line.
         public var line: Int
+        /// 1-based column, in characters.
         public var column: Int
+        /// `error` or `warning`.
         public var severity: String
+        /// The diagnostic code (`DiagnosticCode`).
         public var code: String
+        /// The message.
         public var message: String
 
+        /// The JSON shape of a diagnostic.
         public init(_ d: Diagnostic) {
             file = d.location.file
             line = d.location.line
@@ -22,12 +29,16 @@ public struct FileReport: Sendable, Hashable, Codable {
         }
     }
 
+    /// The file as given on the command line.
     public var file: String
+    /// No errors (warnings allowed).
     public var valid: Bool
     /// Steps in the playbook, nested ones included (nil for a contacts directory or an unreadable file).
     public var steps: Int?
+    /// Every diagnostic, sorted.
     public var diagnostics: [Entry]
 
+    /// A report; `diagnostics` are sorted.
     public init(file: String, valid: Bool, steps: Int?, diagnostics: [Diagnostic]) {
         self.file = file
         self.valid = valid
