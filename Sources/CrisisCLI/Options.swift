@@ -48,10 +48,13 @@ struct OperatorOptions: ParsableArguments {
 /// Parses repeated `--set NAME=VALUE`. A value may contain `=`; the name may not be empty.
 func parseAssignments(_ raw: [String]) throws -> [(String, String)] {
     try raw.map { item in
-        guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
+        // Split on the first "=" byte, not Character: "=" followed by a combining mark is one grapheme, and
+        // the value must keep its bytes exactly.
+        let bytes = Array(item.utf8)
+        guard let eq = bytes.firstIndex(of: UInt8(ascii: "=")), eq > 0 else {
             throw ValidationError("--set needs NAME=VALUE, got '\(TerminalText.escape(item))'")
         }
-        return (String(item[..<eq]), String(item[item.index(after: eq)...]))
+        return (String(decoding: bytes[..<eq], as: UTF8.self), String(decoding: bytes[(eq + 1)...], as: UTF8.self))
     }
 }
 
@@ -60,8 +63,10 @@ enum Out {
     static func print(_ s: String, terminator: String = "\n") {
         FileHandle.standardOutput.write(Data((s + terminator).utf8))
     }
+    /// Writes a message to standard error with control and bidi characters escaped (messages quote
+    /// operator-typed text).
     static func error(_ s: String) {
-        FileHandle.standardError.write(Data((s + "\n").utf8))
+        FileHandle.standardError.write(Data((TerminalText.escape(s, keepNewlines: true) + "\n").utf8))
     }
     static func json<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()

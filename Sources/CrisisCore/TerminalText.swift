@@ -12,8 +12,6 @@ public enum TerminalText {
                 out.unicodeScalars.append(scalar)
             } else if isUnsafe(scalar) {
                 out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-            } else if scalar == "\\" {
-                out += "\\\\"
             } else {
                 out.unicodeScalars.append(scalar)
             }

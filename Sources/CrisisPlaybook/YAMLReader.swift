@@ -153,32 +153,36 @@ enum YAMLReader {
         func report(_ code: String, _ message: String, _ m: yaml_mark_t) {
             if diagnostics.count < maximumDiagnostics { diagnostics.append(.error(code, message, at: loc(m))) }
         }
-        var parser = yaml_parser_t()
-        guard yaml_parser_initialize(&parser) == 1 else {
+        // libyaml keeps a pointer to the parser inside the parser (read_handler_data), so the struct must not
+        // move between calls: it lives on the heap, never in a Swift variable passed with `&`.
+        let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
+        parser.initialize(to: yaml_parser_t())
+        defer { parser.deallocate() }
+        guard yaml_parser_initialize(parser) == 1 else {
             return ([.error(DiagnosticCode.yamlSyntax, "out of memory", at: SourceLocation(file: path, line: 1, column: 1))], true)
         }
-        defer { yaml_parser_delete(&parser) }
-        yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
+        defer { yaml_parser_delete(parser) }
+        yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
         bytes.withUnsafeBufferPointer { buffer in
-            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            yaml_parser_set_input_string(parser, buffer.baseAddress, buffer.count)
             var stack: [Frame] = []
             var documents = 0
             var event = yaml_event_t()
             while true {
-                guard yaml_parser_parse(&parser, &event) == 1 else {
+                guard yaml_parser_parse(parser, &event) == 1 else {
                     fatal = true
-                    let problem = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
-                    var where_ = loc(parser.problem_mark)
-                    if parser.error == YAML_READER_ERROR {
-                        where_ = location(ofByte: Int(parser.problem_offset), in: bytes, path: path)
+                    let problem = parser.pointee.problem.map { String(cString: $0) } ?? "invalid YAML"
+                    var where_ = loc(parser.pointee.problem_mark)
+                    if parser.pointee.error == YAML_READER_ERROR {
+                        where_ = location(ofByte: Int(parser.pointee.problem_offset), in: bytes, path: path)
                     }
                     if problem.contains("Maximum nesting level") {
                         diagnostics.append(.error(
                             DiagnosticCode.tooDeep, "nesting deeper than \(maximumDepth) levels", at: where_))
                     } else {
                         var message = problem
-                        if let context = parser.context.map({ String(cString: $0) }) {
-                            message = "\(problem) (\(context) at line \(parser.context_mark.line + 1))"
+                        if let context = parser.pointee.context.map({ String(cString: $0) }) {
+                            message = "\(problem) (\(context) at line \(parser.pointee.context_mark.line + 1))"
                         }
                         diagnostics.append(.error(DiagnosticCode.yamlSyntax, message, at: where_))
                     }

@@ -349,36 +349,55 @@ public struct IncidentService: Sendable {
     }
 
     /// A free-text timeline entry: `crisis note ID TEXT`.
+    ///
+    /// The scribe's most used command does not replay the incident: a note changes no state, so it needs only
+    /// the head of the trail (for the expected sequence number) and the incident's clock from the last records.
     public func note(incident id: String, text: String, actor: Actor, expectSeq: Int?, idempotencyKey: String?,
-                     wallNow: Instant) throws -> CommitResult {
-        try withRetries(id, expectSeq: expectSeq) { incident in
-            var incident = incident
+                     wallNow: Instant) throws -> [StoredEvent] {
+        guard let header = try store.incident(id: id) else {
+            throw RuntimeError.invalid("no incident '\(TerminalText.escape(id))' in this database; see 'crisis list'")
+        }
+        var attempt = 0
+        while true {
+            attempt += 1
+            guard let head = try store.head(incident: id) else {
+                throw RuntimeError.corruptRecord("incident \(id) has no records")
+            }
+            if let expectSeq, expectSeq != head.seq {
+                throw RuntimeError.conflict(expected: expectSeq, head: head.seq, by: head.actorID)
+            }
+            let recent = try store.events(incident: id, from: max(1, head.seq - 15))
+            let last = recent.reversed().lazy.compactMap { $0.body.instant("now") }.first ?? header.createdAt
+            let drill = header.mode == .drill
+            let now = drill ? last : max(wallNow, last)
             let request = ActRequest(incident: id, step: "incident", action: "note", actor: actor, wallNow: wallNow)
             if let problem = Self.operatorProblem(actor) {
-                return try refuse(&incident, request: request, code: "invalid-operator", message: problem)
+                try refuse(id, now: now, request: request, code: "invalid-operator", message: problem)
             }
             if text.utf8.count > Self.maximumTextBytes {
-                return try refuse(&incident, request: request, code: "too-large",
-                                  message: "the note is \(text.utf8.count) bytes; at most \(Self.maximumTextBytes) (split it)")
+                try refuse(id, now: now, request: request, code: "too-large",
+                           message: "the note is \(text.utf8.count) bytes; at most \(Self.maximumTextBytes) (split it)")
             }
             if text.utf8.contains(0) {
-                return try refuse(&incident, request: request, code: "invalid-text", message: "the note contains a NUL character")
+                try refuse(id, now: now, request: request, code: "invalid-text", message: "the note contains a NUL character")
             }
-            let now = engineNow(incident, wallNow: wallNow)
-            let event = EngineEvent.noted(text: text, actor: actor)
-            guard case .success = Engine.handle(event, in: incident.state, at: now) else {
-                throw RuntimeError.refused(code: "note-refused", message: "the engine refused the note")
-            }
-            var members = RecordBody.encode(event)
+            var members = RecordBody.encode(EngineEvent.noted(text: text, actor: actor))
             members.insert(("now", .integer(now.millisecondsSinceEpoch)), at: 0)
-            if let anomaly = clockAnomaly(incident, wallNow: wallNow) { members.append(("clock_anomaly", anomaly)) }
-            let records = try store.append(
-                incident: id, expectedSeq: expectSeq ?? incident.seq,
-                events: [EventDraft(type: RecordType.note, idempotencyKey: idempotencyKey ?? Self.randomKey(),
-                                    actor: RecordBody.auditActor(actor), recordedAt: wallNow, body: RecordBody.obj(members))])
-            incident.seq = records.last?.seq ?? incident.seq
-            incident.events += records
-            return CommitResult(records: records, actions: [], incident: incident)
+            if !drill, wallNow < last {
+                members.append(("clock_anomaly", RecordBody.obj([
+                    ("wall", .integer(wallNow.millisecondsSinceEpoch)), ("previous", .integer(last.millisecondsSinceEpoch)),
+                ])))
+            }
+            do {
+                return try store.append(
+                    incident: id, expectedSeq: expectSeq ?? head.seq,
+                    events: [EventDraft(type: RecordType.note, idempotencyKey: idempotencyKey ?? Self.randomKey(),
+                                        actor: RecordBody.auditActor(actor), recordedAt: wallNow,
+                                        body: RecordBody.obj(members))])
+            } catch AuditError.conflict(let h, let by, _) {
+                if let expectSeq { throw RuntimeError.conflict(expected: expectSeq, head: h, by: by) }
+                if attempt >= 20 { throw RuntimeError.conflict(expected: head.seq, head: h, by: by) }
+            }
         }
     }
 
@@ -530,7 +549,12 @@ public struct IncidentService: Sendable {
     private func refuse(_ incident: inout LoadedIncident, request: ActRequest, code: String, message: String) throws
         -> CommitResult
     {
-        let now = engineNow(incident, wallNow: request.wallNow)
+        try refuse(incident.header.id, now: engineNow(incident, wallNow: request.wallNow), request: request,
+                   code: code, message: message)
+    }
+
+    /// Records a refusal (`input.rejected`) and throws it. The trail is otherwise unchanged.
+    private func refuse(_ id: String, now: Instant, request: ActRequest, code: String, message: String) throws -> Never {
         let body = RecordBody.obj([
             ("now", .integer(now.millisecondsSinceEpoch)), ("step", .string(request.step)),
             ("action", .string(request.action)),
@@ -539,7 +563,7 @@ public struct IncidentService: Sendable {
         ])
         let recorder = Self.operatorProblem(request.actor) == nil ? RecordBody.auditActor(request.actor) : .system
         _ = try store.append(
-            incident: incident.header.id, expectedSeq: nil,
+            incident: id, expectedSeq: nil,
             events: [EventDraft(type: RecordType.rejected, idempotencyKey: Self.randomKey(),
                                 actor: recorder, recordedAt: request.wallNow, body: body)])
         throw RuntimeError.refused(code: code, message: message)

@@ -211,6 +211,14 @@ struct LifecycleTests {
         #expect(sh.stderr.contains("not valid UTF-8"))
         #expect(try status(cli, id)["seq"] as? Int == before + 2)
         #expect(try cli.run(["verify", id]).status == 0)
+
+        // A --set value that starts with a combining mark ("=" + U+0301 is one Swift Character) keeps its bytes.
+        let combining = "\u{301}NO \u{202E}x"
+        let other = try cli.run(["start", Self.mini, "--drill", "--set", "post_url=https://x.com/a/1",
+                                 "--set", "country=\(combining)"])
+        #expect(other.status == 0, "\(other.stderr)")
+        let inputs = try status(cli, other.lastLine)["inputs"] as? [String: String]
+        #expect(inputs.map { Array(($0["country"] ?? "").utf8) } == Array(combining.utf8))
     }
 
     @Test("two processes writing to one incident at once: contiguous, nothing lost, nothing twice")

@@ -165,6 +165,13 @@ enum WalkCheck {
                 fields[field.name] = value(for: field, &rng)
             }
         }
+        // The runtime adds a statement draft's rendered texts and hash (reserved fields, hidden from status).
+        if spec.name == "draft", let run = state.run(instance), case .statement = run.detail {
+            fields[Engine.statementHashField] = "sha\(Int.random(in: 0..<3, using: &rng))"
+            for language in state.definition.playbook.languages {
+                fields[Engine.statementTextField(language)] = "Text \(language)"
+            }
+        }
         if Int.random(in: 0..<20, using: &rng) == 0 { fields["bogus"] = "1" }
         return .acted(step: instance, action: spec.name, fields: fields, actor: actor2)
     }

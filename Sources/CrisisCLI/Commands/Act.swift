@@ -79,9 +79,10 @@ struct NoteCommand: AsyncParsableCommand {
         guard !body.isEmpty else { throw ValidationError("the note is empty") }
         do {
             let service = try store.service()
-            let result = try service.note(incident: id, text: body, actor: op.actor, expectSeq: expectSeq,
-                                          idempotencyKey: idempotencyKey, wallNow: .wallClock())
-            Out.print("noted as record \(result.incident.seq)")
+            let records = try service.note(incident: id, text: body, actor: op.actor, expectSeq: expectSeq,
+                                           idempotencyKey: idempotencyKey, wallNow: .wallClock())
+            let seq = records.last?.seq ?? 0
+            Out.print(records.last?.replayedFromKey == true ? "already recorded as record \(seq)" : "noted as record \(seq)")
         } catch {
             throw fail(error)
         }

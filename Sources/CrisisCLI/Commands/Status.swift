@@ -28,7 +28,7 @@ struct StatusCommand: AsyncParsableCommand {
 func resolveIncident(_ id: String?, service: IncidentService) throws -> String {
     if let id { return id }
     let summaries = try IncidentList.summaries(service: service)
-    guard let latest = summaries.filter({ $0.status == "open" }).max(by: { $0.lastSeq < $1.lastSeq && $0.lastActivity <= $1.lastActivity }) else {
+    guard let latest = summaries.filter({ $0.status == "open" }).max(by: { ($0.lastActivity, $0.lastSeq) < ($1.lastActivity, $1.lastSeq) }) else {
         throw RuntimeError.invalid("no open incident in this database; pass an incident id (see 'crisis list')")
     }
     return latest.id
