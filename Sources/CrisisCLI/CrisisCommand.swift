@@ -11,8 +11,8 @@ public struct CrisisCommand: AsyncParsableCommand {
             4 conflict (someone else acted first).
             """,
         subcommands: [
-            ValidateCommand.self, GraphCommand.self, StartCommand.self, StatusCommand.self, ActCommand.self,
-            NoteCommand.self, TickCommand.self, LogCommand.self, ListCommand.self, VerifyCommand.self,
+            ValidateCommand.self, GraphCommand.self, CheckTextCommand.self, StartCommand.self, StatusCommand.self,
+            ActCommand.self, NoteCommand.self, TickCommand.self, LogCommand.self, ListCommand.self, VerifyCommand.self,
         ]
     )
 

@@ -1,1 +1,1 @@
-// placeholder
+// The CrisisPlaybook module: playbook and contacts loading, validation, and drawing.

@@ -1,0 +1,227 @@
+import CrisisCore
+
+/// Draws a playbook as a Mermaid flowchart or a Graphviz digraph (`crisis graph`). Output follows file order,
+/// so the same playbook always gives the same text.
+public enum PlaybookGraph {
+    /// Mermaid (`flowchart TD`) or Graphviz DOT.
+    public enum Format: String, Sendable, CaseIterable {
+        case mermaid, dot
+    }
+
+    /// The playbook drawn in `format`.
+    public static func render(_ playbook: Playbook, format: Format) -> String {
+        switch format {
+        case .mermaid: mermaid(playbook)
+        case .dot: dot(playbook)
+        }
+    }
+
+    /// One drawn edge: outcomes grouped by target, a timeout on its own (dashed).
+    struct Edge: Equatable {
+        var from: String
+        var to: String
+        var label: String
+        var dashed: Bool
+    }
+
+    /// The edges leaving a step: outcomes going to the same target share one edge ("done, skipped"); the timeout
+    /// outcome (including a choice's implicit timeout to its default) gets its own dashed edge.
+    static func edges(of step: Step) -> [Edge] {
+        var groups: [(target: String, outcomes: [String])] = []
+        var out: [Edge] = []
+        var timeoutTarget: String?
+        for outcome in step.outcomes {
+            var target = step.next[outcome]?.value
+            if outcome == Outcome.timeout {
+                if target == nil, case .choice(let c) = step.kind, let d = c.defaultOption {
+                    target = step.next[d.value]?.value
+                }
+                timeoutTarget = target
+                continue
+            }
+            guard let target else { continue }
+            if let i = groups.firstIndex(where: { $0.target == target }) {
+                groups[i].outcomes.append(outcome)
+            } else {
+                groups.append((target, [outcome]))
+            }
+        }
+        for g in groups {
+            out.append(Edge(from: step.id, to: g.target, label: g.outcomes.joined(separator: ", "), dashed: false))
+        }
+        if let timeoutTarget {
+            out.append(Edge(from: step.id, to: timeoutTarget, label: Outcome.timeout, dashed: true))
+        }
+        return out
+    }
+
+    static func label(_ step: Step) -> String {
+        "\(step.typeName): \(step.title ?? step.id)"
+    }
+
+    // MARK: Mermaid
+
+    static let mermaidReserved: Set<String> = [
+        "end", "graph", "flowchart", "subgraph", "style", "class", "classdef", "click", "linkstyle", "direction",
+        "call", "href",
+    ]
+
+    static func mermaidID(_ id: String) -> String {
+        let s = id.replacingOccurrences(of: ".", with: "__")
+        return mermaidReserved.contains(s.lowercased()) ? s + "__" : s
+    }
+
+    /// Escapes text for a quoted Mermaid label.
+    static func mermaidText(_ text: String) -> String {
+        var out = ""
+        for c in text {
+            switch c {
+            case "#": out += "#35;"
+            case "\"": out += "#quot;"
+            case "<": out += "#lt;"
+            case ">": out += "#gt;"
+            case "[": out += "#91;"
+            case "]": out += "#93;"
+            case "{": out += "#123;"
+            case "}": out += "#125;"
+            case "(": out += "#40;"
+            case ")": out += "#41;"
+            case "|": out += "#124;"
+            case "\n", "\r", "\r\n", "\t": out += " "
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    static func mermaidNode(_ step: Step) -> String {
+        let id = mermaidID(step.id)
+        let text = "\"\(mermaidText(label(step)))\""
+        switch step.kind {
+        case .choice: return "\(id){\(text)}"
+        case .end: return "\(id)([\(text)])"
+        case .parallel, .foreach: return "\(id)[[\(text)]]"
+        default: return "\(id)[\(text)]"
+        }
+    }
+
+    /// A Mermaid flowchart: choices as rhombi, end steps as stadiums, parallel branches and foreach bodies as
+    /// subgraphs, timeout routes dashed (`-.->`).
+    public static func mermaid(_ playbook: Playbook) -> String {
+        var lines = ["flowchart TD"]
+        var edges: [String] = []
+        func arrow(_ e: Edge) -> String {
+            "\(mermaidID(e.from)) \(e.dashed ? "-.->" : "-->")|\"\(mermaidText(e.label))\"| \(mermaidID(e.to))"
+        }
+        func emit(_ steps: [Step], indent: String) {
+            for step in steps {
+                lines.append(indent + mermaidNode(step))
+                switch step.kind {
+                case .parallel(let p):
+                    for b in p.branches {
+                        let sub = mermaidID("\(step.id)__\(b.id)")
+                        if !b.start.value.isEmpty {
+                            edges.append("\(mermaidID(step.id)) -->|\"\(mermaidText(b.id))\"| \(mermaidID(b.start.value))")
+                        }
+                        lines.append(indent + "subgraph \(sub)[\"\(mermaidText("branch \(b.id)"))\"]")
+                        emit(b.steps, indent: indent + "    ")
+                        lines.append(indent + "end")
+                    }
+                case .foreach(let f):
+                    let sub = mermaidID("\(step.id)__each")
+                    edges.append("\(mermaidID(step.id)) -->|\"\(mermaidText("each \(f.itemName)"))\"| \(mermaidID(f.body.id))")
+                    lines.append(indent + "subgraph \(sub)[\"\(mermaidText("for each \(f.itemName) in \(f.items.value)"))\"]")
+                    emit([f.body], indent: indent + "    ")
+                    lines.append(indent + "end")
+                default: break
+                }
+                edges.append(contentsOf: self.edges(of: step).map(arrow))
+            }
+        }
+        lines.append("    _start((\"start\"))")
+        if let d = playbook.deadline, d.next != nil {
+            lines.append("    _deadline>\"\(mermaidText("deadline after \(d.after)"))\"]")
+        }
+        emit(playbook.steps, indent: "    ")
+        lines.append("    _start --> \(mermaidID(playbook.start.value))")
+        if let d = playbook.deadline, let next = d.next {
+            lines.append("    _deadline -.-> \(mermaidID(next.value))")
+        }
+        lines.append(contentsOf: edges.map { "    " + $0 })
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: DOT
+
+    static func dotText(_ text: String) -> String {
+        var out = ""
+        for c in text {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n", "\r", "\r\n", "\t": out += " "
+            default: out.append(c)
+            }
+        }
+        return "\"\(out)\""
+    }
+
+    static func dotNode(_ step: Step) -> String {
+        var attributes = ["label=\(dotText(label(step)))"]
+        switch step.kind {
+        case .choice: attributes.append("shape=diamond")
+        case .end: attributes.append("style=rounded")
+        case .parallel, .foreach: attributes.append("peripheries=2")
+        default: break
+        }
+        return "\(dotText(step.id)) [\(attributes.joined(separator: ", "))];"
+    }
+
+    /// A Graphviz digraph with the same content: branches as clusters, timeout routes `style=dashed`.
+    public static func dot(_ playbook: Playbook) -> String {
+        var lines = ["digraph \(dotText(playbook.id)) {", "    rankdir=TB;", "    node [shape=box];"]
+        var edges: [String] = []
+        func arrow(_ e: Edge) -> String {
+            var attributes = ["label=\(dotText(e.label))"]
+            if e.dashed { attributes.append("style=dashed") }
+            return "\(dotText(e.from)) -> \(dotText(e.to)) [\(attributes.joined(separator: ", "))];"
+        }
+        func emit(_ steps: [Step], indent: String) {
+            for step in steps {
+                lines.append(indent + dotNode(step))
+                switch step.kind {
+                case .parallel(let p):
+                    for b in p.branches {
+                        if !b.start.value.isEmpty {
+                            edges.append("\(dotText(step.id)) -> \(dotText(b.start.value)) [label=\(dotText(b.id))];")
+                        }
+                        lines.append(indent + "subgraph \(dotText("cluster_\(step.id)__\(b.id)")) {")
+                        lines.append(indent + "    label=\(dotText("branch \(b.id)"));")
+                        emit(b.steps, indent: indent + "    ")
+                        lines.append(indent + "}")
+                    }
+                case .foreach(let f):
+                    edges.append("\(dotText(step.id)) -> \(dotText(f.body.id)) [label=\(dotText("each \(f.itemName)"))];")
+                    lines.append(indent + "subgraph \(dotText("cluster_\(step.id)__each")) {")
+                    lines.append(indent + "    label=\(dotText("for each \(f.itemName) in \(f.items.value)"));")
+                    emit([f.body], indent: indent + "    ")
+                    lines.append(indent + "}")
+                default: break
+                }
+                edges.append(contentsOf: self.edges(of: step).map(arrow))
+            }
+        }
+        lines.append("    \"_start\" [label=\"start\", shape=circle];")
+        if let d = playbook.deadline, d.next != nil {
+            lines.append("    \"_deadline\" [label=\(dotText("deadline after \(d.after)")), shape=cds];")
+        }
+        emit(playbook.steps, indent: "    ")
+        lines.append("    \"_start\" -> \(dotText(playbook.start.value));")
+        if let d = playbook.deadline, let next = d.next {
+            lines.append("    \"_deadline\" -> \(dotText(next.value)) [style=dashed];")
+        }
+        lines.append(contentsOf: edges.map { "    " + $0 })
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

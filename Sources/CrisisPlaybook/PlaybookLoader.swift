@@ -1,0 +1,880 @@
+import CrisisCore
+import Foundation
+internal import Yams
+
+/// What loading a playbook gave.
+public struct LoadResult: Sendable {
+    /// The playbook, only when there was no error (warnings allowed).
+    public var playbook: Playbook?
+    /// A best-effort model even when there were errors, so validation and `graph` can still say more. Never run
+    /// a partial playbook.
+    public var partial: Playbook?
+    /// Every problem found, sorted by file, line and column.
+    public var diagnostics: [Diagnostic]
+    /// Steps whose own definition had errors: the validator does not lint them again, so one mistake gives one
+    /// diagnostic.
+    var brokenSteps: Set<String>
+
+    /// Whether any diagnostic is an error.
+    public var hasErrors: Bool { diagnostics.hasErrors }
+
+    init(partial: Playbook?, diagnostics: [Diagnostic], brokenSteps: Set<String> = []) {
+        let sorted = Diagnostic.sorted(diagnostics)
+        self.partial = partial
+        self.playbook = sorted.hasErrors ? nil : partial
+        self.diagnostics = sorted
+        self.brokenSteps = brokenSteps
+    }
+}
+
+/// Reads playbook files (format v1, docs/playbook-format.md) into the core model.
+public enum PlaybookLoader {
+    /// Loads and shape-checks the file at `path` (YAML subset, keys, types, durations, identifiers). Graph and
+    /// semantic rules are `PlaybookValidator`'s; `loadValidated` runs both.
+    public static func load(path: String) -> LoadResult {
+        let read = YAMLReader.read(path: path)
+        guard let bytes = read.bytes else { return LoadResult(partial: nil, diagnostics: read.diagnostics) }
+        return load(bytes: bytes, path: path)
+    }
+
+    /// Loads a playbook from bytes; `path` is used in diagnostics.
+    public static func load(bytes: [UInt8], path: String) -> LoadResult {
+        let document = YAMLReader.parse(bytes: bytes, path: path)
+        guard let root = document.root else {
+            var diagnostics = document.diagnostics
+            if !diagnostics.hasErrors {
+                diagnostics.append(.error(
+                    DiagnosticCode.wrongType, "the file is empty; a playbook is a mapping starting with 'schema:'",
+                    at: SourceLocation(file: path, line: 1, column: 1)))
+            }
+            return LoadResult(partial: nil, diagnostics: diagnostics)
+        }
+        let builder = PlaybookBuilder(file: path)
+        let playbook = builder.playbook(root)
+        return LoadResult(
+            partial: playbook, diagnostics: document.diagnostics + builder.r.diagnostics,
+            brokenSteps: builder.brokenSteps)
+    }
+
+    /// Loads the file and runs every validation rule (with the contacts directory when given). `playbook` is set
+    /// only when there is no error: this is what `crisis start` and `crisis validate` use.
+    public static func loadValidated(path: String, contacts: ContactsDirectory? = nil) -> LoadResult {
+        let loaded = load(path: path)
+        guard let partial = loaded.partial else { return loaded }
+        let base = (path as NSString).deletingLastPathComponent
+        let more = PlaybookValidator.validate(
+            partial, baseDirectory: base.isEmpty ? "." : base, contacts: contacts, skipping: loaded.brokenSteps)
+        return LoadResult(partial: partial, diagnostics: loaded.diagnostics + more, brokenSteps: loaded.brokenSteps)
+    }
+}
+
+/// Where a step sits, which decides what it may do.
+enum StepScope {
+    case topLevel
+    /// Inside a parallel branch: `end` finishes the branch (`done` or `failed`).
+    case branch
+    /// The `do` of a foreach: no `next`, no `max_visits`; the item is available under this name.
+    case body(itemName: String)
+}
+
+/// Builds the model from the node tree. Every problem is reported; construction goes on with defaults so the
+/// next problem can be found too.
+final class PlaybookBuilder {
+    let r: NodeReader
+    var brokenSteps: Set<String> = []
+
+    init(file: String) { r = NodeReader(file: file) }
+
+    static let topKeys = [
+        "schema", "id", "version", "title", "summary", "timezone", "languages", "roles", "inputs", "targets",
+        "clocks", "deadline", "start", "steps",
+    ]
+    static let commonStepKeys = ["type", "title", "instructions", "role", "timeout", "max_visits", "next"]
+    static let typeKeys: [String: [String]] = [
+        "choice": ["options", "default"],
+        "task": ["checklist"],
+        "holding_statement": ["template", "channels", "facts", "approval", "max_revisions"],
+        "takedown": ["platform", "urls", "basis", "submitters", "follow_up", "give_up_after", "prefill"],
+        "escalate": ["policy", "levels", "repeat", "message"],
+        "notify": ["audience", "channels", "message"],
+        "clock": ["clock", "op", "from"],
+        "wait": ["event", "for"],
+        "parallel": ["branches", "join", "on_branch_failure"],
+        "foreach": ["items", "as", "failed_when", "tolerate_failures", "do"],
+        "end": ["outcome", "summary"],
+    ]
+
+    /// "'checklist' belongs to task steps" hints for keys of other step types.
+    static func foreignKeys(for type: String) -> [String: String] {
+        var out: [String: String] = [:]
+        let own = Set(commonStepKeys + (typeKeys[type] ?? []))
+        for other in StepKind.typeNames where other != type {
+            for k in typeKeys[other] ?? [] where !own.contains(k) && out[k] == nil {
+                out[k] = "'\(k)' belongs to \(other) steps, and this is a \(type) step"
+            }
+        }
+        return out
+    }
+
+    // MARK: Top level
+
+    func playbook(_ root: Node) -> Playbook? {
+        guard let m = r.mapping(root, what: "the playbook", allowed: Self.topKeys) else { return nil }
+        let what = "the playbook"
+
+        let schema = r.string(m, "schema", what: what, required: true) ?? ""
+        if !schema.isEmpty, schema != Playbook.schemaV1, let node = m["schema"] {
+            r.error(
+                DiagnosticCode.unknownSchema,
+                "schema '\(schema)' is not supported; this build reads '\(Playbook.schemaV1)'", at: r.location(node))
+        }
+        let id = r.string(m, "id", what: what, required: true) ?? ""
+        if !id.isEmpty, let node = m["id"], !Self.isPlaybookID(id) {
+            r.error(
+                DiagnosticCode.badIdentifier,
+                "playbook id '\(id)' must use lower-case letters, digits and '-' only", at: r.location(node))
+        }
+        var version = ""
+        if let node = r.require(m, "version", what: what) { version = r.scalar(node, what: "'version'") ?? "" }
+        let title = r.string(m, "title", what: what, required: true) ?? ""
+        let summary = m["summary"].flatMap { NodeReader.isEmpty($0) ? nil : r.string($0, what: "'summary'") }
+
+        var timeZone = "UTC"
+        if let node = m["timezone"], let tz = r.string(node, what: "'timezone'") {
+            if TimeZone(identifier: tz) == nil {
+                r.error(DiagnosticCode.badTimezone, "unknown time zone '\(tz)'; use an IANA name such as Europe/Oslo",
+                        at: r.location(node))
+            } else {
+                timeZone = tz
+            }
+        }
+
+        var languages = ["en"]
+        if let node = m["languages"], let list = r.stringList(node, what: "'languages'") {
+            if list.isEmpty {
+                r.error(DiagnosticCode.badValue, "'languages' needs at least one language", at: r.location(node))
+            }
+            var seen = Set<String>()
+            for l in list {
+                if !Self.isLanguageTag(l.value) {
+                    r.error(DiagnosticCode.badValue, "'\(l.value)' is not a language tag such as nb, nn or en",
+                            at: l.location)
+                } else if !seen.insert(l.value).inserted {
+                    r.error(DiagnosticCode.badValue, "language '\(l.value)' is listed twice", at: l.location)
+                }
+            }
+            if !list.isEmpty { languages = list.map(\.value) }
+        }
+
+        var roles: [Role] = []
+        if let node = r.require(m, "roles", what: what), let rm = r.mapping(node, what: "'roles'") {
+            if rm.entries.isEmpty {
+                r.error(DiagnosticCode.missingKey, "'roles' needs at least one role", at: rm.location)
+            }
+            for e in rm.entries {
+                r.checkIdentifier(e.key, what: "role id", at: e.keyLocation)
+                let w = "role '\(e.key)'"
+                guard let vm = r.mapping(e.value, what: w, allowed: ["title", "lead"]) else { continue }
+                let title = r.string(vm, "title", what: w, required: true) ?? e.key
+                let lead = r.bool(vm, "lead", what: w) ?? false
+                roles.append(Role(id: e.key, title: title, lead: lead, location: e.keyLocation))
+            }
+        }
+
+        var inputs: [InputSpec] = []
+        if let node = m["inputs"], !NodeReader.isEmpty(node), let im = r.mapping(node, what: "'inputs'") {
+            for e in im.entries {
+                if let spec = input(e) { inputs.append(spec) }
+            }
+        }
+
+        var targets: [TargetSpec] = []
+        if let node = m["targets"], !NodeReader.isEmpty(node), let tm = r.mapping(node, what: "'targets'") {
+            for e in tm.entries {
+                if let t = target(e) { targets.append(t) }
+            }
+        }
+
+        var clocks: [ClockSpec] = []
+        if let node = m["clocks"], !NodeReader.isEmpty(node), let cm = r.mapping(node, what: "'clocks'") {
+            for e in cm.entries {
+                r.checkIdentifier(e.key, what: "clock id", at: e.keyLocation)
+                let w = "clock '\(e.key)'"
+                guard let vm = r.mapping(e.value, what: w, allowed: ["title", "duration", "warn_before", "reference"])
+                else { continue }
+                let title = r.string(vm, "title", what: w, required: true) ?? e.key
+                let duration = r.duration(vm, "duration", what: w, required: true)
+                var warn: [PlaybookDuration] = []
+                if let wn = vm["warn_before"], let items = r.sequence(wn, what: "'warn_before' of \(w)") {
+                    for item in items {
+                        guard let d = r.duration(item, what: "an item of 'warn_before' of \(w)") else { continue }
+                        if let duration, d >= duration {
+                            r.error(DiagnosticCode.badDuration,
+                                    "warn_before \(d) is not shorter than the clock's duration \(duration)",
+                                    at: r.location(item))
+                        }
+                        warn.append(d)
+                    }
+                }
+                let reference = r.string(vm, "reference", what: w)
+                clocks.append(ClockSpec(
+                    id: e.key, title: title, duration: duration ?? .zero, warnBefore: warn, reference: reference,
+                    location: e.keyLocation))
+            }
+        }
+
+        var deadline: DeadlineSpec?
+        if let node = m["deadline"], let dm = r.mapping(node, what: "'deadline'", allowed: ["after", "next"]) {
+            let after = r.duration(dm, "after", what: "'deadline'", required: true)
+            let next = dm["next"].flatMap { r.located($0, what: "'next' of 'deadline'") }
+            if let after { deadline = DeadlineSpec(after: after, next: next, location: dm.location) }
+        }
+
+        var start = Located("", at: m.location)
+        if let node = r.require(m, "start", what: what, code: DiagnosticCode.missingStart),
+            let s = r.located(node, what: "'start'")
+        {
+            start = s
+        }
+
+        var steps: [Step] = []
+        if let node = r.require(m, "steps", what: what) {
+            steps = self.steps(node, what: "'steps'", scope: .topLevel)
+            if steps.isEmpty, case .mapping = node {
+                r.error(DiagnosticCode.missingKey, "'steps' needs at least one step", at: r.location(node))
+            }
+        }
+
+        return Playbook(
+            schema: schema, id: id, version: version, title: title, summary: summary, timeZone: timeZone,
+            languages: languages, roles: roles, inputs: inputs, targets: targets, clocks: clocks, deadline: deadline,
+            start: start, steps: steps, location: m.location)
+    }
+
+    static func isPlaybookID(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 64
+            && s.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
+    }
+
+    /// `nb`, `en`, `en-GB`, `zh-Hant`.
+    static func isLanguageTag(_ s: String) -> Bool {
+        let parts = s.split(separator: "-", omittingEmptySubsequences: false)
+        guard let first = parts.first, (2...3).contains(first.count),
+            first.utf8.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A })
+        else { return false }
+        return parts.dropFirst().allSatisfy { p in
+            (1...8).contains(p.count) && p.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic
+                || ("0"..."9").contains($0)) }
+        }
+    }
+
+    func input(_ e: MapView.Entry) -> InputSpec? {
+        r.checkIdentifier(e.key, what: "input name", at: e.keyLocation)
+        let w = "input '\(e.key)'"
+        guard let m = r.mapping(e.value, what: w, allowed: ["type", "prompt", "required", "default", "values"])
+        else { return nil }
+        var type: ValueType?
+        if let node = r.require(m, "type", what: w),
+            let t = r.oneOf(node, ValueType.allCases.map(\.rawValue), what: "'type' of \(w)")
+        {
+            type = ValueType(rawValue: t)
+        }
+        let prompt = r.string(m, "prompt", what: w, required: true) ?? ""
+        let required = r.bool(m, "required", what: w) ?? false
+        var values: [String] = []
+        if let node = m["values"] {
+            if type != .enum, type != nil {
+                r.error(DiagnosticCode.conflictingKeys, "'values' is only for enum inputs, and \(w) is \(type?.rawValue ?? "")",
+                        at: m.keyLocation("values") ?? m.location)
+            }
+            let list = r.stringList(node, what: "'values' of \(w)") ?? []
+            var seen = Set<String>()
+            for v in list where !seen.insert(v.value).inserted {
+                r.error(DiagnosticCode.badValue, "value '\(v.value)' is listed twice", at: v.location)
+            }
+            values = list.map(\.value)
+        } else if type == .enum {
+            r.error(DiagnosticCode.missingKey, "\(w) is an enum and needs 'values'", at: m.location)
+        }
+        if type == .enum, m["values"] != nil, values.isEmpty {
+            r.error(DiagnosticCode.badValue, "'values' of \(w) needs at least one value", at: m.location)
+        }
+        var defaultValue: String?
+        if let node = m["default"], !NodeReader.isEmpty(node),
+            let d = r.string(node, what: "'default' of \(w)", allowEmpty: true)
+        {
+            defaultValue = d
+            if let type, let problem = type.problem(with: d, allowed: values) {
+                r.error(DiagnosticCode.badDefault, "default '\(d)' of \(w) is not valid: \(problem)", at: r.location(node))
+            }
+        }
+        return InputSpec(
+            name: e.key, type: type ?? .string, prompt: prompt, required: required, defaultValue: defaultValue,
+            values: values, location: e.keyLocation)
+    }
+
+    func target(_ e: MapView.Entry) -> TargetSpec? {
+        r.checkIdentifier(e.key, what: "target id", at: e.keyLocation)
+        let w = "target '\(e.key)'"
+        guard let m = r.mapping(e.value, what: w, allowed: ["title", "step", "outcome", "within", "from"])
+        else { return nil }
+        let title = r.string(m, "title", what: w, required: true) ?? e.key
+        let step = r.require(m, "step", what: w).flatMap { r.located($0, what: "'step' of \(w)") }
+        let outcome = r.require(m, "outcome", what: w).flatMap { r.located($0, what: "'outcome' of \(w)") }
+        let within = r.duration(m, "within", what: w, required: true)
+        var from = TargetOrigin.incidentStart
+        if let node = m["from"], let f = r.identifier(node, what: "'from' of \(w)"), f.value != "start" {
+            from = .input(f.value)
+        }
+        return TargetSpec(
+            id: e.key, title: title, step: step ?? Located("", at: m.location),
+            outcome: outcome ?? Located("", at: m.location), within: within ?? .zero, from: from,
+            location: e.keyLocation)
+    }
+
+    // MARK: Steps
+
+    func steps(_ node: Node, what: String, scope: StepScope) -> [Step] {
+        guard let m = r.mapping(node, what: what) else { return [] }
+        var out: [Step] = []
+        for e in m.entries {
+            r.checkIdentifier(e.key, what: "step id", at: e.keyLocation)
+            if let s = step(id: e.key, at: e.keyLocation, node: e.value, scope: scope) { out.append(s) }
+        }
+        return out
+    }
+
+    /// A stand-in for a step whose definition is too broken to build, so references to it still resolve.
+    private func broken(_ id: String, _ location: SourceLocation, title: String?, next: [String: Located<String>])
+        -> Step
+    {
+        brokenSteps.insert(id)
+        return Step(id: id, title: title, next: next, kind: .task(TaskSpec()), location: location)
+    }
+
+    /// Errors found in finished child steps (branch steps, a foreach body) of the step being built, so a
+    /// parent is not marked broken for its children's mistakes.
+    private var childErrors = 0
+
+    /// Builds a step; a step with an error of its own is recorded in `brokenSteps` (the validator then does not
+    /// lint it again, so one mistake gives one diagnostic).
+    func step(id: String, at location: SourceLocation, node: Node, scope: StepScope) -> Step? {
+        let before = r.diagnostics.errorCount
+        let childrenBefore = childErrors
+        childErrors = 0
+        let built = buildStep(id: id, at: location, node: node, scope: scope)
+        let total = r.diagnostics.errorCount - before
+        if total - childErrors > 0 { brokenSteps.insert(id) }
+        childErrors = childrenBefore + total
+        return built
+    }
+
+    private func buildStep(id: String, at location: SourceLocation, node: Node, scope: StepScope) -> Step? {
+        let w = "step '\(id)'"
+        guard let raw = r.mapping(node, what: w) else {
+            brokenSteps.insert(id)
+            return Step(id: id, kind: .task(TaskSpec()), location: location)
+        }
+        var type: String?
+        if let tn = r.require(raw, "type", what: w) {
+            var allowedTypes = StepKind.typeNames
+            if case .body = scope { allowedTypes = ["task", "takedown", "notify", "escalate", "wait"] }
+            if case .body = scope, let t = r.scalar(tn, what: "'type' of \(w)"), StepKind.typeNames.contains(t),
+                !allowedTypes.contains(t)
+            {
+                r.error(DiagnosticCode.badBody, "a foreach body must be one of \(allowedTypes.joined(separator: ", ")), not \(t)",
+                        at: r.location(tn))
+            } else {
+                type = r.oneOf(tn, allowedTypes, what: "'type' of \(w)")
+            }
+        }
+        let title = raw["title"].flatMap { NodeReader.isEmpty($0) ? nil : r.string($0, what: "'title' of \(w)") }
+        guard let type else {
+            // Without a type, only routes can be read.
+            var next: [String: Located<String>] = [:]
+            if let nm = raw["next"].flatMap({ node -> MapView? in
+                if case .mapping = node { return r.mapping(node, what: "'next' of \(w)") }
+                return nil
+            }) {
+                for e in nm.entries { if let t = r.located(e.value, what: "'next.\(e.key)'") { next[e.key] = t } }
+            } else if let n = raw["next"], case .scalar = n, let t = r.located(n, what: "'next' of \(w)") {
+                next["*"] = t
+            }
+            return broken(id, location, title: title, next: next)
+        }
+
+        var allowed = Self.commonStepKeys + (Self.typeKeys[type] ?? [])
+        if type == "end" { allowed = ["type", "title", "instructions", "role", "next"] + (Self.typeKeys["end"] ?? []) }
+        if case .body = scope { allowed.removeAll { $0 == "next" || $0 == "max_visits" } }
+        var foreign = Self.foreignKeys(for: type)
+        if case .body = scope {
+            foreign["next"] = "a foreach body has no 'next'; route the foreach step's outcomes done and failed"
+            foreign["max_visits"] = "a foreach body runs once per item"
+        }
+        if type == "end" {
+            foreign["timeout"] = "an end step finishes at once"
+            foreign["max_visits"] = "an end step finishes at once"
+        }
+        let m = r.checkKeys(raw, allowed: allowed, what: "\(w) (\(type))", foreignKeys: foreign)
+
+        let instructions = m["instructions"].flatMap {
+            NodeReader.isEmpty($0) ? nil : r.string($0, what: "'instructions' of \(w)", allowEmpty: true)
+        }
+        let role = m["role"].flatMap { r.identifier($0, what: "'role' of \(w)") }
+        let timeout = r.duration(m, "timeout", what: w)
+        let maxVisits = r.integer(m, "max_visits", what: w, range: 1...1000)
+
+        var optionRoutes: [String: Located<String>] = [:]
+        var kind: StepKind?
+        switch type {
+        case "choice": kind = choice(m, w, routes: &optionRoutes)
+        case "task": kind = task(m, w)
+        case "holding_statement": kind = statement(m, w)
+        case "takedown": kind = takedown(m, w, scope: scope)
+        case "escalate": kind = escalate(m, w)
+        case "notify": kind = notify(m, w)
+        case "clock": kind = clock(m, w)
+        case "wait":
+            kind = wait(m, w)
+            if case .wait(let ws)? = kind, ws.event == nil, let tl = m.keyLocation("timeout") {
+                r.error(DiagnosticCode.conflictingKeys,
+                        "\(w) is a pure delay ('for'); it has no timeout. Use 'event' to wait for something with a timeout",
+                        at: tl)
+            }
+        case "parallel": kind = parallel(m, w, id: id)
+        case "foreach": kind = foreach(m, w, id: id)
+        case "end": kind = end(m, w, scope: scope)
+        default: kind = nil
+        }
+
+        // Routes.
+        var mapRoutes: [String: Located<String>] = [:]
+        var mapRouteKeys: [String: SourceLocation] = [:]
+        var everyOutcome: Located<String>?
+        if let nn = m["next"] {
+            if type == "end" {
+                r.error(DiagnosticCode.endWithNext, "\(w) is an end step and cannot have 'next'",
+                        at: m.keyLocation("next") ?? m.location)
+            } else {
+                switch nn {
+                case .scalar:
+                    everyOutcome = r.located(nn, what: "'next' of \(w)")
+                case .mapping:
+                    if let nm = r.mapping(nn, what: "'next' of \(w)") {
+                        for e in nm.entries {
+                            guard let t = r.located(e.value, what: "'next.\(e.key)' of \(w)") else { continue }
+                            mapRoutes[e.key] = t
+                            mapRouteKeys[e.key] = e.keyLocation
+                        }
+                    }
+                default:
+                    r.error(DiagnosticCode.wrongType,
+                            "'next' of \(w) must be a step id or a mapping from outcome to step id, not \(NodeReader.describe(nn))",
+                            at: r.location(nn))
+                }
+            }
+        }
+
+        guard let kind else {
+            var next = mapRoutes.merging(optionRoutes) { a, _ in a }
+            if let everyOutcome { next["*"] = everyOutcome }
+            return broken(id, location, title: title, next: next)
+        }
+
+        var step = Step(
+            id: id, title: title, instructions: instructions, role: role, timeout: timeout, maxVisits: maxVisits,
+            next: [:], kind: kind, location: location)
+        let outcomes = step.outcomes
+        var next = optionRoutes
+        for (outcome, target) in mapRoutes.sorted(by: { $0.key < $1.key }) {
+            let keyLoc = mapRouteKeys[outcome] ?? target.location
+            if !outcomes.contains(outcome) {
+                var why = "\(w) (\(type)) has no outcome '\(outcome)'; its outcomes are \(outcomes.joined(separator: ", "))"
+                if outcome == Outcome.timeout, step.timeout == nil, kind.canTimeOut {
+                    why = "\(w) has no 'timeout', so it never takes outcome 'timeout'"
+                } else if outcome == Outcome.maxVisits, step.maxVisits == nil {
+                    why = "\(w) has no 'max_visits', so it never takes outcome 'max_visits'"
+                } else if outcome == Outcome.timeout, case .choice(let c) = kind, c.isAutomatic, step.timeout == nil {
+                    why = "\(w) is decided by its guards and has no 'timeout'"
+                }
+                if outcomes.isEmpty { why = "\(w) (\(type)) has no outcomes to route" }
+                r.error(DiagnosticCode.unknownOutcome, why, at: keyLoc)
+                continue
+            }
+            if next[outcome] != nil {
+                r.error(DiagnosticCode.duplicateRoute,
+                        "outcome '\(outcome)' of \(w) is routed twice: by the option's 'next' and by 'next.\(outcome)'",
+                        at: keyLoc)
+                continue
+            }
+            next[outcome] = target
+        }
+        if let everyOutcome {
+            for o in outcomes where next[o] == nil { next[o] = everyOutcome }
+        }
+        step.next = next
+        return step
+    }
+
+    // MARK: Step kinds
+
+    func choice(_ m: MapView, _ w: String, routes: inout [String: Located<String>]) -> StepKind? {
+        var options: [ChoiceOption] = []
+        if let node = r.require(m, "options", what: w), let om = r.mapping(node, what: "'options' of \(w)") {
+            if om.entries.isEmpty {
+                r.error(DiagnosticCode.badValue, "\(w) needs at least one option", at: om.location)
+            }
+            for e in om.entries {
+                r.checkIdentifier(e.key, what: "option id", at: e.keyLocation)
+                let ow = "option '\(e.key)' of \(w)"
+                guard let vm = r.mapping(e.value, what: ow, allowed: ["label", "when", "next"]) else { continue }
+                let label = r.string(vm, "label", what: ow, required: true) ?? e.key
+                var guardSpec: Guard?
+                if let wn = vm["when"], let gm = r.mapping(wn, what: "'when' of \(ow)", allowed: ["input", "in", "equals"]) {
+                    let input = r.require(gm, "input", what: "'when' of \(ow)").flatMap {
+                        r.identifier($0, what: "'input' of 'when'")
+                    }
+                    var anyOf: [String]?
+                    if gm.has("in"), let eqNode = gm["equals"] {
+                        r.error(DiagnosticCode.conflictingKeys, "'when' takes 'in' or 'equals', not both",
+                                at: r.location(eqNode))
+                    } else if let inNode = gm["in"] {
+                        anyOf = r.stringList(inNode, what: "'in' of 'when'")?.map(\.value)
+                    } else if let eqNode = gm["equals"] {
+                        anyOf = r.string(eqNode, what: "'equals' of 'when'", allowEmpty: true).map { [$0] }
+                    } else {
+                        r.error(DiagnosticCode.missingKey, "'when' of \(ow) needs 'in' or 'equals'", at: gm.location)
+                    }
+                    if let input, let anyOf { guardSpec = Guard(input: input, anyOf: anyOf, location: gm.location) }
+                }
+                if let nn = vm["next"], let t = r.located(nn, what: "'next' of \(ow)") { routes[e.key] = t }
+                options.append(ChoiceOption(id: e.key, label: label, when: guardSpec, location: e.keyLocation))
+            }
+        }
+        var defaultOption: Located<String>?
+        if let dn = r.require(m, "default", what: w, code: DiagnosticCode.choiceWithoutDefault),
+            let d = r.located(dn, what: "'default' of \(w)")
+        {
+            defaultOption = d
+            if !options.isEmpty, !options.contains(where: { $0.id == d.value }) {
+                var message = "default '\(d.value)' of \(w) is not one of its options (\(options.map(\.id).joined(separator: ", ")))"
+                if let s = EditDistance.suggestion(for: d.value, among: options.map(\.id)) {
+                    message += "; did you mean '\(s)'?"
+                }
+                r.error(DiagnosticCode.unknownOption, message, at: d.location)
+            }
+        }
+        return .choice(ChoiceSpec(options: options, defaultOption: defaultOption))
+    }
+
+    func task(_ m: MapView, _ w: String) -> StepKind? {
+        var checklist: [String] = []
+        if let node = m["checklist"] { checklist = r.stringList(node, what: "'checklist' of \(w)")?.map(\.value) ?? [] }
+        return .task(TaskSpec(checklist: checklist))
+    }
+
+    func statement(_ m: MapView, _ w: String) -> StepKind? {
+        let template = r.require(m, "template", what: w).flatMap { r.located($0, what: "'template' of \(w)") }
+        if let template, template.value.hasSuffix(".mustache") {
+            r.error(DiagnosticCode.badValue,
+                    "'template' is the base path without language and extension (templates/x renders templates/x.<lang>.mustache)",
+                    at: template.location)
+        }
+        var channels: [ChannelSpec] = []
+        if let node = r.require(m, "channels", what: w), let list = r.stringList(node, what: "'channels' of \(w)") {
+            if list.isEmpty { r.error(DiagnosticCode.badValue, "\(w) needs at least one channel", at: r.location(node)) }
+            channels = list.map { ChannelSpec(id: $0.value, location: $0.location) }
+        }
+        var facts: [FactSpec] = []
+        if let node = m["facts"], !NodeReader.isEmpty(node), let fm = r.mapping(node, what: "'facts' of \(w)") {
+            for e in fm.entries {
+                r.checkIdentifier(e.key, what: "fact name", at: e.keyLocation)
+                let fw = "fact '\(e.key)' of \(w)"
+                guard let vm = r.mapping(e.value, what: fw, allowed: ["prompt", "type", "required"]) else { continue }
+                let prompt = r.string(vm, "prompt", what: fw, required: true) ?? e.key
+                var type = ValueType.text
+                if let tn = vm["type"], let t = r.oneOf(tn, ["string", "text", "url", "urls", "integer", "time"],
+                                                        what: "'type' of \(fw)") {
+                    type = ValueType(rawValue: t) ?? .text
+                }
+                let required = r.bool(vm, "required", what: fw) ?? true
+                facts.append(FactSpec(name: e.key, prompt: prompt, type: type, required: required, location: e.keyLocation))
+            }
+        }
+        var approval: ApprovalSpec?
+        if let node = r.require(m, "approval", what: w) {
+            let aw = "'approval' of \(w)"
+            if let am = r.mapping(node, what: aw, allowed: [
+                "roles", "quorum", "timeout", "fallback", "exclude_input", "distinct_from_drafter",
+            ]) {
+                var roles: [Located<String>] = []
+                if let rn = r.require(am, "roles", what: aw), let list = r.identifierList(rn, what: "'roles' of \(aw)") {
+                    if list.isEmpty { r.error(DiagnosticCode.badValue, "\(aw) needs at least one role", at: r.location(rn)) }
+                    roles = list
+                }
+                let quorum = r.integer(am, "quorum", what: aw, range: 1...50) ?? 1
+                let timeout = r.duration(am, "timeout", what: aw)
+                let fallback = am["fallback"].flatMap { r.identifierList($0, what: "'fallback' of \(aw)") } ?? []
+                if !fallback.isEmpty, timeout == nil {
+                    r.error(DiagnosticCode.missingKey, "\(aw) has fallback roles but no 'timeout' after which they may approve",
+                            at: am.keyLocation("fallback") ?? am.location)
+                }
+                let exclude = am["exclude_input"].flatMap { r.identifier($0, what: "'exclude_input' of \(aw)") }
+                let distinct = r.bool(am, "distinct_from_drafter", what: aw) ?? true
+                approval = ApprovalSpec(
+                    roles: roles, quorum: quorum, timeout: timeout, fallbackRoles: fallback, excludeInput: exclude,
+                    distinctFromDrafter: distinct, location: am.location)
+            }
+        }
+        let maxRevisions = r.integer(m, "max_revisions", what: w, range: 1...50) ?? 3
+        guard let template, let approval else { return nil }
+        return .holdingStatement(StatementSpec(
+            template: template, channels: channels, facts: facts, approval: approval, maxRevisions: maxRevisions))
+    }
+
+    func valueSource(_ node: Node, what: String) -> ValueSource? {
+        switch node {
+        case .mapping:
+            guard let m = r.mapping(node, what: what, allowed: ["input"]),
+                let n = r.require(m, "input", what: what),
+                let name = r.identifier(n, what: "'input' of \(what)")
+            else { return nil }
+            return .input(name)
+        default:
+            return r.string(node, what: what).map { .literal($0) }
+        }
+    }
+
+    func takedown(_ m: MapView, _ w: String, scope: StepScope) -> StepKind? {
+        let platform = r.require(m, "platform", what: w).flatMap { valueSource($0, what: "'platform' of \(w)") }
+        var urls: ValueSource?
+        if let node = m["urls"] {
+            urls = valueSource(node, what: "'urls' of \(w)")
+            if case .literal(let s)? = urls, !s.contains("{{") {
+                for u in ValueType.splitList(s) {
+                    if let p = ValueType.url.problem(with: u) {
+                        r.error(DiagnosticCode.badURL, "'\(u)' in 'urls' of \(w) \(p)", at: r.location(node))
+                    }
+                }
+            }
+        } else if case .body(let item) = scope {
+            urls = .literal("{{\(item)}}")
+        } else {
+            r.error(DiagnosticCode.missingKey, "\(w) needs 'urls'", at: m.location)
+        }
+        var basis: LegalBasis?
+        var basisLocation = m.location
+        if let node = r.require(m, "basis", what: w),
+            let b = r.oneOf(node, LegalBasis.allCases.map(\.rawValue), what: "'basis' of \(w)")
+        {
+            basis = LegalBasis(rawValue: b)
+            basisLocation = r.location(node)
+        }
+        let submitters = m["submitters"].flatMap { r.identifierList($0, what: "'submitters' of \(w)") } ?? []
+        let followUp = r.duration(m, "follow_up", what: w)
+        let giveUp = r.duration(m, "give_up_after", what: w)
+        if let followUp, let giveUp, followUp >= giveUp {
+            r.warning(DiagnosticCode.badDuration, "follow_up \(followUp) is not shorter than give_up_after \(giveUp)",
+                      at: m.keyLocation("follow_up") ?? m.location)
+        }
+        var prefill: [String: String] = [:]
+        if let node = m["prefill"], !NodeReader.isEmpty(node), let pm = r.mapping(node, what: "'prefill' of \(w)") {
+            let elements = basis?.requiredElements.map(\.rawValue) ?? []
+            for e in pm.entries {
+                if let basis, !elements.contains(e.key) {
+                    var message = "'\(e.key)' is not a notice element of basis \(basis.rawValue) (\(elements.joined(separator: ", ")))"
+                    if let s = EditDistance.suggestion(for: e.key, among: elements) { message += "; did you mean '\(s)'?" }
+                    r.error(DiagnosticCode.badPrefill, message, at: e.keyLocation)
+                    continue
+                }
+                if let v = r.string(e.value, what: "prefill '\(e.key)'", allowEmpty: true) { prefill[e.key] = v }
+            }
+        }
+        guard let platform, let urls, let basis else { return nil }
+        return .takedown(TakedownSpec(
+            platform: platform, urls: urls, basis: basis, basisLocation: basisLocation, submitterRoles: submitters,
+            followUp: followUp, giveUpAfter: giveUp, prefill: prefill))
+    }
+
+    func escalate(_ m: MapView, _ w: String) -> StepKind? {
+        let policy = m["policy"].flatMap { r.identifier($0, what: "'policy' of \(w)") }
+        var levels: [EscalationLevel] = []
+        if let node = m["levels"], let items = r.sequence(node, what: "'levels' of \(w)") {
+            if items.isEmpty { r.error(DiagnosticCode.badValue, "'levels' of \(w) needs at least one level", at: r.location(node)) }
+            for (i, item) in items.enumerated() {
+                let lw = "level \(i + 1) of \(w)"
+                guard let lm = r.mapping(item, what: lw, allowed: ["targets", "ack_timeout", "channels"]) else { continue }
+                var targets: [Located<String>] = []
+                if let tn = r.require(lm, "targets", what: lw), let list = r.stringList(tn, what: "'targets' of \(lw)") {
+                    if list.isEmpty { r.error(DiagnosticCode.badValue, "\(lw) needs at least one target", at: r.location(tn)) }
+                    for t in list {
+                        if t.value.hasPrefix("role:") {
+                            r.checkIdentifier(String(t.value.dropFirst(5)), what: "role", at: t.location)
+                        }
+                    }
+                    targets = list
+                }
+                let ack = r.duration(lm, "ack_timeout", what: lw, required: true)
+                let channels = lm["channels"].flatMap { r.stringList($0, what: "'channels' of \(lw)") }?.map(\.value) ?? []
+                if let ack { levels.append(EscalationLevel(targets: targets, ackTimeout: ack, channels: channels, location: lm.location)) }
+            }
+        }
+        if m.has("policy"), m.has("levels") {
+            r.error(DiagnosticCode.conflictingKeys, "\(w) takes 'policy' or 'levels', not both",
+                    at: m.keyLocation("levels") ?? m.location)
+        } else if !m.has("policy"), !m.has("levels") {
+            r.error(DiagnosticCode.missingKey, "\(w) needs 'policy' (from the contacts directory) or 'levels'", at: m.location)
+        }
+        let repeats = r.integer(m, "repeat", what: w, range: 0...5) ?? 0
+        let message = r.string(m, "message", what: w, required: true) ?? ""
+        return .escalate(EscalateSpec(policy: policy, levels: levels, repeats: repeats, message: message))
+    }
+
+    func notify(_ m: MapView, _ w: String) -> StepKind? {
+        let audience = r.string(m, "audience", what: w, required: true) ?? ""
+        var channels: [String] = []
+        if let node = r.require(m, "channels", what: w), let list = r.stringList(node, what: "'channels' of \(w)") {
+            if list.isEmpty { r.error(DiagnosticCode.badValue, "\(w) needs at least one channel", at: r.location(node)) }
+            channels = list.map(\.value)
+        }
+        let message = r.string(m, "message", what: w, required: true) ?? ""
+        return .notify(NotifySpec(audience: audience, channels: channels, message: message))
+    }
+
+    func clock(_ m: MapView, _ w: String) -> StepKind? {
+        let clock = r.require(m, "clock", what: w).flatMap { r.identifier($0, what: "'clock' of \(w)") }
+        var op: ClockOperation?
+        if let node = r.require(m, "op", what: w),
+            let o = r.oneOf(node, ClockOperation.allCases.map(\.rawValue), what: "'op' of \(w)")
+        {
+            op = ClockOperation(rawValue: o)
+        }
+        let from = m["from"].flatMap { r.identifier($0, what: "'from' of \(w)") }
+        if let from, let op, op != .start {
+            r.error(DiagnosticCode.conflictingKeys, "'from' is only for op start, and \(w) is op \(op.rawValue)",
+                    at: from.location)
+        }
+        guard let clock, let op else { return nil }
+        return .clock(ClockStepSpec(clock: clock, operation: op, from: op == .start ? from : nil))
+    }
+
+    func wait(_ m: MapView, _ w: String) -> StepKind? {
+        let event = m["event"].flatMap { r.identifier($0, what: "'event' of \(w)") }
+        let duration = r.duration(m, "for", what: w)
+        if m.has("event"), m.has("for") {
+            r.error(DiagnosticCode.conflictingKeys, "\(w) waits for an 'event' or 'for' a time, not both",
+                    at: m.keyLocation("for") ?? m.location)
+            return nil
+        }
+        if !m.has("event"), !m.has("for") {
+            r.error(DiagnosticCode.missingKey, "\(w) needs 'event' (wait for something) or 'for' (a pure delay)", at: m.location)
+            return nil
+        }
+        if let event { return .wait(WaitSpec(event: event.value)) }
+        if let duration { return .wait(WaitSpec(duration: duration)) }
+        return nil
+    }
+
+    func parallel(_ m: MapView, _ w: String, id: String) -> StepKind? {
+        var branches: [Branch] = []
+        if let node = r.require(m, "branches", what: w), let bm = r.mapping(node, what: "'branches' of \(w)") {
+            if bm.entries.isEmpty { r.error(DiagnosticCode.badValue, "\(w) needs at least one branch", at: bm.location) }
+            for e in bm.entries {
+                r.checkIdentifier(e.key, what: "branch id", at: e.keyLocation)
+                let bw = "branch '\(e.key)' of \(w)"
+                guard let vm = r.mapping(e.value, what: bw, allowed: ["start", "steps"]) else { continue }
+                var start = Located("", at: vm.location)
+                if let sn = r.require(vm, "start", what: bw, code: DiagnosticCode.missingStart),
+                    let s = r.located(sn, what: "'start' of \(bw)")
+                {
+                    start = s
+                }
+                var steps: [Step] = []
+                if let sn = r.require(vm, "steps", what: bw) {
+                    steps = self.steps(sn, what: "'steps' of \(bw)", scope: .branch)
+                }
+                branches.append(Branch(id: e.key, start: start, steps: steps, location: e.keyLocation))
+            }
+        }
+        var join = JoinPolicy.all
+        if let jn = m["join"], let j = r.scalar(jn, what: "'join' of \(w)") {
+            switch j {
+            case "all": join = .all
+            case "any": join = .any
+            default:
+                if let n = r.integer(jn, what: "'join' of \(w) (all, any or a number)", range: 1...max(1, branches.count)) {
+                    join = .count(n)
+                }
+            }
+        }
+        var failure = BranchFailurePolicy.waitAll
+        if let fn = m["on_branch_failure"],
+            let f = r.oneOf(fn, BranchFailurePolicy.allCases.map(\.rawValue), what: "'on_branch_failure' of \(w)")
+        {
+            failure = BranchFailurePolicy(rawValue: f) ?? .waitAll
+        }
+        return .parallel(ParallelSpec(branches: branches, join: join, onBranchFailure: failure))
+    }
+
+    /// Body outcomes counted as a failed item when `failed_when` is not given.
+    static func defaultFailedOutcomes(for kind: StepKind) -> [String] {
+        switch kind {
+        case .task: ["skipped", "timeout"]
+        case .takedown: ["refused", "no_response", "timeout"]
+        case .notify: ["failed", "timeout"]
+        case .escalate: ["exhausted"]
+        case .wait: ["timeout"]
+        default: ["failed", "timeout"]
+        }
+    }
+
+    func foreach(_ m: MapView, _ w: String, id: String) -> StepKind? {
+        let items = r.require(m, "items", what: w).flatMap { r.identifier($0, what: "'items' of \(w)") }
+        var itemName = "item"
+        if let an = m["as"], let a = r.identifier(an, what: "'as' of \(w)") {
+            itemName = a.value
+            if ["inputs", "facts", "incident"].contains(a.value) {
+                r.error(DiagnosticCode.badValue, "'as' of \(w) may not be '\(a.value)', which is already a template name",
+                        at: a.location)
+            }
+        }
+        let tolerate = r.integer(m, "tolerate_failures", what: w, range: 0...10_000) ?? 0
+        var body: Step?
+        if let dn = r.require(m, "do", what: w) {
+            let bodyID = "\(id).do"
+            body = step(id: bodyID, at: m.keyLocation("do") ?? r.location(dn), node: dn, scope: .body(itemName: itemName))
+        }
+        var failed: [String] = []
+        if let body {
+            failed = Self.defaultFailedOutcomes(for: body.kind).filter { body.outcomes.contains($0) }
+            if let fn = m["failed_when"], let list = r.stringList(fn, what: "'failed_when' of \(w)") {
+                failed = []
+                for o in list {
+                    if !brokenSteps.contains(body.id), !body.outcomes.contains(o.value) {
+                        r.error(DiagnosticCode.unknownOutcome,
+                                "the body of \(w) has no outcome '\(o.value)'; its outcomes are \(body.outcomes.joined(separator: ", "))",
+                                at: o.location)
+                    } else {
+                        failed.append(o.value)
+                    }
+                }
+            }
+        }
+        guard let items, let body else { return nil }
+        return .foreach(ForeachSpec(
+            items: items, itemName: itemName, body: body, failedOutcomes: failed, tolerateFailures: tolerate))
+    }
+
+    func end(_ m: MapView, _ w: String, scope: StepScope) -> StepKind? {
+        guard let on = r.require(m, "outcome", what: w) else { return nil }
+        let outcome: String?
+        if case .branch = scope {
+            outcome = r.oneOf(on, [Outcome.done, Outcome.failed], what: "'outcome' of \(w) (an end inside a branch)")
+        } else {
+            outcome = r.identifier(on, what: "'outcome' of \(w)")?.value
+        }
+        let summary = m["summary"].flatMap { NodeReader.isEmpty($0) ? nil : r.string($0, what: "'summary' of \(w)") }
+        guard let outcome else { return nil }
+        return .end(EndSpec(outcome: outcome, summary: summary))
+    }
+}

@@ -1,0 +1,682 @@
+import CrisisCore
+import Foundation
+
+/// Graph, semantic and template rules over a loaded playbook (docs/playbook-format.md; engine-semantics.md §5).
+public enum PlaybookValidator {
+    /// Every rule, with the contacts directory's rules when `contacts` is given. Template files are read from
+    /// `baseDirectory` (the playbook's directory). Returns diagnostics sorted by file, line and column.
+    public static func validate(_ playbook: Playbook, baseDirectory: String, contacts: ContactsDirectory? = nil)
+        -> [Diagnostic]
+    {
+        validate(playbook, baseDirectory: baseDirectory, contacts: contacts, skipping: [])
+    }
+
+    /// `skipping`: steps whose definition already failed to load; their own rules are not checked again.
+    static func validate(
+        _ playbook: Playbook, baseDirectory: String, contacts: ContactsDirectory?, skipping: Set<String>
+    ) -> [Diagnostic] {
+        var v = Validation(playbook: playbook, baseDirectory: baseDirectory, contacts: contacts, broken: skipping)
+        v.run()
+        return Diagnostic.sorted(v.diagnostics)
+    }
+}
+
+/// Sample values used to estimate how long a rendered template gets (about 20 characters each).
+enum SampleValues {
+    static let text = "Lorem ipsum dolor si"
+    static let url = "https://example.com/posts/1234567890"
+    static let time = "2025-10-24T10:00:00+02:00"
+    static let incidentID = "INC-20251024-0001"
+
+    static func value(for type: ValueType, values: [String] = []) -> String {
+        switch type {
+        case .url, .urls: url
+        case .time: time
+        case .integer: "12345"
+        case .boolean: "false"
+        case .enum: values.max { $0.count < $1.count } ?? text
+        case .string, .text: text
+        }
+    }
+}
+
+private struct Validation {
+    let playbook: Playbook
+    let baseDirectory: String
+    let contacts: ContactsDirectory?
+    let broken: Set<String>
+    var diagnostics: [Diagnostic] = []
+
+    /// Where each step lives: "" for top level, "parallel/branch" inside a branch, "foreach.do" for a body.
+    var scopeOf: [String: String] = [:]
+    var stepByID: [String: Step] = [:]
+    var bodies: Set<String> = []
+    /// Every scope with its steps (file order) and entry points.
+    var scopes: [(key: String, steps: [Step], roots: [Located<String>], owner: String?)] = []
+
+    init(playbook: Playbook, baseDirectory: String, contacts: ContactsDirectory?, broken: Set<String>) {
+        self.playbook = playbook
+        self.baseDirectory = baseDirectory
+        self.contacts = contacts
+        self.broken = broken
+    }
+
+    mutating func error(_ code: String, _ message: String, _ at: SourceLocation) {
+        diagnostics.append(.error(code, message, at: at))
+    }
+
+    mutating func warning(_ code: String, _ message: String, _ at: SourceLocation) {
+        diagnostics.append(.warning(code, message, at: at))
+    }
+
+    mutating func run() {
+        indexSteps()
+        checkStarts()
+        for step in playbook.allSteps { checkRoutes(step) }
+        checkDeadline()
+        for step in playbook.allSteps where !broken.contains(step.id) { checkStep(step) }
+        checkTargets()
+        checkGraph()
+        checkRoles()
+        if contacts != nil { checkContacts() }
+    }
+
+    // MARK: Index
+
+    mutating func indexSteps() {
+        var roots: [Located<String>] = [playbook.start]
+        if let next = playbook.deadline?.next { roots.append(next) }
+        scopes.append(("", playbook.steps, roots, nil))
+        func walk(_ steps: [Step], scope: String) {
+            for s in steps {
+                if let first = stepByID[s.id] {
+                    let l = first.location
+                    diagnostics.append(.error(
+                        DiagnosticCode.duplicateStepID,
+                        "step id '\(s.id)' is already used at line \(l.line), column \(l.column); step ids are unique in the whole playbook",
+                        at: s.location))
+                    continue
+                }
+                stepByID[s.id] = s
+                scopeOf[s.id] = scope
+                switch s.kind {
+                case .parallel(let p):
+                    for b in p.branches {
+                        let key = "\(s.id)/\(b.id)"
+                        scopes.append((key, b.steps, [b.start], s.id))
+                        walk(b.steps, scope: key)
+                    }
+                case .foreach(let f):
+                    bodies.insert(f.body.id)
+                    walk([f.body], scope: f.body.id)
+                default: break
+                }
+            }
+        }
+        walk(playbook.steps, scope: "")
+    }
+
+    func describeScope(_ key: String) -> String {
+        if key.isEmpty { return "the top level" }
+        let parts = key.split(separator: "/")
+        if parts.count == 2 { return "branch '\(parts[1])' of parallel step '\(parts[0])'" }
+        return "the body of '\(key)'"
+    }
+
+    // MARK: Starts and routes
+
+    mutating func checkStarts() {
+        for scope in scopes {
+            guard let start = scope.roots.first, !start.value.isEmpty else { continue }
+            let ids = Set(scope.steps.map(\.id))
+            if ids.contains(start.value) { continue }
+            var message = "start '\(start.value)' is not a step of \(describeScope(scope.key))"
+            if let elsewhere = scopeOf[start.value] {
+                message += "; it is in \(describeScope(elsewhere))"
+            } else if let s = EditDistance.suggestion(for: start.value, among: scope.steps.map(\.id)) {
+                message += "; did you mean '\(s)'?"
+            }
+            error(DiagnosticCode.unknownStart, message, start.location)
+        }
+    }
+
+    mutating func checkTarget(_ target: Located<String>, from scope: String, what: String) {
+        guard !target.value.isEmpty else { return }
+        guard let targetScope = scopeOf[target.value], !bodies.contains(target.value) else {
+            var message = "\(what) goes to '\(target.value)', which is not a step"
+            let candidates = stepByID.keys.filter { scopeOf[$0] == scope && !bodies.contains($0) }.sorted()
+            if let s = EditDistance.suggestion(for: target.value, among: candidates) { message += "; did you mean '\(s)'?" }
+            error(DiagnosticCode.missingTransitionTarget, message, target.location)
+            return
+        }
+        if targetScope != scope {
+            error(DiagnosticCode.branchOutboundTarget,
+                  "\(what) goes to '\(target.value)' in \(describeScope(targetScope)), but it is in \(describeScope(scope)); steps may only route within their own branch",
+                  target.location)
+        }
+    }
+
+    mutating func checkRoutes(_ step: Step) {
+        let scope = scopeOf[step.id] ?? ""
+        let order = step.outcomes
+        let keys = step.next.keys.sorted { (order.firstIndex(of: $0) ?? .max, $0) < (order.firstIndex(of: $1) ?? .max, $1) }
+        var checked = Set<SourceLocation>()
+        for outcome in keys {
+            guard let target = step.next[outcome], checked.insert(target.location).inserted else { continue }
+            let what = outcome == "*" ? "step '\(step.id)'" : "outcome '\(outcome)' of step '\(step.id)'"
+            checkTarget(target, from: scope, what: what)
+        }
+    }
+
+    mutating func checkDeadline() {
+        guard let deadline = playbook.deadline else { return }
+        if let next = deadline.next { checkTarget(next, from: "", what: "the run deadline") }
+        for step in playbook.allSteps where !broken.contains(step.id) {
+            if let t = step.timeout, t > deadline.after {
+                warning(DiagnosticCode.timeoutExceedsDeadline,
+                        "step '\(step.id)' has timeout \(t), longer than the run deadline \(deadline.after)",
+                        step.location)
+            }
+        }
+    }
+
+    // MARK: Per step
+
+    mutating func checkStep(_ step: Step) {
+        let isBody = bodies.contains(step.id)
+        if step.title == nil, !isBody {
+            warning(DiagnosticCode.stepWithoutTitle, "step '\(step.id)' has no title", step.location)
+        }
+        // Timeouts and routing.
+        if step.isWaiting, step.timeout == nil {
+            error(DiagnosticCode.waitWithoutTimeout,
+                  "step '\(step.id)' (\(step.typeName)) waits on people or the world and needs a 'timeout'",
+                  step.location)
+        }
+        if !isBody {
+            for outcome in step.outcomes where !isRouted(step, outcome) {
+                if outcome == Outcome.timeout, step.isWaiting {
+                    error(DiagnosticCode.waitWithoutTimeout,
+                          "the timeout of step '\(step.id)' is not routed; add 'next.timeout'", step.location)
+                } else {
+                    error(DiagnosticCode.unroutedOutcome,
+                          "outcome '\(outcome)' of step '\(step.id)' is not routed; add 'next.\(outcome)'",
+                          step.location)
+                }
+            }
+        }
+        switch step.kind {
+        case .choice(let c): checkChoice(step, c)
+        case .holdingStatement(let s): checkStatement(step, s)
+        case .takedown(let t): checkTakedown(step, t)
+        case .escalate(let e): checkEscalate(step, e)
+        case .notify(let n): checkMessage(n.message, step: step, what: "the message of step '\(step.id)'")
+        case .clock(let c): checkClock(step, c)
+        case .foreach(let f): checkForeach(step, f)
+        default: break
+        }
+    }
+
+    func isRouted(_ step: Step, _ outcome: String) -> Bool {
+        if step.next[outcome] != nil { return true }
+        if outcome == Outcome.timeout, case .choice(let c) = step.kind, let d = c.defaultOption,
+            step.next[d.value] != nil
+        {
+            return true
+        }
+        return false
+    }
+
+    mutating func checkChoice(_ step: Step, _ c: ChoiceSpec) {
+        for option in c.options {
+            guard let g = option.when else { continue }
+            guard let input = checkInput(g.input, types: [.enum, .string, .boolean, .integer, .url],
+                                         what: "the guard of option '\(option.id)'") else { continue }
+            if input.type == .enum {
+                for v in g.anyOf where !input.values.contains(v) {
+                    error(DiagnosticCode.badValue,
+                          "input '\(input.name)' can never be '\(v)'; its values are \(input.values.joined(separator: ", "))",
+                          g.location)
+                }
+            } else if input.type == .boolean {
+                for v in g.anyOf where v != "true" && v != "false" {
+                    error(DiagnosticCode.badValue, "input '\(input.name)' is true or false, never '\(v)'", g.location)
+                }
+            }
+        }
+    }
+
+    /// Looks an input up; reports `unknown-input` or `wrong-input-type`. Returns it when it exists.
+    @discardableResult
+    mutating func checkInput(_ name: Located<String>, types: [ValueType], what: String) -> InputSpec? {
+        guard let input = playbook.input(name.value) else {
+            var message = "\(what) reads input '\(name.value)', which is not declared under 'inputs'"
+            if let s = EditDistance.suggestion(for: name.value, among: playbook.inputs.map(\.name)) {
+                message += "; did you mean '\(s)'?"
+            }
+            error(DiagnosticCode.unknownInput, message, name.location)
+            return nil
+        }
+        if !types.contains(input.type) {
+            error(DiagnosticCode.wrongInputType,
+                  "\(what) needs a \(types.map(\.rawValue).joined(separator: " or ")) input, but '\(input.name)' is \(input.type.rawValue)",
+                  name.location)
+        }
+        return input
+    }
+
+    mutating func checkRoleExists(_ role: Located<String>, what: String) {
+        guard !role.value.isEmpty, playbook.role(role.value) == nil else { return }
+        var message = "\(what) names role '\(role.value)', which is not declared under 'roles'"
+        if let s = EditDistance.suggestion(for: role.value, among: playbook.roles.map(\.id)) {
+            message += "; did you mean '\(s)'?"
+        }
+        error(DiagnosticCode.unknownRole, message, role.location)
+    }
+
+    mutating func checkRoles() {
+        for step in playbook.allSteps where !broken.contains(step.id) {
+            if let r = step.role { checkRoleExists(r, what: "step '\(step.id)'") }
+            switch step.kind {
+            case .holdingStatement(let s):
+                for r in s.approval.roles { checkRoleExists(r, what: "the approval of step '\(step.id)'") }
+                for r in s.approval.fallbackRoles { checkRoleExists(r, what: "the approval fallback of step '\(step.id)'") }
+            case .takedown(let t):
+                for r in t.submitterRoles { checkRoleExists(r, what: "the submitters of step '\(step.id)'") }
+            case .escalate(let e):
+                for level in e.levels {
+                    for t in level.targets where t.value.hasPrefix("role:") {
+                        let role = Located(String(t.value.dropFirst(5)), at: t.location)
+                        checkRoleExists(role, what: "escalation step '\(step.id)'")
+                    }
+                }
+            default: break
+            }
+        }
+    }
+
+    mutating func checkStatement(_ step: Step, _ s: StatementSpec) {
+        let a = s.approval
+        if let exclude = a.excludeInput {
+            checkInput(exclude, types: [.string, .text], what: "'exclude_input' of step '\(step.id)'")
+        }
+        let approverRoles = Set((a.roles + a.fallbackRoles).map(\.value))
+        if let contacts {
+            var people = Set<String>()
+            for r in approverRoles { for p in contacts.holders(of: r) { people.insert(p.id) } }
+            if a.quorum > people.count {
+                warning(DiagnosticCode.implausibleQuorum,
+                        "quorum \(a.quorum) of step '\(step.id)' needs \(a.quorum) distinct approvers, but only \(people.count) people hold the approval roles",
+                        a.location)
+            }
+        } else if a.quorum > Set(a.roles.map(\.value)).count {
+            warning(DiagnosticCode.implausibleQuorum,
+                    "quorum \(a.quorum) of step '\(step.id)' is more than its \(Set(a.roles.map(\.value)).count) approver role(s); make sure enough people hold them",
+                    a.location)
+        }
+        if let t = a.timeout, let st = step.timeout, t >= st {
+            warning(DiagnosticCode.timeoutExceedsDeadline,
+                    "the approval timeout \(t) of step '\(step.id)' is not shorter than the step's timeout \(st), so the fallback roles never get a chance",
+                    a.location)
+        }
+        checkTemplate(step, s)
+    }
+
+    mutating func checkTakedown(_ step: Step, _ t: TakedownSpec) {
+        if case .input(let name) = t.platform {
+            checkInput(name, types: [.enum, .string], what: "'platform' of step '\(step.id)'")
+        }
+        if case .input(let name) = t.urls {
+            checkInput(name, types: [.url, .urls], what: "'urls' of step '\(step.id)'")
+        }
+        for (key, value) in t.prefill.sorted(by: { $0.key < $1.key }) {
+            checkMessage(value, step: step, what: "prefill '\(key)' of step '\(step.id)'")
+        }
+    }
+
+    mutating func checkEscalate(_ step: Step, _ e: EscalateSpec) {
+        checkMessage(e.message, step: step, what: "the message of step '\(step.id)'")
+    }
+
+    mutating func checkClock(_ step: Step, _ c: ClockStepSpec) {
+        if !c.clock.value.isEmpty, playbook.clock(c.clock.value) == nil {
+            var message = "step '\(step.id)' uses clock '\(c.clock.value)', which is not declared under 'clocks'"
+            if let s = EditDistance.suggestion(for: c.clock.value, among: playbook.clocks.map(\.id)) {
+                message += "; did you mean '\(s)'?"
+            }
+            error(DiagnosticCode.unknownClock, message, c.clock.location)
+        }
+        if let from = c.from { checkInput(from, types: [.time], what: "'from' of step '\(step.id)'") }
+    }
+
+    mutating func checkForeach(_ step: Step, _ f: ForeachSpec) {
+        checkInput(f.items, types: [.urls], what: "'items' of step '\(step.id)'")
+    }
+
+    mutating func checkTargets() {
+        for t in playbook.targets {
+            if case .input(let name) = t.from {
+                checkInput(Located(name, at: t.location), types: [.time], what: "'from' of target '\(t.id)'")
+            }
+            guard !t.step.value.isEmpty else { continue }
+            guard let step = stepByID[t.step.value] else {
+                var message = "target '\(t.id)' names step '\(t.step.value)', which does not exist"
+                if let s = EditDistance.suggestion(for: t.step.value, among: stepByID.keys.sorted()) {
+                    message += "; did you mean '\(s)'?"
+                }
+                error(DiagnosticCode.unknownTargetStep, message, t.step.location)
+                continue
+            }
+            if !t.outcome.value.isEmpty, !broken.contains(step.id), !step.outcomes.contains(t.outcome.value) {
+                error(DiagnosticCode.unknownTargetOutcome,
+                      "target '\(t.id)' waits for outcome '\(t.outcome.value)' of step '\(step.id)', which can only end \(step.outcomes.joined(separator: ", "))",
+                      t.outcome.location)
+            }
+        }
+    }
+
+    // MARK: Templates and messages
+
+    /// Names a template or message may use: `facts.X` (statements only), `inputs.X`, `incident.id|title|mode`,
+    /// and the foreach item name in a body. Returns why a name is not allowed, or nil.
+    func variableProblem(_ name: String, facts: [FactSpec]?, itemName: String?, insideSection: Bool) -> String? {
+        if name == "." { return insideSection ? nil : "'.' is only meaningful inside a section" }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        let root = parts[0]
+        switch root {
+        case "facts":
+            guard let facts else { return "facts are only available in holding-statement templates" }
+            guard parts.count == 2 else { return "write {{facts.NAME}}" }
+            if facts.contains(where: { $0.name == parts[1] }) { return nil }
+            var message = "fact '\(parts[1])' is not declared in the step's 'facts'"
+            if let s = EditDistance.suggestion(for: parts[1], among: facts.map(\.name)) { message += "; did you mean 'facts.\(s)'?" }
+            return message
+        case "inputs":
+            guard parts.count == 2 else { return "write {{inputs.NAME}}" }
+            if playbook.input(parts[1]) != nil { return nil }
+            var message = "input '\(parts[1])' is not declared under 'inputs'"
+            if let s = EditDistance.suggestion(for: parts[1], among: playbook.inputs.map(\.name)) {
+                message += "; did you mean 'inputs.\(s)'?"
+            }
+            return message
+        case "incident":
+            let known = ["id", "title", "mode"]
+            if parts.count == 2, known.contains(parts[1]) { return nil }
+            return "the incident offers \(known.map { "incident.\($0)" }.joined(separator: ", "))"
+        default:
+            if let itemName, root == itemName { return nil }
+            if insideSection { return nil }
+            var roots = ["facts.NAME", "inputs.NAME", "incident.id", "incident.title", "incident.mode"]
+            if let itemName { roots.append(itemName) }
+            return "use one of \(roots.joined(separator: ", "))"
+        }
+    }
+
+    /// Checks the variables of a one-line templated string of the playbook (message, prefill).
+    mutating func checkMessage(_ text: String, step: Step, what: String) {
+        guard text.contains("{{") || text.contains("}}") else { return }
+        let scanned = TemplateScanner.scan(text)
+        for p in scanned.problems {
+            error(DiagnosticCode.templateSyntax, "\(what): \(p.message)", step.location)
+        }
+        let item = itemName(for: step)
+        for use in TemplateScanner.uses(scanned.tokens) {
+            if let why = variableProblem(use.name, facts: nil, itemName: item, insideSection: use.insideSection) {
+                error(DiagnosticCode.unknownTemplateVariable, "\(what) uses '{{\(use.name)}}': \(why)", step.location)
+            }
+        }
+    }
+
+    func itemName(for step: Step) -> String? {
+        guard bodies.contains(step.id) else { return nil }
+        for s in playbook.allSteps {
+            if case .foreach(let f) = s.kind, f.body.id == step.id { return f.itemName }
+        }
+        return nil
+    }
+
+    mutating func checkTemplate(_ step: Step, _ s: StatementSpec) {
+        let base = s.template.value
+        guard !base.isEmpty else { return }
+        if base.hasPrefix("/") || base.split(separator: "/").contains("..") {
+            error(DiagnosticCode.badValue,
+                  "template '\(base)' must be a path inside the playbook's directory (no leading / and no ..)",
+                  s.template.location)
+            return
+        }
+        for language in playbook.languages {
+            let relative = "\(base).\(language).mustache"
+            let path = baseDirectory == "." ? relative : (baseDirectory as NSString).appendingPathComponent(relative)
+            let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+            if size > YAMLReader.maximumBytes {
+                error(DiagnosticCode.fileTooLarge, "template file is larger than 1 MiB",
+                      SourceLocation(file: path, line: 1, column: 1))
+                continue
+            }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                error(DiagnosticCode.missingTemplate,
+                      "template file '\(path)' for language '\(language)' of step '\(step.id)' does not exist",
+                      s.template.location)
+                continue
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                error(DiagnosticCode.invalidUTF8, "template file is not UTF-8", SourceLocation(file: path, line: 1, column: 1))
+                continue
+            }
+            let scanned = TemplateScanner.scan(text)
+            for p in scanned.problems {
+                error(DiagnosticCode.templateSyntax, p.message, SourceLocation(file: path, line: p.line, column: p.column))
+            }
+            var unknown = false
+            for use in TemplateScanner.uses(scanned.tokens) {
+                if let why = variableProblem(use.name, facts: s.facts, itemName: nil, insideSection: use.insideSection) {
+                    unknown = true
+                    error(DiagnosticCode.unknownTemplateVariable, "'{{\(use.name)}}' (used by step '\(step.id)'): \(why)",
+                          SourceLocation(file: path, line: use.line, column: use.column))
+                }
+            }
+            guard scanned.problems.isEmpty, !unknown else { continue }
+            let rendered = TemplateScanner.render(scanned.tokens) { name in sample(name, facts: s.facts) }
+            for channel in s.channels {
+                let m = ChannelLength.measure(rendered, channel: channel.id)
+                let unit = m.unit.replacingOccurrences(of: "-", with: " ")
+                let filled = "template '\(relative)' of step '\(step.id)', filled with 20-character sample facts,"
+                if let segments = m.segments, let encoding = m.encoding {
+                    // SMS: more than one message already costs double; say so before the crisis.
+                    guard segments > 1 else { continue }
+                    warning(DiagnosticCode.templateTooLong,
+                            "\(filled) needs \(segments) SMS messages (\(m.count) \(unit), \(encoding))",
+                            channel.location)
+                } else if m.overLimit, let limit = m.limit {
+                    warning(DiagnosticCode.templateTooLong,
+                            "\(filled) is \(m.count) \(unit) on \(channel.id), over its limit of \(limit)",
+                            channel.location)
+                }
+            }
+        }
+    }
+
+    func sample(_ name: String, facts: [FactSpec]) -> String {
+        let parts = name.split(separator: ".").map(String.init)
+        guard parts.count == 2 else { return SampleValues.text }
+        switch parts[0] {
+        case "facts":
+            return SampleValues.value(for: facts.first { $0.name == parts[1] }?.type ?? .text)
+        case "inputs":
+            guard let input = playbook.input(parts[1]) else { return SampleValues.text }
+            return SampleValues.value(for: input.type, values: input.values)
+        case "incident":
+            switch parts[1] {
+            case "id": return SampleValues.incidentID
+            case "title": return playbook.title
+            default: return "drill"
+            }
+        default: return SampleValues.text
+        }
+    }
+
+    // MARK: Graph
+
+    /// Successors of a step within its own scope, in outcome order.
+    func successors(_ step: Step, in ids: Set<String>) -> [String] {
+        var out: [String] = []
+        let order = step.outcomes
+        let keys = step.next.keys.sorted { (order.firstIndex(of: $0) ?? .max, $0) < (order.firstIndex(of: $1) ?? .max, $1) }
+        for k in keys {
+            if let t = step.next[k]?.value, ids.contains(t), !out.contains(t) { out.append(t) }
+        }
+        return out
+    }
+
+    mutating func checkGraph() {
+        var reachableParallels: Set<String> = []
+        for scope in scopes {
+            if let owner = scope.owner, !reachableParallels.contains(owner) { continue }
+            let ids = Set(scope.steps.map(\.id))
+            var reached = Set<String>()
+            var queue = scope.roots.map(\.value).filter { ids.contains($0) }
+            while let id = queue.popLast() {
+                guard reached.insert(id).inserted, let s = stepByID[id] else { continue }
+                queue.append(contentsOf: successors(s, in: ids))
+            }
+            for s in scope.steps where scopeOf[s.id] == scope.key {
+                if reached.contains(s.id) {
+                    if case .parallel = s.kind { reachableParallels.insert(s.id) }
+                } else if !ids.isEmpty, scope.roots.contains(where: { ids.contains($0.value) }) {
+                    error(DiagnosticCode.unreachableStep,
+                          "step '\(s.id)' can never be reached from \(scope.owner == nil ? "the start" : "the branch's start")",
+                          s.location)
+                }
+            }
+            // Ends reachable backwards.
+            var canEnd = Set(scope.steps.filter { if case .end = $0.kind { true } else { false } }.map(\.id))
+            var changed = true
+            while changed {
+                changed = false
+                for s in scope.steps where !canEnd.contains(s.id) {
+                    if successors(s, in: ids).contains(where: { canEnd.contains($0) }) {
+                        canEnd.insert(s.id)
+                        changed = true
+                    }
+                }
+            }
+            for s in scope.steps where reached.contains(s.id) && !canEnd.contains(s.id) && !broken.contains(s.id) {
+                guard !successors(s, in: ids).isEmpty else { continue }
+                let goal = scope.owner == nil ? "an end step" : "an end step of its branch"
+                error(DiagnosticCode.noPathToEnd, "no route from step '\(s.id)' leads to \(goal); the incident would never close",
+                      s.location)
+            }
+            checkCycles(scope.steps, ids: ids)
+        }
+    }
+
+    /// Tarjan's strongly connected components; a cycle none of whose steps has `max_visits` is refused.
+    mutating func checkCycles(_ steps: [Step], ids: Set<String>) {
+        var index = 0
+        var indices: [String: Int] = [:]
+        var low: [String: Int] = [:]
+        var stack: [String] = []
+        var onStack = Set<String>()
+        var components: [[String]] = []
+        let byID = stepByID
+        func successorsOf(_ id: String) -> [String] {
+            guard let s = byID[id] else { return [] }
+            return successors(s, in: ids)
+        }
+        // Iterative Tarjan, so a long chain of steps cannot overflow the stack.
+        for root in steps.map(\.id) where indices[root] == nil {
+            var work: [(id: String, next: Int)] = [(root, 0)]
+            indices[root] = index; low[root] = index; index += 1
+            stack.append(root); onStack.insert(root)
+            while !work.isEmpty {
+                let (id, i) = work[work.count - 1]
+                let succ = successorsOf(id)
+                if i < succ.count {
+                    work[work.count - 1].next = i + 1
+                    let w = succ[i]
+                    if indices[w] == nil {
+                        indices[w] = index; low[w] = index; index += 1
+                        stack.append(w); onStack.insert(w)
+                        work.append((w, 0))
+                    } else if onStack.contains(w) {
+                        low[id] = min(low[id] ?? 0, indices[w] ?? 0)
+                    }
+                    continue
+                }
+                work.removeLast()
+                if let parent = work.last?.id { low[parent] = min(low[parent] ?? 0, low[id] ?? 0) }
+                if low[id] == indices[id] {
+                    var component: [String] = []
+                    while let top = stack.popLast() {
+                        onStack.remove(top)
+                        component.append(top)
+                        if top == id { break }
+                    }
+                    components.append(component)
+                }
+            }
+        }
+        let order = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($1.id, $0) })
+        for component in components {
+            let isCycle = component.count > 1 || successorsOf(component[0]).contains(component[0])
+            guard isCycle else { continue }
+            let members = component.sorted { (order[$0] ?? 0) < (order[$1] ?? 0) }
+            if members.contains(where: { byID[$0]?.maxVisits != nil }) { continue }
+            guard let first = byID[members[0]] else { continue }
+            error(DiagnosticCode.unboundedCycle,
+                  "steps \(members.joined(separator: ", ")) form a loop with no 'max_visits'; give one of them 'max_visits' and route its 'max_visits' outcome",
+                  first.location)
+        }
+    }
+
+    // MARK: Contacts
+
+    mutating func checkContacts() {
+        guard let contacts else { return }
+        for role in playbook.roles where contacts.holders(of: role.id).isEmpty {
+            warning(DiagnosticCode.roleWithoutHolder, "nobody in the contacts directory holds role '\(role.id)'",
+                    role.location)
+        }
+        for step in playbook.allSteps where !broken.contains(step.id) {
+            guard case .escalate(let e) = step.kind else { continue }
+            if let policy = e.policy {
+                if let p = contacts.policy(policy.value) {
+                    for level in p.levels {
+                        for t in level.targets where t.hasPrefix("role:") {
+                            let role = String(t.dropFirst(5))
+                            if contacts.holders(of: role).isEmpty {
+                                warning(DiagnosticCode.roleWithoutHolder,
+                                        "policy '\(p.id)' pages role '\(role)', which nobody in the contacts directory holds",
+                                        policy.location)
+                            }
+                        }
+                    }
+                } else {
+                    var message = "escalation policy '\(policy.value)' is not in the contacts directory"
+                    if let s = EditDistance.suggestion(for: policy.value, among: contacts.policies.map(\.id)) {
+                        message += "; did you mean '\(s)'?"
+                    }
+                    error(DiagnosticCode.unknownPolicy, message, policy.location)
+                }
+            }
+            for level in e.levels {
+                for t in level.targets {
+                    if t.value.hasPrefix("role:") {
+                        let role = String(t.value.dropFirst(5))
+                        if playbook.role(role) != nil, contacts.holders(of: role).isEmpty {
+                            warning(DiagnosticCode.roleWithoutHolder,
+                                    "step '\(step.id)' pages role '\(role)', which nobody in the contacts directory holds",
+                                    t.location)
+                        }
+                    } else if contacts.person(t.value) == nil {
+                        var message = "step '\(step.id)' pages '\(t.value)', who is not in the contacts directory"
+                        if let s = EditDistance.suggestion(for: t.value, among: contacts.people.map(\.id)) {
+                            message += "; did you mean '\(s)'?"
+                        }
+                        error(DiagnosticCode.unknownContact, message, t.location)
+                    }
+                }
+            }
+        }
+    }
+}
