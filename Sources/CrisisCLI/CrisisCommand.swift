@@ -21,6 +21,17 @@ public struct CrisisCommand: AsyncParsableCommand {
     /// Entry point used by the `crisis` executable: runs the command and maps errors to the documented exit
     /// codes (usage errors exit 2, not argument-parser's 64).
     public static func entry() async {
+        // Swift decodes argv with U+FFFD for invalid UTF-8; refuse instead of silently storing altered bytes.
+        for i in 1..<Int(CommandLine.argc) {
+            guard let raw = CommandLine.unsafeArgv[i] else { continue }
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self),
+                                            count: strlen(raw))
+            if String(validating: bytes, as: UTF8.self) == nil {
+                FileHandle.standardError.write(Data(
+                    "crisis: argument \(i) is not valid UTF-8; nothing was recorded\n".utf8))
+                Foundation.exit(ExitStatus.refused)
+            }
+        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -263,6 +263,14 @@ public struct IncidentService: Sendable {
     public func act(_ request: ActRequest) throws -> CommitResult {
         try withRetries(request.incident, expectSeq: request.expectSeq) { incident in
             var incident = incident
+            if let problem = Self.operatorProblem(request.actor) {
+                return try refuse(&incident, request: request, code: "invalid-operator", message: problem)
+            }
+            let size = request.fields.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count }
+            if size > Self.maximumTextBytes {
+                return try refuse(&incident, request: request, code: "too-large",
+                                  message: "the --set values are \(size) bytes together; at most \(Self.maximumTextBytes)")
+            }
             var fired = CommitResult(records: [], actions: [], incident: incident)
             if !incident.isDrill && request.expectSeq == nil {
                 fired = try fireDueTimers(&incident, wallNow: request.wallNow)
@@ -344,6 +352,18 @@ public struct IncidentService: Sendable {
     public func note(incident id: String, text: String, actor: Actor, expectSeq: Int?, idempotencyKey: String?,
                      wallNow: Instant) throws -> CommitResult {
         try withRetries(id, expectSeq: expectSeq) { incident in
+            var incident = incident
+            let request = ActRequest(incident: id, step: "incident", action: "note", actor: actor, wallNow: wallNow)
+            if let problem = Self.operatorProblem(actor) {
+                return try refuse(&incident, request: request, code: "invalid-operator", message: problem)
+            }
+            if text.utf8.count > Self.maximumTextBytes {
+                return try refuse(&incident, request: request, code: "too-large",
+                                  message: "the note is \(text.utf8.count) bytes; at most \(Self.maximumTextBytes) (split it)")
+            }
+            if text.utf8.contains(0) {
+                return try refuse(&incident, request: request, code: "invalid-text", message: "the note contains a NUL character")
+            }
             let now = engineNow(incident, wallNow: wallNow)
             let event = EngineEvent.noted(text: text, actor: actor)
             guard case .success = Engine.handle(event, in: incident.state, at: now) else {
@@ -356,7 +376,6 @@ public struct IncidentService: Sendable {
                 incident: id, expectedSeq: expectSeq ?? incident.seq,
                 events: [EventDraft(type: RecordType.note, idempotencyKey: idempotencyKey ?? Self.randomKey(),
                                     actor: RecordBody.auditActor(actor), recordedAt: wallNow, body: RecordBody.obj(members))])
-            var incident = incident
             incident.seq = records.last?.seq ?? incident.seq
             incident.events += records
             return CommitResult(records: records, actions: [], incident: incident)
@@ -516,10 +535,11 @@ public struct IncidentService: Sendable {
             ("fields", RecordBody.stringMap(Dictionary(request.fields, uniquingKeysWith: { a, _ in a }))),
             ("actor", RecordBody.actor(request.actor)), ("code", .string(code)), ("message", .string(message)),
         ])
+        let recorder = Self.operatorProblem(request.actor) == nil ? RecordBody.auditActor(request.actor) : .system
         _ = try store.append(
             incident: incident.header.id, expectedSeq: nil,
             events: [EventDraft(type: RecordType.rejected, idempotencyKey: Self.randomKey(),
-                                actor: RecordBody.auditActor(request.actor), recordedAt: request.wallNow, body: body)])
+                                actor: recorder, recordedAt: request.wallNow, body: body)])
         throw RuntimeError.refused(code: code, message: message)
     }
 
@@ -623,4 +643,22 @@ public struct IncidentService: Sendable {
     }
 
     static func randomKey() -> String { UUID().uuidString.lowercased() }
+
+    /// Largest note, and largest sum of `--set` values, in bytes (records are capped at 256 KiB).
+    public static let maximumTextBytes = 100_000
+
+    /// Why an operator name or role cannot be recorded as an actor, or nil. Names are one line of at most 128
+    /// characters with no control characters; anything else printable (accents, NFD, bidi marks, emoji) is
+    /// kept byte-exact and shown escaped where it could mislead.
+    static func operatorProblem(_ actor: Actor) -> String? {
+        for (what, value) in [("operator name (--as)", actor.name), ("role (--role)", actor.role ?? "x")] {
+            if value.isEmpty { return "the \(what) is empty" }
+            if value.count > 128 { return "the \(what) is longer than 128 characters" }
+            if let bad = value.unicodeScalars.first(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) {
+                return "the \(what) contains the control character U+\(String(format: "%04X", bad.value)); "
+                    + "use one line of printable text"
+            }
+        }
+        return nil
+    }
 }

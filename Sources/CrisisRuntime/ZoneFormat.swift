@@ -20,12 +20,12 @@ public struct ZoneFormat: Sendable {
             .replacingOccurrences(of: "+00:00", with: "Z")
     }
 
-    /// For people: `2025-10-27 09:00 CET`.
+    /// For people: `2025-10-27 09:00 +01:00` (the offset, not an abbreviation: Linux has none for most zones).
     public func human(_ instant: Instant) -> String {
-        let date = Date(timeIntervalSince1970: Double(instant.millisecondsSinceEpoch) / 1000)
-        let abbreviation = zone.abbreviation(for: date) ?? zone.identifier
-        let text = ISO8601.format(instant, offsetSeconds: offsetSeconds(at: instant), milliseconds: false)
-        return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5)) + " " + abbreviation
+        let offset = offsetSeconds(at: instant)
+        let text = ISO8601.format(instant, offsetSeconds: offset, milliseconds: false)
+        let zoneText = offset == 0 ? "UTC" : String(text.suffix(6))
+        return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5)) + " " + zoneText
     }
 }
 

@@ -74,6 +74,29 @@ struct CLI {
                       stderr: String(decoding: e, as: UTF8.self))
     }
 
+    /// Runs a shell command line with $CRISIS and $DB set (for arguments Foundation cannot pass, such as
+    /// invalid UTF-8 bytes).
+    func runShell(_ line: String) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", line]
+        var environment = ProcessInfo.processInfo.environment
+        environment["CRISIS"] = CLI.binary
+        environment["DB"] = db
+        environment["NO_COLOR"] = "1"
+        p.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: e, as: UTF8.self))
+    }
+
     func remove() { try? FileManager.default.removeItem(at: dir) }
 }
 

@@ -178,23 +178,39 @@ struct LifecycleTests {
             "zero\u{200B}width", "emoji 👩‍👩‍👧", "tab\there", "multi\nline",
         ]
         for text in hostile {
-            let r = try cli.run(["note", id, text, "--as", "op \u{1B}[2J"])
+            let r = try cli.run(["note", id, text, "--as", "Åse \u{202E}Ødegård"])
             #expect(r.status == 0, "\(r.stderr)")
         }
         let json = try cli.run(["log", id, "--json"])
         let records = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         let notes = records.filter { $0["type"] as? String == "operator.note" }
-            .compactMap { ($0["body"] as? [String: Any])?["text"] as? String }
+        let texts = notes.compactMap { ($0["body"] as? [String: Any])?["text"] as? String }
         // Compare bytes, not Swift String equality (which treats NFC and NFD as equal).
-        #expect(notes.map { Array($0.utf8) } == hostile.map { Array($0.utf8) })
+        #expect(texts.map { Array($0.utf8) } == hostile.map { Array($0.utf8) })
+        let names = notes.compactMap { ($0["actor"] as? [String: Any])?["id"] as? String }
+        #expect(names.allSatisfy { Array($0.utf8) == Array("Åse \u{202E}Ødegård".utf8) })
         let text = try cli.run(["log", id])
         #expect(!text.stdout.contains("\u{1B}"))
         #expect(!text.stdout.contains("\u{202E}"))
         #expect(text.stdout.contains("\\u{202E}"))
+        #expect(text.stdout.contains("\\u{1B}[31mred"))
         #expect(!text.stdout.contains("\u{FFFD}"))
-        let big = String(repeating: "x", count: 1_100_000)
-        let r = try cli.run(["note", id, big])
-        #expect(r.status == 1)
+        let before = try status(cli, id)["seq"] as? Int ?? 0
+        // An operator name with a control character is refused, and only the refusal is recorded.
+        let badName = try cli.run(["note", id, "hello", "--as", "op \u{1B}[2J"])
+        #expect(badName.status == 1)
+        #expect(badName.stderr.contains("operator name"))
+        // A 1 MB note (from standard input: argv cannot carry it) is refused with the limit named.
+        let big = try cli.run(["note", id, "-"], stdin: Data(String(repeating: "x", count: 1_000_000).utf8))
+        #expect(big.status == 1)
+        #expect(big.stderr.contains("at most"))
+        #expect(try status(cli, id)["seq"] as? Int == before + 2)
+        // Invalid UTF-8 in an argument is refused, never stored with U+FFFD.
+        let sh = try cli.runShell("\"$CRISIS\" note \(id) \"$(printf 'n\\377A')\" --db \"$DB\"")
+        #expect(sh.status == 1)
+        #expect(sh.stderr.contains("not valid UTF-8"))
+        #expect(try status(cli, id)["seq"] as? Int == before + 2)
+        #expect(try cli.run(["verify", id]).status == 0)
     }
 
     @Test("two processes writing to one incident at once: contiguous, nothing lost, nothing twice")

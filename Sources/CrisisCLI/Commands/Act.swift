@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import CrisisCore
 import CrisisRuntime
 
@@ -56,17 +57,26 @@ struct NoteCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var op: OperatorOptions
     @Argument(help: "Incident id.") var id: String
-    @Argument(help: "The text (quote it).") var text: String
+    @Argument(help: "The text (quote it), or - to read it from standard input.") var text: String
     @Option(name: .customLong("expect-seq"), help: "Record only if the incident's last record is still N.")
     var expectSeq: Int?
     @Option(name: .customLong("idempotency-key"), help: "Retrying with the same key never records twice.")
     var idempotencyKey: String?
 
     func run() async throws {
-        guard !text.isEmpty else { throw ValidationError("the note is empty") }
+        var body = text
+        if text == "-" {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            guard let s = String(validating: [UInt8](data), as: UTF8.self) else {
+                throw ValidationError("standard input is not valid UTF-8; nothing was recorded")
+            }
+            body = s
+            while body.hasSuffix("\n") { body.removeLast() }
+        }
+        guard !body.isEmpty else { throw ValidationError("the note is empty") }
         do {
             let service = try store.service()
-            let result = try service.note(incident: id, text: text, actor: op.actor, expectSeq: expectSeq,
+            let result = try service.note(incident: id, text: body, actor: op.actor, expectSeq: expectSeq,
                                           idempotencyKey: idempotencyKey, wallNow: .wallClock())
             Out.print("noted as record \(result.incident.seq)")
         } catch {

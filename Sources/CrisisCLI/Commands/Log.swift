@@ -73,7 +73,7 @@ enum IncidentList {
             }
             return IncidentSummary(
                 id: header.id, title: header.title, playbook: "\(header.playbookID)@\(header.playbookVersion)",
-                mode: header.mode, status: status, outcome: outcome, opened: ISO8601.format(header.createdAt, milliseconds: false),
+                mode: header.mode.rawValue, status: status, outcome: outcome, opened: ISO8601.format(header.createdAt, milliseconds: false),
                 lastActivity: ISO8601.format(lastActivity, milliseconds: false), lastSeq: seq)
         }
     }
