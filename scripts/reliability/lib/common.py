@@ -138,8 +138,12 @@ class CLI:
         e = self.env if env is None else {**self.env, **env}
         t0 = time.monotonic()
         try:
-            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e, timeout=timeout,
-                               stdin=subprocess.DEVNULL if stdin is None else stdin)
+            if isinstance(stdin, bytes):
+                p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e, timeout=timeout,
+                                   input=stdin)
+            else:
+                p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e, timeout=timeout,
+                                   stdin=subprocess.DEVNULL if stdin is None else stdin)
             return Run(cmd, p.returncode, p.stdout, p.stderr, time.monotonic() - t0)
         except subprocess.TimeoutExpired as x:
             return Run(cmd, -999, x.stdout or b"", (x.stderr or b"") + b"\n[timed out]", time.monotonic() - t0)

@@ -93,4 +93,9 @@ def run(ctx) -> Result:
         problems += p
         parts.append(f"{writers}x{per}: {s['lost']} lost, {s['dups']} dup, {s['locked']} locked, "
                      f"p50 {s['p50'] * 1000:.0f} ms, p99 {s['p99'] * 1000:.0f} ms")
-    return Result("concurrency", not problems, "; ".join(parts), problems)
+    known = []
+    race = sum(1 for p in problems if "-shm file exists but its -wal file is missing" in p)
+    if race:
+        known.append(f"{race} note(s) refused as 'unsafe database location' while another writer was closing "
+                     f"(the time-of-check race the location test reproduces deterministically)")
+    return Result("concurrency", not problems, "; ".join(parts), problems, known_bugs=known)

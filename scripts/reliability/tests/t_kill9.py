@@ -44,8 +44,9 @@ def run(ctx) -> Result:
         time.sleep(random.uniform(0, window))
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGKILL)
-            landed += 1
         out, err = p.communicate()
+        if p.returncode == -signal.SIGKILL:
+            landed += 1
         if p.returncode == 0:
             m = NOTED.search(out)
             if not m:
