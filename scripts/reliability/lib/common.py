@@ -276,3 +276,14 @@ def kill_group(p: subprocess.Popen, sig=signal.SIGKILL):
 
 NOTED = re.compile(rb"noted as record (\d+)")
 ESC_OR_BIDI = re.compile("[\x1b\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def named(value, name: str):
+    """`name` from a record member that is either an object or an array of {name, value} (how crisis records
+    fields and inputs)."""
+    if isinstance(value, dict):
+        return value.get(name)
+    for item in value or []:
+        if isinstance(item, dict) and item.get("name") == name:
+            return item.get("value")
+    return None

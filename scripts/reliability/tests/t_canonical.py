@@ -20,7 +20,7 @@ import shutil
 import uuid
 
 from lib import audit, jcs
-from lib.common import DRILL_CLOCK, MINI, Result, SuiteError
+from lib.common import Result, SuiteError, named
 
 POOLS = [
     (0x20, 0x7E), (0x01, 0x1F), (0x7F, 0x9F), (0xA0, 0x24F), (0x300, 0x36F), (0x590, 0x6FF), (0x900, 0x97F),
@@ -94,7 +94,7 @@ def check_log(cli, incident, db, problems, sent_texts) -> int:
             problems.append(f"{key}: acknowledged but not found")
             continue
         body = rec.get("body", {})
-        got = body.get("text") if kind == "note" else body.get("fields", {}).get("what_we_know")
+        got = body.get("text") if kind == "note" else named(body.get("fields"), "what_we_know")
         if got is None or got.encode("utf-8") != text.encode("utf-8"):
             problems.append(f"{key}: {kind} text not byte-exact: sent {text!r}, stored {got!r}")
     return len(records)
@@ -196,7 +196,8 @@ def run(ctx) -> Result:
     cli = ctx.cli(db)
     problems: list[str] = []
     details: list[str] = []
-    country = rand_text(rng, 20, controls=False)
+    # (Values start with "v:" here: a value starting with a combining mark is refused by --set, checked below.)
+    country = "v:" + rand_text(rng, 20, controls=False)
     incident = cli.start_mini(extra=["--set", f"country={country}"])
     sent: dict[str, tuple[str, str]] = {}
     refused = 0
@@ -214,7 +215,7 @@ def run(ctx) -> Result:
             refused += 1
             details.append(f"note {i} refused: {r.err.strip()[:160]}")
     for i in range(n_drafts):
-        fact = rand_text(rng, 80)
+        fact = "v:" + rand_text(rng, 80)
         key = f"draft-{i}"
         r = cli.run(["act", incident, "statement", "draft", "--set", f"what_we_know={fact}", "--role", "comms",
                      "--as", f"drafter{i}", "--idempotency-key", key])
@@ -222,6 +223,22 @@ def run(ctx) -> Result:
             sent[key] = ("draft", fact)
         else:
             details.append(f"draft {i} refused: {r.err.strip()[:160]}")
+    # --set NAME=VALUE splits at the first '=' byte; a value may begin with any character, including a
+    # combining mark (which Swift's Character view would glue onto the '=').
+    known = []
+    for k, value in enumerate(["\u0301 starts with a combining acute", "\u20dd enclosing circle", "\u200d zwj"]):
+        key = f"combining-{k}"
+        r = cli.run(["act", incident, "statement", "draft", "--set", f"what_we_know={value}", "--role", "comms",
+                     "--as", f"combiner{k}", "--idempotency-key", key])
+        if r.status == 0:
+            sent[key] = ("draft", value)
+        else:
+            problems.append(f"--set what_we_know={value!r} refused: {r.err.strip().splitlines()[0][:160]}")
+            if "NAME=VALUE" in r.err and not known:
+                known.append("`--set NAME=VALUE` splits on Swift Characters, so a value starting with a combining "
+                             "mark glues onto '=' and is refused ('--set needs NAME=VALUE'); with a later '=' it "
+                             "splits at the wrong place. Repro: crisis act ID statement draft --set "
+                             "$'what_we_know=\\u0301x' --role comms")
     count = check_log(cli, incident, db, problems, sent)
     v = cli.run(["verify", incident])
     if v.status != 0:
@@ -231,4 +248,4 @@ def run(ctx) -> Result:
     figure = (f"{count} records ({len(sent)} random texts, {refused} refused) re-encode byte-identically: "
               f"{'yes' if not any('byte' in p for p in problems) else 'NO'}; chain ok; "
               f"{hand_refused}/{hand_cases} non-canonical hand-inserted records refused by verify")
-    return Result("canonical", ok, figure, details[:10] + problems)
+    return Result("canonical", ok, figure, details[:10] + problems, known_bugs=known)
