@@ -174,23 +174,40 @@ def head(db: str, incident: str) -> tuple[int, bytes]:
         con.close()
 
 
-def logical_dump(db: str) -> list | None:
-    """Every row of every table, for telling a harmless bit flip (unused bytes) from a changed record. None if
-    SQLite cannot read the file."""
+EVIDENCE_QUERIES = [
+    # Everything the chain, the genesis hash or a pinned-file hash covers (read in table order).
+    "SELECT * FROM audit_event ORDER BY rowid",
+    "SELECT incident_id, origin, created_utc_ms, playbook_sha256, genesis_hash FROM incident ORDER BY rowid",
+    "SELECT sha256, bytes FROM playbook_source ORDER BY rowid",
+    "SELECT incident_id, position, sha256 FROM incident_file ORDER BY rowid",
+    "SELECT * FROM audit_checkpoint ORDER BY rowid",
+]
+
+
+def logical_dump(db: str) -> dict | None:
+    """{"evidence": rows the chain covers, "all": the schema and every row of every table}, for telling a
+    harmless bit flip (unused bytes) from changed evidence or changed metadata. None if SQLite cannot read it."""
     try:
         con = connect(db, immutable=True)
+        con.text_factory = bytes  # a flipped bit may leave invalid UTF-8 in a TEXT column
         try:
-            tables = [r[0] for r in con.execute(
+            evidence = [con.execute(q).fetchall() for q in EVIDENCE_QUERIES]
+            schema = con.execute("SELECT type, name, tbl_name, rootpage, sql FROM sqlite_master ORDER BY rowid").fetchall()
+            tables = [r[0].decode("utf-8", "replace") for r in con.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall()]
-            schema = con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name").fetchall()
-            out = [("schema", schema)]
+            everything = [("schema", schema)]
             for t in tables:
-                out.append((t, con.execute(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall()))
-            return out
+                everything.append((t, con.execute('SELECT * FROM "%s" ORDER BY rowid' % t.replace('"', '""')).fetchall()))
+            return {"evidence": evidence, "all": everything}
         finally:
             con.close()
-    except sqlite3.Error:
+    except (sqlite3.Error, ValueError):
         return None
+
+
+def changed_tables(a: dict, b: dict) -> list[str]:
+    return [t for (t, ra), (_, rb) in zip(a["all"], b["all"]) if ra != rb] + (
+        ["(tables added or removed)"] if len(a["all"]) != len(b["all"]) else [])
 
 
 def self_test():

