@@ -1,6 +1,6 @@
 """YAML attacks through `crisis validate` (T18): the corpus in scripts/reliability/yaml-attacks/ plus large
 attacks generated at run time (a 10 MB scalar, 100,000 unclosed `[`, 3,000 levels of block nesting, a 50,000-key
-mapping, 100,000 anchors, a file just under the 1 MiB limit made of aliases).
+mapping, 60,000 anchors, a file just under the 1 MiB limit made of aliases).
 
 Pass, for each: exit 1 within 1 s, at least one `FILE:line:col:` diagnostic, peak RSS < 200 MB (from
 /usr/bin/time -v), no crash; and `crisis start FILE` refuses it too without creating an incident.
@@ -30,12 +30,11 @@ def generate(d: str) -> list[str]:
 
     w("gen-10mb-scalar.yaml", (HEAD + 'title: "').encode() + b"x" * (10 * 1024 * 1024) + b'"\n')
     w("gen-flow-nesting.yaml", (HEAD + "title: ").encode() + b"[" * 100_000 + b"\n")
-    w("gen-block-nesting.yaml", (HEAD + "title:\n").encode()
-      + b"".join(b"  " * (i + 1) + b"k%d:\n" % i for i in range(3000)) + b"  " * 3001 + b"v\n")
+    w("gen-block-nesting.yaml", (HEAD + "title:\n  ").encode() + b"- " * 3000 + b"v\n")
     w("gen-wide-mapping.yaml", (HEAD + "title: Wide\nstart: s\nsteps:\n  s: {type: end, title: Done, outcome: done}\n"
                                 "extra:\n").encode() + b"".join(b"  key%06d: v\n" % i for i in range(50_000)))
     w("gen-many-anchors.yaml", (HEAD + "title: Anchors\nlist:\n").encode()
-      + b"".join(b"  - &a%d v\n" % i for i in range(100_000)))
+      + b"".join(b"  - &a%d v\n" % i for i in range(60_000)))
     # Just under 1 MiB, all aliases of one sequence (each alias costs 4 bytes, expands to 1000 nodes).
     body = (HEAD + "title: A\nbase: &b [" + ",".join(["x"] * 1000) + "]\nbomb: [").encode()
     room = (1 << 20) - len(body) - 10
@@ -53,6 +52,7 @@ def run(ctx) -> Result:
     worst_t = 0.0
     worst_rss = 0
     passed = 0
+    slow: list[str] = []
     db = os.path.join(d, "db.sqlite")
     cli = ctx.cli(db)
     for path in files:
@@ -63,9 +63,10 @@ def run(ctx) -> Result:
             cmd = [gnu_time, "-v", "-o", tfile] + cmd
         t0 = time.monotonic()
         try:
-            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30, env=cli.env)
+            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=5, env=cli.env)
         except subprocess.TimeoutExpired:
-            problems.append(f"{name}: still running after 30 s")
+            problems.append(f"{name}: still running after 5 s (stopped)")
+            slow.append(f"{name} ({os.path.getsize(path) // 1024} KiB) runs for more than 5 s")
             continue
         elapsed = time.monotonic() - t0
         rss_kb = 0
@@ -87,12 +88,13 @@ def run(ctx) -> Result:
             bad.append(f"exit {status}")
         if elapsed >= 1.0:
             bad.append(f"{elapsed:.2f} s")
+            slow.append(f"{name} ({os.path.getsize(path) // 1024} KiB) takes {elapsed:.1f} s")
         if rss_kb >= 200 * 1024:
             bad.append(f"RSS {rss_kb // 1024} MB")
         if not located:
             bad.append("no FILE:line:col diagnostic")
         # start must refuse it as well, creating nothing.
-        r = cli.run(["start", path, "--drill"], timeout=30)
+        r = cli.run(["start", path, "--drill"], timeout=5)
         if r.status != 1:
             bad.append(f"start exit {r.status}")
         if bad:
@@ -105,4 +107,10 @@ def run(ctx) -> Result:
         problems.append(f"start created incidents from attack files: {[r['id'] for r in lst.json()]}")
     figure = (f"{passed}/{len(files)} attacks refused with file:line:col in < 1 s and < 200 MB "
               f"(worst {worst_t:.2f} s, {worst_rss // 1024} MB)")
-    return Result("yaml", not problems, figure, problems)
+    known = []
+    if slow:
+        known.append("`crisis validate` is quadratic in the number of keys of one mapping (20,000 keys 2.9 s, "
+                     "50,000 keys 13 s in a debug build): " + "; ".join(slow) + ". YAMLReader.scanEvents keeps the "
+                     "keys seen in a dictionary inside an enum on its stack and copies it back for every key "
+                     "(copy-on-write copies the whole dictionary each time)")
+    return Result("yaml", not problems, figure, problems, known_bugs=known)
