@@ -57,8 +57,8 @@ func parseAssignments(_ raw: [String]) throws -> [(String, String)] {
 
 /// Writes to standard output / error without buffering surprises between them.
 enum Out {
-    static func print(_ s: String) {
-        FileHandle.standardOutput.write(Data((s + "\n").utf8))
+    static func print(_ s: String, terminator: String = "\n") {
+        FileHandle.standardOutput.write(Data((s + terminator).utf8))
     }
     static func error(_ s: String) {
         FileHandle.standardError.write(Data((s + "\n").utf8))

@@ -61,7 +61,12 @@ public enum Engine {
         let m = Machine(state: state, now: state.startedAt)
         if instance == incidentStep { return [m.closeActionSpec()] }
         guard let run = state.run(instance), let step = state.definition.playbook.step(run.stepID) else { return [] }
-        return m.actionSpecs(for: run, step: step)
+        // Reserved fields (`_sha256`, `_text.<lang>`) are filled by the runtime, never by an operator or script.
+        return m.actionSpecs(for: run, step: step).map { spec in
+            var spec = spec
+            spec.fields.removeAll { $0.name.hasPrefix(reservedFieldPrefix) }
+            return spec
+        }
     }
 }
 

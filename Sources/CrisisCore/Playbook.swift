@@ -48,8 +48,14 @@ public struct Playbook: Sendable, Hashable {
     public var deadline: DeadlineSpec?
     public var start: Located<String>
     /// Top-level steps in file order. Steps inside `parallel` branches and `foreach` bodies are nested.
-    public var steps: [Step]
+    public var steps: [Step] {
+        didSet { reindex() }
+    }
     public var location: SourceLocation
+    /// Every step, nested ones included, depth first in file order (kept in step with `steps`).
+    public private(set) var allSteps: [Step] = []
+    /// Step id to its position in `allSteps` (the first, if an id is duplicated).
+    private var stepPositions: [String: Int] = [:]
 
     public init(
         schema: String = Playbook.schemaV1, id: String, version: String, title: String, summary: String? = nil,
@@ -72,10 +78,10 @@ public struct Playbook: Sendable, Hashable {
         self.start = start
         self.steps = steps
         self.location = location
+        reindex()
     }
 
-    /// Every step, nested ones included, depth first in file order.
-    public var allSteps: [Step] {
+    private mutating func reindex() {
         var out: [Step] = []
         func walk(_ s: Step) {
             out.append(s)
@@ -86,11 +92,15 @@ public struct Playbook: Sendable, Hashable {
             }
         }
         steps.forEach(walk)
-        return out
+        allSteps = out
+        var positions: [String: Int] = [:]
+        positions.reserveCapacity(out.count)
+        for (i, s) in out.enumerated() where positions[s.id] == nil { positions[s.id] = i }
+        stepPositions = positions
     }
 
-    /// Looks a step up by id anywhere in the playbook.
-    public func step(_ id: String) -> Step? { allSteps.first { $0.id == id } }
+    /// Looks a step up by id anywhere in the playbook, in constant time.
+    public func step(_ id: String) -> Step? { stepPositions[id].map { allSteps[$0] } }
 
     public func input(_ name: String) -> InputSpec? { inputs.first { $0.name == name } }
     public func role(_ id: String) -> Role? { roles.first { $0.id == id } }

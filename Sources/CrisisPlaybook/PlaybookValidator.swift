@@ -548,17 +548,15 @@ private struct Validation {
                           s.location)
                 }
             }
-            // Ends reachable backwards.
+            // Ends reachable backwards: one walk over the reversed edges (linear in steps and routes).
+            var predecessors: [String: [String]] = [:]
+            for s in scope.steps {
+                for t in successors(s, in: ids) { predecessors[t, default: []].append(s.id) }
+            }
             var canEnd = Set(scope.steps.filter { if case .end = $0.kind { true } else { false } }.map(\.id))
-            var changed = true
-            while changed {
-                changed = false
-                for s in scope.steps where !canEnd.contains(s.id) {
-                    if successors(s, in: ids).contains(where: { canEnd.contains($0) }) {
-                        canEnd.insert(s.id)
-                        changed = true
-                    }
-                }
+            var pending = Array(canEnd)
+            while let id = pending.popLast() {
+                for p in predecessors[id] ?? [] where canEnd.insert(p).inserted { pending.append(p) }
             }
             for s in scope.steps where reached.contains(s.id) && !canEnd.contains(s.id) && !broken.contains(s.id) {
                 guard !successors(s, in: ids).isEmpty else { continue }

@@ -413,18 +413,20 @@ public struct IncidentService: Sendable {
                 case .none:
                     target = incident.now
                 }
-                let body = RecordBody.obj([
-                    ("now", .integer(target.millisecondsSinceEpoch)),
-                    ("from", .integer(incident.now.millisecondsSinceEpoch)),
-                    ("by_ms", .integer(target.millisecondsSinceEpoch - incident.now.millisecondsSinceEpoch)),
-                ])
-                records += try store.append(
-                    incident: id, expectedSeq: incident.seq,
-                    events: [EventDraft(type: RecordType.clockAdvanced, idempotencyKey: Self.randomKey(),
-                                        actor: RecordBody.auditActor(actor), recordedAt: wallNow, body: body)])
-                incident.seq = records.last?.seq ?? incident.seq
-                incident.now = target
-                incident.events += records
+                if target > incident.now {
+                    let body = RecordBody.obj([
+                        ("now", .integer(target.millisecondsSinceEpoch)),
+                        ("from", .integer(incident.now.millisecondsSinceEpoch)),
+                        ("by_ms", .integer(target.millisecondsSinceEpoch - incident.now.millisecondsSinceEpoch)),
+                    ])
+                    records += try store.append(
+                        incident: id, expectedSeq: incident.seq,
+                        events: [EventDraft(type: RecordType.clockAdvanced, idempotencyKey: Self.randomKey(),
+                                            actor: RecordBody.auditActor(actor), recordedAt: wallNow, body: body)])
+                    incident.seq = records.last?.seq ?? incident.seq
+                    incident.now = target
+                    incident.events += records
+                }
             }
             let fired = try fireDueTimers(&incident, wallNow: wallNow)
             return CommitResult(records: records + fired.records, actions: fired.actions, incident: incident)
@@ -606,7 +608,8 @@ public struct IncidentService: Sendable {
             if let d = spec.defaultValue {
                 values[spec.name] = d
             } else if spec.required {
-                missing.append("  --set \(spec.name)=…  (\(spec.type.rawValue)) \(spec.prompt)")
+                let kind = spec.type == .enum ? "enum: " + spec.values.joined(separator: "|") : spec.type.rawValue
+                missing.append("  --set \(spec.name)=…  (\(kind)) \(spec.prompt)")
             }
         }
         if !missing.isEmpty { problems.append("missing required inputs:\n" + missing.joined(separator: "\n")) }

@@ -26,6 +26,8 @@ public struct StatusReport: Codable, Sendable {
         /// The first role that may perform it (null: anyone on the incident).
         public var role: String?
         public var roles: [String]
+        /// People of the incident's contacts directory who hold one of `roles` (empty without a directory).
+        public var people: [String]
     }
 
     public struct Active: Codable, Sendable {
@@ -111,7 +113,8 @@ public struct StatusReport: Codable, Sendable {
                     fields: a.fields.map {
                         Field(name: $0.name, type: $0.type.rawValue, required: $0.required,
                               values: $0.values.isEmpty ? nil : $0.values, prompt: $0.prompt, default: $0.defaultValue)
-                    }, role: a.roles.first, roles: a.roles)
+                    }, role: a.roles.first, roles: a.roles,
+                    people: def.contacts?.people.filter { p in a.roles.contains(where: p.roles.contains) }.map(\.id) ?? [])
             }
         }
         self.incident = def.incidentID

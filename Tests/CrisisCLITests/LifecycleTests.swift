@@ -330,6 +330,57 @@ struct LifecycleTests {
     }
 }
 
+extension LifecycleTests {
+    @Test("an external checkpoint catches truncation and rollback, and a note signed with another key is rejected")
+    func externalCheckpoint() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let id = try startMini(cli)
+        _ = try cli.run(["note", id, "before the checkpoint"])
+        let cp = try cli.run(["checkpoint", id])
+        #expect(cp.status == 0, "\(cp.stderr)")
+        #expect(cp.stdout.hasPrefix("crisis/\(id)\n"))
+        #expect(cp.stderr.contains("verifier key: crisis+"))
+        let note = cli.dir.appendingPathComponent("cp.note")
+        try Data(cp.stdout.utf8).write(to: note)
+        let copy = cli.dir.appendingPathComponent("backup.sqlite").path
+        try FileManager.default.copyItem(atPath: cli.db, toPath: copy)
+        for i in 0..<3 { _ = try cli.run(["note", id, "after \(i)"]) }
+        let ok = try cli.run(["verify", id, "--checkpoint", note.path])
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+        #expect(ok.stdout.contains("later records are not externally anchored"))
+
+        // Another installation's key: the same note does not verify against its verifier key.
+        let otherKey = cli.dir.appendingPathComponent("other.key").path
+        let other = try cli.run(["checkpoint", id, "--key", otherKey])
+        let otherVerifier = try #require(other.stderr.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        let wrongKey = try cli.run(["verify", id, "--checkpoint", note.path, "--verifier-key", otherVerifier])
+        #expect(wrongKey.status == 3)
+
+        // A later checkpoint, kept outside; then the database is rolled back to the older copy.
+        let later = try cli.run(["checkpoint", id])
+        let laterNote = cli.dir.appendingPathComponent("later.note")
+        try Data(later.stdout.utf8).write(to: laterNote)
+        let rolled = try cli.run(["verify", id, "--checkpoint", laterNote.path, "--db", copy], withDB: false)
+        #expect(rolled.status == 3, "\(rolled.stdout)\(rolled.stderr)")
+        #expect(try cli.run(["verify", id, "--checkpoint", note.path, "--db", copy], withDB: false).status == 0)
+
+        // Truncation: the tail removed with the triggers dropped.
+        try sqlite(cli.db, "DROP TRIGGER audit_event_no_delete; DELETE FROM audit_event WHERE seq >= 5;")
+        let cut = try cli.run(["verify", id, "--checkpoint", laterNote.path])
+        #expect(cut.status == 3, "\(cut.stdout)")
+    }
+
+    func sqlite(_ db: String, _ sql: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        p.arguments = [db, sql]
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+    }
+}
+
 final class Failures: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [String] = []

@@ -19,6 +19,7 @@ struct ActCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var op: OperatorOptions
+    @OptionGroup var keys: KeyOptions
     @Argument(help: "Incident id.") var id: String
     @Argument(help: "Step (as listed by status; 'incident' for incident-wide actions).") var step: String
     @Argument(help: "Action name.") var action: String
@@ -39,9 +40,11 @@ struct ActCommand: AsyncParsableCommand {
                 incident: id, step: step, action: action, fields: fields, actor: op.actor, note: note,
                 expectSeq: expectSeq, idempotencyKey: idempotencyKey, wallNow: .wallClock()))
             if json {
-                try Out.json(StatusReport(result.incident))
+                checkpointIfClosed(result, service: service, store: store, keys: keys, print: false)
+                try Out.json(StatusReport(try service.load(result.incident.header.id)))
             } else {
                 Out.print(EffectsText.render(result, color: Colour.enabled))
+                checkpointIfClosed(result, service: service, store: store, keys: keys, print: true)
             }
         } catch {
             throw fail(error)
@@ -96,6 +99,7 @@ struct TickCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var op: OperatorOptions
+    @OptionGroup var keys: KeyOptions
     @Argument(help: "Incident id (default: the latest open incident).") var id: String?
     @Option(help: ArgumentHelp("Drills: move the clock forward by this much (\"15m\", \"2h\").", valueName: "duration"))
     var advance: String?
@@ -118,9 +122,11 @@ struct TickCommand: AsyncParsableCommand {
             let incidentID = try resolveIncident(id, service: service)
             let result = try service.tick(incident: incidentID, advance: how, actor: op.actor, wallNow: .wallClock())
             if json {
-                try Out.json(StatusReport(result.incident))
+                checkpointIfClosed(result, service: service, store: store, keys: keys, print: false)
+                try Out.json(StatusReport(try service.load(result.incident.header.id)))
             } else {
                 Out.print(EffectsText.render(result, color: Colour.enabled))
+                checkpointIfClosed(result, service: service, store: store, keys: keys, print: true)
             }
         } catch {
             throw fail(error)

@@ -125,7 +125,16 @@ struct VerifyCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var keys: KeyOptions
     @Argument(help: "Incident id (default: all).") var id: String?
+    @Option(help: ArgumentHelp(
+        "A checkpoint note kept outside the database (repeatable): the trail must still contain exactly what it "
+            + "signed.", valueName: "file"))
+    var checkpoint: [String] = []
+    @Option(name: .customLong("verifier-key"), help: ArgumentHelp(
+        "The published verifier key the checkpoints must be signed with (default: the one of --key).",
+        valueName: "key"))
+    var verifierKey: String?
     @Flag(help: "Machine-readable output.") var json = false
 
     func run() async throws {
@@ -135,11 +144,12 @@ struct VerifyCommand: AsyncParsableCommand {
         do {
             ids = try id.map { [$0] } ?? service.store.incidents().map(\.id)
         } catch { throw fail(error) }
+        if !checkpoint.isEmpty && ids.count != 1 { throw ValidationError("--checkpoint needs one incident ID") }
         var failed = false
         var results: [VerifyOutput] = []
         for incidentID in ids {
             var out = VerifyOutput(incident: incidentID, ok: true, records: 0, head: nil, merkle_root: nil,
-                                   first_bad_seq: nil, problem: nil)
+                                   first_bad_seq: nil, problem: nil, checkpoints: nil, anchored_at: nil)
             do {
                 guard try service.store.incident(id: incidentID) != nil else {
                     throw RuntimeError.invalid("no incident '\(TerminalText.escape(incidentID))' in this database")
@@ -161,6 +171,25 @@ struct VerifyCommand: AsyncParsableCommand {
                         out.problem = "the trail does not replay: \(error)"
                     }
                 }
+                out.checkpoints = report.checkpointsChecked
+                if out.ok && !checkpoint.isEmpty {
+                    let verifier = try CheckpointVerifier(
+                        verifierKey: try verifierKey ?? keys.signer(store: store).verifierKey)
+                    for file in checkpoint {
+                        guard let data = FileManager.default.contents(atPath: file) else {
+                            throw RuntimeError.invalid("cannot read checkpoint \(file)")
+                        }
+                        do {
+                            let v = try service.store.verifyCheckpoint(
+                                note: String(decoding: data, as: UTF8.self), verifier: verifier, incident: incidentID)
+                            out.anchored_at = max(out.anchored_at ?? 0, v.treeSize)
+                        } catch {
+                            out.ok = false
+                            out.problem = "checkpoint \(file): \(error)"
+                            break
+                        }
+                    }
+                }
             } catch let e as RuntimeError {
                 if case .invalid = e { throw fail(e) }
                 out.ok = false
@@ -178,6 +207,13 @@ struct VerifyCommand: AsyncParsableCommand {
             for r in results {
                 if r.ok {
                     Out.print("\(r.incident): ok: \(r.records) records, chain intact, head \(r.head ?? "-")")
+                    if let anchored = r.anchored_at {
+                        Out.print("  integrity proven up to record \(anchored) by the external checkpoint; "
+                                  + "\(r.records - anchored) later records are not externally anchored")
+                    } else {
+                        Out.print("  not checked against an external checkpoint (\(r.checkpoints ?? 0) stored in the "
+                                  + "database); pass --checkpoint FILE to prove nothing was rewritten or cut")
+                    }
                 } else if let seq = r.first_bad_seq {
                     Out.print("\(r.incident): TAMPERED at record \(seq): \(TerminalText.escape(r.problem ?? ""))")
                 } else {
@@ -198,4 +234,6 @@ struct VerifyOutput: Codable {
     var merkle_root: String?
     var first_bad_seq: Int?
     var problem: String?
+    var checkpoints: Int?
+    var anchored_at: Int?
 }
