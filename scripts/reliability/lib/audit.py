@@ -180,7 +180,9 @@ EVIDENCE_QUERIES = [
     "SELECT incident_id, origin, created_utc_ms, playbook_sha256, genesis_hash FROM incident ORDER BY rowid",
     "SELECT sha256, bytes FROM playbook_source ORDER BY rowid",
     "SELECT incident_id, position, sha256 FROM incident_file ORDER BY rowid",
-    "SELECT * FROM audit_checkpoint ORDER BY rowid",
+    # (created_utc_ms is left out: no hash or signature covers it; reported with the other metadata)
+    "SELECT incident_id, tree_size, merkle_root, chain_head, key_name, signed_note, tsa_response "
+    "FROM audit_checkpoint ORDER BY rowid",
 ]
 
 
@@ -230,3 +232,31 @@ def self_test():
                      "prev": e1.hex(), "seq": 2, "type": "operator.note", "v": 1,
                      "where": {"app": "crisis", "app_version": "0.1.0", "host": "test-host", "pid": 4242}})
     assert entry_hash(r2).hex() == "78a27223a80661b61a7f2122b2da0aaba2fe6ec62cb27f86981656209e648b6e"
+
+
+def strip_checkpoints(db: str, incident: str) -> int:
+    """What an attacker does first: deletes the incident's stored checkpoints and cuts the trailing
+    `checkpoint.issued` records (triggers dropped and restored). Returns the new record count."""
+    con = connect(db, write=True)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        saved = []
+        for table in ("audit_event", "audit_checkpoint"):
+            for name, sql in _triggers(con, table):
+                saved.append(sql)
+                con.execute(f'DROP TRIGGER "{name}"')
+        con.execute("DELETE FROM audit_checkpoint WHERE incident_id = ?", (incident,))
+        rows = con.execute("SELECT seq, event_type FROM audit_event WHERE incident_id = ? ORDER BY seq DESC",
+                           (incident,)).fetchall()
+        keep = rows[0][0]
+        for seq, typ in rows:
+            if typ != "checkpoint.issued":
+                break
+            keep = seq - 1
+        con.execute("DELETE FROM audit_event WHERE incident_id = ? AND seq > ?", (incident, keep))
+        for sql in saved:
+            con.execute(sql)
+        con.execute("COMMIT")
+        return keep
+    finally:
+        con.close()

@@ -82,6 +82,16 @@ def anchor_check(cli, incident, kept) -> tuple[bool, str]:
     return False, "matches the kept head"
 
 
+def take_checkpoint(ctx, db, incident, outside) -> tuple[str | None, str | None]:
+    """`crisis checkpoint`: the note (kept in `outside`, away from the database) and the verifier key."""
+    note = os.path.join(outside, "checkpoint.note")
+    r = ctx.cli(db).run(["checkpoint", incident, "--output", note])
+    if r.status != 0 or not os.path.exists(note):
+        return None, None
+    m = re.search(r"verifier key:\s*(\S+)", r.err)
+    return note, (m.group(1) if m else None)
+
+
 def crisis_anchor_support(ctx) -> str | None:
     """Which external-anchor facility the binary offers, if any (a checkpoint subcommand or a verify option)."""
     c = ctx.cli("/nonexistent")
@@ -93,6 +103,23 @@ def crisis_anchor_support(ctx) -> str | None:
         if opt in v:
             return "verify " + opt
     return None
+
+
+def evidence_diff(a: dict, b: dict) -> str:
+    """Which evidence query, row and columns differ (for the report)."""
+    for qi, (ra, rb) in enumerate(zip(a["evidence"], b["evidence"])):
+        if ra == rb:
+            continue
+        what = audit.EVIDENCE_QUERIES[qi].split(" FROM ")[1].split()[0]
+        if len(ra) != len(rb):
+            return f"{what}: {len(ra)} rows became {len(rb)}"
+        for n, (x, y) in enumerate(zip(ra, rb)):
+            if x != y:
+                cols = [k for k, (u, v) in enumerate(zip(x, y)) if u != v]
+                show = [(x[c][:40] if isinstance(x[c], bytes) else x[c], y[c][:40] if isinstance(y[c], bytes) else y[c])
+                        for c in cols[:2]]
+                return f"{what} row {n + 1} columns {cols}: {show}"
+    return "evidence differs"
 
 
 def flip_worker(args):
@@ -113,7 +140,10 @@ def flip_worker(args):
             return ("crash", pos, bit, f"signal {-p.returncode}: {p.stderr[-300:]!r}")
         if p.returncode == 0:
             if evidence_changed:
-                return ("undetected", pos, bit, "evidence changed" if dump is not None else "unreadable by sqlite3")
+                keep = os.path.join(os.path.dirname(workdir), f"undetected-{pos}-{bit}.sqlite")
+                shutil.copy(path, keep)
+                return ("undetected", pos, bit, (evidence_diff(orig_dump, dump) if dump is not None
+                                                  else "unreadable by sqlite3") + f"; kept as {keep}")
             return ("metadata", pos, bit, ",".join(audit.changed_tables(orig_dump, dump)))
         if p.returncode == 3:
             return ("exit3", pos, bit, "")
@@ -135,9 +165,13 @@ def run(ctx) -> Result:
     d = ctx.tempdir("tamper")
     db, incident = build_base(ctx, d)
     cli = ctx.cli(db)
+    facility = crisis_anchor_support(ctx)
+    outside = ctx.tempdir("tamper-outside")
+    note, verifier = take_checkpoint(ctx, db, incident, outside) if facility == "checkpoint" else (None, None)
     kept = anchor(cli, incident)
     problems: list[str] = []
     details: list[str] = []
+    known_bugs: list[str] = []
     py = audit.connect(db, immutable=True)
     try:
         chain_problems = audit.check_chain(py, incident)
@@ -177,8 +211,12 @@ def run(ctx) -> Result:
                         f"{counts['silent']} silent failures: {bad_examples}")
 
     # 2. Valid-chain attacks, caught only by a head kept elsewhere.
-    facility = crisis_anchor_support(ctx)
     attacks = []
+    cp_args = (["--checkpoint", note] + (["--verifier-key", verifier] if verifier else [])) if note else []
+    if note:
+        v = cli.run(["verify", incident] + cp_args)
+        if v.status != 0:
+            problems.append(f"control: the untouched trail fails verify --checkpoint: {(v.out + v.err).strip()[:300]}")
 
     def attack(name, prepare):
         path = os.path.join(d, f"{name}.sqlite")
@@ -187,10 +225,19 @@ def run(ctx) -> Result:
         c = ctx.cli(path)
         v = c.verify(incident)
         caught_by_verify = v.status != 0
+        caught_by_cp = None
+        if note:
+            vc = c.run(["verify", incident] + cp_args)
+            caught_by_cp = vc.status == 3
+            if vc.status not in (0, 3):
+                problems.append(f"{name}: verify --checkpoint exit {vc.status}: {(vc.out + vc.err).strip()[:200]}")
         caught_by_anchor, why = anchor_check(c, incident, kept)
-        attacks.append((name, caught_by_verify, caught_by_anchor, why))
+        attacks.append((name, caught_by_verify, caught_by_anchor, why, caught_by_cp))
 
-    def rewrite(path):
+    def rewrite(path, strip=True):
+        # A full attacker removes the stored checkpoints first (else verify alone sees the mismatch).
+        if strip:
+            audit.strip_checkpoints(path, incident)
         seq = kept["records"] - 3
 
         def mutate(rec):
@@ -205,10 +252,15 @@ def run(ctx) -> Result:
         if left:
             problems.append(f"the suite's re-hasher left a broken chain (test bug): {left}")
 
+    def naive_rewrite(path):
+        rewrite(path, strip=False)
+
     def truncate(path):
+        audit.strip_checkpoints(path, incident)
         audit.truncate(path, incident, kept["records"] - 3)
 
     def truncate_continue(path):
+        audit.strip_checkpoints(path, incident)
         audit.truncate(path, incident, kept["records"] - 3)
         c = ctx.cli(path)
         for i in range(5):
@@ -220,22 +272,77 @@ def run(ctx) -> Result:
     def rollback(path):
         shutil.copy2(os.path.join(d, "older.sqlite"), path)
 
+    def resign(path):
+        # The attacker also holds the signing key (next to the database) and signs the rewritten trail.
+        rewrite(path)
+        r = ctx.cli(path).run(["checkpoint", incident])
+        if r.status != 0:
+            problems.append(f"rewrite-and-resign: crisis checkpoint failed: {r.describe()}")
+
+    attack("naive rewrite", naive_rewrite)
     attack("rewrite", rewrite)
+    attack("rewrite-and-resign", resign)
     attack("truncate", truncate)
     attack("truncate-continue", truncate_continue)
     attack("rollback", rollback)
-    for name, by_verify, by_anchor, why in attacks:
-        details.append(f"{name}: verify alone {'FAILS it' if by_verify else 'passes it'}; kept head: "
+    for name, by_verify, by_anchor, why, by_cp in attacks:
+        cp_text = "" if by_cp is None else f"; verify --checkpoint: {'caught (exit 3)' if by_cp else 'NOT caught'}"
+        details.append(f"{name}: verify alone {'fails it' if by_verify else 'passes it'}{cp_text}; kept head: "
                        f"{'caught' if by_anchor else 'NOT caught'} ({why})")
-        if not by_anchor and not by_verify:
+        if by_cp is False:
+            problems.append(f"{name}: `crisis verify --checkpoint` with the note kept outside does not detect it")
+        if not by_anchor and not by_verify and not by_cp:
             problems.append(f"{name}: not detected even against the kept head")
-    undetected_alone = [n for n, v, _, _ in attacks if not v]
+    undetected_alone = [a[0] for a in attacks if not a[1]]
     gap = None
-    if undetected_alone and facility is None:
+    if undetected_alone and not note:
         gap = ("no external anchor in crisis: `verify` has no option to check against a kept head/checkpoint and "
                "there is no checkpoint command, so " + ", ".join(undetected_alone) +
                " pass `crisis verify`; only a head copied elsewhere by hand exposes them")
         details.append("product gap: " + gap)
+
+    # Forged and altered notes must be refused.
+    if note:
+        text = open(note, encoding="utf-8").read()
+        lines = text.split("\n")
+        altered = os.path.join(outside, "altered.note")
+        lines[1] = str(int(lines[1]) - 1)
+        with open(altered, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines))
+        other = ctx.tempdir("tamper-other-key")
+        forged = os.path.join(outside, "forged.note")
+        fdb = os.path.join(other, "copy.sqlite")
+        shutil.copy2(db, fdb)
+        # The same records signed with another key (the copy's stored checkpoints removed, see below).
+        audit.strip_checkpoints(fdb, incident)
+        r = ctx.cli(fdb).run(["checkpoint", incident, "--output", forged])
+        # A second key of the same (default) name must not be handed the first key's note.
+        other2 = ctx.tempdir("tamper-second-key")
+        sdb = os.path.join(other2, "copy.sqlite")
+        shutil.copy2(db, sdb)
+        second = os.path.join(outside, "second.note")
+        r2 = ctx.cli(sdb).run(["checkpoint", incident, "--output", second])
+        m = re.search(r"verifier key:\s*(\S+)", r2.err)
+        if r2.status == 0 and m:
+            v2 = ctx.cli(sdb).run(["verify", incident, "--checkpoint", second, "--verifier-key", m.group(1)])
+            if v2.status != 0:
+                problems.append("`crisis checkpoint` with a second key prints the first key's stored note (stored "
+                                "checkpoints are matched by key name, not key id), so its own verifier key "
+                                f"rejects it: {(v2.out + v2.err).strip()[:160]}")
+                known_bugs.append(
+                    "checkpoints are matched by key name, not key: after a new key of the default name 'crisis' "
+                    "(another key file, or a copied database), `crisis checkpoint` returns the old key's stored "
+                    "note while printing the new verifier key, and `verify --checkpoint NOTE --verifier-key KEY` "
+                    "then fails. Repro: checkpoint a db, copy it to another directory, `crisis checkpoint ID --db "
+                    "copy` and verify its note with the printed key")
+        for label, path in (("altered note", altered), ("note signed with another key", forged)):
+            if not os.path.exists(path):
+                problems.append(f"{label}: could not be made ({r.err.strip()[:120]})")
+                continue
+            v = cli.run(["verify", incident, "--checkpoint", path] + (["--verifier-key", verifier] if verifier else []))
+            if v.status == 0:
+                problems.append(f"{label}: accepted by verify --checkpoint")
+            details.append(f"{label}: verify --checkpoint exit {v.status}")
 
     # 3. Edits verify must catch alone.
     path = os.path.join(d, "edit.sqlite")
@@ -276,16 +383,17 @@ def run(ctx) -> Result:
         details.append(f"product gap: {counts['metadata']} flips changed only data outside the chain and still "
                        f"verify (by table: {metadata_tables}); e.g. the schema's SQL text (trigger bodies, CHECKs: "
                        f"verify checks that triggers exist, not what they say) and header columns no hash covers "
-                       f"(incident title, mode, playbook id/version; pinned file names; load times)")
+                       f"(incident title, mode, playbook id/version; pinned file names; load and checkpoint times)")
     considered = len(positions) - counts["harmless"]
     figure = (f"{len(positions)} bit flips: {counts['undetected']} undetected, {counts['exit3']} exit 3, "
               f"{counts['error']} refused to open, {counts['harmless']} harmless (unused bytes), "
               f"{counts['metadata']} outside the chain, "
-              f"{counts['crash']} crashes; rewrite/truncate/rollback caught by kept head "
-              f"{sum(1 for a in attacks if a[2])}/{len(attacks)}, by verify alone "
+              f"{counts['crash']} crashes; attacks (rewrite, re-sign, truncate, truncate+continue, rollback) caught by "
+              + (f"verify --checkpoint {sum(1 for a in attacks if a[4])}/{len(attacks)}, " if note else "")
+              + f"by the kept head {sum(1 for a in attacks if a[2])}/{len(attacks)}, by verify alone "
               f"{sum(1 for a in attacks if a[1])}/{len(attacks)}")
     if gap:
         figure += " (product gap: no external anchor)"
     details.insert(0, f"database {len(base_bytes)} bytes, {kept['records']} records; {considered} flips changed "
                       f"content; anchor facility in crisis: {facility or 'none'}")
-    return Result("tamper", not problems, figure, details + problems)
+    return Result("tamper", not problems, figure, details + problems, known_bugs=known_bugs)
