@@ -21,6 +21,7 @@ def run(ctx) -> Result:
     problems = []
     one_winner = 0
     wins = {"anna": 0, "bjorn": 0}
+    named_system = 0
     for t in range(trials):
         incident = cli.start_mini()
         head = cli.status(incident)["seq"]
@@ -52,6 +53,8 @@ def run(ctx) -> Result:
         if lr.status != 4:
             problems.append(f"trial {t}: loser {l} exit {lr.status} (want 4): {lr.err.strip()[:200]}")
         elif f"by {w}" not in lr.err or "advanced to" not in lr.err:
+            if "by crisis" in lr.err:
+                named_system += 1
             problems.append(f"trial {t}: loser's message does not name the winner {w}: {lr.err.strip()[:200]}")
         rows = db_rows(db, incident)
         loser_rows = [r for r in rows if (f'"id":"{l}"'.encode() in r[3] or f'"name":"{l}"'.encode() in r[3])]
@@ -65,4 +68,14 @@ def run(ctx) -> Result:
         problems.append(f"verify: {why}")
     figure = (f"{one_winner}/{trials} trials with exactly one winner and a clean exit-4 loser naming it "
               f"(anna won {wins['anna']}, bjorn {wins['bjorn']})")
-    return Result("stale", not problems and one_winner == trials, figure, problems)
+    known = []
+    if named_system:
+        known.append(f"in {named_system} trials the loser was told 'incident advanced to N by crisis': when the "
+                     f"winner's action closes the incident, the automatic checkpoint at close is the last record, and "
+                     f"the conflict names that record's actor instead of the operator who acted first. Repro: crisis "
+                     f"act ID triage choose --set option=minor --role comms --as bjorn --expect-seq 1; then crisis "
+                     f"act ID triage choose --set option=serious --role comms --as anna --expect-seq 1")
+    clean = trials - len([p for p in problems if p.startswith("trial")])
+    figure = (f"{one_winner}/{trials} trials with exactly one winner and no loser record; {clean}/{trials} losers "
+              f"exited 4 naming the winner (anna won {wins['anna']}, bjorn {wins['bjorn']})")
+    return Result("stale", not problems and one_winner == trials, figure, problems, known_bugs=known)
