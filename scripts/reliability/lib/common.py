@@ -120,6 +120,7 @@ class CLI:
         self.env = dict(os.environ)
         self.env.pop("CRISIS_FAULT", None)
         self.env.pop("CRISIS_DB", None)
+        self.env.pop("CRISIS_KEY", None)  # checkpoint keys stay next to each temporary database
         self.env["NO_COLOR"] = "1"
         self.env.setdefault("CRISIS_OPERATOR", "reliability")
         if env:

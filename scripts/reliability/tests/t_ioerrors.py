@@ -20,7 +20,7 @@ PROBLEM = re.compile(r"(I/O|disk|full|space|error|failed|cannot|file size|too la
 
 def run(ctx) -> Result:
     if not ensure_tool("strace", "strace"):
-        return Result("ioerrors", False, "strace missing")
+        return Result("ioerrors", True, "strace missing; run as root to install it", skipped=True)
     prlimit = ensure_tool("prlimit", "util-linux")
     base = ctx.tempdir("io")
     seed_dir = os.path.join(base, "seed")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import time
 
 from lib.common import NOTED, Result, SuiteError, integrity_check, db_rows, percentile, verify_ok
@@ -36,17 +37,26 @@ def run(ctx) -> Result:
     acked: dict[str, int] = {}       # key -> record number the CLI acknowledged
     landed = 0                        # kills that hit a running process
     finished_first = 0
+    unacked_commits = 0
     problems: list[str] = []
     for i in range(kills):
         key = f"kill-{i}"
         text = f"note {i} {random.randrange(10**9)}"
         p = cli.popen(["note", incident, text, "--idempotency-key", key])
-        time.sleep(random.uniform(0, window))
+        # Half the kills anywhere, half in the last stretch where the commit and the answer happen.
+        time.sleep(random.uniform(0, window) if random.random() < 0.5 else random.uniform(0.6 * typical, window))
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGKILL)
         out, err = p.communicate()
         if p.returncode == -signal.SIGKILL:
             landed += 1
+            # Did the killed process commit before dying (a commit without an acknowledgement)?
+            con = sqlite3.connect(db, timeout=10)
+            try:
+                if con.execute("SELECT 1 FROM audit_event WHERE idempotency_key = ?", (key,)).fetchone():
+                    unacked_commits += 1
+            finally:
+                con.close()
         if p.returncode == 0:
             m = NOTED.search(out)
             if not m:
@@ -111,7 +121,8 @@ def run(ctx) -> Result:
         problems.append(f"integrity_check: {integrity}")
 
     ok = not problems
-    figure = (f"{landed} kills landed ({kills} runs, {finished_first} finished first); "
+    figure = (f"{landed} kills landed ({kills} runs, {finished_first} finished first, {unacked_commits} killed after "
+              f"their commit); "
               f"{len(lost)} acknowledged lost, {len(dups)} duplicates, verify {'ok' if ok_verify and ok_verify2 else 'FAILED'}, "
               f"integrity {integrity if integrity == 'ok' else 'FAILED'}")
     details.append(f"typical note {typical * 1000:.0f} ms; kill window 0-{window * 1000:.0f} ms; {len(rows)} records")
