@@ -288,3 +288,10 @@ def named(value, name: str):
         if isinstance(item, dict) and item.get("name") == name:
             return item.get("value")
     return None
+
+
+def opt(name: str, value: str) -> list[str]:
+    """`--name VALUE`, or `--name=VALUE` when VALUE starts with '-' (else it would read as an option). The '='
+    form is avoided otherwise: ArgumentParser splits it on Characters, so a value starting with a combining mark
+    would glue onto the '='."""
+    return [f"{name}={value}"] if value.startswith("-") else [name, value]

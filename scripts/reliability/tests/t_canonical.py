@@ -20,7 +20,7 @@ import shutil
 import uuid
 
 from lib import audit, jcs
-from lib.common import Result, SuiteError, named
+from lib.common import Result, SuiteError, named, opt
 
 POOLS = [
     (0x20, 0x7E), (0x01, 0x1F), (0x7F, 0x9F), (0xA0, 0x24F), (0x300, 0x36F), (0x590, 0x6FF), (0x900, 0x97F),
@@ -208,7 +208,7 @@ def run(ctx) -> Result:
         text = rand_text(rng, 60)
         name = rand_text(rng, 12, controls=False)
         key = f"note-{i}"
-        r = cli.run(["note", "--as", name, "--idempotency-key", key, "--", incident, text])
+        r = cli.run(["note", *opt("--as", name), "--idempotency-key", key, "--", incident, text])
         if r.status == 0:
             sent[key] = ("note", text)
         else:

@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 from lib import jcs
-from lib.common import DRILL_CLOCK, MINI, MINI_POST, Result, SuiteError, named
+from lib.common import DRILL_CLOCK, MINI, MINI_POST, Result, SuiteError, named, opt
 
 UNSAFE_OUT = re.compile("[\x1b\x9b\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 FFFD = "\ufffd".encode()
@@ -64,13 +64,6 @@ def naughty_strings() -> tuple[list[str], str]:
         except ImportError:
             pass
     return list(FALLBACK), "built-in fallback"
-
-
-def opt(name: str, value: str) -> list[str]:
-    """`--name VALUE`, or `--name=VALUE` when VALUE starts with '-' (else it would read as an option). The '='
-    form is avoided otherwise: ArgumentParser splits it on Characters, so a value starting with a combining mark
-    would glue onto the '='."""
-    return [f"{name}={value}"] if value.startswith("-") else [name, value]
 
 
 def yaml_quote(s: str) -> str:
