@@ -71,15 +71,29 @@ extension AuditStore {
             }
             let size = tree.size
             guard size > 0 else { throw AuditError.integrity("incident \(incident) has no records to sign") }
-            if let same = stored.first(where: { $0.treeSize == size && $0.keyName == signer.name }) { return same }
+            // Reuse only a checkpoint signed by this very key (same name is not enough: a copied database may
+            // meet another installation's key of the same name).
+            func mine(_ c: Checkpoint) -> Bool {
+                (try? CheckpointNote.parse(c.note))?.signatures.contains {
+                    $0.name == signer.name && $0.keyID == signer.keyID
+                } ?? false
+            }
+            if let same = stored.first(where: { $0.treeSize == size && mine($0) }) { return same }
             if lastType == "checkpoint.issued",
-                let previous = stored.first(where: { $0.treeSize == size - 1 && $0.keyName == signer.name })
+                let previous = stored.first(where: { $0.treeSize == size - 1 && mine($0) })
             {
                 return previous
             }
             let root = tree.root
             let body = CheckpointNote.body(origin: origin, treeSize: size, root: root, chainHead: prev)
             let note = try signer.signNote(body)
+            if stored.contains(where: { $0.treeSize == size }) {
+                // Another key already checkpointed this tree size: one row per size is stored; this signature is
+                // returned for the caller to keep outside, and anchors the same records.
+                return Checkpoint(incidentID: incident, treeSize: size, merkleRoot: Hex.encode(root),
+                                  chainHead: Hex.encode(prev), keyName: signer.name, note: note, createdAt: now,
+                                  eventSeq: nil)
+            }
             try db.execute(sql: """
                 INSERT INTO audit_checkpoint (incident_id, tree_size, merkle_root, chain_head, key_name, signed_note,
                                               created_utc_ms)

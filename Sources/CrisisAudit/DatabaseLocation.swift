@@ -134,7 +134,15 @@ enum DatabaseLocation {
         let header = (try? handle.read(upToCount: 20)) ?? Data()
         guard header.count == 20, header.starts(with: Array("SQLite format 3".utf8)) else { return }
         let walMode = header[header.startIndex + 18] == 2 && header[header.startIndex + 19] == 2
-        if walMode && facts(path + "-shm").kind != .missing && facts(path + "-wal").kind == .missing {
+        guard walMode else { return }
+        // Another process opening or closing the database creates and removes these files: only a state that
+        // persists across a few looks, checking -wal before -shm each time, is a lost WAL.
+        var suspicious = true
+        for attempt in 0..<5 where suspicious {
+            if attempt > 0 { usleep(20_000) }
+            suspicious = facts(path + "-wal").kind == .missing && facts(path + "-shm").kind != .missing
+        }
+        if suspicious {
             throw AuditError.unsafeLocation("\(path) is in WAL mode and its -shm file exists but its -wal file is "
                 + "missing: the database was copied or moved without its WAL, or the WAL was deleted after a crash; "
                 + "committed events may be lost. Restore the -wal file, or remove the stale -shm only if you are "

@@ -140,7 +140,8 @@ enum YAMLReader {
 
     private enum Frame {
         case sequence
-        case mapping(keys: [String: yaml_mark_t], expectingKey: Bool)
+        /// A mapping; its keys live in `keySets[index]` so that adding one never copies the set.
+        case mapping(index: Int, expectingKey: Bool)
     }
 
     /// Walks libyaml's event stream without composing a tree. `fatal` means the tree must not be built.
@@ -166,6 +167,7 @@ enum YAMLReader {
         bytes.withUnsafeBufferPointer { buffer in
             yaml_parser_set_input_string(parser, buffer.baseAddress, buffer.count)
             var stack: [Frame] = []
+            var keySets: [[String: yaml_mark_t]] = []
             var documents = 0
             var event = yaml_event_t()
             while true {
@@ -204,7 +206,7 @@ enum YAMLReader {
                     continue
                 }
                 if type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT {
-                    _ = stack.popLast()
+                    if case .mapping? = stack.popLast() { _ = keySets.popLast() }
                     continue
                 }
                 let isNode = type == YAML_SCALAR_EVENT || type == YAML_ALIAS_EVENT
@@ -213,9 +215,9 @@ enum YAMLReader {
 
                 // Is this node a mapping key? Flip the parent's expectation at the node's start.
                 var isKey = false
-                if case .mapping(let keys, let expectingKey)? = stack.last {
+                if case .mapping(let index, let expectingKey)? = stack.last {
                     isKey = expectingKey
-                    stack[stack.count - 1] = .mapping(keys: keys, expectingKey: !expectingKey)
+                    stack[stack.count - 1] = .mapping(index: index, expectingKey: !expectingKey)
                 }
 
                 var anchor: UnsafeMutablePointer<yaml_char_t>?
@@ -230,19 +232,18 @@ enum YAMLReader {
                 case YAML_SCALAR_EVENT:
                     anchor = event.data.scalar.anchor
                     tag = event.data.scalar.tag
-                    if isKey, case .mapping(var keys, let expectingKey)? = stack.last {
+                    if isKey, case .mapping(let index, _)? = stack.last {
                         let text = String(
                             decoding: UnsafeBufferPointer(start: event.data.scalar.value, count: event.data.scalar.length),
                             as: UTF8.self)
-                        if let first = keys[text] {
+                        if let first = keySets[index][text] {
                             fatal = true
                             report(
                                 DiagnosticCode.duplicateKey,
                                 "duplicate key '\(text)' (first defined at line \(first.line + 1), column \(first.column + 1))",
                                 event.start_mark)
                         } else {
-                            keys[text] = event.start_mark
-                            stack[stack.count - 1] = .mapping(keys: keys, expectingKey: expectingKey)
+                            keySets[index][text] = event.start_mark
                         }
                     }
                 case YAML_SEQUENCE_START_EVENT:
@@ -252,7 +253,8 @@ enum YAMLReader {
                 case YAML_MAPPING_START_EVENT:
                     anchor = event.data.mapping_start.anchor
                     tag = event.data.mapping_start.tag
-                    stack.append(.mapping(keys: [:], expectingKey: true))
+                    keySets.append([:])
+                    stack.append(.mapping(index: keySets.count - 1, expectingKey: true))
                 default:
                     break
                 }

@@ -261,7 +261,16 @@ public struct IncidentService: Sendable {
     }
 
     public func act(_ request: ActRequest) throws -> CommitResult {
-        try withRetries(request.incident, expectSeq: request.expectSeq) { incident in
+        // A retry with the key of an action already recorded answers with that record: it never runs twice, and
+        // it is not re-validated against a state it has itself changed.
+        if let key = request.idempotencyKey, try store.incident(id: request.incident) != nil,
+            let recorded = try store.event(incident: request.incident, idempotencyKey: key)
+        {
+            var replayed = recorded
+            replayed.replayedFromKey = true
+            return CommitResult(records: [replayed], actions: [], incident: try load(request.incident))
+        }
+        return try withRetries(request.incident, expectSeq: request.expectSeq) { incident in
             var incident = incident
             if let problem = Self.operatorProblem(request.actor) {
                 return try refuse(&incident, request: request, code: "invalid-operator", message: problem)
@@ -364,7 +373,8 @@ public struct IncidentService: Sendable {
                 throw RuntimeError.corruptRecord("incident \(id) has no records")
             }
             if let expectSeq, expectSeq != head.seq {
-                throw RuntimeError.conflict(expected: expectSeq, head: head.seq, by: head.actorID)
+                throw RuntimeError.conflict(expected: expectSeq, head: head.seq,
+                                            by: try lastOperator(id, head: head.seq, fallback: head.actorID))
             }
             let recent = try store.events(incident: id, from: max(1, head.seq - 15))
             let last = recent.reversed().lazy.compactMap { $0.body.instant("now") }.first ?? header.createdAt
@@ -395,8 +405,9 @@ public struct IncidentService: Sendable {
                                         actor: RecordBody.auditActor(actor), recordedAt: wallNow,
                                         body: RecordBody.obj(members))])
             } catch AuditError.conflict(let h, let by, _) {
-                if let expectSeq { throw RuntimeError.conflict(expected: expectSeq, head: h, by: by) }
-                if attempt >= 20 { throw RuntimeError.conflict(expected: head.seq, head: h, by: by) }
+                let who = try lastOperator(id, head: h, fallback: by)
+                if let expectSeq { throw RuntimeError.conflict(expected: expectSeq, head: h, by: who) }
+                if attempt >= 20 { throw RuntimeError.conflict(expected: head.seq, head: h, by: who) }
             }
         }
     }
@@ -579,13 +590,16 @@ public struct IncidentService: Sendable {
             attempt += 1
             let incident = try load(id)
             if let expectSeq, expectSeq != incident.seq {
-                throw RuntimeError.conflict(expected: expectSeq, head: incident.seq, by: incident.headActor)
+                throw RuntimeError.conflict(
+                    expected: expectSeq, head: incident.seq,
+                    by: incident.events.last(where: { $0.actor.id != AuditActor.system.id })?.actor.id ?? incident.headActor)
             }
             do {
                 return try body(incident)
             } catch AuditError.conflict(let head, let by, _) {
-                if let expectSeq { throw RuntimeError.conflict(expected: expectSeq, head: head, by: by) }
-                if attempt >= 20 { throw RuntimeError.conflict(expected: incident.seq, head: head, by: by) }
+                let who = try lastOperator(id, head: head, fallback: by)
+                if let expectSeq { throw RuntimeError.conflict(expected: expectSeq, head: head, by: who) }
+                if attempt >= 20 { throw RuntimeError.conflict(expected: incident.seq, head: head, by: who) }
             }
         }
     }
@@ -670,6 +684,13 @@ public struct IncidentService: Sendable {
     }
 
     static func randomKey() -> String { UUID().uuidString.lowercased() }
+
+    /// Who acted last, for "incident advanced to N by NAME": the last record not written by crisis itself (a
+    /// timer, an automatic checkpoint) among the latest few.
+    private func lastOperator(_ id: String, head: Int, fallback: String) throws -> String {
+        let recent = try store.events(incident: id, from: max(1, head - 15))
+        return recent.last(where: { $0.actor.id != AuditActor.system.id })?.actor.id ?? fallback
+    }
 
     /// Largest note, and largest sum of `--set` values, in bytes (records are capped at 256 KiB).
     public static let maximumTextBytes = 100_000

@@ -109,8 +109,10 @@ struct IncidentServiceTests {
                                     wallNow: Self.t0))
         let after = try f.service.load(id)
         #expect(after.state.run("statement") != nil)
-        let outcomes = after.events.filter { $0.type == RecordType.outcome }
-        #expect(outcomes.count == 2)
+        // Settled on the active step: two operator actions, each naming its delivery; no new intent was written.
+        let settled = after.events.filter { $0.type == RecordType.action && $0.body["action"]?.stringValue == "confirm_delivery" }
+        #expect(settled.count == 2)
+        #expect(after.events.filter { $0.type == RecordType.intent }.count == 2)
         // A delivery already settled cannot be changed.
         #expect(throws: RuntimeError.self) {
             try f.service.act(.init(incident: id, step: "statement", action: "confirm_delivery",
