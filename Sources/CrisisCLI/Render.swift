@@ -157,7 +157,8 @@ enum TimelineText {
             var time = zone.human(now)
             if incident.isDrill { time += " (sim)" }
             let who = TerminalText.escape(record.actor.id) + (record.body["actor"]?["role"]?.stringValue.map { " [\(TerminalText.escape($0))]" } ?? "")
-            rows.append("\(String(format: "%4d", record.seq))  \(time)  \(who)  \(summary(record))")
+            let anomaly = record.body["clock_anomaly"] != nil ? Colour.red("  [wall clock went backwards]", color) : ""
+            rows.append("\(String(format: "%4d", record.seq))  \(time)  \(who)  \(summary(record))\(anomaly)")
         }
         return rows.joined(separator: "\n")
     }

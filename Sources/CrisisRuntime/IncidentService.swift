@@ -685,6 +685,20 @@ public struct IncidentService: Sendable {
 
     static func randomKey() -> String { UUID().uuidString.lowercased() }
 
+    /// The incident header (what `list` shows) is a copy of the first record, outside the hash chain: it must
+    /// agree with the record. Returns what differs, or nil.
+    public static func headerMismatch(_ incident: LoadedIncident) -> String? {
+        let h = incident.header
+        let d = incident.definition
+        var problems: [String] = []
+        if h.title != d.title { problems.append("title") }
+        if h.mode != d.mode { problems.append("mode (\(h.mode.rawValue) in the header, \(d.mode.rawValue) recorded)") }
+        if h.playbookID != d.playbook.id || h.playbookVersion != d.playbook.version { problems.append("playbook id or version") }
+        if h.playbookSHA256 != d.playbookSHA256 { problems.append("playbook sha256") }
+        guard !problems.isEmpty else { return nil }
+        return "the incident header disagrees with record 1 (incident.opened) in: " + problems.joined(separator: ", ")
+    }
+
     /// Who acted last, for "incident advanced to N by NAME": the last record not written by crisis itself (a
     /// timer, an automatic checkpoint) among the latest few.
     private func lastOperator(_ id: String, head: Int, fallback: String) throws -> String {

@@ -336,6 +336,28 @@ struct LifecycleTests {
         #expect(v.status == 3)
         #expect(v.stdout.contains("record 4"))
     }
+
+    @Test("the incident header (outside the chain) is checked against the first record: a live incident relabelled as a drill is caught")
+    func tamperedHeader() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let id = try startMini(cli, drill: false)
+        #expect(try cli.run(["verify", id]).status == 0)
+        // The attacker drops the guard trigger, edits the header, and puts the trigger back as it was.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        p.arguments = [cli.db, "SELECT sql FROM sqlite_master WHERE name = 'incident_no_update';"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let triggerSQL = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(triggerSQL.contains("CREATE TRIGGER"))
+        try sqlite(cli.db, "DROP TRIGGER incident_no_update; UPDATE incident SET mode = 'drill'; \(triggerSQL);")
+        let v = try cli.run(["verify", id])
+        #expect(v.status == 3, "\(v.stdout)")
+        #expect(v.stdout.contains("mode"))
+    }
 }
 
 extension LifecycleTests {

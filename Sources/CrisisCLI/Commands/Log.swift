@@ -166,7 +166,13 @@ struct VerifyCommand: AsyncParsableCommand {
                     out.ok = false
                     out.problem = problem
                 } else {
-                    do { _ = try service.load(incidentID) } catch {
+                    do {
+                        let incident = try service.load(incidentID)
+                        if let mismatch = IncidentService.headerMismatch(incident) {
+                            out.ok = false
+                            out.problem = mismatch
+                        }
+                    } catch {
                         out.ok = false
                         out.problem = "the trail does not replay: \(error)"
                     }
