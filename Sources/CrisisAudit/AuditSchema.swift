@@ -129,11 +129,26 @@ enum AuditSchema {
     /// Applies the migrations not yet recorded in `schema_migration`. Runs inside the store's write
     /// transaction (BEGIN IMMEDIATE), so two processes opening a new file at once cannot both migrate.
     static func migrate(_ db: Database) throws {
+        // Only a new, empty file gets the schema created. A file that already has tables but no record of its
+        // migrations is not an audit database, or its schema was damaged: creating tables there would hide the
+        // damage behind an empty, healthy-looking trail.
+        let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+        let hasMigrationTable = try Int.fetchOne(db, sql: """
+            SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migration'
+            """) ?? 0
+        if tables > 0 && hasMigrationTable == 0 {
+            throw AuditError.integrity("the database has tables but no schema_migration table: it is not a crisis "
+                + "audit database, or its schema is damaged; nothing was changed")
+        }
         try db.execute(sql: """
             CREATE TABLE IF NOT EXISTS schema_migration (
               name TEXT NOT NULL PRIMARY KEY) STRICT
             """)
         let applied = Set(try String.fetchAll(db, sql: "SELECT name FROM schema_migration"))
+        if tables > 0, let first = all.first, !applied.contains(first.name) {
+            throw AuditError.integrity("the database's schema_migration table lacks '\(first.name)': the schema is "
+                + "damaged or foreign; nothing was changed")
+        }
         for migration in all where !applied.contains(migration.name) {
             try db.execute(sql: migration.sql)
             try db.execute(sql: "INSERT INTO schema_migration (name) VALUES (?)", arguments: [migration.name])

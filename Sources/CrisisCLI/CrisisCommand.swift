@@ -7,7 +7,7 @@ public struct CrisisCommand: AsyncParsableCommand {
         commandName: "crisis",
         abstract: "Run crisis-communication playbooks with a tamper-evident audit trail.",
         discussion: """
-            Exit codes: 0 ok, 1 refused or invalid input, 2 usage error, 3 audit integrity failure,
+            Exit codes: 0 ok, 1 refused or invalid input, 2 usage error, 3 audit integrity failure, \
             4 conflict (someone else acted first).
             """,
         subcommands: [
@@ -44,7 +44,6 @@ public struct CrisisCommand: AsyncParsableCommand {
             let code = exitCode(for: error)
             if code == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                FileHandle.standardError.write(Data("Run 'crisis help' for usage.\n".utf8))
                 Foundation.exit(ExitStatus.usage)
             }
             exit(withError: error)

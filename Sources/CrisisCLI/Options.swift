@@ -21,9 +21,16 @@ struct StoreOptions: ParsableArguments {
         return base + "/crisis/crisis.sqlite"
     }
 
-    func service() throws -> IncidentService {
-        IncidentService(store: try AuditStore(path: path))
+    /// The store. Only `start` creates a database; every other command refuses a path where none exists
+    /// (a typo in --db must not silently create an empty evidence file).
+    func service(create: Bool = false) throws -> IncidentService {
+        if !create && !FileManager.default.fileExists(atPath: path) {
+            throw RuntimeError.invalid("no database at \(path); pass --db or set CRISIS_DB ('crisis start' creates one)")
+        }
+        return IncidentService(store: try AuditStore(path: path))
     }
+
+    var exists: Bool { FileManager.default.fileExists(atPath: path) }
 }
 
 /// `--as` and `--role`: who is acting.

@@ -6,7 +6,7 @@ import Foundation
 /// Colour only on a terminal and never with `NO_COLOR`.
 enum Colour {
     static var enabled: Bool {
-        isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        isatty(1) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
             && ProcessInfo.processInfo.environment["TERM"] != "dumb"
     }
     static func bold(_ s: String, _ on: Bool) -> String { on ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
@@ -28,6 +28,11 @@ enum TextTable {
             }.joined(separator: "  ")
         }.joined(separator: "\n")
     }
+}
+
+/// A step instance as a shell word: `takedown_each[1]` is a glob in sh and zsh, so it is quoted.
+func shellWord(_ s: String) -> String {
+    s.contains("[") ? "'\(s)'" : s
 }
 
 /// `crisis status` for people.
@@ -55,7 +60,7 @@ enum StatusText {
                     lines.append("      \(k): \(shown)")
                 }
                 for act in a.actions {
-                    var line = "    → crisis act \(r.incident) \(a.step) \(act.name)"
+                    var line = "    → crisis act \(r.incident) \(shellWord(a.step)) \(act.name)"
                     for f in act.fields where f.required { line += " --set \(f.name)=…" }
                     if let role = act.role { line += " --role \(role)" }
                     lines.append(line)
@@ -73,8 +78,10 @@ enum StatusText {
             for d in r.deliveries {
                 let why = d.in_doubt ? Colour.red("IN DOUBT: intent recorded, no outcome — did it go out?", color)
                     : "send by hand, then confirm"
-                lines.append("  \(d.key)  \(d.purpose) on \(d.channel): \(why)")
-                lines.append("    → crisis act \(r.incident) \(d.step) confirm_delivery --set key=\(d.key) --set result=sent|failed")
+                lines.append("  \(d.key)  \(d.purpose) on \(d.channel) to \(e(d.recipients.joined(separator: ", "))): \(why)")
+                let text = e(d.text).split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n      ")
+                lines.append("      \"\(text)\"")
+                lines.append("    → crisis act \(r.incident) \(shellWord(d.step)) confirm_delivery --set key=\(d.key) --set result=sent|failed")
             }
         }
         if !r.clocks.isEmpty {
@@ -82,7 +89,8 @@ enum StatusText {
             lines.append(Colour.bold("Clocks", color))
             for c in r.clocks {
                 let state = c.state == "expired" ? Colour.red("EXPIRED", color) : c.state
-                lines.append("  \(c.id)  \(e(c.title))  deadline \(c.deadline)  \(c.state == "running" ? "left \(c.remaining)" : state)"
+                let running = c.remaining.hasPrefix("overdue") ? Colour.red(c.remaining, color) : "left \(c.remaining)"
+                lines.append("  \(c.id)  \(e(c.title))  deadline \(c.deadline)  \(c.state == "running" ? running : state)"
                              + (c.reference.map { "  (\(e($0)))" } ?? ""))
             }
         }
@@ -153,9 +161,9 @@ enum TimelineText {
         var rows: [String] = []
         if incident.isDrill { rows.append(Colour.yellow("DRILL — exercise record", color)) }
         for record in incident.events {
-            let now = record.body["now"]?.intValue.map { Instant(millisecondsSinceEpoch: Int64($0)) } ?? record.recordedAt
-            var time = zone.human(now)
-            if incident.isDrill { time += " (sim)" }
+            let simulated = record.body["now"]?.intValue.map { Instant(millisecondsSinceEpoch: Int64($0)) }
+            var time = zone.human(simulated ?? record.recordedAt)
+            if incident.isDrill { time += simulated == nil ? " (real)" : " (sim)" }
             let who = TerminalText.escape(record.actor.id) + (record.body["actor"]?["role"]?.stringValue.map { " [\(TerminalText.escape($0))]" } ?? "")
             let anomaly = record.body["clock_anomaly"] != nil ? Colour.red("  [wall clock went backwards]", color) : ""
             rows.append("\(String(format: "%4d", record.seq))  \(time)  \(who)  \(summary(record))\(anomaly)")

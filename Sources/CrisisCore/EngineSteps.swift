@@ -3,11 +3,15 @@ extension Machine {
     // MARK: Substitution
 
     /// Fills `{{inputs.NAME}}`, `{{incident.id}}`, `{{incident.title}}` and, inside a foreach body, `{{item}}`,
-    /// `{{<as>}}` and `{{item.<as>}}`. Unknown variables stay as written.
+    /// `{{<as>}}` and `{{item.<as>}}`. A declared input that was not given renders empty; unknown variables (which
+    /// `validate` reports) stay as written.
     func substitute(_ text: String, scope: Scope?) -> String {
         var variables: [String: String] = [
             "incident.id": definition.incidentID, "incident.title": definition.title,
         ]
+        // An optional input left unset renders as nothing, never as its placeholder (the text may go into a
+        // takedown notice or a page).
+        for input in playbook.inputs { variables["inputs.\(input.name)"] = "" }
         for (name, value) in definition.inputs { variables["inputs.\(name)"] = value }
         if case .item(let foreach, _, let value) = scope {
             variables["item"] = value

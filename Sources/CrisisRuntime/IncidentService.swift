@@ -425,6 +425,9 @@ public struct IncidentService: Sendable {
             var incident = incident
             var records: [StoredEvent] = []
             if case .none = advance {} else {
+                guard incident.state.status.isOpen else {
+                    throw RuntimeError.invalid("incident \(id) is closed: its clock no longer moves")
+                }
                 guard incident.isDrill else {
                     throw RuntimeError.invalid(
                         "incident \(id) is live: it runs on the wall clock, so --advance and --next are refused "
@@ -607,8 +610,22 @@ public struct IncidentService: Sendable {
     /// Picks or checks the role the operator acts in. With a contacts directory, a person listed there may only
     /// act in roles they hold; without `--role`, their role that the action needs is used.
     func resolveRole(_ actor: Actor, step: String, action: String, in incident: LoadedIncident) -> Result<Actor, Rejection> {
-        guard let contacts = incident.definition.contacts, let person = contacts.person(named: actor.name) else {
+        guard let contacts = incident.definition.contacts else { return .success(actor) }
+        guard let person = contacts.person(named: actor.name) else {
+            // Someone not in the directory may still record what anyone may (an ack, a received call), but may
+            // not claim a role: that would let a typo in --as bypass the role check.
+            if let role = actor.role {
+                return .failure(Rejection(
+                    "not-in-directory",
+                    "'\(actor.name)' is not in the incident's contacts directory, so cannot act as '\(role)'; "
+                        + "use your person id from the directory with --as"))
+            }
             return .success(actor)
+        }
+        if let role = actor.role, incident.definition.playbook.role(role) == nil {
+            return .failure(Rejection(
+                "unknown-role",
+                "this playbook has no role '\(role)' (roles: \(incident.definition.playbook.roles.map(\.id).joined(separator: ", ")))"))
         }
         if let role = actor.role {
             guard person.roles.contains(role) else {

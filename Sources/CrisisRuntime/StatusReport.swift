@@ -78,6 +78,8 @@ public struct StatusReport: Codable, Sendable {
         public var status: String
         /// True when the intent was recorded but no outcome: someone must say whether it went out.
         public var in_doubt: Bool
+        /// Who it is for: person ids, `role:NAME`, or an audience.
+        public var recipients: [String]
         public var text: String
     }
 
@@ -147,8 +149,11 @@ public struct StatusReport: Codable, Sendable {
         clocks = state.clocks.map { c in
             let spec = def.playbook.clock(c.id)
             let st = c.stoppedAt != nil ? "stopped" : (c.expired ? "expired" : "running")
+            let left = c.deadline - now
             return Clock(id: c.id, title: spec?.title ?? c.id, started: fmt(c.startedAt), deadline: fmt(c.deadline),
-                         remaining: humanDuration(c.deadline - now), state: st, reference: spec?.reference)
+                         remaining: left.milliseconds < 0 ? "overdue by \(humanDuration(PlaybookDuration(milliseconds: -left.milliseconds)))"
+                            : humanDuration(left),
+                         state: st, reference: spec?.reference)
         }
         targets = state.targets.map { t in
             let spec = def.playbook.targets.first { $0.id == t.id }
@@ -159,7 +164,7 @@ public struct StatusReport: Codable, Sendable {
         deliveries = state.deliveries.filter { !$0.status.isFinal }.map { d in
             DeliveryInfo(key: d.delivery.key, step: d.delivery.step, purpose: d.delivery.purpose.rawValue,
                          channel: d.delivery.channel, status: d.status.rawValue, in_doubt: d.status == .pending,
-                         text: d.delivery.text)
+                         recipients: d.delivery.recipients, text: d.delivery.text)
         }
         deadline = state.deadline.map(fmt)
         deadline_exceeded = state.deadlineExceeded

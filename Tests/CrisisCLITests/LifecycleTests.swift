@@ -411,6 +411,61 @@ extension LifecycleTests {
     }
 }
 
+extension LifecycleTests {
+    @Test("only start creates a database: status, log, verify on a wrong path say so and create nothing")
+    func noDatabaseCreatedByReaders() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let typo = cli.dir.appendingPathComponent("typo.sqlite").path
+        for args in [["status", "x"], ["log", "x"], ["verify"], ["note", "x", "hi"]] {
+            let r = try cli.run(args + ["--db", typo], withDB: false)
+            #expect(r.status == 1, "\(args)")
+            #expect(r.stderr.contains("no database at"))
+        }
+        let list = try cli.run(["list", "--json", "--db", typo], withDB: false)
+        #expect(list.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: typo))
+    }
+
+    @Test("with a contacts directory, nobody outside it may claim a role, and nobody may claim a role they do not hold")
+    func rolesAgainstDirectory() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let start = try cli.run(["start", "Playbooks/employee-post-viral.yaml", "--drill", "--contacts", "Examples/contacts.yaml",
+                                 "--set", "post_url=https://x.com/a/1", "--set", "detected_at=2025-10-24T10:00:00+02:00",
+                                ])
+        guard start.status == 0 else {
+            // The playbook's required inputs are listed on refusal; fill them from the message.
+            Issue.record("start failed: \(start.stderr)")
+            return
+        }
+        let id = start.lastLine
+        let status = try cli.run(["status", id, "--json"]).json()
+        let step = try #require((status["active"] as? [[String: Any]])?.first)
+        let name = try #require(step["step"] as? String)
+        let action = try #require((step["actions"] as? [[String: Any]])?.first)
+        let role = try #require(action["role"] as? String)
+        let stranger = try cli.run(["act", id, name, action["name"] as! String, "--as", "nobody.here", "--role", role])
+        #expect(stranger.status == 1)
+        #expect(stranger.stderr.contains("not in the incident's contacts directory"))
+        let wrongRole = try cli.run(["act", id, name, action["name"] as! String, "--as", "grete.holm", "--role", "legal"])
+        #expect(wrongRole.status == 1)
+        #expect(wrongRole.stderr.contains("does not hold role"))
+    }
+
+    @Test("a closed incident's clock does not move")
+    func closedIncidentTick() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let id = try startMini(cli)
+        _ = try cli.run(["act", id, "triage", "choose", "--set", "option=minor", "--role", "comms"])
+        #expect(try status(cli, id)["status"] as? String == "closed")
+        let r = try cli.run(["tick", id, "--advance", "1m"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("closed"))
+    }
+}
+
 final class Failures: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [String] = []

@@ -9,10 +9,11 @@ struct ActCommand: AsyncParsableCommand {
         abstract: "Perform an action on an active step.",
         discussion: """
             'crisis status ID' lists the active steps, the actions each accepts and their fields.
-            Examples:
-              crisis act ID triage choose --set option=escalate --role comms_on_duty
-              crisis act ID holding_statement approve --as "Ola Hansen" --role legal
-              crisis act ID incident close --set outcome=resolved --set reason="post removed" --role crisis_lead
+            Examples (Playbooks/employee-post-viral.yaml, people from Examples/contacts.yaml):
+              crisis act ID capture_evidence done --as sara.ali
+              crisis act ID holding_statement approve --as aleksander.dahl --role legal
+              crisis act ID incident close --set outcome=resolved --set reason="post removed" --as grete.holm
+            With a contacts directory, --role may be left out: the role you hold that the action needs is used.
             A refused action exits 1 with the reason and is recorded as a refusal; nothing else changes.
             With --expect-seq N the action is applied only if the incident is still at N (else exit 4).
             """)
@@ -32,6 +33,10 @@ struct ActCommand: AsyncParsableCommand {
     var idempotencyKey: String?
     @Flag(help: "Print the resulting status as JSON.") var json = false
 
+    func validate() throws {
+        _ = try parseAssignments(sets)
+    }
+
     func run() async throws {
         let fields = try parseAssignments(sets)
         do {
@@ -39,13 +44,7 @@ struct ActCommand: AsyncParsableCommand {
             let result = try service.act(.init(
                 incident: id, step: step, action: action, fields: fields, actor: op.actor, note: note,
                 expectSeq: expectSeq, idempotencyKey: idempotencyKey, wallNow: .wallClock()))
-            if json {
-                checkpointIfClosed(result, service: service, store: store, keys: keys, print: false)
-                try Out.json(StatusReport(try service.load(result.incident.header.id)))
-            } else {
-                Out.print(EffectsText.render(result, color: Colour.enabled))
-                checkpointIfClosed(result, service: service, store: store, keys: keys, print: true)
-            }
+            try report(result, service: service, store: store, keys: keys, json: json)
         } catch {
             throw fail(error)
         }
@@ -65,6 +64,10 @@ struct NoteCommand: AsyncParsableCommand {
     var expectSeq: Int?
     @Option(name: .customLong("idempotency-key"), help: "Retrying with the same key never records twice.")
     var idempotencyKey: String?
+
+    func validate() throws {
+        guard !text.isEmpty else { throw ValidationError("the note is empty") }
+    }
 
     func run() async throws {
         var body = text
@@ -107,13 +110,16 @@ struct TickCommand: AsyncParsableCommand {
     @Flag(help: "Drills: move the clock to the next armed timer.") var next = false
     @Flag(help: "Print the resulting status as JSON.") var json = false
 
-    func run() async throws {
+    func validate() throws {
         if advance != nil && next { throw ValidationError("give --advance or --next, not both") }
+        if let advance, PlaybookDuration(parsing: advance) == nil {
+            throw ValidationError("--advance needs a positive duration with a unit, such as 90s, 15m, 2h, 1d")
+        }
+    }
+
+    func run() async throws {
         var how = IncidentService.Advance.none
-        if let advance {
-            guard let d = PlaybookDuration(parsing: advance) else {
-                throw ValidationError("--advance needs a duration with a unit, such as 90s, 15m, 2h, 1d")
-            }
+        if let d = advance.flatMap({ PlaybookDuration(parsing: $0) }) {
             how = .by(d)
         } else if next {
             how = .toNextTimer
@@ -122,15 +128,20 @@ struct TickCommand: AsyncParsableCommand {
             let service = try store.service()
             let incidentID = try resolveIncident(id, service: service)
             let result = try service.tick(incident: incidentID, advance: how, actor: op.actor, wallNow: .wallClock())
-            if json {
-                checkpointIfClosed(result, service: service, store: store, keys: keys, print: false)
-                try Out.json(StatusReport(try service.load(result.incident.header.id)))
-            } else {
-                Out.print(EffectsText.render(result, color: Colour.enabled))
-                checkpointIfClosed(result, service: service, store: store, keys: keys, print: true)
-            }
+            try report(result, service: service, store: store, keys: keys, json: json)
         } catch {
             throw fail(error)
         }
+    }
+}
+
+/// Prints what an `act` or `tick` did (or the resulting status as JSON), and checkpoints an incident it closed.
+func report(_ result: CommitResult, service: IncidentService, store: StoreOptions, keys: KeyOptions, json: Bool) throws {
+    if json {
+        checkpointIfClosed(result, service: service, store: store, keys: keys, print: false)
+        try Out.json(StatusReport(try service.load(result.incident.header.id)))
+    } else {
+        Out.print(EffectsText.render(result, color: Colour.enabled))
+        checkpointIfClosed(result, service: service, store: store, keys: keys, print: true)
     }
 }

@@ -89,6 +89,10 @@ struct ListCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
+            guard store.exists else {
+                if json { try Out.json([IncidentSummary]()) } else { Out.print("No database at \(store.path) yet: no incidents.") }
+                return
+            }
             let service = try store.service()
             var rows = try IncidentList.summaries(service: service)
             if open { rows = rows.filter { $0.status == "open" } }

@@ -10,9 +10,11 @@ struct StartCommand: AsyncParsableCommand {
             The playbook's exact bytes (and its templates and contacts file) are pinned in the audit trail:
             editing the files later never changes a running incident.
 
+            Without a required input, start lists every missing one and creates nothing.
             Example:
-              crisis start Playbooks/executive-impersonation.yaml --drill \\
-                --set fake_account_urls=https://x.com/fake_ceo --contacts Examples/contacts.yaml
+              crisis start Playbooks/executive-impersonation.yaml --drill --contacts Examples/contacts.yaml \\
+                --clock 2025-10-24T10:00:00+02:00 --set detected_at=2025-10-24T10:00:00+02:00 \\
+                --set impostor_urls=https://x.com/fake_ceo --set executive="Erik Solheim, CEO" --set platform=x
             """)
 
     @OptionGroup var store: StoreOptions
@@ -30,18 +32,21 @@ struct StartCommand: AsyncParsableCommand {
     var clock: String?
     @Flag(help: "Print the incident as JSON (status --json) instead of text.") var json = false
 
-    func run() async throws {
-        let inputs = try parseAssignments(sets)
-        var simulated: Instant?
+    func validate() throws {
+        _ = try parseAssignments(sets)
         if let clock {
             guard drill else { throw ValidationError("--clock is for drills (add --drill)") }
-            guard let t = ISO8601.parse(clock) else {
+            guard ISO8601.parse(clock) != nil else {
                 throw ValidationError("--clock must be an RFC 3339 time such as 2025-10-24T10:00:00+02:00")
             }
-            simulated = t
         }
+    }
+
+    func run() async throws {
+        let inputs = try parseAssignments(sets)
+        let simulated = clock.flatMap(ISO8601.parse)
         do {
-            let service = try store.service()
+            let service = try store.service(create: true)
             let result = try service.start(.init(
                 playbookPath: file, contactsPath: contacts, inputs: inputs, mode: drill ? .drill : .live,
                 title: title, actor: op.actor, wallNow: .wallClock(), simulatedStart: simulated))

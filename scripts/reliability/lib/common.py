@@ -275,7 +275,8 @@ def kill_group(p: subprocess.Popen, sig=signal.SIGKILL):
         pass
 
 
-NOTED = re.compile(rb"noted as record (\d+)")
+# "noted as record N", or for a retry whose key is already recorded "already recorded as record N".
+NOTED = re.compile(rb"(?:noted|already recorded) as record (\d+)")
 ESC_OR_BIDI = re.compile("[\x1b\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 
