@@ -128,6 +128,16 @@ enum AuditSchema {
 
     /// Applies the migrations not yet recorded in `schema_migration`. Runs inside the store's write
     /// transaction (BEGIN IMMEDIATE), so two processes opening a new file at once cannot both migrate.
+    /// Whether every migration is recorded as applied (read-only).
+    static func isCurrent(_ db: Database) throws -> Bool {
+        guard try Int.fetchOne(db, sql: """
+            SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migration'
+            """) == 1
+        else { return false }
+        let applied = Set(try String.fetchAll(db, sql: "SELECT name FROM schema_migration"))
+        return all.allSatisfy { applied.contains($0.name) }
+    }
+
     static func migrate(_ db: Database) throws {
         // Only a new, empty file gets the schema created. A file that already has tables but no record of its
         // migrations is not an audit database, or its schema was damaged: creating tables there would hide the

@@ -111,23 +111,26 @@ public final class AuditStore: Sendable {
         } catch {
             throw AuditStore.mapError(error, operation: "open \(path)")
         }
-        // GRDB's own setup is done: assert the durability settings again, after it.
+        // The schema: a read tells whether it is current (the common case, no write lock taken); only a new or
+        // older database goes through the migrating write transaction.
+        let current: Bool
         do {
-            try queue.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-                try db.execute(sql: "PRAGMA synchronous = FULL")
-            }
+            current = try queue.read { db in try AuditSchema.isCurrent(db) }
         } catch {
-            throw AuditStore.mapError(error, operation: "configure \(path)")
+            current = false
         }
-        try write("create the audit schema in \(path)") { db in
-            do {
-                try AuditSchema.migrate(db)
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
-                throw AuditError.integrity("the schema of \(path) is not the audit schema (altered?): "
-                    + (error.message ?? "\(error)"))
+        if !current {
+            try write("create the audit schema in \(path)") { db in
+                do {
+                    try AuditSchema.migrate(db)
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
+                    throw AuditError.integrity("the schema of \(path) is not the audit schema (altered?): "
+                        + (error.message ?? "\(error)"))
+                }
             }
         }
+        // GRDB's own setup is done (its journalMode is left at .default, so it changes neither pragma): check
+        // that the durability settings hold.
         let settings = try connectionSettings()
         guard settings.journalMode == "wal", settings.synchronous == 2 else {
             throw AuditError.io(operation: "configure \(path)", underlying:
