@@ -59,6 +59,44 @@ public enum PlaybookGraph {
         "\(step.typeName): \(step.title ?? step.id)"
     }
 
+    /// What both formats share: every node in file order (indented four spaces), each parallel branch and
+    /// foreach body as a group entered by an edge from its owner, then every route. The formats differ only in
+    /// how a node, an edge and a group are written.
+    static func layout(
+        _ playbook: Playbook, node: (Step) -> String, edge: (Edge) -> String,
+        group: (_ id: String, _ label: String) -> (open: [String], close: String)
+    ) -> (nodes: [String], edges: [String]) {
+        var nodes: [String] = []
+        var edges: [String] = []
+        func emitGroup(_ id: String, _ label: String, _ steps: [Step], indent: String) {
+            let g = group(id, label)
+            nodes += g.open.map { indent + $0 }
+            emit(steps, indent: indent + "    ")
+            nodes.append(indent + g.close)
+        }
+        func emit(_ steps: [Step], indent: String) {
+            for step in steps {
+                nodes.append(indent + node(step))
+                switch step.kind {
+                case .parallel(let p):
+                    for b in p.branches {
+                        if !b.start.value.isEmpty {
+                            edges.append(edge(Edge(from: step.id, to: b.start.value, label: b.id, dashed: false)))
+                        }
+                        emitGroup("\(step.id)__\(b.id)", "branch \(b.id)", b.steps, indent: indent)
+                    }
+                case .foreach(let f):
+                    edges.append(edge(Edge(from: step.id, to: f.body.id, label: "each \(f.itemName)", dashed: false)))
+                    emitGroup("\(step.id)__each", "for each \(f.itemName) in \(f.items.value)", [f.body], indent: indent)
+                default: break
+                }
+                edges.append(contentsOf: self.edges(of: step).map(edge))
+            }
+        }
+        emit(playbook.steps, indent: "    ")
+        return (nodes, edges)
+    }
+
     // MARK: Mermaid
 
     static let mermaidReserved: Set<String> = [
@@ -109,45 +147,22 @@ public enum PlaybookGraph {
     /// subgraphs, timeout routes dashed (`-.->`).
     public static func mermaid(_ playbook: Playbook) -> String {
         var lines = ["flowchart TD"]
-        var edges: [String] = []
         func arrow(_ e: Edge) -> String {
             "\(mermaidID(e.from)) \(e.dashed ? "-.->" : "-->")|\"\(mermaidText(e.label))\"| \(mermaidID(e.to))"
         }
-        func emit(_ steps: [Step], indent: String) {
-            for step in steps {
-                lines.append(indent + mermaidNode(step))
-                switch step.kind {
-                case .parallel(let p):
-                    for b in p.branches {
-                        let sub = mermaidID("\(step.id)__\(b.id)")
-                        if !b.start.value.isEmpty {
-                            edges.append("\(mermaidID(step.id)) -->|\"\(mermaidText(b.id))\"| \(mermaidID(b.start.value))")
-                        }
-                        lines.append(indent + "subgraph \(sub)[\"\(mermaidText("branch \(b.id)"))\"]")
-                        emit(b.steps, indent: indent + "    ")
-                        lines.append(indent + "end")
-                    }
-                case .foreach(let f):
-                    let sub = mermaidID("\(step.id)__each")
-                    edges.append("\(mermaidID(step.id)) -->|\"\(mermaidText("each \(f.itemName)"))\"| \(mermaidID(f.body.id))")
-                    lines.append(indent + "subgraph \(sub)[\"\(mermaidText("for each \(f.itemName) in \(f.items.value)"))\"]")
-                    emit([f.body], indent: indent + "    ")
-                    lines.append(indent + "end")
-                default: break
-                }
-                edges.append(contentsOf: self.edges(of: step).map(arrow))
-            }
+        let body = layout(playbook, node: mermaidNode, edge: arrow) { id, label in
+            (["subgraph \(mermaidID(id))[\"\(mermaidText(label))\"]"], "end")
         }
         lines.append("    _start((\"start\"))")
         if let d = playbook.deadline, d.next != nil {
             lines.append("    _deadline>\"\(mermaidText("deadline after \(d.after)"))\"]")
         }
-        emit(playbook.steps, indent: "    ")
+        lines += body.nodes
         lines.append("    _start --> \(mermaidID(playbook.start.value))")
         if let d = playbook.deadline, let next = d.next {
             lines.append("    _deadline -.-> \(mermaidID(next.value))")
         }
-        lines.append(contentsOf: edges.map { "    " + $0 })
+        lines.append(contentsOf: body.edges.map { "    " + $0 })
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -180,47 +195,24 @@ public enum PlaybookGraph {
     /// A Graphviz digraph with the same content: branches as clusters, timeout routes `style=dashed`.
     public static func dot(_ playbook: Playbook) -> String {
         var lines = ["digraph \(dotText(playbook.id)) {", "    rankdir=TB;", "    node [shape=box];"]
-        var edges: [String] = []
         func arrow(_ e: Edge) -> String {
             var attributes = ["label=\(dotText(e.label))"]
             if e.dashed { attributes.append("style=dashed") }
             return "\(dotText(e.from)) -> \(dotText(e.to)) [\(attributes.joined(separator: ", "))];"
         }
-        func emit(_ steps: [Step], indent: String) {
-            for step in steps {
-                lines.append(indent + dotNode(step))
-                switch step.kind {
-                case .parallel(let p):
-                    for b in p.branches {
-                        if !b.start.value.isEmpty {
-                            edges.append("\(dotText(step.id)) -> \(dotText(b.start.value)) [label=\(dotText(b.id))];")
-                        }
-                        lines.append(indent + "subgraph \(dotText("cluster_\(step.id)__\(b.id)")) {")
-                        lines.append(indent + "    label=\(dotText("branch \(b.id)"));")
-                        emit(b.steps, indent: indent + "    ")
-                        lines.append(indent + "}")
-                    }
-                case .foreach(let f):
-                    edges.append("\(dotText(step.id)) -> \(dotText(f.body.id)) [label=\(dotText("each \(f.itemName)"))];")
-                    lines.append(indent + "subgraph \(dotText("cluster_\(step.id)__each")) {")
-                    lines.append(indent + "    label=\(dotText("for each \(f.itemName) in \(f.items.value)"));")
-                    emit([f.body], indent: indent + "    ")
-                    lines.append(indent + "}")
-                default: break
-                }
-                edges.append(contentsOf: self.edges(of: step).map(arrow))
-            }
+        let body = layout(playbook, node: dotNode, edge: arrow) { id, label in
+            (["subgraph \(dotText("cluster_\(id)")) {", "    label=\(dotText(label));"], "}")
         }
         lines.append("    \"_start\" [label=\"start\", shape=circle];")
         if let d = playbook.deadline, d.next != nil {
             lines.append("    \"_deadline\" [label=\(dotText("deadline after \(d.after)")), shape=cds];")
         }
-        emit(playbook.steps, indent: "    ")
+        lines += body.nodes
         lines.append("    \"_start\" -> \(dotText(playbook.start.value));")
         if let d = playbook.deadline, let next = d.next {
             lines.append("    \"_deadline\" -> \(dotText(next.value)) [style=dashed];")
         }
-        lines.append(contentsOf: edges.map { "    " + $0 })
+        lines.append(contentsOf: body.edges.map { "    " + $0 })
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
     }
