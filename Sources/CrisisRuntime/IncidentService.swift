@@ -337,19 +337,13 @@ public struct IncidentService: Sendable {
                 members.append(("note", RecordBody.str(request.note)))
                 members.append(("effects", RecordBody.effects(actions)))
                 if let anomaly = clockAnomaly(incident, wallNow: request.wallNow) { members.append(("clock_anomaly", anomaly)) }
-                var drafts = [EventDraft(
-                    type: recordType, idempotencyKey: request.idempotencyKey ?? Self.randomKey(),
-                    actor: RecordBody.auditActor(actor), recordedAt: request.wallNow, body: RecordBody.obj(members))]
-                drafts += intents(for: actions, now: now, actor: actor, wallNow: request.wallNow)
-                let records = try store.append(
-                    incident: incident.header.id, expectedSeq: request.expectSeq ?? incident.seq, events: drafts)
+                let records = try record(
+                    recordType, key: request.idempotencyKey ?? Self.randomKey(), body: RecordBody.obj(members),
+                    result: (state, actions), actor: actor, now: now, wallNow: request.wallNow,
+                    expectedSeq: request.expectSeq, in: &incident)
                 if records.first?.replayedFromKey == true {
                     return CommitResult(records: records, actions: [], incident: try load(incident.header.id))
                 }
-                incident.state = state
-                incident.seq = records.last?.seq ?? incident.seq
-                incident.now = now
-                incident.events += records
                 let performed = try performDeliveries(actions, in: &incident, actor: actor, wallNow: request.wallNow)
                 return CommitResult(records: fired.records + records + performed.records,
                                     actions: fired.actions + actions + performed.actions, incident: incident)
@@ -498,15 +492,8 @@ public struct IncidentService: Sendable {
                     ("late_by_ms", .integer(now.millisecondsSinceEpoch - timer.due.millisecondsSinceEpoch)),
                     ("step", RecordBody.str(timer.step)), ("effects", RecordBody.effects(acts)),
                 ])
-                var drafts = [EventDraft(type: RecordType.timer, idempotencyKey: "timer/\(timer.id)",
-                                         actor: RecordBody.auditActor(Actor.system), recordedAt: wallNow, body: body)]
-                drafts += intents(for: acts, now: now, actor: Actor.system, wallNow: wallNow)
-                let stored = try store.append(incident: incident.header.id, expectedSeq: incident.seq, events: drafts)
-                incident.state = state
-                incident.seq = stored.last?.seq ?? incident.seq
-                incident.now = now
-                incident.events += stored
-                records += stored
+                records += try record(RecordType.timer, key: "timer/\(timer.id)", body: body, result: (state, acts),
+                                      actor: Actor.system, now: now, wallNow: wallNow, in: &incident)
                 actions += acts
                 let performed = try performDeliveries(acts, in: &incident, actor: Actor.system, wallNow: wallNow)
                 records += performed.records
@@ -514,6 +501,24 @@ public struct IncidentService: Sendable {
             }
         }
         return CommitResult(records: records, actions: actions, incident: incident)
+    }
+
+    /// Appends one event the engine accepted, with the intents of the deliveries it asks for, in one transaction
+    /// (at `expectedSeq`, else the head `incident` was replayed at), and folds the engine's answer into `incident`.
+    private func record(
+        _ type: String, key: String, body: CanonicalValue, result: (state: IncidentState, actions: [EngineAction]),
+        actor: Actor, now: Instant, wallNow: Instant, expectedSeq: Int? = nil, in incident: inout LoadedIncident
+    ) throws -> [StoredEvent] {
+        let drafts = [EventDraft(type: type, idempotencyKey: key, actor: RecordBody.auditActor(actor),
+                                 recordedAt: wallNow, body: body)]
+            + intents(for: result.actions, now: now, actor: actor, wallNow: wallNow)
+        let stored = try store.append(incident: incident.header.id, expectedSeq: expectedSeq ?? incident.seq,
+                                      events: drafts)
+        incident.state = result.state
+        incident.seq = stored.last?.seq ?? incident.seq
+        incident.now = max(incident.now, now)
+        incident.events += stored
+        return stored
     }
 
     private func intents(for actions: [EngineAction], now: Instant, actor: Actor, wallNow: Instant) -> [EventDraft] {
@@ -544,14 +549,8 @@ public struct IncidentService: Sendable {
                 var members = RecordBody.encode(event)
                 members.insert(("now", .integer(now.millisecondsSinceEpoch)), at: 0)
                 members.append(("effects", RecordBody.effects(acts)))
-                var drafts = [EventDraft(type: RecordType.outcome, idempotencyKey: "outcome/\(delivery.key)",
-                                         actor: RecordBody.auditActor(actor), recordedAt: wallNow, body: RecordBody.obj(members))]
-                drafts += intents(for: acts, now: now, actor: actor, wallNow: wallNow)
-                let stored = try store.append(incident: incident.header.id, expectedSeq: incident.seq, events: drafts)
-                incident.state = state
-                incident.seq = stored.last?.seq ?? incident.seq
-                incident.events += stored
-                records += stored
+                records += try record(RecordType.outcome, key: "outcome/\(delivery.key)", body: RecordBody.obj(members),
+                                      result: (state, acts), actor: actor, now: now, wallNow: wallNow, in: &incident)
                 produced += acts
                 queue += acts.compactMap { if case .deliver(let d) = $0 { d } else { nil } }
             }
