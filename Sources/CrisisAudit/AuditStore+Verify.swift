@@ -289,6 +289,7 @@ struct TrailVerifier {
         }
         checkCheckpoints(checkpoints, rootsAt: rootsAt, events: checkpointEvents, db: db)
         try checkTriggers(db)
+        try checkSchemaText(db)
         let lines = try String.fetchAll(db, sql: "PRAGMA integrity_check")
         integrity = lines.joined(separator: "; ")
         if lines != ["ok"] { add(nil, "SQLite integrity_check: \(integrity)") }
@@ -433,6 +434,49 @@ struct TrailVerifier {
                 add(nil, "checkpoint at tree size \(cp.treeSize): its checkpoint.issued event (seq \(eventSeq)) is "
                     + "missing: the last record was removed")
             }
+        }
+    }
+
+    /// The schema as the migrations create it: object name to its SQL text, read from a fresh in-memory database.
+    static let expectedSchema: [String: String] = {
+        guard let queue = try? DatabaseQueue() else { return [:] }
+        let rows = try? queue.write { db -> [Row] in
+            try AuditSchema.migrate(db)
+            return try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_schema WHERE sql IS NOT NULL")
+        }
+        var out: [String: String] = [:]
+        for row in rows ?? [] {
+            if let name = String.fromDatabaseValue(row[0] as DatabaseValue),
+                let sql = String.fromDatabaseValue(row[1] as DatabaseValue)
+            {
+                out[name] = sql
+            }
+        }
+        return out
+    }()
+
+    /// The schema's text is outside the hash chain: a changed CHECK, column or trigger body is found by comparing
+    /// every object's SQL with what the migrations create.
+    mutating func checkSchemaText(_ db: Database) throws {
+        let expected = Self.expectedSchema
+        guard !expected.isEmpty else { return }
+        var altered: [String] = []
+        var extra: [String] = []
+        for row in try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY name") {
+            let name = String.fromDatabaseValue(row[0] as DatabaseValue) ?? "?"
+            let sql = String.fromDatabaseValue(row[1] as DatabaseValue) ?? ""
+            if let want = expected[name] {
+                if want != sql { altered.append(name) }
+            } else {
+                extra.append(name)
+            }
+        }
+        if !altered.isEmpty {
+            add(nil, "schema: the definition of \(altered.joined(separator: ", ")) differs from the audit schema: the "
+                + "schema was altered")
+        }
+        if !extra.isEmpty {
+            add(nil, "schema: objects that are not part of the audit schema: \(extra.joined(separator: ", "))")
         }
     }
 

@@ -453,6 +453,21 @@ extension LifecycleTests {
         #expect(wrongRole.stderr.contains("does not hold role"))
     }
 
+    @Test("a schema whose text was altered (a CHECK or column renamed, no record touched) fails verify")
+    func alteredSchemaText() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let id = try startMini(cli)
+        #expect(try cli.run(["verify", id]).status == 0)
+        try sqlite(cli.db, """
+            PRAGMA writable_schema = ON;
+            UPDATE sqlite_master SET sql = replace(sql, 'tsa_response', 'tsa_responqe') WHERE name = 'audit_checkpoint';
+            """)
+        let v = try cli.run(["verify", id])
+        #expect(v.status == 3, "\(v.stdout)")
+        #expect(v.stdout.contains("audit_checkpoint"))
+    }
+
     @Test("a closed incident's clock does not move")
     func closedIncidentTick() throws {
         let cli = try CLI()
