@@ -23,11 +23,17 @@ struct StoreOptions: ParsableArguments {
 
     /// The store. Only `start` creates a database; every other command refuses a path where none exists
     /// (a typo in --db must not silently create an empty evidence file).
-    func service(create: Bool = false) throws -> IncidentService {
+    /// With `keys`, a command that closes an incident signs a checkpoint with that key.
+    func service(create: Bool = false, keys: KeyOptions? = nil) throws -> IncidentService {
         if !create && !FileManager.default.fileExists(atPath: path) {
             throw RuntimeError.invalid("no database at \(path); pass --db or set CRISIS_DB ('crisis start' creates one)")
         }
-        return IncidentService(store: try AuditStore(path: path))
+        var service = IncidentService(store: try AuditStore(path: path))
+        if let keys {
+            let keyFile = keys.path(store: self)
+            service.checkpointSigner = { try CheckpointSigner.loadOrCreate(keyFile: keyFile, name: "crisis") }
+        }
+        return service
     }
 
     var exists: Bool { FileManager.default.fileExists(atPath: path) }

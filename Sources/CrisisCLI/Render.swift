@@ -156,55 +156,68 @@ enum EffectsText {
 
 /// `crisis log` for people.
 enum TimelineText {
-    static func render(_ incident: LoadedIncident, color: Bool) -> String {
+    static func render(_ entries: [TimelineEntry], incident: LoadedIncident, color: Bool) -> String {
         let zone = ZoneFormat(identifier: incident.definition.playbook.timeZone)
         var rows: [String] = []
         if incident.isDrill { rows.append(Colour.yellow("DRILL — exercise record", color)) }
-        for record in incident.events {
-            let simulated = record.body["now"]?.intValue.map { Instant(millisecondsSinceEpoch: Int64($0)) }
-            var time = zone.human(simulated ?? record.recordedAt)
+        for entry in entries {
+            let stored = entry.stored
+            let simulated = entry.record?.now
+            var time = zone.human(simulated ?? stored.recordedAt)
             if incident.isDrill { time += simulated == nil ? " (real)" : " (sim)" }
-            let who = TerminalText.escape(record.actor.id) + (record.body["actor"]?["role"]?.stringValue.map { " [\(TerminalText.escape($0))]" } ?? "")
-            let anomaly = record.body["clock_anomaly"] != nil ? Colour.red("  [wall clock went backwards]", color) : ""
-            rows.append("\(String(format: "%4d", record.seq))  \(time)  \(who)  \(summary(record))\(anomaly)")
+            let role = entry.record?.actor?.role ?? stored.actor.role
+            let who = TerminalText.escape(stored.actor.id) + (role.map { " [\(TerminalText.escape($0))]" } ?? "")
+            let anomaly = entry.record?.clockAnomaly != nil ? Colour.red("  [wall clock went backwards]", color) : ""
+            let what = entry.record.map(summary) ?? Colour.red("\(stored.type): unreadable body", color)
+            rows.append("\(String(format: "%4d", stored.seq))  \(time)  \(who)  \(what)\(anomaly)")
         }
         return rows.joined(separator: "\n")
     }
 
-    static func summary(_ r: StoredEvent) -> String {
-        let b = r.body
-        let e = { (s: String?) in TerminalText.escape(s ?? "") }
-        switch r.type {
-        case RecordType.opened:
-            return "opened \(b["mode"]?.stringValue ?? "") incident from \(e(b["playbook"]?["id"]?.stringValue))@\(e(b["playbook"]?["version"]?.stringValue))"
-        case RecordType.action:
-            var s = "\(e(b["step"]?.stringValue)) \(e(b["action"]?.stringValue))"
-            if case .object(let fields)? = b["fields"] {
-                let shown = fields.filter { !$0.0.hasPrefix("_") }.map { "\($0.0)=\(e($0.1.stringValue))" }
-                if !shown.isEmpty { s += " " + shown.joined(separator: " ") }
-            }
-            if let note = b["note"]?.stringValue { s += " — \(e(note))" }
-            return s + effects(b)
-        case RecordType.timer: return "timer \(e(b["timer"]?.stringValue)) fired" + effects(b)
-        case RecordType.clockAdvanced: return "drill clock advanced by \(humanDuration(PlaybookDuration(milliseconds: Int64(b["by_ms"]?.intValue ?? 0))))"
-        case RecordType.intent: return "intent: \(e(b["purpose"]?.stringValue)) on \(e(b["channel"]?.stringValue)) [\(e(b["key"]?.stringValue))]"
-        case RecordType.outcome: return "outcome \(e(b["result"]?.stringValue)) [\(e(b["key"]?.stringValue))]" + effects(b)
-        case RecordType.note: return "note: \(e(b["text"]?.stringValue))"
-        case RecordType.rejected: return "REFUSED \(e(b["step"]?.stringValue)) \(e(b["action"]?.stringValue)): \(e(b["message"]?.stringValue))"
-        default: return r.type
+    static func fields(_ f: [String: String]) -> String {
+        f.sorted { $0.key < $1.key }.map { "\($0.key)=\(TerminalText.escape($0.value))" }.joined(separator: " ")
+    }
+
+    static func summary(_ record: TrailRecord) -> String {
+        let e = { (s: String) in TerminalText.escape(s) }
+        switch record {
+        case .opened(let r):
+            return "opened \(r.mode.rawValue) incident from \(e(r.playbook.id))@\(e(r.playbook.version))" + effects(r.effects)
+        case .action(let r):
+            var s = "\(e(r.step)) \(e(r.action))"
+            if !r.fields.isEmpty { s += " " + fields(r.fields) }
+            if let st = r.statement { s += " (statement sha256 \(st.sha256.prefix(12))…)" }
+            if let note = r.note { s += " — \(e(note))" }
+            return s + effects(r.effects)
+        case .timer(let r): return "timer \(e(r.timer)) fired" + (r.step.map { " (\(e($0)))" } ?? "") + effects(r.effects)
+        case .clockAdvanced(let r): return "drill clock advanced by \(humanDuration(r.by))"
+        case .intent(let r):
+            return "intent: \(r.delivery.purpose.rawValue) on \(e(r.delivery.channel)) to "
+                + "\(e(r.delivery.recipients.joined(separator: ", "))) [\(e(r.delivery.key))]"
+        case .outcome(let r):
+            return "outcome \(r.result.rawValue) [\(e(r.key))]" + (r.detail.map { ": \(e($0))" } ?? "")
+                + (r.note.map { " — \(e($0))" } ?? "") + effects(r.effects)
+        case .note(let r): return "note: \(e(r.text))"
+        case .rejected(let r):
+            return "REFUSED \(e(r.step)) \(e(r.action))" + (r.fields.isEmpty ? "" : " " + fields(r.fields))
+                + ": \(e(r.message)) [\(e(r.code))]"
+        case .checkpoint(let r): return "checkpoint signed by \(e(r.keyName)) at tree size \(r.treeSize)"
         }
     }
 
-    static func effects(_ body: CanonicalValue) -> String {
-        guard case .array(let items)? = body["effects"] else { return "" }
-        let parts = items.compactMap { item -> String? in
-            switch item["do"]?.stringValue {
-            case "exit": return "\(item["step"]?.stringValue ?? "")→\(item["outcome"]?.stringValue ?? "")"
-            case "close": return "closed: \(TerminalText.escape(item["outcome"]?.stringValue ?? ""))"
-            case "miss_target": return "missed \(item["target"]?.stringValue ?? "")"
-            case "meet_target": return "met \(item["target"]?.stringValue ?? "")"
-            case "expire_clock": return "clock \(item["clock"]?.stringValue ?? "") expired"
-            default: return nil
+    static func effects(_ effects: [RecordedEffect]) -> String {
+        let parts = effects.compactMap { effect -> String? in
+            switch effect {
+            case .exit(let step, let outcome): return "\(step)→\(outcome)"
+            case .close(let outcome): return "closed: \(TerminalText.escape(outcome))"
+            case .missTarget(let id): return "missed \(id)"
+            case .meetTarget(let id, _): return "met \(id)"
+            case .expireClock(let id): return "clock \(id) expired"
+            case .startClock(let id, _): return "clock \(id) started"
+            case .stopClock(let id): return "clock \(id) stopped"
+            case .remind(_, let message): return "reminder: \(TerminalText.escape(message))"
+            case .exceedDeadline: return "run deadline exceeded"
+            case .enter, .cancel, .deliver: return nil
             }
         }
         return parts.isEmpty ? "" : "  [" + parts.joined(separator: "; ") + "]"

@@ -1,6 +1,6 @@
 import CrisisAudit
 import CrisisCore
-import CrisisRuntime
+@testable import CrisisRuntime
 import Foundation
 import Testing
 
@@ -92,7 +92,7 @@ struct IncidentServiceTests {
         for d in deliveries {
             drafts.append(EventDraft(type: RecordType.intent, idempotencyKey: "intent/\(d.key)",
                                      actor: AuditActor(id: "kari"), recordedAt: Self.t0,
-                                     body: .object([("key", .string(d.key)), ("now", .integer(loaded.now.millisecondsSinceEpoch))])))
+                                     body: TrailRecord.intent(.init(now: loaded.now, delivery: d)).body))
         }
         _ = try f.service.store.append(incident: id, expectedSeq: loaded.seq, events: drafts)
         let resumed = try f.service.load(id)
@@ -109,10 +109,14 @@ struct IncidentServiceTests {
                                     wallNow: Self.t0))
         let after = try f.service.load(id)
         #expect(after.state.run("statement") != nil)
-        // Settled on the active step: two operator actions, each naming its delivery; no new intent was written.
-        let settled = after.events.filter { $0.type == RecordType.action && $0.body["action"]?.stringValue == "confirm_delivery" }
-        #expect(settled.count == 2)
-        #expect(after.events.filter { $0.type == RecordType.intent }.count == 2)
+        // Settled by a person, step active or not: two outcomes, each naming its delivery, its result and who
+        // settled it; no new intent was written.
+        let trail = try f.service.timeline(id).compactMap(\.record)
+        let settled = trail.compactMap { if case .outcome(let o) = $0, o.actor == comms { o } else { nil } }
+        #expect(settled.map(\.key) == [deliveries[0].key, deliveries[1].key])
+        #expect(settled.map(\.result) == [.sent, .failed])
+        #expect(trail.filter { if case .intent = $0 { true } else { false } }.count == 2)
+        #expect(after.seq == resumed.seq + 2)
         // A delivery already settled cannot be changed.
         #expect(throws: RuntimeError.self) {
             try f.service.act(.init(incident: id, step: "statement", action: "confirm_delivery",
@@ -184,7 +188,7 @@ struct IncidentServiceTests {
         let earlier = Self.t0 + PlaybookDuration(milliseconds: -3_600_000)
         let r = try f.service.note(incident: id, text: "clock went back", actor: comms, expectSeq: nil,
                                    idempotencyKey: nil, wallNow: earlier)
-        let record = try #require(r.last)
+        let record = try #require(r.records.last)
         #expect(record.body["clock_anomaly"] != nil)
         #expect(record.body["now"]?.intValue == Int(Self.t0.millisecondsSinceEpoch))
     }

@@ -40,7 +40,7 @@ struct ActCommand: AsyncParsableCommand {
     func run() async throws {
         let fields = try parseAssignments(sets)
         do {
-            let service = try store.service()
+            let service = try store.service(keys: keys)
             let result = try service.act(.init(
                 incident: id, step: step, action: action, fields: fields, actor: op.actor, note: note,
                 expectSeq: expectSeq, idempotencyKey: idempotencyKey, wallNow: .wallClock()))
@@ -82,10 +82,10 @@ struct NoteCommand: AsyncParsableCommand {
         guard !body.isEmpty else { throw ValidationError("the note is empty") }
         do {
             let service = try store.service()
-            let records = try service.note(incident: id, text: body, actor: op.actor, expectSeq: expectSeq,
-                                           idempotencyKey: idempotencyKey, wallNow: .wallClock())
-            let seq = records.last?.seq ?? 0
-            Out.print(records.last?.replayedFromKey == true ? "already recorded as record \(seq)" : "noted as record \(seq)")
+            let result = try service.note(incident: id, text: body, actor: op.actor, expectSeq: expectSeq,
+                                          idempotencyKey: idempotencyKey, wallNow: .wallClock())
+            let seq = result.records.last?.seq ?? 0
+            Out.print(result.records.last?.replayedFromKey == true ? "already recorded as record \(seq)" : "noted as record \(seq)")
         } catch {
             throw fail(error)
         }
@@ -125,7 +125,7 @@ struct TickCommand: AsyncParsableCommand {
             how = .toNextTimer
         }
         do {
-            let service = try store.service()
+            let service = try store.service(keys: keys)
             let incidentID = try resolveIncident(id, service: service)
             let result = try service.tick(incident: incidentID, advance: how, actor: op.actor, wallNow: .wallClock())
             try report(result, service: service, store: store, keys: keys, json: json)
@@ -138,10 +138,10 @@ struct TickCommand: AsyncParsableCommand {
 /// Prints what an `act` or `tick` did (or the resulting status as JSON), and checkpoints an incident it closed.
 func report(_ result: CommitResult, service: IncidentService, store: StoreOptions, keys: KeyOptions, json: Bool) throws {
     if json {
-        checkpointIfClosed(result, service: service, store: store, keys: keys, print: false)
+        printClosingCheckpoint(result, print: false)
         try Out.json(StatusReport(try service.load(result.incident.header.id)))
     } else {
         Out.print(EffectsText.render(result, color: Colour.enabled))
-        checkpointIfClosed(result, service: service, store: store, keys: keys, print: true)
+        printClosingCheckpoint(result, print: true)
     }
 }

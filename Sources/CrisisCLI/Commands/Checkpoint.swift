@@ -43,11 +43,8 @@ struct CheckpointCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let service = try store.service()
-            guard try service.store.incident(id: id) != nil else {
-                throw RuntimeError.invalid("no incident '\(TerminalText.escape(id))' in this database")
-            }
             let signer = try keys.signer(store: store)
-            let checkpoint = try service.store.issueCheckpoint(incident: id, signer: signer, at: .wallClock())
+            let checkpoint = try service.checkpoint(id, signer: signer, wallNow: .wallClock())
             FileHandle.standardOutput.write(Data(checkpoint.note.utf8))
             if let output {
                 guard FileManager.default.createFile(atPath: output, contents: Data(checkpoint.note.utf8)) else {
@@ -61,17 +58,12 @@ struct CheckpointCommand: AsyncParsableCommand {
     }
 }
 
-/// Issues a checkpoint after a command closed an incident, and prints it for people to keep elsewhere.
-func checkpointIfClosed(_ result: CommitResult, service: IncidentService, store: StoreOptions, keys: KeyOptions,
-                        print: Bool) {
-    guard result.actions.contains(where: { if case .close = $0 { true } else { false } }) else { return }
-    do {
-        let signer = try keys.signer(store: store)
-        let c = try service.store.issueCheckpoint(incident: result.incident.header.id, signer: signer, at: .wallClock())
-        guard print else { return }
-        Out.print("\nClosing checkpoint (keep it outside this machine; 'crisis verify --checkpoint' checks it):")
-        Out.print(c.note, terminator: "")
-    } catch {
-        Out.error("crisis: warning: the incident closed but no checkpoint could be issued: \(error)")
+/// Prints the checkpoint a command issued because it closed the incident.
+func printClosingCheckpoint(_ result: CommitResult, print: Bool) {
+    if let problem = result.checkpointProblem {
+        Out.error("crisis: warning: the incident closed but no checkpoint could be issued: \(problem)")
     }
+    guard print, let c = result.checkpoint else { return }
+    Out.print("\nClosing checkpoint (keep it outside this machine; 'crisis verify --checkpoint' checks it):")
+    Out.print(c.note, terminator: "")
 }

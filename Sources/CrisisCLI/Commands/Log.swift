@@ -17,64 +17,21 @@ struct LogCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let service = try store.service()
-            let incident = try service.load(id)
             if json {
+                let entries = try service.timeline(id)
                 var out = Data("[\n".utf8)
-                for (i, e) in incident.events.enumerated() {
-                    out.append(contentsOf: e.record)
-                    out.append(contentsOf: Array((i + 1 < incident.events.count ? ",\n" : "\n").utf8))
+                for (i, e) in entries.enumerated() {
+                    out.append(contentsOf: e.stored.record)
+                    out.append(contentsOf: Array((i + 1 < entries.count ? ",\n" : "\n").utf8))
                 }
                 out.append(contentsOf: Array("]\n".utf8))
                 FileHandle.standardOutput.write(out)
             } else {
-                Out.print(TimelineText.render(incident, color: Colour.enabled))
+                let incident = try service.load(id)
+                Out.print(TimelineText.render(try service.timeline(id), incident: incident, color: Colour.enabled))
             }
         } catch {
             throw fail(error)
-        }
-    }
-}
-
-/// One row of `crisis list`.
-struct IncidentSummary: Codable {
-    var id: String
-    var title: String
-    var playbook: String
-    var mode: String
-    var status: String
-    var outcome: String?
-    var opened: String
-    var lastActivity: String
-    var lastSeq: Int
-
-    enum CodingKeys: String, CodingKey {
-        case id, title, playbook, mode, status, outcome, opened
-        case lastActivity = "last_activity"
-        case lastSeq = "seq"
-    }
-}
-
-enum IncidentList {
-    static func summaries(service: IncidentService) throws -> [IncidentSummary] {
-        try service.store.incidents().map { header in
-            var status = "unreadable"
-            var outcome: String?
-            var lastActivity = header.createdAt
-            var seq = 0
-            if let incident = try? service.load(header.id) {
-                switch incident.state.status {
-                case .open: status = "open"
-                case .closed(let o):
-                    status = "closed"
-                    outcome = o
-                }
-                lastActivity = incident.events.last?.recordedAt ?? header.createdAt
-                seq = incident.seq
-            }
-            return IncidentSummary(
-                id: header.id, title: header.title, playbook: "\(header.playbookID)@\(header.playbookVersion)",
-                mode: header.mode.rawValue, status: status, outcome: outcome, opened: ISO8601.format(header.createdAt, milliseconds: false),
-                lastActivity: ISO8601.format(lastActivity, milliseconds: false), lastSeq: seq)
         }
     }
 }
@@ -94,7 +51,7 @@ struct ListCommand: AsyncParsableCommand {
                 return
             }
             let service = try store.service()
-            var rows = try IncidentList.summaries(service: service)
+            var rows = try service.summaries()
             if open { rows = rows.filter { $0.status == "open" } }
             if json {
                 try Out.json(rows)
@@ -143,73 +100,31 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let service: IncidentService
-        do { service = try store.service() } catch { throw fail(error) }
         let ids: [String]
         do {
+            service = try store.service()
             ids = try id.map { [$0] } ?? service.store.incidents().map(\.id)
         } catch { throw fail(error) }
         if !checkpoint.isEmpty && ids.count != 1 { throw ValidationError("--checkpoint needs one incident ID") }
-        var failed = false
-        var results: [VerifyOutput] = []
+        var notes: [(name: String, note: String)] = []
+        for file in checkpoint {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw fail(RuntimeError.invalid("cannot read checkpoint \(file)"))
+            }
+            notes.append((file, String(decoding: data, as: UTF8.self)))
+        }
+        var results: [VerifyOutcome] = []
         for incidentID in ids {
-            var out = VerifyOutput(incident: incidentID, ok: true, records: 0, head: nil, merkle_root: nil,
-                                   first_bad_seq: nil, problem: nil, checkpoints: nil, anchored_at: nil)
             do {
-                guard try service.store.incident(id: incidentID) != nil else {
-                    throw RuntimeError.invalid("no incident '\(TerminalText.escape(incidentID))' in this database")
-                }
-                let report = try service.store.verify(incident: incidentID)
-                out.records = report.recordCount
-                out.head = report.chainHead
-                out.merkle_root = report.merkleRoot
-                if let bad = report.firstBadSeq {
-                    out.ok = false
-                    out.first_bad_seq = bad
-                    out.problem = report.firstProblem?.message
-                } else if let problem = report.firstProblem?.message {
-                    out.ok = false
-                    out.problem = problem
-                } else {
-                    do {
-                        let incident = try service.load(incidentID)
-                        if let mismatch = IncidentService.headerMismatch(incident) {
-                            out.ok = false
-                            out.problem = mismatch
-                        }
-                    } catch {
-                        out.ok = false
-                        out.problem = "the trail does not replay: \(error)"
-                    }
-                }
-                out.checkpoints = report.checkpointsChecked
-                if out.ok && !checkpoint.isEmpty {
-                    let verifier = try CheckpointVerifier(
-                        verifierKey: try verifierKey ?? keys.signer(store: store).verifierKey)
-                    for file in checkpoint {
-                        guard let data = FileManager.default.contents(atPath: file) else {
-                            throw RuntimeError.invalid("cannot read checkpoint \(file)")
-                        }
-                        do {
-                            let v = try service.store.verifyCheckpoint(
-                                note: String(decoding: data, as: UTF8.self), verifier: verifier, incident: incidentID)
-                            out.anchored_at = max(out.anchored_at ?? 0, v.treeSize)
-                        } catch {
-                            out.ok = false
-                            out.problem = "checkpoint \(file): \(error)"
-                            break
-                        }
-                    }
-                }
+                let verifier = notes.isEmpty ? nil : try CheckpointVerifier(
+                    verifierKey: try verifierKey ?? keys.signer(store: store).verifierKey)
+                results.append(try service.verify(incidentID, checkpoints: notes, verifier: verifier))
             } catch let e as RuntimeError {
                 if case .invalid = e { throw fail(e) }
-                out.ok = false
-                out.problem = "\(e)"
+                results.append(VerifyOutcome(incident: incidentID, ok: false, records: 0, problem: "\(e)"))
             } catch {
-                out.ok = false
-                out.problem = "\(error)"
+                results.append(VerifyOutcome(incident: incidentID, ok: false, records: 0, problem: "\(error)"))
             }
-            if !out.ok { failed = true }
-            results.append(out)
         }
         if json {
             try Out.json(results)
@@ -232,18 +147,6 @@ struct VerifyCommand: AsyncParsableCommand {
             }
             if results.isEmpty { Out.print("No incidents in \(store.path).") }
         }
-        if failed { throw ExitCode(ExitStatus.integrity) }
+        if results.contains(where: { !$0.ok }) { throw ExitCode(ExitStatus.integrity) }
     }
-}
-
-struct VerifyOutput: Codable {
-    var incident: String
-    var ok: Bool
-    var records: Int
-    var head: String?
-    var merkle_root: String?
-    var first_bad_seq: Int?
-    var problem: String?
-    var checkpoints: Int?
-    var anchored_at: Int?
 }

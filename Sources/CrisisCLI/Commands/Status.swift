@@ -26,10 +26,5 @@ struct StatusCommand: AsyncParsableCommand {
 
 /// The incident an ID-less command means: the open incident with the latest activity.
 func resolveIncident(_ id: String?, service: IncidentService) throws -> String {
-    if let id { return id }
-    let summaries = try IncidentList.summaries(service: service)
-    guard let latest = summaries.filter({ $0.status == "open" }).max(by: { ($0.lastActivity, $0.lastSeq) < ($1.lastActivity, $1.lastSeq) }) else {
-        throw RuntimeError.invalid("no open incident in this database; pass an incident id (see 'crisis list')")
-    }
-    return latest.id
+    try id ?? service.latestOpenIncident()
 }

@@ -1,0 +1,113 @@
+import CrisisAudit
+import CrisisCore
+import CrisisPlaybook
+import Foundation
+
+/// An incident as rebuilt from its audit trail.
+public struct LoadedIncident: Sendable {
+    public var header: IncidentHeader
+    public var definition: RunDefinition
+    public var state: IncidentState
+    /// Sequence number of the last record.
+    public var seq: Int
+    /// Entry hash (hex) of the last record: what a state snapshot is checked against.
+    public var headHash: String
+    /// The incident's clock: simulated for drills (moved only by `tick`), else the last recorded instant.
+    public var now: Instant
+    /// Pinned template files by relative path.
+    public var templates: [String: [UInt8]]
+    /// The first record, typed.
+    public var opened: TrailRecord.Opened
+    /// Records whose wall clock went backwards, counted during replay.
+    public var clockAnomalies: Int
+
+    public var isDrill: Bool { definition.mode == .drill }
+    public var id: String { header.id }
+}
+
+/// Rebuilds incidents from the trail: the run definition from the pinned bytes named by `incident.opened`, the
+/// state by folding every later record's event through the engine. Nothing here reads a clock or the process's
+/// time zone: the same trail gives the same state on any machine, in any season.
+struct IncidentLoader: Sendable {
+    let log: AuditStore
+
+    func header(_ id: String) throws -> IncidentHeader {
+        guard let header = try log.incident(id: id) else {
+            throw RuntimeError.invalid("no incident '\(id)' in this database; see 'crisis list'")
+        }
+        return header
+    }
+
+    func load(_ id: String) throws -> LoadedIncident {
+        let header = try header(id)
+        var records = try log.events(incident: id)
+        guard let first = records.first, first.type == RecordType.opened,
+            case .opened(let opened) = try TrailRecord.decode(first)
+        else {
+            throw RuntimeError.corruptRecord("incident \(id) has no incident.opened record")
+        }
+        let (definition, templates) = try definition(opened, header: header)
+        var incident = LoadedIncident(
+            header: header, definition: definition, state: Engine.start(definition, at: opened.now).0,
+            seq: first.seq, headHash: first.entryHashHex, now: opened.now, templates: templates, opened: opened,
+            clockAnomalies: 0)
+        records.removeFirst()
+        try fold(records, into: &incident)
+        return incident
+    }
+
+    /// Folds stored records (in order, following `incident.seq`) into the incident.
+    func fold(_ records: [StoredEvent], into incident: inout LoadedIncident) throws {
+        for stored in records {
+            // Only records that carry an engine event are decoded in full; the others (intents, clock moves,
+            // refusals, checkpoints) lend the replay nothing but their instant.
+            let record = TrailRecord.carriesEvent(stored.type) ? try TrailRecord.decode(stored) : nil
+            if let t = record?.now ?? stored.body["now"]?.intValue.map({ Instant(millisecondsSinceEpoch: Int64($0)) }) {
+                if t < incident.now { incident.clockAnomalies += 1 } else { incident.now = t }
+            }
+            if let event = record?.event {
+                switch Engine.handle(event, in: incident.state, at: incident.now) {
+                case .success(let (next, _)): incident.state = next
+                case .failure(let rejection):
+                    throw RuntimeError.corruptRecord(
+                        "record \(stored.seq) (\(stored.type)) replays as refused: \(rejection)")
+                }
+            }
+            incident.seq = stored.seq
+            incident.headHash = stored.entryHashHex
+        }
+    }
+
+    /// The run definition pinned by `incident.opened`: the playbook re-read from its exact bytes, the contacts
+    /// directory and templates likewise.
+    func definition(_ opened: TrailRecord.Opened, header: IncidentHeader) throws -> (RunDefinition, [String: [UInt8]]) {
+        let sha = opened.playbook.sha256
+        guard let pinned = try log.pinnedFile(sha256: sha) else {
+            throw RuntimeError.corruptRecord("pinned playbook \(sha) is missing")
+        }
+        guard sha256Hex(pinned.bytes) == sha else {
+            throw RuntimeError.corruptRecord("pinned playbook bytes do not match their SHA-256 \(sha)")
+        }
+        guard let playbook = PlaybookLoader.load(bytes: pinned.bytes, path: opened.playbook.file).playbook else {
+            throw RuntimeError.corruptRecord("pinned playbook \(opened.playbook.file) no longer loads")
+        }
+        var contacts: ContactsDirectory?
+        if let c = opened.contacts {
+            guard let file = try log.pinnedFile(sha256: c.sha256) else {
+                throw RuntimeError.corruptRecord("pinned contacts \(c.sha256) missing")
+            }
+            contacts = ContactsLoader.load(bytes: file.bytes, path: file.fileName).directory
+        }
+        var templates: [String: [UInt8]] = [:]
+        for t in opened.templates {
+            guard let file = try log.pinnedFile(sha256: t.sha256) else {
+                throw RuntimeError.corruptRecord("pinned template \(t.path) missing")
+            }
+            templates[t.path] = file.bytes
+        }
+        let definition = RunDefinition(
+            incidentID: header.id, title: opened.title, mode: opened.mode, playbook: playbook, playbookSHA256: sha,
+            contacts: contacts, inputs: opened.inputs)
+        return (definition, templates)
+    }
+}

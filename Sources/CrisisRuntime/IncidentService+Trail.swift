@@ -1,0 +1,167 @@
+import CrisisAudit
+import CrisisCore
+import Foundation
+
+/// One incident of the database, for `crisis list` and for resolving an omitted incident id.
+public struct IncidentSummary: Codable, Sendable, Hashable {
+    public var id: String
+    public var title: String
+    public var playbook: String
+    public var mode: String
+    /// `open`, `closed`, or `unreadable` (its trail does not replay: run verify).
+    public var status: String
+    public var outcome: String?
+    /// RFC 3339, UTC.
+    public var opened: String
+    public var lastActivity: String
+    public var lastSeq: Int
+
+    enum CodingKeys: String, CodingKey {
+        case id, title, playbook, mode, status, outcome, opened
+        case lastActivity = "last_activity"
+        case lastSeq = "seq"
+    }
+}
+
+/// One record of a timeline: as stored, and typed (nil when its body cannot be read).
+public struct TimelineEntry: Sendable {
+    public var stored: StoredEvent
+    public var record: TrailRecord?
+}
+
+/// What `verify` found for one incident.
+public struct VerifyOutcome: Codable, Sendable {
+    public var incident: String
+    public var ok: Bool
+    public var records: Int
+    public var head: String?
+    public var merkle_root: String?
+    public var first_bad_seq: Int?
+    public var problem: String?
+    /// Checkpoints stored in the database that were checked.
+    public var checkpoints: Int?
+    /// The largest tree size an external checkpoint proved.
+    public var anchored_at: Int?
+
+    public init(incident: String, ok: Bool, records: Int, problem: String? = nil) {
+        self.incident = incident
+        self.ok = ok
+        self.records = records
+        self.problem = problem
+    }
+}
+
+extension IncidentService {
+    /// Every incident in the database, with its status from its trail.
+    public func summaries() throws -> [IncidentSummary] {
+        try store.incidents().map { header in
+            var status = "unreadable"
+            var outcome: String?
+            var lastActivity = header.createdAt
+            var seq = 0
+            if let incident = try? load(header.id) {
+                switch incident.state.status {
+                case .open: status = "open"
+                case .closed(let o):
+                    status = "closed"
+                    outcome = o
+                }
+                seq = incident.seq
+                lastActivity = (try? store.events(incident: header.id, from: incident.seq).last?.recordedAt)
+                    .flatMap { $0 } ?? header.createdAt
+            }
+            return IncidentSummary(
+                id: header.id, title: header.title, playbook: "\(header.playbookID)@\(header.playbookVersion)",
+                mode: header.mode.rawValue, status: status, outcome: outcome,
+                opened: ISO8601.format(header.createdAt, milliseconds: false),
+                lastActivity: ISO8601.format(lastActivity, milliseconds: false), lastSeq: seq)
+        }
+    }
+
+    /// The incident an id-less command means: the open incident with the latest activity.
+    public func latestOpenIncident() throws -> String {
+        guard let latest = try summaries().filter({ $0.status == "open" })
+            .max(by: { ($0.lastActivity, $0.lastSeq) < ($1.lastActivity, $1.lastSeq) })
+        else {
+            throw RuntimeError.invalid("no open incident in this database; name one (see 'crisis list')")
+        }
+        return latest.id
+    }
+
+    /// Every record of an incident, typed, in order. Reads the trail without replaying it.
+    public func timeline(_ id: String) throws -> [TimelineEntry] {
+        _ = try loader.header(id)
+        var out: [TimelineEntry] = []
+        try store.forEachEvent(incident: id) { stored in
+            out.append(TimelineEntry(stored: stored, record: try? TrailRecord.decode(stored)))
+        }
+        return out
+    }
+
+    /// Checks an incident: its hash chain and stored checkpoints (the store), that the header agrees with the
+    /// first record and the trail replays (the runtime), and each external checkpoint note given.
+    public func verify(_ id: String, checkpoints notes: [(name: String, note: String)] = [],
+                       verifier: CheckpointVerifier? = nil) throws -> VerifyOutcome {
+        _ = try loader.header(id)
+        var out = VerifyOutcome(incident: id, ok: true, records: 0)
+        let report = try store.verify(incident: id)
+        out.records = report.recordCount
+        out.head = report.chainHead
+        out.merkle_root = report.merkleRoot
+        out.checkpoints = report.checkpointsChecked
+        if let bad = report.firstBadSeq {
+            out.ok = false
+            out.first_bad_seq = bad
+            out.problem = report.firstProblem?.message
+            return out
+        }
+        if let problem = report.firstProblem?.message {
+            out.ok = false
+            out.problem = problem
+            return out
+        }
+        do {
+            if let mismatch = Self.headerMismatch(try load(id)) {
+                out.ok = false
+                out.problem = mismatch
+                return out
+            }
+        } catch {
+            out.ok = false
+            out.problem = "the trail does not replay: \(error)"
+            return out
+        }
+        guard let verifier else { return out }
+        for (name, note) in notes {
+            do {
+                let v = try store.verifyCheckpoint(note: note, verifier: verifier, incident: id)
+                out.anchored_at = max(out.anchored_at ?? 0, v.treeSize)
+            } catch {
+                out.ok = false
+                out.problem = "checkpoint \(name): \(error)"
+                break
+            }
+        }
+        return out
+    }
+
+    /// Signs the incident's trail head.
+    public func checkpoint(_ id: String, signer: CheckpointSigner, wallNow: Instant) throws -> Checkpoint {
+        _ = try loader.header(id)
+        return try store.issueCheckpoint(incident: id, signer: signer, at: wallNow)
+    }
+
+    /// The incident header (what `list` shows) is a copy of the first record, outside the hash chain: it must
+    /// agree with the record. Returns what differs, or nil.
+    public static func headerMismatch(_ incident: LoadedIncident) -> String? {
+        let h = incident.header
+        let d = incident.definition
+        var problems: [String] = []
+        if h.title != d.title { problems.append("title") }
+        if h.mode != d.mode { problems.append("mode (\(h.mode.rawValue) in the header, \(d.mode.rawValue) recorded)") }
+        if h.playbookID != d.playbook.id || h.playbookVersion != d.playbook.version { problems.append("playbook id or version") }
+        if h.playbookSHA256 != d.playbookSHA256 { problems.append("playbook sha256") }
+        guard !problems.isEmpty else { return nil }
+        return "the incident header disagrees with record 1 (incident.opened) in: " + problems.joined(separator: ", ")
+    }
+}

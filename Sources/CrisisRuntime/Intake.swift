@@ -1,0 +1,171 @@
+import CrisisAudit
+import CrisisCore
+
+/// Turns an operator's request into the event the engine judges: checks what only the shell can check (the
+/// operator's name, sizes, repeated or reserved fields, the role against the contacts directory), renders a
+/// statement draft, and reads `confirm_delivery` as the delivery outcome it is. A problem is a `Rejection`,
+/// recorded by the caller as `input.rejected`.
+enum Intake {
+    /// What the operator asked for, ready for the engine.
+    struct Accepted {
+        var event: EngineEvent
+        var actor: Actor
+        /// The typed record the event is written as, given the engine's instant and effects.
+        var record: (Instant, [RecordedEffect]) -> TrailRecord
+    }
+
+    /// Largest note, and largest sum of `--set` values, in bytes (records are capped at 256 KiB).
+    static let maximumTextBytes = 100_000
+
+    /// Field names starting with this are refused: older trails used them for a draft's rendered texts.
+    static let reservedFieldPrefix = "_"
+
+    static func action(_ request: IncidentService.ActRequest, incident: LoadedIncident, wallNow: Instant)
+        -> Result<Accepted, Rejection>
+    {
+        if let problem = operatorProblem(request.actor) {
+            return .failure(Rejection("invalid-operator", problem))
+        }
+        let size = request.fields.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count }
+        if size > maximumTextBytes {
+            return .failure(Rejection(
+                "too-large", "the field values are \(size) bytes together; at most \(maximumTextBytes)"))
+        }
+        var fields: [String: String] = [:]
+        for (k, v) in request.fields {
+            if k.hasPrefix(reservedFieldPrefix) {
+                return .failure(Rejection(
+                    "reserved-field", "field '\(k)' is reserved; field names starting with '_' are set by crisis"))
+            }
+            if fields[k] != nil { return .failure(Rejection("duplicate-field", "field '\(k)' was given twice")) }
+            fields[k] = v
+        }
+        let actor: Actor
+        switch resolveRole(request.actor, step: request.step, action: request.action, in: incident) {
+        case .success(let a): actor = a
+        case .failure(let r): return .failure(r)
+        }
+        let anomaly = Committer.clockAnomaly(incident, wallNow: wallNow)
+        let note = request.note
+
+        if request.action == "confirm_delivery" {
+            // Settling a delivery by hand is its outcome, whether or not its step is still active.
+            guard let key = fields["key"], let text = fields["result"],
+                let result = DeliveryResult(rawValue: text), result == .sent || result == .failed
+            else {
+                return .failure(Rejection(
+                    "missing-field", "confirm_delivery needs the fields key (the delivery's key) and result (sent or failed)"))
+            }
+            if let unknown = fields.keys.first(where: { !["key", "result", "detail"].contains($0) }) {
+                return .failure(Rejection(
+                    "unknown-field", "confirm_delivery takes the fields key, result and detail, not '\(unknown)'"))
+            }
+            guard let record = incident.state.deliveries.first(where: { $0.delivery.key == key }),
+                record.delivery.step == request.step
+            else {
+                return .failure(Rejection("unknown-delivery", "step '\(request.step)' has no delivery with key '\(key)'"))
+            }
+            let detail = fields["detail"]
+            return .success(Accepted(
+                event: .deliveryCompleted(key: key, result: result, detail: detail, actor: actor), actor: actor
+            ) { now, effects in
+                .outcome(.init(now: now, key: key, result: result, detail: detail, actor: actor, note: note,
+                               effects: effects, clockAnomaly: anomaly))
+            })
+        }
+
+        if request.action == "draft", let run = incident.state.run(request.step),
+            let step = incident.definition.playbook.step(run.stepID), case .holdingStatement(let spec) = step.kind
+        {
+            switch StatementRenderer.render(spec, facts: fields, incident: incident) {
+            case .success(let rendered):
+                let statement = RenderedStatement(texts: rendered.texts, sha256: rendered.sha256)
+                let facts = fields
+                return .success(Accepted(
+                    event: .drafted(step: request.step, facts: facts, statement: statement, actor: actor), actor: actor
+                ) { now, effects in
+                    .action(.init(now: now, step: request.step, action: request.action, fields: facts,
+                                  statement: statement, actor: actor, note: note, effects: effects,
+                                  clockAnomaly: anomaly))
+                })
+            case .failure(let r):
+                return .failure(r)
+            }
+        }
+
+        let given = fields
+        return .success(Accepted(
+            event: .acted(step: request.step, action: request.action, fields: given, actor: actor), actor: actor
+        ) { now, effects in
+            .action(.init(now: now, step: request.step, action: request.action, fields: given, statement: nil,
+                          actor: actor, note: note, effects: effects, clockAnomaly: anomaly))
+        })
+    }
+
+    static func note(_ text: String, actor: Actor, incident: LoadedIncident, wallNow: Instant) -> Result<Accepted, Rejection> {
+        if let problem = operatorProblem(actor) { return .failure(Rejection("invalid-operator", problem)) }
+        if text.utf8.count > maximumTextBytes {
+            return .failure(Rejection(
+                "too-large", "the note is \(text.utf8.count) bytes; at most \(maximumTextBytes) (split it)"))
+        }
+        if text.utf8.contains(0) { return .failure(Rejection("invalid-text", "the note contains a NUL character")) }
+        let anomaly = Committer.clockAnomaly(incident, wallNow: wallNow)
+        return .success(Accepted(event: .noted(text: text, actor: actor), actor: actor) { now, _ in
+            .note(.init(now: now, text: text, actor: actor, clockAnomaly: anomaly))
+        })
+    }
+
+    /// Picks or checks the role the operator acts in. With a contacts directory, a person listed there may only
+    /// act in roles they hold; without a role given, their role that the action needs is used.
+    static func resolveRole(_ actor: Actor, step: String, action: String, in incident: LoadedIncident)
+        -> Result<Actor, Rejection>
+    {
+        guard let contacts = incident.definition.contacts else { return .success(actor) }
+        guard let person = contacts.person(named: actor.name) else {
+            // Someone not in the directory may still record what anyone may (an ack, a received call), but may
+            // not claim a role: that would let a typo in the operator name bypass the role check.
+            if let role = actor.role {
+                return .failure(Rejection(
+                    "not-in-directory",
+                    "'\(actor.name)' is not in the incident's contacts directory, so cannot act as '\(role)'; "
+                        + "act under your person id from the directory"))
+            }
+            return .success(actor)
+        }
+        let playbook = incident.definition.playbook
+        if let role = actor.role, playbook.role(role) == nil {
+            return .failure(Rejection(
+                "unknown-role", "this playbook has no role '\(role)' (roles: \(playbook.roles.map(\.id).joined(separator: ", ")))"))
+        }
+        if let role = actor.role {
+            guard person.roles.contains(role) else {
+                return .failure(Rejection(
+                    "role-not-held",
+                    "\(person.name) does not hold role '\(role)' in the contacts directory (holds: \(person.roles.joined(separator: ", ")))"))
+            }
+            return .success(actor)
+        }
+        let needed = Engine.availableActions(for: step, in: incident.state).first { $0.name == action }?.roles ?? []
+        let leads = playbook.roles.filter(\.lead).map(\.id)
+        if let role = needed.first(where: person.roles.contains) ?? leads.first(where: person.roles.contains) {
+            return .success(Actor(name: actor.name, role: role))
+        }
+        return .success(Actor(name: actor.name, role: person.roles.first))
+    }
+
+    /// Why an operator name or role cannot be recorded as an actor, or nil. Names are one line of at most 128
+    /// characters with no control characters; anything else printable (accents, NFD, bidi marks, emoji) is
+    /// kept byte-exact and shown escaped where it could mislead.
+    static func operatorProblem(_ actor: Actor) -> String? {
+        for (what, value) in [("operator name", actor.name), ("role", actor.role ?? "x")] {
+            if value.isEmpty { return "the \(what) is empty" }
+            if value.count > 128 { return "the \(what) is longer than 128 characters" }
+            if let bad = value.unicodeScalars.first(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) {
+                let hex = String(bad.value, radix: 16, uppercase: true)
+                return "the \(what) contains the control character U+\(String(repeating: "0", count: max(0, 4 - hex.count)))\(hex); "
+                    + "use one line of printable text"
+            }
+        }
+        return nil
+    }
+}
