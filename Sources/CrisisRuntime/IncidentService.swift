@@ -273,11 +273,11 @@ public struct IncidentService: Sendable {
         return try withRetries(request.incident, expectSeq: request.expectSeq) { incident in
             var incident = incident
             if let problem = Self.operatorProblem(request.actor) {
-                return try refuse(&incident, request: request, code: "invalid-operator", message: problem)
+                return try refuse(&incident, request: request, code: .invalidOperator, message: problem)
             }
             let size = request.fields.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count }
             if size > Self.maximumTextBytes {
-                return try refuse(&incident, request: request, code: "too-large",
+                return try refuse(&incident, request: request, code: .tooLarge,
                                   message: "the --set values are \(size) bytes together; at most \(Self.maximumTextBytes)")
             }
             var fired = CommitResult(records: [], actions: [], incident: incident)
@@ -286,12 +286,12 @@ public struct IncidentService: Sendable {
             }
             var fields: [String: String] = [:]
             for (k, v) in request.fields {
-                if k.hasPrefix(Engine.reservedFieldPrefix) {
-                    return try refuse(&incident, request: request, code: "reserved-field",
+                if k.hasPrefix("_") {
+                    return try refuse(&incident, request: request, code: .reservedField,
                                       message: "field '\(k)' is reserved; fields starting with '_' are set by crisis")
                 }
                 if fields[k] != nil {
-                    return try refuse(&incident, request: request, code: "duplicate-field",
+                    return try refuse(&incident, request: request, code: .duplicateField,
                                       message: "field '\(k)' was given twice")
                 }
                 fields[k] = v
@@ -301,19 +301,20 @@ public struct IncidentService: Sendable {
             case .success(let a): actor = a
             case .failure(let r): return try refuse(&incident, request: request, code: r.code, message: r.message)
             }
+            var event = EngineEvent.acted(step: request.step, action: request.action, fields: fields, actor: actor)
             if let run = incident.state.run(request.step), request.action == "draft",
                 let step = incident.definition.playbook.step(run.stepID), case .holdingStatement(let spec) = step.kind
             {
                 switch StatementRenderer.render(spec, facts: fields, incident: incident) {
                 case .success(let rendered):
-                    for (lang, text) in rendered.texts { fields[Engine.statementTextField(lang)] = text }
-                    fields[Engine.statementHashField] = rendered.sha256
+                    event = .drafted(
+                        step: request.step, facts: fields,
+                        statement: RenderedStatement(texts: rendered.texts, sha256: rendered.sha256), actor: actor)
                 case .failure(let r):
                     return try refuse(&incident, request: request, code: r.code, message: r.message)
                 }
             }
             let now = engineNow(incident, wallNow: request.wallNow)
-            var event = EngineEvent.acted(step: request.step, action: request.action, fields: fields, actor: actor)
             var recordType = RecordType.action
             if request.action == "confirm_delivery", incident.state.run(request.step) == nil
                 || !incident.state.status.isOpen
@@ -322,7 +323,7 @@ public struct IncidentService: Sendable {
                 guard let key = fields["key"], let text = fields["result"],
                     let result = DeliveryResult(rawValue: text), result == .sent || result == .failed
                 else {
-                    return try refuse(&incident, request: request, code: "missing-field",
+                    return try refuse(&incident, request: request, code: .missingField,
                                       message: "confirm_delivery needs --set key=KEY and --set result=sent|failed")
                 }
                 event = .deliveryCompleted(key: key, result: result, detail: fields["detail"], actor: actor)
@@ -376,14 +377,14 @@ public struct IncidentService: Sendable {
             let now = drill ? last : max(wallNow, last)
             let request = ActRequest(incident: id, step: "incident", action: "note", actor: actor, wallNow: wallNow)
             if let problem = Self.operatorProblem(actor) {
-                try refuse(id, now: now, request: request, code: "invalid-operator", message: problem)
+                try refuse(id, now: now, request: request, code: .invalidOperator, message: problem)
             }
             if text.utf8.count > Self.maximumTextBytes {
-                try refuse(id, now: now, request: request, code: "too-large",
+                try refuse(id, now: now, request: request, code: .tooLarge,
                            message: "the note is \(text.utf8.count) bytes; at most \(Self.maximumTextBytes) (split it)")
             }
             if text.utf8.contains(0) {
-                try refuse(id, now: now, request: request, code: "invalid-text", message: "the note contains a NUL character")
+                try refuse(id, now: now, request: request, code: .invalidText, message: "the note contains a NUL character")
             }
             var members = RecordBody.encode(EngineEvent.noted(text: text, actor: actor))
             members.insert(("now", .integer(now.millisecondsSinceEpoch)), at: 0)
@@ -559,7 +560,7 @@ public struct IncidentService: Sendable {
     }
 
     /// Records a refusal (`input.rejected`) and throws it. The trail is otherwise unchanged.
-    private func refuse(_ incident: inout LoadedIncident, request: ActRequest, code: String, message: String) throws
+    private func refuse(_ incident: inout LoadedIncident, request: ActRequest, code: RejectionCode, message: String) throws
         -> CommitResult
     {
         try refuse(incident.header.id, now: engineNow(incident, wallNow: request.wallNow), request: request,
@@ -567,19 +568,19 @@ public struct IncidentService: Sendable {
     }
 
     /// Records a refusal (`input.rejected`) and throws it. The trail is otherwise unchanged.
-    private func refuse(_ id: String, now: Instant, request: ActRequest, code: String, message: String) throws -> Never {
+    private func refuse(_ id: String, now: Instant, request: ActRequest, code: RejectionCode, message: String) throws -> Never {
         let body = RecordBody.obj([
             ("now", .integer(now.millisecondsSinceEpoch)), ("step", .string(request.step)),
             ("action", .string(request.action)),
             ("fields", RecordBody.stringMap(Dictionary(request.fields, uniquingKeysWith: { a, _ in a }))),
-            ("actor", RecordBody.actor(request.actor)), ("code", .string(code)), ("message", .string(message)),
+            ("actor", RecordBody.actor(request.actor)), ("code", .string(code.rawValue)), ("message", .string(message)),
         ])
         let recorder = Self.operatorProblem(request.actor) == nil ? RecordBody.auditActor(request.actor) : .system
         _ = try store.append(
             incident: id, expectedSeq: nil,
             events: [EventDraft(type: RecordType.rejected, idempotencyKey: Self.randomKey(),
                                 actor: recorder, recordedAt: request.wallNow, body: body)])
-        throw RuntimeError.refused(code: code, message: message)
+        throw RuntimeError.refused(code: code.rawValue, message: message)
     }
 
     /// Runs `body` on a freshly loaded incident. When another writer got in first and the caller did not pin a
@@ -615,7 +616,7 @@ public struct IncidentService: Sendable {
             // not claim a role: that would let a typo in --as bypass the role check.
             if let role = actor.role {
                 return .failure(Rejection(
-                    "not-in-directory",
+                    .notInDirectory,
                     "'\(actor.name)' is not in the incident's contacts directory, so cannot act as '\(role)'; "
                         + "use your person id from the directory with --as"))
             }
@@ -623,13 +624,13 @@ public struct IncidentService: Sendable {
         }
         if let role = actor.role, incident.definition.playbook.role(role) == nil {
             return .failure(Rejection(
-                "unknown-role",
+                .unknownRole,
                 "this playbook has no role '\(role)' (roles: \(incident.definition.playbook.roles.map(\.id).joined(separator: ", ")))"))
         }
         if let role = actor.role {
             guard person.roles.contains(role) else {
                 return .failure(Rejection(
-                    "role-not-held",
+                    .roleNotHeld,
                     "\(person.name) does not hold role '\(role)' in the contacts directory (holds: \(person.roles.joined(separator: ", ")))"))
             }
             return .success(actor)

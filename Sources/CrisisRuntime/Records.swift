@@ -53,6 +53,14 @@ enum RecordBody {
                     ("actor", Self.actor(actor))]
         case .noted(let text, let actor):
             return [("text", .string(text)), ("actor", Self.actor(actor))]
+        case .drafted(let step, let facts, let statement, let actor):
+            // Written as the draft action records have always been: the facts with the rendered texts in
+            // `_text.<lang>` and their hash in `_sha256`.
+            var fields = facts
+            for (lang, text) in statement.texts { fields["_text.\(lang)"] = text }
+            fields["_sha256"] = statement.sha256
+            return [("step", .string(step)), ("action", .string("draft")), ("fields", stringMap(fields)),
+                    ("actor", Self.actor(actor))]
         }
     }
 
@@ -61,9 +69,21 @@ enum RecordBody {
     static func decodeEvent(type: String, body: CanonicalValue) throws -> EngineEvent? {
         switch type {
         case RecordType.action:
-            return .acted(
-                step: try body.requiredString("step"), action: try body.requiredString("action"),
-                fields: try body.stringMap("fields"), actor: try decodeActor(body["actor"]))
+            let step = try body.requiredString("step")
+            let action = try body.requiredString("action")
+            let fields = try body.stringMap("fields")
+            let actor = try decodeActor(body["actor"])
+            if action == "draft", let sha256 = fields["_sha256"] {
+                // A statement draft: the rendered texts and their hash travel in `_` fields.
+                var facts: [String: String] = [:]
+                var texts: [String: String] = [:]
+                for (name, value) in fields where name != "_sha256" {
+                    if name.hasPrefix("_text.") { texts[String(name.dropFirst(6))] = value } else { facts[name] = value }
+                }
+                return .drafted(
+                    step: step, facts: facts, statement: RenderedStatement(texts: texts, sha256: sha256), actor: actor)
+            }
+            return .acted(step: step, action: action, fields: fields, actor: actor)
         case RecordType.timer:
             return .timerFired(id: try body.requiredString("timer"))
         case RecordType.outcome:
@@ -94,7 +114,7 @@ enum RecordBody {
     static func effect(_ a: EngineAction) -> CanonicalValue {
         switch a {
         case .enterStep(let step, let type):
-            return obj([("do", .string("enter")), ("step", .string(step)), ("step_type", .string(type))])
+            return obj([("do", .string("enter")), ("step", .string(step)), ("step_type", .string(type.rawValue))])
         case .exitStep(let step, let outcome):
             return obj([("do", .string("exit")), ("step", .string(step)), ("outcome", .string(outcome))])
         case .cancelStep(let step, let reason):
