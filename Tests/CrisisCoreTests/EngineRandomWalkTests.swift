@@ -159,18 +159,16 @@ enum WalkCheck {
         }
         var fields: [String: String] = [:]
         for field in spec.fields where field.required || Bool.random(using: &rng) {
-            if field.name == "_sha256" {
-                fields[field.name] = "sha\(Int.random(in: 0..<3, using: &rng))"
-            } else {
-                fields[field.name] = value(for: field, &rng)
-            }
+            fields[field.name] = value(for: field, &rng)
         }
-        // The runtime adds a statement draft's rendered texts and hash (reserved fields, hidden from status).
-        if spec.name == "draft", let run = state.run(instance), case .statement = run.detail {
-            fields[Engine.statementHashField] = "sha\(Int.random(in: 0..<3, using: &rng))"
-            for language in state.definition.playbook.languages {
-                fields[Engine.statementTextField(language)] = "Text \(language)"
-            }
+        // The runtime renders a statement draft and sends its texts and hash as `drafted`.
+        if spec.name == StepAction.draft.rawValue, let run = state.run(instance), case .statement = run.progress {
+            let sha = "sha\(Int.random(in: 0..<3, using: &rng))"
+            var texts: [String: String] = [:]
+            for language in state.definition.playbook.languages { texts[language] = "Text \(language)" }
+            if Int.random(in: 0..<20, using: &rng) == 0 { fields["bogus"] = "1" }
+            return .drafted(
+                step: instance, facts: fields, statement: RenderedStatement(texts: texts, sha256: sha), actor: actor2)
         }
         if Int.random(in: 0..<20, using: &rng) == 0 { fields["bogus"] = "1" }
         return .acted(step: instance, action: spec.name, fields: fields, actor: actor2)
@@ -215,7 +213,7 @@ enum WalkCheck {
                 state = next
                 walk.results.append(.success(actions))
             case .failure(let rejection):
-                #expect(!rejection.message.isEmpty && !rejection.code.isEmpty)
+                #expect(!rejection.message.isEmpty && rejection.code.isEngineCode)
                 walk.results.append(.failure(rejection))
             }
             invariants(state)
