@@ -98,6 +98,9 @@ struct EngineBasicsTests {
                 .exitStep(step: "capture", outcome: "skipped"), .enterStep(step: "closed", type: .end),
                 .exitStep(step: "closed", outcome: "resolved"), .close(outcome: "resolved"),
             ])
+        expectChanges(
+            from: d.state, to: skipped.state,
+            only: ["status", "active", "timers", "history[1]", "history[2]", "visits[closed]"])
         var done = d
         #expect(done.act("capture", "done").first == .exitStep(step: "capture", outcome: "done"))
         var timedOut = d
@@ -155,6 +158,7 @@ struct EngineBasicsTests {
             return
         }
         #expect(state == d.state)
+        expectChanges(from: d.state, to: state, only: [])
         #expect(actions.isEmpty)
     }
 

@@ -104,7 +104,10 @@ struct EngineStatementTests {
     @Test("Quorum 2 needs two distinct approvers of the same revision")
     func quorum() {
         var d = drafted(quorum: 2)
+        let before = d.state
         d.act("statement", "approve", ["comment": "fine"], as: lars)
+        // One decision recorded, nothing else: no phase change, no timer, no delivery.
+        expectChanges(from: before, to: d.state, only: ["active[0].progress.statement.1.decisions[0]"])
         #expect(statement(d)?.phase == .awaitingApproval)
         #expect(d.refuseAct("statement", "approve", as: lars).code == .alreadyDecided)
         d.act("statement", "approve", as: Self.lars2)

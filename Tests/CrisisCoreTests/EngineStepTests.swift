@@ -63,7 +63,14 @@ struct EngineTakedownTests {
                 == "a dsa_art16 notice cannot be submitted without: explanation, good_faith_statement; fill them in with the draft action (booleans must be true)")
         #expect(d.refuseAct("takedown", "submit", as: kari).code == .wrongRole)
         #expect(d.refuseAct("takedown", "draft", ["good_faith_statement": "yes"], as: lars).code == .invalidField)
+        let before = d.state
         d.act("takedown", "draft", ["explanation": "Impersonates our CEO", "good_faith_statement": "false"], as: lars)
+        expectChanges(
+            from: before, to: d.state,
+            only: [
+                "active[0].progress.takedown.1.status", "active[0].progress.takedown.1.notice[explanation]",
+                "active[0].progress.takedown.1.notice[good_faith_statement]", "active[0].progress.takedown.1.history[0]",
+            ])
         #expect(run(d)?.status == .drafted)
         #expect(d.refuseAct("takedown", "submit", as: lars).message.contains("without: good_faith_statement;"))
     }
