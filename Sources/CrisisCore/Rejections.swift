@@ -48,7 +48,7 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
     /// The delivery already has a final result, which cannot change.
     case deliveryFinal = "delivery-final"
     // Shell: before the engine.
-    /// The operator name (`--as`) is empty, too long or holds control characters.
+    /// The operator name or role is empty, too long or holds control characters.
     case invalidOperator = "invalid-operator"
     /// The fields or the note are larger than the shell accepts.
     case tooLarge = "too-large"
@@ -94,7 +94,7 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .timerNotDue: "the timer fired before its due time"
         case .unknownDelivery: "no delivery has that key"
         case .deliveryFinal: "the delivery already has a final result, which cannot change"
-        case .invalidOperator: "the operator name is empty, too long or holds control characters"
+        case .invalidOperator: "the operator name or role is empty, too long or holds control characters"
         case .tooLarge: "the fields or the note are larger than crisis accepts"
         case .reservedField: "a field name starts with '_', which is reserved for crisis itself"
         case .duplicateField: "the same field was given twice"
