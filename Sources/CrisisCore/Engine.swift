@@ -14,6 +14,19 @@
 /// `EngineClock.swift`, `EngineWait.swift`, `EngineParallel.swift`, `EngineForeach.swift`, `EngineEnd.swift`);
 /// this file holds the worklist, routing, cancellation, timers and deliveries, and switches over kinds only to
 /// delegate.
+///
+/// Step lifecycle (one instance; `Machine.enter`, `exit`, `cancel`):
+///
+///                      enter
+///     (queued) -------------------> active ---- outcome ----> finished (history: outcome)
+///        |                            |  |
+///        | visits > max_visits        |  +-- timeout timer --> finished (history: timeout)
+///        +--> finished (max_visits)   |
+///                                     +-- cancelled (sibling won, fail-fast, deadline, close, entered again)
+///                                          --> finished (history: cancelled)
+///
+/// Automatic steps (guarded choice, clock, end, empty parallel/foreach, pure delay of zero) go from active to
+/// finished within the same event.
 public enum Engine {
     /// The pseudo-step that incident-wide actions (`close`) are performed on.
     public static let incidentStep = "incident"

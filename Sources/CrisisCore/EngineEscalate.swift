@@ -1,9 +1,9 @@
 /// `escalate`: page people level by level until someone acknowledges; repeat the whole policy `repeat` times;
 /// then `exhausted`. Unavailable people are replaced by their available deputies.
 ///
-///     level 0 paged ──ack timeout──► level 1 paged ──► ... ──► last level ──ack timeout──► next round (level 0)
-///          │                              │                                   (after the last round: exhausted)
-///          └──────────── ack ─────────────┴──► acknowledged
+///     level 0 paged --ack timeout--> level 1 paged --> ... --> last level --ack timeout--> next round (level 0)
+///          |                              |                                   (after the last round: exhausted)
+///          +------------ ack -------------┴--> acknowledged
 extension EscalateSpec: StepKindSpec {
     public static var stepType: StepType { .escalate }
     public var ownOutcomes: [String] { [Outcome.acknowledged, Outcome.exhausted] }

@@ -3,9 +3,9 @@
 ///
 /// Branch status:
 ///
-///     running ──end done──► done
-///        │ ──end failed / no route──► failed
-///        └──parallel finished or cancelled──► cancelled
+///     running --end done--> done
+///        | --end failed / no route--> failed
+///        +--parallel finished or cancelled--> cancelled
 extension ParallelSpec: StepKindSpec {
     public static var stepType: StepType { .parallel }
     public var ownOutcomes: [String] { [Outcome.done, Outcome.failed] }

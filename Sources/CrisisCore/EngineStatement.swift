@@ -4,14 +4,14 @@
 ///
 /// Phases (`StatementPhase`):
 ///
-///                drafted                        approve (quorum reached)            publish
-///     drafting ──────────► awaiting_approval ───────────────────────► approved ───────────► publishing
-///        ▲                    │        ▲   │                             │                   │   │
-///        │       reject       │        │   │ drafted (a new revision;    │ drafted           │   │ every channel sent
-///        └────────────────────┘        │   │ earlier approvals void)     │                   │   ▼
-///     (max_revisions rejections:       └───┘ ◄────────────────────────────┘                   │  (published)
-///      outcome rejected)                                                                      │
-///                                             a channel failed: publish it again (publishing) ┘
+///                  drafted                      approve (quorum)              publish
+///     drafting -------------> awaiting_approval ----------------> approved -------------> publishing
+///        ^                        |   ^    ^                        |                     |   |
+///        |         reject         |   |    |  drafted (revision n+1; |                     |   | every channel
+///        +------------------------+   |    |  approvals start over)  |                     |   v sent or sandboxed
+///                                     |    +-------------------------+                     | (outcome published)
+///     max_revisions rejections:       +-- drafted                                          |
+///     outcome rejected                                           a channel failed: publish + it again
 extension StatementSpec: StepKindSpec {
     public static var stepType: StepType { .holdingStatement }
     public var ownOutcomes: [String] { [Outcome.published, Outcome.rejected] }

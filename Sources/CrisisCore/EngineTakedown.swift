@@ -1,10 +1,10 @@
 /// `takedown`: a removal request under a legal basis, its notice elements, its submission and the platform's
 /// answer, with follow-up reminders while the platform is silent. Status diagram: `TakedownRun` in State.swift.
 ///
-///     drafting ──draft──► drafted ──submit──► submitted ──acknowledge──► acknowledged
-///                                                 │                          │
-///                                                 └──removed, partially_removed, refused, appeal──► (outcome)
-///                                                 └──give_up_after──► no_response (outcome)
+///     drafting --draft--> drafted --submit--> submitted --acknowledge--> acknowledged
+///                                                 |                          |
+///                                                 +--removed, partially_removed, refused, appeal--> (outcome)
+///                                                 +--give_up_after--> no_response (outcome)
 extension TakedownSpec: StepKindSpec {
     public static var stepType: StepType { .takedown }
     public var ownOutcomes: [String] { TakedownStatus.finalStatuses.map(\.rawValue) }

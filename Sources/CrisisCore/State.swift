@@ -112,18 +112,7 @@ public enum TimerPurpose: Sendable, Hashable, Codable {
 
 /// An active step instance.
 ///
-/// Step lifecycle (one instance; `Machine.enter`, `exit`, `cancel`):
-///
-///                      enter
-///     (queued) ───────────────────► active ──── outcome ────► finished (history: outcome)
-///        │                            │  │
-///        │ visits > max_visits        │  └── timeout timer ──► finished (history: timeout)
-///        └──► finished (max_visits)   │
-///                                     └── cancelled (sibling won, fail-fast, deadline, close, entered again)
-///                                          ──► finished (history: cancelled)
-///
-/// Automatic steps (guarded choice, clock, end, empty parallel/foreach, pure delay of zero) go from active to
-/// finished within the same event.
+/// Its lifecycle is drawn at the top of Engine.swift.
 public struct StepRun: Sendable, Hashable, Codable {
     /// `stepid`, or `stepid[n]` for the n-th (1-based) item of a foreach.
     public let instance: String
@@ -262,15 +251,7 @@ public enum StatementPhase: String, Sendable, Hashable, Codable {
     case publishing
 }
 
-/// A holding statement's progress. Phases (see EngineStatement.swift for the transitions):
-///
-///                 drafted                       approve (quorum)          publish
-///     drafting ─────────────► awaiting_approval ────────────────► approved ────────► publishing ──► (published)
-///        ▲                        │      ▲                           │                │
-///        │        reject          │      │ drafted (new revision;    │                │ a channel failed:
-///        └────────────────────────┘      │ approvals start over)     │                │ publish it again
-///        (max_revisions rejections:      └───────────────────────────┘                ▼
-///         outcome rejected)                                                       publishing
+/// A holding statement's progress. Its phases are drawn at the top of EngineStatement.swift.
 public struct StatementRun: Sendable, Hashable, Codable {
     public internal(set) var phase: StatementPhase
     public internal(set) var drafts: [StatementDraft]
@@ -289,15 +270,8 @@ public struct StatementRun: Sendable, Hashable, Codable {
     public var current: StatementDraft? { drafts.last }
 }
 
-/// A takedown request's progress. Status (see EngineTakedown.swift for the transitions):
-///
-///     drafting ──draft──► drafted ──submit──► submitted ──acknowledge──► acknowledged
-///                          │  ▲                   │                          │
-///                          └──┘ draft             ├── removed, partially_removed, refused, appeal ──► (final)
-///                                                 └── give_up_after timer ──► no_response (final)
-///
-/// `submit` needs every notice element of the legal basis; the follow-up timer reminds while submitted or
-/// acknowledged.
+/// A takedown request's progress. Its status is drawn at the top of EngineTakedown.swift; `submit` needs
+/// every notice element of the legal basis.
 public struct TakedownRun: Sendable, Hashable, Codable {
     public internal(set) var status: TakedownStatus
     public internal(set) var platform: String
@@ -423,11 +397,11 @@ public struct ForeachRun: Sendable, Hashable, Codable {
 
 /// A named clock's run. Status (EngineClock.swift):
 ///
-///     clock start ──► running ──deadline timer──► expired
-///                        │                           │
+///     clock start --> running --deadline timer--> expired
+///                        |                           |
 ///                   clock stop                  clock stop
-///                        ▼                           │
-///                   stopped(at) ◄────────────────────┘
+///                        v                           |
+///                   stopped(at) <--------------------+
 ///
 /// `clock start` on a running or expired clock keeps it; on a stopped one it begins a new run.
 public struct ClockRun: Sendable, Hashable, Codable {
