@@ -104,6 +104,10 @@ func fail(_ error: any Error) -> ExitCode {
         case .diagnostics(let d):
             for item in d { Out.error(item.description) }
             return ExitCode(ExitStatus.refused)
+        case .refused(_, _, let hint):
+            Out.error("crisis: \(e)")
+            if let hint, let advice = advice(hint) { Out.error("  " + advice) }
+            return ExitCode(ExitStatus.refused)
         default:
             Out.error("crisis: \(e)")
             return ExitCode(ExitStatus.refused)
@@ -119,5 +123,27 @@ func fail(_ error: any Error) -> ExitCode {
     default:
         Out.error("crisis: \(error)")
         return ExitCode(ExitStatus.refused)
+    }
+}
+
+/// A refusal's hint as command-line advice: the engine says what would be accepted, the CLI says how to type it.
+func advice(_ hint: RejectionHint) -> String? {
+    func list(_ items: [String]) -> String { items.joined(separator: ", ") }
+    switch hint {
+    case .roleNeeded(let roles):
+        guard let first = roles.first else { return nil }
+        return "act in a role that may do this: --role \(first)" + (roles.count > 1 ? " (or: \(list(Array(roles.dropFirst()))))" : "")
+    case .fieldMissing(let name, let type, let allowed):
+        return "give it with --set \(name)=" + (allowed.isEmpty ? "… (\(type.rawValue))" : "\(allowed[0])  (one of: \(list(allowed)))")
+    case .fieldInvalid(let name, let allowed):
+        return allowed.isEmpty ? nil : "--set \(name)= takes one of: \(list(allowed))"
+    case .fieldsAccepted(let names):
+        return names.isEmpty ? "this action takes no --set fields" : "this action takes --set for: \(list(names))"
+    case .actionsAvailable(let names):
+        return names.isEmpty ? "the step accepts no action now" : "actions available now: \(list(names))"
+    case .stepsActive(let steps):
+        return steps.isEmpty ? "no step is active now" : "active steps: \(list(steps.map(shellWord)))"
+    case .elementsMissing(let names):
+        return "fill them in first with the draft action: " + names.map { "--set \($0)=…" }.joined(separator: " ")
     }
 }

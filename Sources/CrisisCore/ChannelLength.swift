@@ -37,7 +37,7 @@ public struct ChannelMeasure: Sendable, Hashable, Codable {
     }
 }
 
-/// Length rules of publication channels (reference: domain.md §3). Every text is NFC-normalised first, so a
+/// Length rules of publication channels, as each platform counts them. Every text is NFC-normalised first, so a
 /// decomposed "café" (as macOS often pastes it) counts the same as a precomposed one.
 public enum ChannelLength {
     /// Plain character limits of platforms without special counting. Platform limits change: these are the

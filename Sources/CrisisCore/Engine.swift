@@ -6,29 +6,33 @@
 /// Every call runs to quiescence: steps that complete without waiting (automatic choices, clock steps, `end`,
 /// `parallel` and `foreach` entry, `max_visits` exits) are processed before the call returns.
 ///
-/// Rejection codes (`Rejection.code`), each with a message for the operator:
-/// - `closed`: the incident is closed; only notes and delivery results are accepted.
-/// - `unknown-step`: the playbook has no such step; `not-active`: the step exists but is not active now.
-/// - `unknown-action`: the step type has no such action; `action-unavailable`: it has, but not in this phase.
-/// - `role-required`, `wrong-role`: the action needs one of the listed roles (`--role`).
-/// - `unknown-field`, `missing-field`, `invalid-field`, `reserved-field` (a `_` field on an operator action).
-/// - `own-draft`, `conflicted-approver`, `already-decided`: statement approval rules.
-/// - `missing-elements`: a takedown notice lacks elements its legal basis requires.
-/// - `unknown-timer` (fired, cancelled or replaced), `timer-not-due`.
-/// - `unknown-delivery`, `delivery-final` (a final delivery result cannot change).
+/// Refusals carry a `RejectionCode` (docs/rejection-codes.md), a message for the operator and, where it
+/// helps, a `RejectionHint` (the role needed, the field missing, the actions possible now).
+///
+/// The code of each step kind lives in its own file (`EngineChoice.swift`, `EngineTask.swift`,
+/// `EngineStatement.swift`, `EngineTakedown.swift`, `EngineEscalate.swift`, `EngineNotify.swift`,
+/// `EngineClock.swift`, `EngineWait.swift`, `EngineParallel.swift`, `EngineForeach.swift`, `EngineEnd.swift`);
+/// this file holds the worklist, routing, cancellation, timers and deliveries, and switches over kinds only to
+/// delegate.
+///
+/// Step lifecycle (one instance; `Machine.enter`, `exit`, `cancel`):
+///
+///                      enter
+///     (queued) -------------------> active ---- outcome ----> finished (history: outcome)
+///        |                            |  |
+///        | visits > max_visits        |  +-- timeout timer --> finished (history: timeout)
+///        +--> finished (max_visits)   |
+///                                     +-- cancelled (sibling won, fail-fast, deadline, close, entered again)
+///                                          --> finished (history: cancelled)
+///
+/// Automatic steps (guarded choice, clock, end, empty parallel/foreach, pure delay of zero) go from active to
+/// finished within the same event.
 public enum Engine {
-    /// Fields whose names start with `_` are reserved for the runtime (rendered statement texts `_text.<lang>`,
-    /// their hash `_sha256`); operators cannot set them.
-    public static let reservedFieldPrefix = "_"
-
-    /// The reserved `draft` field carrying the SHA-256 (hex) of the rendered statement texts.
-    public static let statementHashField = "_sha256"
-
-    /// The reserved `draft` field carrying the rendered statement text in `language`.
-    public static func statementTextField(_ language: String) -> String { "_text.\(language)" }
-
     /// The pseudo-step that incident-wide actions (`close`) are performed on.
     public static let incidentStep = "incident"
+
+    /// The actions of the pseudo-step `incident`.
+    public static let incidentActions: [StepAction] = [.close]
 
     /// Most step entries one event may cause before the engine calls it a runaway loop and closes the incident.
     public static let entryCap = 10_000
@@ -56,17 +60,13 @@ public enum Engine {
 
     /// The actions the active step instance accepts now, with their fields and roles. For the pseudo-step
     /// `incident`: `close`. Unknown or inactive instances, and every instance of a closed incident: none.
+    /// A holding statement's `draft` lists the facts only: the shell renders the texts and sends `drafted`.
     public static func availableActions(for instance: String, in state: IncidentState) -> [ActionSpec] {
         guard state.status.isOpen else { return [] }
         let m = Machine(state: state, now: state.startedAt)
         if instance == incidentStep { return [m.closeActionSpec()] }
         guard let run = state.run(instance), let step = state.definition.playbook.step(run.stepID) else { return [] }
-        // Reserved fields (`_sha256`, `_text.<lang>`) are filled by the runtime, never by an operator or script.
-        return m.actionSpecs(for: run, step: step).map { spec in
-            var spec = spec
-            spec.fields.removeAll { $0.name.hasPrefix(reservedFieldPrefix) }
-            return spec
-        }
+        return m.actionSpecs(for: run, step: step)
     }
 }
 
@@ -99,7 +99,7 @@ struct Machine {
     mutating func begin() {
         if let deadline = playbook.deadline {
             let due = now + deadline.after
-            state.deadline = due
+            state.runDeadline = .pending(due: due)
             arm(due, step: nil, .runDeadline)
         }
         for target in playbook.targets {
@@ -129,25 +129,30 @@ struct Machine {
         case .timerFired(let id):
             try requireOpen()
             guard let index = state.timers.firstIndex(where: { $0.id == id }) else {
-                throw Rejection("unknown-timer", "timer '\(id)' is not armed (it already fired or was replaced)")
+                throw Rejection(.unknownTimer, "timer '\(id)' is not armed (it already fired or was replaced)")
             }
             let timer = state.timers[index]
             guard timer.due <= now else {
                 throw Rejection(
-                    "timer-not-due", "timer '\(id)' is due at \(ISO8601.format(timer.due)), not yet at \(ISO8601.format(now))")
+                    .timerNotDue,
+                    "timer '\(id)' is due at \(ISO8601.format(timer.due)), not yet at \(ISO8601.format(now))")
             }
             state.timers.remove(at: index)
             fire(timer)
         case .acted(let step, let action, let fields, let actor):
             try requireOpen()
             try act(instance: step, action: action, fields: fields, actor: actor)
+        case .drafted(let step, let facts, let statement, let actor):
+            try requireOpen()
+            try drafted(instance: step, facts: facts, statement: statement, actor: actor)
         }
         drain()
     }
 
     func requireOpen() throws(Rejection) {
         if case .closed(let outcome) = state.status {
-            throw Rejection("closed", "the incident is closed (outcome \(outcome)); it accepts only notes and delivery results")
+            throw Rejection(
+                .closed, "the incident is closed (outcome \(outcome)); it accepts only notes and delivery results")
         }
     }
 
@@ -169,10 +174,10 @@ struct Machine {
         case nil:
             return true
         case .branch(let parallel, let branch):
-            guard let run = state.run(parallel), case .parallel(let p) = run.detail else { return false }
+            guard let run = state.run(parallel), case .parallel(_, let p) = run.progress else { return false }
             return p.branches[branch] == .running
         case .item(let foreach, let index, _):
-            guard let run = state.run(foreach), case .foreach(let f) = run.detail else { return false }
+            guard let run = state.run(foreach), case .foreach(_, let f) = run.progress else { return false }
             return f.outcomes[index] == nil
         }
     }
@@ -199,14 +204,20 @@ struct Machine {
         }
         let visits = (state.visits[step.id] ?? 0) + 1
         state.visits[step.id] = visits
-        var run = StepRun(instance: entry.instance, stepID: step.id, enteredAt: now, scope: entry.scope, detail: .simple)
         if let maxVisits = step.maxVisits, visits > maxVisits {
-            state.active.append(run)
-            exit(entry.instance, outcome: Outcome.maxVisits)
+            // Never entered: no enter action, no progress kept.
+            state.history.append(
+                StepRecord(
+                    instance: entry.instance, stepID: step.id, outcome: Outcome.maxVisits, enteredAt: now, exitedAt: now))
+            actions.append(.exitStep(step: entry.instance, outcome: Outcome.maxVisits))
+            meetTargets(stepID: step.id, outcome: Outcome.maxVisits)
+            route(stepID: step.id, instance: entry.instance, scope: entry.scope, outcome: Outcome.maxVisits)
             return
         }
-        actions.append(.enterStep(step: entry.instance, type: step.typeName))
-        run.detail = initialDetail(step: step, run: run)
+        actions.append(.enterStep(step: entry.instance, type: step.stepType))
+        var run = StepRun(
+            instance: entry.instance, stepID: step.id, enteredAt: now, scope: entry.scope,
+            progress: initialProgress(step.kind, scope: entry.scope))
         var automatic = false
         if case .choice(let c) = step.kind, c.isAutomatic { automatic = true }
         if let timeout = step.timeout, step.kind.canTimeOut, !automatic {
@@ -216,90 +227,48 @@ struct Machine {
         if let due = run.dueAt {
             arm(due, step: entry.instance, .stepTimeout)
         }
-        onEntry(step: step, instance: entry.instance)
+        onEntry(state.active[state.active.count - 1])
     }
 
-    func initialDetail(step: Step, run: StepRun) -> StepDetail {
-        switch step.kind {
-        case .holdingStatement:
-            return .statement(StatementRun())
-        case .takedown(let spec):
-            return .takedown(initialTakedown(spec, run: run))
-        case .escalate(let spec):
-            return .escalation(EscalationRun(levels: resolveLevels(spec).levels))
-        case .notify:
-            return .notify(NotifyRun())
-        case .parallel(let spec):
-            var branches: [String: BranchStatus] = [:]
-            for b in spec.branches { branches[b.id] = .running }
-            return .parallel(ParallelRun(branches: branches))
-        case .foreach(let spec):
-            return .foreach(ForeachRun(items: ValueType.splitList(definition.inputs[spec.items.value] ?? "")))
-        case .choice, .task, .clock, .wait, .end:
-            return .simple
+    /// The progress a step starts with. Delegates to the kind's file.
+    func initialProgress(_ kind: StepKind, scope: Scope?) -> StepProgress {
+        switch kind {
+        case .choice(let spec): .choice(spec)
+        case .task(let spec): .task(spec)
+        case .holdingStatement(let spec): .statement(spec, StatementRun())
+        case .takedown(let spec): .takedown(spec, initialTakedown(spec, scope: scope))
+        case .escalate(let spec): .escalation(spec, initialEscalation(spec))
+        case .notify(let spec): .notify(spec, NotifyRun())
+        case .clock(let spec): .clock(spec)
+        case .wait(let spec): .wait(spec)
+        case .parallel(let spec): .parallel(spec, initialParallel(spec))
+        case .foreach(let spec): .foreach(spec, initialForeach(spec))
+        case .end(let spec): .end(spec)
         }
     }
 
-    mutating func onEntry(step: Step, instance: String) {
-        switch step.kind {
-        case .choice(let spec):
-            guard spec.isAutomatic else { return }
-            exit(instance, outcome: automaticOption(spec))
-        case .task, .holdingStatement, .takedown:
-            return
-        case .escalate:
-            guard let run = state.run(instance), case .escalation(let e) = run.detail, !e.levels.isEmpty else {
-                exit(instance, outcome: "exhausted")
-                return
-            }
-            fireLevel(instance: instance)
-        case .notify(let spec):
-            startNotify(spec, instance: instance)
-        case .clock(let spec):
-            performClock(spec, instance: instance)
-            exit(instance, outcome: Outcome.done)
-        case .wait(let spec):
-            guard spec.event == nil else { return }
-            if let duration = spec.duration {
-                arm(now + duration, step: instance, .delay)
-            } else {
-                exit(instance, outcome: "elapsed")
-            }
-        case .parallel(let spec):
-            if spec.branches.isEmpty {
-                exit(instance, outcome: Outcome.done)
-                return
-            }
-            for branch in spec.branches {
-                queue.append(
-                    PendingEntry(
-                        stepID: branch.start.value, instance: branch.start.value,
-                        scope: .branch(parallel: instance, branch: branch.id)))
-            }
-        case .foreach(let spec):
-            guard let run = state.run(instance), case .foreach(let f) = run.detail, !f.items.isEmpty else {
-                exit(instance, outcome: Outcome.done)
-                return
-            }
-            for (offset, item) in f.items.enumerated() {
-                queue.append(
-                    PendingEntry(
-                        stepID: spec.body.id, instance: "\(instance)[\(offset + 1)]",
-                        scope: .item(foreach: instance, index: offset + 1, value: item)))
-            }
-        case .end(let spec):
-            exit(instance, outcome: spec.outcome)
+    /// What a step does when it becomes active. Delegates to the kind's file.
+    mutating func onEntry(_ run: StepRun) {
+        let instance = run.instance
+        switch run.progress {
+        case .choice(let spec): enterChoice(spec, instance: instance)
+        case .task: return
+        case .statement: return
+        case .takedown: return
+        case .escalation(_, let e): enterEscalation(e, instance: instance)
+        case .notify(let spec, _): enterNotify(spec, run: run)
+        case .clock(let spec): enterClock(spec, instance: instance)
+        case .wait(let spec): enterWait(spec, instance: instance)
+        case .parallel(let spec, _): enterParallel(spec, instance: instance)
+        case .foreach(let spec, let f): enterForeach(spec, f, instance: instance)
+        case .end(let spec): exit(instance, outcome: spec.outcome)
         }
     }
 
-    /// First option whose guard matches the inputs, else the default (else the first option).
-    func automaticOption(_ spec: ChoiceSpec) -> String {
-        for option in spec.options {
-            if let g = option.when, let value = definition.inputs[g.input.value], g.anyOf.contains(value) {
-                return option.id
-            }
-        }
-        return spec.defaultOption?.value ?? spec.options.first?.id ?? Outcome.done
+    /// Replaces the progress of an active instance (which keeps its kind).
+    mutating func setProgress(_ instance: String, _ progress: StepProgress) {
+        guard let i = state.active.firstIndex(where: { $0.instance == instance }) else { return }
+        state.active[i].progress = progress
     }
 
     // MARK: Exit, routing, cancellation
@@ -316,17 +285,17 @@ struct Machine {
                 detail: run.detail))
         actions.append(.exitStep(step: instance, outcome: outcome))
         meetTargets(stepID: run.stepID, outcome: outcome)
-        route(run, outcome: outcome)
+        route(stepID: run.stepID, instance: run.instance, scope: run.scope, outcome: outcome)
     }
 
-    mutating func route(_ run: StepRun, outcome: String) {
-        if case .item(let foreach, let index, _) = run.scope {
+    mutating func route(stepID: String, instance: String, scope: Scope?, outcome: String) {
+        if case .item(let foreach, let index, _) = scope {
             itemFinished(foreach: foreach, index: index, outcome: outcome)
             return
         }
-        guard let step = playbook.step(run.stepID) else { return }
+        guard let step = playbook.step(stepID) else { return }
         if case .end = step.kind {
-            if case .branch(let parallel, let branch) = run.scope {
+            if case .branch(let parallel, let branch) = scope {
                 branchFinished(parallel: parallel, branch: branch, failed: outcome == Outcome.failed)
             } else {
                 close(outcome: outcome)
@@ -338,9 +307,9 @@ struct Machine {
             target = step.next[d.value]?.value
         }
         if let target {
-            queue.append(PendingEntry(stepID: target, instance: target, scope: run.scope))
+            queue.append(PendingEntry(stepID: target, instance: target, scope: scope))
         } else {
-            noRoute(scope: run.scope, instance: run.instance, reason: "outcome '\(outcome)' of step '\(run.instance)' has no route")
+            noRoute(scope: scope, instance: instance, reason: "outcome '\(outcome)' of step '\(instance)' has no route")
         }
     }
 
@@ -368,12 +337,7 @@ struct Machine {
     mutating func cancelChildren(of instance: String, reason: String) {
         let children = state.active.filter { Machine.container($0.scope) == instance }.map(\.instance)
         for child in children { cancel(child, reason: reason) }
-        if let index = state.active.firstIndex(where: { $0.instance == instance }),
-            case .parallel(var p) = state.active[index].detail
-        {
-            for (branch, status) in p.branches where status == .running { p.branches[branch] = .cancelled }
-            state.active[index].detail = .parallel(p)
-        }
+        cancelRunningBranches(of: instance)
     }
 
     /// Cancels an active instance and everything running inside it.
@@ -385,8 +349,8 @@ struct Machine {
         state.timers.removeAll { $0.step == instance }
         state.history.append(
             StepRecord(
-                instance: instance, stepID: run.stepID, outcome: "cancelled", enteredAt: run.enteredAt, exitedAt: now,
-                detail: run.detail))
+                instance: instance, stepID: run.stepID, outcome: Outcome.cancelled, enteredAt: run.enteredAt,
+                exitedAt: now, detail: run.detail))
         actions.append(.cancelStep(step: instance, reason: reason))
     }
 
@@ -395,7 +359,7 @@ struct Machine {
         for run in state.active {
             state.history.append(
                 StepRecord(
-                    instance: run.instance, stepID: run.stepID, outcome: "cancelled", enteredAt: run.enteredAt,
+                    instance: run.instance, stepID: run.stepID, outcome: Outcome.cancelled, enteredAt: run.enteredAt,
                     exitedAt: now, detail: run.detail))
             actions.append(.cancelStep(step: run.instance, reason: "incident closed"))
         }
@@ -406,58 +370,16 @@ struct Machine {
         queue.removeAll()
     }
 
-    mutating func branchFinished(parallel: String, branch: String, failed: Bool) {
-        guard let index = state.active.firstIndex(where: { $0.instance == parallel }),
-            case .parallel(var p) = state.active[index].detail, p.branches[branch] == .running,
-            let step = playbook.step(state.active[index].stepID), case .parallel(let spec) = step.kind
-        else { return }
-        p.branches[branch] = failed ? .failed : .done
-        state.active[index].detail = .parallel(p)
-        if failed, spec.onBranchFailure == .failFast {
-            exit(parallel, outcome: Outcome.failed)
-            return
-        }
-        let statuses = spec.branches.map { p.branches[$0.id] ?? .running }
-        let done = statuses.filter { $0 == .done }.count
-        let failures = statuses.filter { $0 == .failed }.count
-        let running = statuses.filter { $0 == .running }.count
-        switch spec.join {
-        case .all:
-            if running == 0 { exit(parallel, outcome: failures == 0 ? Outcome.done : Outcome.failed) }
-        case .any, .count:
-            var needed = 1
-            if case .count(let n) = spec.join { needed = n }
-            if done >= needed {
-                exit(parallel, outcome: Outcome.done)
-            } else if done + running < needed {
-                exit(parallel, outcome: Outcome.failed)
-            }
-        }
-    }
-
-    mutating func itemFinished(foreach: String, index: Int, outcome: String) {
-        guard let position = state.active.firstIndex(where: { $0.instance == foreach }),
-            case .foreach(var f) = state.active[position].detail, f.outcomes[index] == nil,
-            let step = playbook.step(state.active[position].stepID), case .foreach(let spec) = step.kind
-        else { return }
-        f.outcomes[index] = outcome
-        state.active[position].detail = .foreach(f)
-        guard f.outcomes.count >= f.items.count else { return }
-        let failures = f.items.indices.filter { spec.failedOutcomes.contains(f.outcomes[$0 + 1] ?? "") }.count
-        exit(foreach, outcome: failures > spec.tolerateFailures ? Outcome.failed : Outcome.done)
-    }
-
     mutating func meetTargets(stepID: String, outcome: String) {
         for spec in playbook.targets where spec.step.value == stepID && spec.outcome.value == outcome {
-            guard let i = state.targets.firstIndex(where: { $0.id == spec.id }), state.targets[i].metAt == nil,
-                !state.targets[i].missed
+            guard let i = state.targets.firstIndex(where: { $0.id == spec.id }), state.targets[i].status == .pending
             else { continue }
             state.timers.removeAll { $0.purpose == .targetDeadline(target: spec.id) }
             if now > state.targets[i].due {
-                state.targets[i].missed = true
+                state.targets[i].status = .missed
                 actions.append(.missTarget(id: spec.id))
             } else {
-                state.targets[i].metAt = now
+                state.targets[i].status = .met(at: now)
                 actions.append(.meetTarget(id: spec.id, after: now - state.targets[i].origin))
             }
         }
@@ -498,28 +420,18 @@ struct Machine {
         case .noResponse:
             if let step = timer.step { takedownNoResponse(instance: step) }
         case .delay:
-            if let step = timer.step { exit(step, outcome: "elapsed") }
+            if let step = timer.step { exit(step, outcome: Outcome.elapsed) }
         case .clockWarning(let clock, let before):
-            let title = playbook.clock(clock)?.title ?? clock
-            var message = "clock '\(clock)' (\(title)): \(before) left"
-            if let run = state.clocks.first(where: { $0.id == clock }) {
-                message += ", deadline \(ISO8601.format(run.deadline))"
-            }
-            actions.append(.remind(step: nil, message: message))
+            clockWarning(clock, before: before)
         case .clockDeadline(let clock):
-            if let i = state.clocks.firstIndex(where: { $0.id == clock }) {
-                state.clocks[i].expired = true
-                actions.append(.expireClock(id: clock))
-            }
+            clockDeadline(clock)
         case .targetDeadline(let target):
-            if let i = state.targets.firstIndex(where: { $0.id == target }), state.targets[i].metAt == nil,
-                !state.targets[i].missed
-            {
-                state.targets[i].missed = true
+            if let i = state.targets.firstIndex(where: { $0.id == target }), state.targets[i].status == .pending {
+                state.targets[i].status = .missed
                 actions.append(.missTarget(id: target))
             }
         case .runDeadline:
-            state.deadlineExceeded = true
+            state.runDeadline = .passed(due: state.runDeadline?.due ?? now)
             actions.append(.exceedDeadline)
             if let next = playbook.deadline?.next?.value {
                 for instance in state.active.map(\.instance) {
@@ -532,12 +444,12 @@ struct Machine {
 
     mutating func completeDelivery(key: String, result: DeliveryResult, detail: String?) throws(Rejection) {
         guard let index = state.deliveries.firstIndex(where: { $0.delivery.key == key }) else {
-            throw Rejection("unknown-delivery", "no delivery has key '\(key)'")
+            throw Rejection(.unknownDelivery, "no delivery has key '\(key)'")
         }
         let record = state.deliveries[index]
         guard !record.status.isFinal else {
             throw Rejection(
-                "delivery-final",
+                .deliveryFinal,
                 "delivery '\(key)' already ended as \(record.status.rawValue); a final delivery result cannot be changed")
         }
         state.deliveries[index].detail = detail
@@ -550,10 +462,16 @@ struct Machine {
         case .sandboxed: state.deliveries[index].status = .sandboxed
         }
         guard state.status.isOpen, let run = state.run(record.delivery.step) else { return }
-        switch run.detail {
-        case .statement: statementDeliveryFinished(instance: run.instance, record: state.deliveries[index])
-        case .notify: notifyDeliveryFinished(instance: run.instance)
-        default: break
+        switch run.progress {
+        case .statement(let spec, let s):
+            statementDeliveryFinished(spec, s, instance: run.instance, record: state.deliveries[index])
+        case .notify(_, let n):
+            notifyDeliveryFinished(n, instance: run.instance)
+        case .escalation:
+            // A page that went out (or failed) changes nothing: the ack timer decides.
+            return
+        case .choice, .task, .takedown, .clock, .wait, .parallel, .foreach, .end:
+            return
         }
     }
 }

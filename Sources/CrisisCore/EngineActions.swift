@@ -1,23 +1,6 @@
 /// Operator actions: what each active step accepts now, and the checks every action passes before it changes
-/// anything (step, action, role, fields).
+/// anything (step, action, role, fields). The kinds' own actions are in their files; this one dispatches.
 extension Machine {
-    // MARK: Vocabulary
-
-    /// Every action a step of this kind can ever accept (to tell "not now" from "never").
-    static func vocabulary(_ kind: StepKind) -> [String] {
-        switch kind {
-        case .choice(let c): c.isAutomatic ? [] : ["choose"]
-        case .task: ["done", "skip"]
-        case .holdingStatement: ["draft", "approve", "reject", "publish", "confirm_delivery"]
-        case .takedown:
-            ["draft", "submit", "acknowledge", "removed", "partially_removed", "refused", "appeal", "confirm_delivery"]
-        case .escalate: ["ack", "confirm_delivery"]
-        case .notify: ["confirm_delivery"]
-        case .wait(let w): w.event == nil ? [] : ["received"]
-        case .clock, .parallel, .foreach, .end: []
-        }
-    }
-
     var leadRoles: [String] { playbook.roles.filter(\.lead).map(\.id) }
 
     /// The roles that may act on a step's own actions: its role and the lead roles. Empty: anyone.
@@ -30,7 +13,7 @@ extension Machine {
 
     func closeActionSpec() -> ActionSpec {
         ActionSpec(
-            name: "close", title: "Close the incident",
+            .close, title: "Close the incident",
             fields: [
                 FieldSpec(name: "outcome", type: .string, required: true, prompt: "Outcome (resolved, contained, false_alarm...)"),
                 FieldSpec(name: "reason", type: .text, required: true, prompt: "Why the incident is closed now"),
@@ -42,58 +25,29 @@ extension Machine {
         state.deliveries.filter { $0.delivery.step == instance && !$0.status.isFinal }.map(\.delivery.key)
     }
 
+    /// The actions the instance accepts now: its kind's (delegated to the kind's file), then `confirm_delivery`
+    /// while a delivery of it is open.
     func actionSpecs(for run: StepRun, step: Step) -> [ActionSpec] {
         let owners = ownerRoles(step)
-        var specs: [ActionSpec] = []
-        switch step.kind {
-        case .choice(let c):
-            guard !c.isAutomatic else { break }
-            specs.append(
-                ActionSpec(
-                    name: "choose", title: "Choose an option",
-                    fields: [
-                        FieldSpec(
-                            name: "option", type: .enum, required: true, values: c.options.map(\.id),
-                            prompt: c.options.map { "\($0.id): \($0.label)" }.joined(separator: "; "),
-                            defaultValue: c.defaultOption?.value)
-                    ], roles: owners))
-        case .task:
-            specs.append(
-                ActionSpec(
-                    name: "done", title: "Mark the task done",
-                    fields: [FieldSpec(name: "note", type: .text, required: false, prompt: "What was done")], roles: owners))
-            specs.append(
-                ActionSpec(
-                    name: "skip", title: "Skip the task",
-                    fields: [FieldSpec(name: "reason", type: .text, required: true, prompt: "Why it is skipped")],
-                    roles: owners))
-        case .wait(let w):
-            guard let event = w.event else { break }
-            specs.append(
-                ActionSpec(
-                    name: "received", title: "Record that \(event) happened",
-                    fields: [FieldSpec(name: "details", type: .text, required: false, prompt: "What happened")],
-                    roles: owners))
-        case .holdingStatement(let spec):
-            if case .statement(let s) = run.detail { specs += statementSpecs(spec, s, owners: owners) }
-        case .takedown(let spec):
-            if case .takedown(let t) = run.detail { specs += takedownSpecs(spec, t, owners: owners) }
-        case .escalate:
-            specs.append(
-                ActionSpec(
-                    name: "ack", title: "Record who acknowledged",
-                    fields: [
-                        FieldSpec(name: "by", type: .string, required: true, prompt: "Who acknowledged (person id or name)"),
-                        FieldSpec(name: "via", type: .string, required: false, prompt: "How they were reached"),
-                    ]))
-        case .notify, .clock, .parallel, .foreach, .end:
-            break
+        var specs: [ActionSpec]
+        switch run.progress {
+        case .choice(let spec): specs = choiceSpecs(spec, owners: owners)
+        case .task: specs = taskSpecs(owners: owners)
+        case .statement(let spec, let s): specs = statementSpecs(spec, s, owners: owners)
+        case .takedown(let spec, let t): specs = takedownSpecs(spec, t, owners: owners)
+        case .escalation: specs = escalationSpecs()
+        case .notify: specs = []
+        case .clock: specs = []
+        case .wait(let spec): specs = waitSpecs(spec, owners: owners)
+        case .parallel: specs = []
+        case .foreach: specs = []
+        case .end: specs = []
         }
         let open = openDeliveryKeys(run.instance)
         if !open.isEmpty {
             specs.append(
                 ActionSpec(
-                    name: "confirm_delivery", title: "Confirm whether a delivery went out",
+                    .confirmDelivery, title: "Confirm whether a delivery went out",
                     fields: [
                         FieldSpec(name: "key", type: .enum, required: true, values: open, prompt: "Delivery key"),
                         FieldSpec(
@@ -107,69 +61,100 @@ extension Machine {
 
     // MARK: Dispatch
 
-    mutating func act(instance: String, action: String, fields: [String: String], actor: Actor) throws(Rejection) {
+    mutating func act(instance: String, action name: String, fields: [String: String], actor: Actor) throws(Rejection) {
         if instance == Engine.incidentStep {
             let spec = closeActionSpec()
-            guard action == spec.name else {
-                throw Rejection("unknown-action", "the incident accepts action 'close', not '\(action)'")
+            guard name == spec.name else {
+                throw Rejection(
+                    .unknownAction, "the incident accepts action 'close', not '\(name)'",
+                    hint: .actionsAvailable([spec.name]))
             }
-            try checkRole(spec, actor: actor, what: "closing the incident")
+            try checkRole(spec, action: .close, actor: actor)
             try checkFields(spec, fields)
-            let outcome = fields["outcome"] ?? "closed"
-            close(outcome: outcome)
+            close(outcome: fields["outcome"] ?? "closed")
             return
         }
         guard let run = state.run(instance), let step = playbook.step(run.stepID) else {
-            try inactive(instance: instance, action: action, fields: fields, actor: actor)
+            try inactive(instance: instance, action: name, fields: fields, actor: actor)
             return
         }
-        let specs = actionSpecs(for: run, step: step)
-        guard let spec = specs.first(where: { $0.name == action }) else {
-            let names = specs.map(\.name)
-            let available = names.isEmpty ? "it accepts no action now" : "available now: \(names.joined(separator: ", "))"
-            if Machine.vocabulary(step.kind).contains(action) {
-                throw Rejection(
-                    "action-unavailable", "action '\(action)' is not possible on '\(instance)' now\(phaseNote(run)); \(available)")
-            }
+        if name == StepAction.draft.rawValue, case .statement = run.progress {
             throw Rejection(
-                "unknown-action", "a \(step.typeName) step has no action '\(action)'; \(available)")
+                .unrenderedDraft,
+                "a statement draft must carry its rendered texts; the draft of '\(instance)' came without them")
         }
-        let what: String
-        switch action {
-        case "approve", "reject": what = "deciding on a statement draft"
-        case "submit": what = "submitting a takedown request"
-        default: what = "step '\(instance)'"
-        }
-        try checkRole(spec, actor: actor, what: what)
+        let (action, spec) = try availableAction(name, run: run, step: step)
+        try checkRole(spec, action: action, actor: actor)
         try checkFields(spec, fields)
-        if action == "confirm_delivery" {
+        if action == .confirmDelivery {
             let result: DeliveryResult = fields["result"] == "failed" ? .failed : .sent
             try completeDelivery(key: fields["key"] ?? "", result: result, detail: fields["detail"])
             return
         }
-        switch step.kind {
-        case .choice:
-            exit(instance, outcome: fields["option"] ?? "")
-        case .task:
-            exit(instance, outcome: action == "skip" ? "skipped" : Outcome.done)
-        case .wait:
-            exit(instance, outcome: "received")
-        case .holdingStatement(let s):
-            try statementAct(s, instance: instance, action: action, fields: fields, actor: actor)
-        case .takedown(let t):
-            try takedownAct(t, instance: instance, action: action, fields: fields, actor: actor)
-        case .escalate:
-            acknowledge(instance: instance, by: fields["by"] ?? actor.name)
+        switch run.progress {
+        case .choice: exit(instance, outcome: fields["option"] ?? "")
+        case .task: taskAct(action, instance: instance)
+        case .statement(let spec, let s):
+            try statementAct(spec, s, instance: instance, action: action, fields: fields, actor: actor)
+        case .takedown(let spec, let t):
+            try takedownAct(spec, t, instance: instance, action: action, fields: fields, actor: actor)
+        case .escalation: acknowledge(instance: instance, by: fields["by"] ?? actor.name)
+        case .wait: exit(instance, outcome: Outcome.received)
         case .notify, .clock, .parallel, .foreach, .end:
-            break
+            // These kinds take no action of their own (`StepType.actions`); only confirm_delivery, handled above.
+            return
         }
     }
 
-    func phaseNote(_ run: StepRun) -> String {
-        switch run.detail {
-        case .statement(let s): " (statement is \(s.phase.rawValue))"
-        case .takedown(let t): " (request is \(t.status.rawValue))"
-        default: ""
+    /// A new statement draft with its rendered texts.
+    mutating func drafted(
+        instance: String, facts: [String: String], statement: RenderedStatement, actor: Actor
+    ) throws(Rejection) {
+        guard let run = state.run(instance), let step = playbook.step(run.stepID) else {
+            try inactive(instance: instance, action: StepAction.draft.rawValue, fields: facts, actor: actor)
+            return
+        }
+        guard case .statement(let spec, let s) = run.progress else {
+            throw Rejection(
+                .unknownAction,
+                "a \(step.typeName) step takes no rendered statement; only a holding_statement step is drafted that way",
+                hint: .actionsAvailable(actionSpecs(for: run, step: step).map(\.name)))
+        }
+        let (action, actionSpec) = try availableAction(StepAction.draft.rawValue, run: run, step: step)
+        try checkRole(actionSpec, action: action, actor: actor)
+        try checkFields(actionSpec, facts)
+        let missing = playbook.languages.filter { statement.texts[$0] == nil }
+        if !missing.isEmpty || statement.sha256.isEmpty {
+            let what = missing.isEmpty ? "its hash" : "the text in \(missing.joined(separator: ", "))"
+            throw Rejection(.incompleteStatement, "the draft of '\(instance)' lacks \(what)")
+        }
+        statementDraft(spec, s, instance: instance, facts: facts, statement: statement, actor: actor)
+    }
+
+    /// The action by name if the instance accepts it now, else the refusal: unknown to the kind, or not now.
+    func availableAction(_ name: String, run: StepRun, step: Step) throws(Rejection) -> (StepAction, ActionSpec) {
+        let specs = actionSpecs(for: run, step: step)
+        if let action = StepAction(rawValue: name), let spec = specs.first(where: { $0.name == name }) {
+            return (action, spec)
+        }
+        let names = specs.map(\.name)
+        let available = names.isEmpty ? "it accepts no action now" : "available now: \(names.joined(separator: ", "))"
+        if let action = StepAction(rawValue: name), step.kind.operatorActions.contains(action) {
+            throw Rejection(
+                .actionUnavailable,
+                "action '\(name)' is not possible on '\(run.instance)' now\(phaseNote(run.progress)); \(available)",
+                hint: .actionsAvailable(names))
+        }
+        throw Rejection(
+            .unknownAction, "a \(step.typeName) step has no action '\(name)'; \(available)", hint: .actionsAvailable(names))
+    }
+
+    /// Where a step with phases is, for "not possible now" refusals.
+    func phaseNote(_ progress: StepProgress) -> String {
+        switch progress {
+        case .statement(_, let s): " (statement is \(s.phase.rawValue))"
+        case .takedown(_, let t): " (request is \(t.status.rawValue))"
+        case .choice, .task, .escalation, .notify, .clock, .wait, .parallel, .foreach, .end: ""
         }
     }
 
@@ -178,21 +163,18 @@ extension Machine {
         var base = instance
         if let bracket = instance.firstIndex(of: "[") { base = String(instance[..<bracket]) }
         guard let step = playbook.step(base) else {
-            throw Rejection("unknown-step", "the playbook has no step '\(instance)'; \(activeList())")
+            throw Rejection(
+                .unknownStep, "the playbook has no step '\(instance)'; \(activeList())",
+                hint: .stepsActive(state.active.map(\.instance)))
         }
-        if action == "ack", case .escalate = step.kind,
+        if action == StepAction.ack.rawValue, case .escalate = step.kind,
             let record = state.history.last(where: { $0.instance == instance })
         {
-            let by = fields["by"] ?? actor.name
-            actions.append(
-                .remind(
-                    step: instance,
-                    message:
-                        "late ack by \(by) for '\(instance)' recorded; it changes nothing (the step already finished with outcome \(record.outcome))"
-                ))
+            lateAck(instance: instance, by: fields["by"] ?? actor.name, record: record)
             return
         }
-        throw Rejection("not-active", "step '\(instance)' is not active; \(activeList())")
+        throw Rejection(
+            .notActive, "step '\(instance)' is not active; \(activeList())", hint: .stepsActive(state.active.map(\.instance)))
     }
 
     func activeList() -> String {
@@ -202,22 +184,20 @@ extension Machine {
 
     // MARK: Checks
 
-    func checkRole(_ spec: ActionSpec, actor: Actor, what: String) throws(Rejection) {
+    func checkRole(_ spec: ActionSpec, action: StepAction, actor: Actor) throws(Rejection) {
         guard !spec.roles.isEmpty else { return }
-        let first = spec.roles[0]
         let needs: String
-        switch what {
-        case let w where w.hasPrefix("step "):
-            needs = "this step belongs to role '\(first)'"
+        if let context = action.roleContext {
+            needs = "\(context) needs one of the roles \(spec.roles.map { "'\($0)'" }.joined(separator: ", "))"
+        } else {
+            needs = "this step belongs to role '\(spec.roles[0])'"
                 + (spec.roles.count > 1 ? " (or a lead role: \(spec.roles.dropFirst().joined(separator: ", ")))" : "")
-        default:
-            needs = "\(what) needs one of the roles \(spec.roles.map { "'\($0)'" }.joined(separator: ", "))"
         }
         guard let role = actor.role else {
-            throw Rejection("role-required", "\(needs); act with --role \(first)")
+            throw Rejection(.roleRequired, "\(needs); no role was given", hint: .roleNeeded(spec.roles))
         }
         guard spec.roles.contains(role) else {
-            throw Rejection("wrong-role", "\(needs), and you act as '\(role)'; act with --role \(first)")
+            throw Rejection(.wrongRole, "\(needs), and you act as '\(role)'", hint: .roleNeeded(spec.roles))
         }
     }
 
@@ -225,23 +205,31 @@ extension Machine {
         let accepted = spec.fields.map(\.name)
         let acceptedText = accepted.isEmpty ? "it takes no fields" : "accepted fields: \(accepted.joined(separator: ", "))"
         for name in fields.keys.sorted() where !accepted.contains(name) {
-            if name.hasPrefix(Engine.reservedFieldPrefix) {
-                throw Rejection(
-                    "reserved-field", "field '\(name)' is reserved for crisis itself and cannot be set on '\(spec.name)'")
-            }
-            throw Rejection("unknown-field", "action '\(spec.name)' has no field '\(name)'; \(acceptedText)")
+            throw Rejection(
+                .unknownField, "action '\(spec.name)' has no field '\(name)'; \(acceptedText)",
+                hint: .fieldsAccepted(accepted))
         }
         for field in spec.fields {
             guard let value = fields[field.name], !value.isEmpty else {
                 if field.required {
                     throw Rejection(
-                        "missing-field", "action '\(spec.name)' needs field '\(field.name)' (\(field.prompt)); set it with --set \(field.name)=VALUE")
+                        .missingField, "action '\(spec.name)' needs field '\(field.name)' (\(field.prompt))",
+                        hint: .fieldMissing(name: field.name, type: field.type, allowed: field.values))
                 }
                 continue
             }
             if let problem = field.type.problem(with: value, allowed: field.values) {
-                throw Rejection("invalid-field", "field '\(field.name)' \(problem)")
+                throw Rejection(
+                    .invalidField, "field '\(field.name)' \(problem)",
+                    hint: .fieldInvalid(name: field.name, allowed: field.values))
             }
         }
+    }
+}
+
+extension ActionSpec {
+    /// A spec for one of the actions of the step table.
+    init(_ action: StepAction, title: String, fields: [FieldSpec] = [], roles: [String] = []) {
+        self.init(name: action.rawValue, title: title, fields: fields, roles: roles)
     }
 }

@@ -1,16 +1,25 @@
 /// `holding_statement`: drafts bound to their hash, approvals with quorum, conflicts and fallback, publication
-/// per channel through deliveries.
+/// per channel through deliveries. The engine never renders: the shell renders the template from the facts
+/// and sends `EngineEvent.drafted` with the texts and their hash.
+///
+/// Phases (`StatementPhase`):
+///
+///                  drafted                      approve (quorum)              publish
+///     drafting -------------> awaiting_approval ----------------> approved -------------> publishing
+///        ^                        |   ^    ^                        |                     |   |
+///        |         reject         |   |    |  drafted (revision n+1; |                     |   | every channel
+///        +------------------------+   |    |  approvals start over)  |                     |   v sent or sandboxed
+///                                     |    +-------------------------+                     | (outcome published)
+///     max_revisions rejections:       +-- drafted                                          |
+///     outcome rejected                                           a channel failed: publish + it again
+extension StatementSpec: StepKindSpec {
+    public static var stepType: StepType { .holdingStatement }
+    public var ownOutcomes: [String] { [Outcome.published, Outcome.rejected] }
+    public var canTimeOut: Bool { true }
+    public var isWaiting: Bool { true }
+}
+
 extension Machine {
-    func statementRun(_ instance: String) -> StatementRun? {
-        guard let run = state.run(instance), case .statement(let s) = run.detail else { return nil }
-        return s
-    }
-
-    mutating func setStatement(_ instance: String, _ s: StatementRun) {
-        guard let i = state.active.firstIndex(where: { $0.instance == instance }) else { return }
-        state.active[i].detail = .statement(s)
-    }
-
     func approverRoles(_ spec: StatementSpec, _ s: StatementRun) -> [String] {
         var roles = spec.approval.roles.map(\.value)
         if s.fallbackOpen {
@@ -30,33 +39,24 @@ extension Machine {
     func statementSpecs(_ spec: StatementSpec, _ s: StatementRun, owners: [String]) -> [ActionSpec] {
         var specs: [ActionSpec] = []
         if s.phase != .publishing {
-            var fields = spec.facts.map {
+            // The facts only: the texts and their hash come with `drafted`, rendered by the shell.
+            let fields = spec.facts.map {
                 FieldSpec(
                     name: $0.name, type: $0.type, required: $0.required, prompt: $0.prompt,
                     defaultValue: s.current?.facts[$0.name])
             }
-            fields.append(
-                FieldSpec(
-                    name: Engine.statementHashField, type: .string, required: true,
-                    prompt: "SHA-256 of the rendered texts (set by crisis)"))
-            for language in playbook.languages {
-                fields.append(
-                    FieldSpec(
-                        name: Engine.statementTextField(language), type: .text, required: true,
-                        prompt: "Rendered statement in \(language) (set by crisis)"))
-            }
-            specs.append(ActionSpec(name: "draft", title: "Draft the statement", fields: fields, roles: owners))
+            specs.append(ActionSpec(.draft, title: "Draft the statement", fields: fields, roles: owners))
         }
         if s.phase == .awaitingApproval {
             let approvers = approverRoles(spec, s)
             specs.append(
                 ActionSpec(
-                    name: "approve", title: "Approve revision \(s.current?.revision ?? 0)",
+                    .approve, title: "Approve revision \(s.current?.revision ?? 0)",
                     fields: [FieldSpec(name: "comment", type: .text, required: false, prompt: "Comment")],
                     roles: approvers))
             specs.append(
                 ActionSpec(
-                    name: "reject", title: "Reject revision \(s.current?.revision ?? 0)",
+                    .reject, title: "Reject revision \(s.current?.revision ?? 0)",
                     fields: [FieldSpec(name: "reason", type: .text, required: true, prompt: "What must change")],
                     roles: approvers))
         }
@@ -65,7 +65,7 @@ extension Machine {
             let languages = playbook.languages
             specs.append(
                 ActionSpec(
-                    name: "publish", title: "Publish the approved statement",
+                    .publish, title: "Publish the approved statement",
                     fields: [
                         FieldSpec(
                             name: "channel", type: .enum, required: false, values: channels,
@@ -78,110 +78,127 @@ extension Machine {
         return specs
     }
 
+    /// A new revision from `drafted`: approvals start over; the first draft arms the approval window.
+    mutating func statementDraft(
+        _ spec: StatementSpec, _ s: StatementRun, instance: String, facts: [String: String],
+        statement: RenderedStatement, actor: Actor
+    ) {
+        var s = s
+        var kept: [String: String] = [:]
+        for fact in spec.facts { if let v = facts[fact.name] { kept[fact.name] = v } }
+        var texts: [String: String] = [:]
+        for language in playbook.languages { texts[language] = statement.texts[language] ?? "" }
+        let first = s.drafts.isEmpty
+        s.drafts.append(
+            StatementDraft(
+                revision: s.drafts.count + 1, facts: kept, texts: texts, sha256: statement.sha256, drafter: actor.name,
+                at: now))
+        s.phase = .awaitingApproval
+        setProgress(instance, .statement(spec, s))
+        if first, let timeout = spec.approval.timeout {
+            arm(now + timeout, step: instance, .approvalFallback)
+        }
+    }
+
+    /// `approve`, `reject` or `publish` (`draft` comes as `drafted`; `confirm_delivery` is the dispatcher's).
     mutating func statementAct(
-        _ spec: StatementSpec, instance: String, action: String, fields: [String: String], actor: Actor
+        _ spec: StatementSpec, _ s: StatementRun, instance: String, action: StepAction, fields: [String: String],
+        actor: Actor
     ) throws(Rejection) {
-        guard var s = statementRun(instance) else { return }
         switch action {
-        case "draft":
-            var facts: [String: String] = [:]
-            for fact in spec.facts { if let v = fields[fact.name] { facts[fact.name] = v } }
-            var texts: [String: String] = [:]
-            for language in playbook.languages { texts[language] = fields[Engine.statementTextField(language)] ?? "" }
-            let first = s.drafts.isEmpty
-            s.drafts.append(
-                StatementDraft(
-                    revision: s.drafts.count + 1, facts: facts, texts: texts, sha256: fields[Engine.statementHashField] ?? "",
-                    drafter: actor.name, at: now))
-            s.phase = .awaitingApproval
-            setStatement(instance, s)
-            if first, let timeout = spec.approval.timeout {
-                arm(now + timeout, step: instance, .approvalFallback)
-            }
-        case "approve", "reject":
-            guard let draft = s.current else { return }
-            let person = actor.name
-            if action == "approve", spec.approval.distinctFromDrafter, same(person, draft.drafter) {
-                throw Rejection(
-                    "own-draft",
-                    "\(person) drafted revision \(draft.revision) and may not approve it; another approver must decide")
-            }
-            if let input = spec.approval.excludeInput?.value, let value = definition.inputs[input] {
-                let excluded = value.split(whereSeparator: { $0 == "," || $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
-                    .map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
-                if excluded.contains(where: { same($0, person) }) {
-                    throw Rejection(
-                        "conflicted-approver",
-                        "\(person) is listed in '\(input)' as conflicted and may not decide on this statement")
-                }
-            }
-            if s.decisions.contains(where: { $0.revision == draft.revision && same($0.person, person) }) {
-                throw Rejection(
-                    "already-decided", "\(person) has already decided on revision \(draft.revision); one decision per person")
-            }
-            let approved = action == "approve"
-            s.decisions.append(
-                ApprovalRecord(
-                    person: person, role: actor.role ?? "", revision: draft.revision, sha256: draft.sha256,
-                    approved: approved, reason: approved ? fields["comment"] : fields["reason"], at: now))
-            if approved {
-                var approvers: [String] = []
-                for d in s.decisions where d.revision == draft.revision && d.approved {
-                    if !approvers.contains(where: { same($0, d.person) }) { approvers.append(d.person) }
-                }
-                if approvers.count >= max(1, spec.approval.quorum) { s.phase = .approved }
-                setStatement(instance, s)
-            } else {
-                s.phase = .drafting
-                setStatement(instance, s)
-                let rejected = Set(s.decisions.filter { !$0.approved }.map(\.revision)).count
-                if rejected >= spec.maxRevisions {
-                    exit(instance, outcome: "rejected")
-                }
-            }
-        case "publish":
-            guard let draft = s.current else { return }
-            let available = publishableChannels(spec, s)
-            let channels = fields["channel"].map { [$0] } ?? available
-            let language = fields["language"] ?? playbook.languages.first ?? ""
-            if spec.channels.isEmpty {
-                exit(instance, outcome: "published")
-                return
-            }
-            for channel in channels {
-                let key = deliver(
-                    instance: instance, purpose: .publish, channel: channel, recipients: [channel],
-                    text: draft.texts[language] ?? "")
-                s.publications[channel] = key
-            }
-            s.phase = .publishing
-            setStatement(instance, s)
-        default:
+        case .approve, .reject:
+            try decide(spec, s, instance: instance, approved: action == .approve, fields: fields, actor: actor)
+        case .publish:
+            publish(spec, s, instance: instance, fields: fields)
+        case .choose, .done, .skip, .received, .draft, .submit, .acknowledge, .removed, .partiallyRemoved, .refused,
+            .appeal, .ack, .confirmDelivery, .close:
             return
         }
     }
 
+    mutating func decide(
+        _ spec: StatementSpec, _ s: StatementRun, instance: String, approved: Bool, fields: [String: String],
+        actor: Actor
+    ) throws(Rejection) {
+        var s = s
+        guard let draft = s.current else { return }
+        let person = actor.name
+        if approved, spec.approval.distinctFromDrafter, same(person, draft.drafter) {
+            throw Rejection(
+                .ownDraft, "\(person) drafted revision \(draft.revision) and may not approve it; another approver must decide")
+        }
+        if let input = spec.approval.excludeInput?.value, let value = definition.inputs[input] {
+            let excluded = value.split(whereSeparator: { $0 == "," || $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+                .map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
+            if excluded.contains(where: { same($0, person) }) {
+                throw Rejection(
+                    .conflictedApprover,
+                    "\(person) is listed in '\(input)' as conflicted and may not decide on this statement")
+            }
+        }
+        if s.decisions.contains(where: { $0.revision == draft.revision && same($0.person, person) }) {
+            throw Rejection(
+                .alreadyDecided, "\(person) has already decided on revision \(draft.revision); one decision per person")
+        }
+        s.decisions.append(
+            ApprovalRecord(
+                person: person, role: actor.role ?? "", revision: draft.revision, sha256: draft.sha256,
+                approved: approved, reason: approved ? fields["comment"] : fields["reason"], at: now))
+        if approved {
+            var approvers: [String] = []
+            for d in s.decisions where d.revision == draft.revision && d.approved {
+                if !approvers.contains(where: { same($0, d.person) }) { approvers.append(d.person) }
+            }
+            if approvers.count >= max(1, spec.approval.quorum) { s.phase = .approved }
+            setProgress(instance, .statement(spec, s))
+        } else {
+            s.phase = .drafting
+            setProgress(instance, .statement(spec, s))
+            let rejected = Set(s.decisions.filter { !$0.approved }.map(\.revision)).count
+            if rejected >= spec.maxRevisions {
+                exit(instance, outcome: Outcome.rejected)
+            }
+        }
+    }
+
+    mutating func publish(_ spec: StatementSpec, _ s: StatementRun, instance: String, fields: [String: String]) {
+        var s = s
+        guard let draft = s.current else { return }
+        let available = publishableChannels(spec, s)
+        let channels = fields["channel"].map { [$0] } ?? available
+        let language = fields["language"] ?? playbook.languages.first ?? ""
+        if spec.channels.isEmpty {
+            exit(instance, outcome: Outcome.published)
+            return
+        }
+        for channel in channels {
+            let key = deliver(
+                instance: instance, purpose: .publish, channel: channel, recipients: [channel],
+                text: draft.texts[language] ?? "")
+            s.publications[channel] = key
+        }
+        s.phase = .publishing
+        setProgress(instance, .statement(spec, s))
+    }
+
     mutating func openFallback(instance: String) {
-        guard var s = statementRun(instance), let run = state.run(instance), let step = playbook.step(run.stepID),
-            case .holdingStatement(let spec) = step.kind
-        else { return }
+        guard let run = state.run(instance), case .statement(let spec, var s) = run.progress else { return }
         s.fallbackOpen = true
-        setStatement(instance, s)
+        setProgress(instance, .statement(spec, s))
         let roles = spec.approval.fallbackRoles.map(\.value)
         let who = roles.isEmpty ? "no fallback roles are named" : "fallback roles may now approve too: \(roles.joined(separator: ", "))"
         actions.append(
             .remind(step: instance, message: "the statement on '\(instance)' has waited \(spec.approval.timeout ?? .zero) for approval; \(who)"))
     }
 
-    mutating func statementDeliveryFinished(instance: String, record: DeliveryRecord) {
-        guard let s = statementRun(instance), let run = state.run(instance), let step = playbook.step(run.stepID),
-            case .holdingStatement(let spec) = step.kind
-        else { return }
+    mutating func statementDeliveryFinished(
+        _ spec: StatementSpec, _ s: StatementRun, instance: String, record: DeliveryRecord
+    ) {
         if record.status == .failed {
             actions.append(
                 .remind(
                     step: instance,
-                    message: "publication on \(record.delivery.channel) failed; publish that channel again with --set channel=\(record.delivery.channel)"
+                    message: "publication on \(record.delivery.channel) failed; publish that channel (\(record.delivery.channel)) again"
                 ))
             return
         }
@@ -191,7 +208,7 @@ extension Machine {
             else { return false }
             return status == .sent || status == .sandboxed
         }
-        if all { exit(instance, outcome: "published") }
+        if all { exit(instance, outcome: Outcome.published) }
     }
 
     func same(_ a: String, _ b: String) -> Bool { a.lowercased() == b.lowercased() }

@@ -17,7 +17,7 @@ public struct Actor: Sendable, Hashable, Codable {
 
 /// Everything an incident runs on, pinned when it starts: the playbook (whose exact bytes the store keeps), its
 /// SHA-256, the contacts directory, the mode and the validated inputs. Never changes afterwards.
-public struct RunDefinition: Sendable, Hashable {
+public struct RunDefinition: Sendable, Hashable, Codable {
     public var incidentID: String
     public var title: String
     public var mode: IncidentMode
@@ -52,6 +52,21 @@ public enum EngineEvent: Sendable, Hashable, Codable {
     case deliveryCompleted(key: String, result: DeliveryResult, detail: String?, actor: Actor)
     /// A free-text timeline entry. Changes nothing but the timeline.
     case noted(text: String, actor: Actor)
+    /// A new draft of the holding statement on the active instance `step`: the drafter's facts and the texts
+    /// the shell rendered from them. The engine binds approvals to `statement.sha256`; it never renders.
+    case drafted(step: String, facts: [String: String], statement: RenderedStatement, actor: Actor)
+}
+
+/// A statement as the shell rendered it from a template: the text per language and the hash approvals bind to.
+public struct RenderedStatement: Sendable, Hashable, Codable {
+    /// Language (`nb`, `en`) to rendered text.
+    public var texts: [String: String]
+    /// Lower-case hex SHA-256 of the rendered texts, as the shell computed it.
+    public var sha256: String
+    public init(texts: [String: String], sha256: String) {
+        self.texts = texts
+        self.sha256 = sha256
+    }
 }
 
 /// How an outbound delivery ended.
@@ -70,7 +85,7 @@ public enum DeliveryResult: String, Sendable, Hashable, Codable, CaseIterable {
 /// (write-ahead: intent first) and records the rest in the same audit record as the event that caused them.
 public enum EngineAction: Sendable, Hashable, Codable {
     /// A step instance became active.
-    case enterStep(step: String, type: String)
+    case enterStep(step: String, type: StepType)
     /// A step instance finished with an outcome.
     case exitStep(step: String, outcome: String)
     /// A step instance was cancelled (a sibling branch won, fail-fast, run deadline).
@@ -115,15 +130,20 @@ public enum DeliveryPurpose: String, Sendable, Hashable, Codable {
     case page, notify, publish
 }
 
-/// Why the engine refused an event. Returned as data; the shell records it as `input.rejected`.
+/// Why the engine (or the shell, before the engine) refused an event. Returned as data; the shell records it as
+/// `input.rejected` with `code.rawValue`.
 public struct Rejection: Error, Sendable, Hashable, Codable, CustomStringConvertible {
-    /// Stable machine-readable code: `unknown-step`, `not-active`, `unknown-action`, `missing-field`,
-    /// `invalid-field`, `role-required`, `conflicted-approver`, `closed`, ...
-    public var code: String
+    /// Stable machine-readable code; its raw value goes into records. See `RejectionCode` and
+    /// docs/rejection-codes.md.
+    public var code: RejectionCode
+    /// What is wrong, for the operator. Never command-line syntax: advice on what to type is rendered from `hint`.
     public var message: String
-    public init(_ code: String, _ message: String) {
+    /// What would make the event acceptable (a role, a field, the actions possible now), as data.
+    public var hint: RejectionHint?
+    public init(_ code: RejectionCode, _ message: String, hint: RejectionHint? = nil) {
         self.code = code
         self.message = message
+        self.hint = hint
     }
-    public var description: String { "\(message) [\(code)]" }
+    public var description: String { "\(message) [\(code.rawValue)]" }
 }

@@ -24,10 +24,12 @@ public struct Located<Value: Sendable & Hashable>: Sendable, Hashable {
     }
 }
 
+extension Located: Codable where Value: Codable {}
+
 /// A playbook, format v1 (`schema: crisis-playbook/v1`). See docs/playbook-format.md.
 ///
 /// The model is plain data. The loader (CrisisPlaybook) builds it from YAML and checks it; the engine walks it.
-public struct Playbook: Sendable, Hashable {
+public struct Playbook: Sendable, Hashable, Codable {
     /// The only format this build understands.
     public static let schemaV1 = "crisis-playbook/v1"
 
@@ -79,11 +81,7 @@ public struct Playbook: Sendable, Hashable {
         var out: [Step] = []
         func walk(_ s: Step) {
             out.append(s)
-            switch s.kind {
-            case .parallel(let p): for b in p.branches { b.steps.forEach(walk) }
-            case .foreach(let f): walk(f.body)
-            default: break
-            }
+            s.kind.nestedSteps.forEach(walk)
         }
         steps.forEach(walk)
         return out
@@ -98,7 +96,7 @@ public struct Playbook: Sendable, Hashable {
 }
 
 /// A playbook role (crisis lead, comms on duty, legal...). People hold roles through the contacts directory.
-public struct Role: Sendable, Hashable {
+public struct Role: Sendable, Hashable, Codable {
     public var id: String
     public var title: String
     /// A lead role may act on any step that names another owner role (not on approvals or takedown submission,
@@ -119,7 +117,7 @@ public enum ValueType: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// An input asked when an incident starts (`crisis start --set NAME=VALUE`).
-public struct InputSpec: Sendable, Hashable {
+public struct InputSpec: Sendable, Hashable, Codable {
     public var name: String
     public var type: ValueType
     public var prompt: String
@@ -144,7 +142,7 @@ public struct InputSpec: Sendable, Hashable {
 }
 
 /// Where a target's stopwatch starts.
-public enum TargetOrigin: Sendable, Hashable {
+public enum TargetOrigin: Sendable, Hashable, Codable {
     /// When the incident was started.
     case incidentStart
     /// A `time` input (for example `detected_at`): holding-statement SLAs run from detection, not from start.
@@ -152,7 +150,7 @@ public enum TargetOrigin: Sendable, Hashable {
 }
 
 /// A performance target: "first holding statement published within 60 minutes of detection".
-public struct TargetSpec: Sendable, Hashable {
+public struct TargetSpec: Sendable, Hashable, Codable {
     public var id: String
     public var title: String
     /// The step whose outcome meets the target.
@@ -177,7 +175,7 @@ public struct TargetSpec: Sendable, Hashable {
 }
 
 /// A named clock (regulatory or internal), started and stopped by `clock` steps.
-public struct ClockSpec: Sendable, Hashable {
+public struct ClockSpec: Sendable, Hashable, Codable {
     public var id: String
     public var title: String
     /// Elapsed time from the clock's start to its deadline (GDPR Art. 33: 72h; weekends count).
@@ -202,7 +200,7 @@ public struct ClockSpec: Sendable, Hashable {
 
 /// The run deadline. When it passes, every active step is cancelled and the run goes to `next`
 /// (or, without `next`, the overrun is flagged and the run goes on).
-public struct DeadlineSpec: Sendable, Hashable {
+public struct DeadlineSpec: Sendable, Hashable, Codable {
     public var after: PlaybookDuration
     public var next: Located<String>?
     public var location: SourceLocation
@@ -214,7 +212,7 @@ public struct DeadlineSpec: Sendable, Hashable {
 }
 
 /// One step of a playbook.
-public struct Step: Sendable, Hashable {
+public struct Step: Sendable, Hashable, Codable {
     /// Unique in the whole playbook, nested steps included.
     public var id: String
     public var title: String?
@@ -247,8 +245,11 @@ public struct Step: Sendable, Hashable {
         self.location = location
     }
 
+    /// The step's kind in the step table.
+    public var stepType: StepType { kind.stepType }
+
     /// The step type's name as written in YAML.
-    public var typeName: String { kind.typeName }
+    public var typeName: String { kind.stepType.yamlName }
 
     /// Every outcome this step can take, in a stable order. `timeout` is listed only when the step has a
     /// timeout; `max_visits` only when it has a bound.
@@ -263,16 +264,38 @@ public struct Step: Sendable, Hashable {
     public var isWaiting: Bool { kind.isWaiting }
 }
 
-/// Outcome names shared by several step types.
+/// Outcome names the engine itself gives (choice options and `end` outcomes are the playbook's own).
 public enum Outcome {
+    /// The step's timeout passed.
     public static let timeout = "timeout"
+    /// The step was entered once more than its `max_visits`.
     public static let maxVisits = "max_visits"
+    /// task, clock, parallel, foreach: finished.
     public static let done = "done"
+    /// notify, parallel, foreach: did not succeed.
     public static let failed = "failed"
+    /// task: skipped by an operator.
+    public static let skipped = "skipped"
+    /// holding_statement: published on every channel.
+    public static let published = "published"
+    /// holding_statement: `max_revisions` drafts were rejected.
+    public static let rejected = "rejected"
+    /// escalate: someone acknowledged.
+    public static let acknowledged = "acknowledged"
+    /// escalate: every level and round was paged without an acknowledgement.
+    public static let exhausted = "exhausted"
+    /// notify: every delivery went out.
+    public static let sent = "sent"
+    /// wait: a pure delay passed.
+    public static let elapsed = "elapsed"
+    /// wait: the awaited event was recorded.
+    public static let received = "received"
+    /// Recorded in the history for an instance that was cancelled, never routed.
+    public static let cancelled = "cancelled"
 }
 
 /// What a step does.
-public indirect enum StepKind: Sendable, Hashable {
+public indirect enum StepKind: Sendable, Hashable, Codable {
     case choice(ChoiceSpec)
     case task(TaskSpec)
     case holdingStatement(StatementSpec)
@@ -285,67 +308,67 @@ public indirect enum StepKind: Sendable, Hashable {
     case foreach(ForeachSpec)
     case end(EndSpec)
 
-    public var typeName: String {
+    /// The kind's row in the step table: the one switch from a kind to its type.
+    public var stepType: StepType {
         switch self {
-        case .choice: "choice"
-        case .task: "task"
-        case .holdingStatement: "holding_statement"
-        case .takedown: "takedown"
-        case .escalate: "escalate"
-        case .notify: "notify"
-        case .clock: "clock"
-        case .wait: "wait"
-        case .parallel: "parallel"
-        case .foreach: "foreach"
-        case .end: "end"
+        case .choice: .choice
+        case .task: .task
+        case .holdingStatement: .holdingStatement
+        case .takedown: .takedown
+        case .escalate: .escalate
+        case .notify: .notify
+        case .clock: .clock
+        case .wait: .wait
+        case .parallel: .parallel
+        case .foreach: .foreach
+        case .end: .end
         }
     }
 
-    public static let typeNames = [
-        "choice", "task", "holding_statement", "takedown", "escalate", "notify", "clock", "wait", "parallel",
-        "foreach", "end",
-    ]
+    /// The kind's spec, for what depends on the step's own definition.
+    public var spec: any StepKindSpec {
+        switch self {
+        case .choice(let s): s
+        case .task(let s): s
+        case .holdingStatement(let s): s
+        case .takedown(let s): s
+        case .escalate(let s): s
+        case .notify(let s): s
+        case .clock(let s): s
+        case .wait(let s): s
+        case .parallel(let s): s
+        case .foreach(let s): s
+        case .end(let s): s
+        }
+    }
+
+    /// The step type's name as written in YAML.
+    public var typeName: String { stepType.yamlName }
+
+    /// Steps nested inside this one: the steps of every parallel branch, a foreach body.
+    public var nestedSteps: [Step] {
+        switch self {
+        case .parallel(let p): p.branches.flatMap(\.steps)
+        case .foreach(let f): [f.body]
+        case .choice, .task, .holdingStatement, .takedown, .escalate, .notify, .clock, .wait, .end: []
+        }
+    }
 
     /// The outcomes of this kind, without `timeout` and `max_visits`.
-    public var ownOutcomes: [String] {
-        switch self {
-        case .choice(let c): c.options.map(\.id)
-        case .task: ["done", "skipped"]
-        case .holdingStatement: ["published", "rejected"]
-        case .takedown: TakedownStatus.finalStatuses.map(\.rawValue)
-        case .escalate: ["acknowledged", "exhausted"]
-        case .notify: ["sent", "failed"]
-        case .clock: ["done"]
-        case .wait(let w): w.event == nil ? ["elapsed"] : ["received"]
-        case .parallel: ["done", "failed"]
-        case .foreach: ["done", "failed"]
-        case .end: []
-        }
-    }
+    public var ownOutcomes: [String] { spec.ownOutcomes }
 
     /// Kinds whose `timeout` is meaningful.
-    public var canTimeOut: Bool {
-        switch self {
-        case .clock, .end: false
-        case .wait(let w): w.event != nil
-        default: true
-        }
-    }
+    public var canTimeOut: Bool { spec.canTimeOut }
 
     /// Steps that wait on people or the world and so must carry a routed timeout (lint `wait-without-timeout`).
-    public var isWaiting: Bool {
-        switch self {
-        case .choice(let c): !c.isAutomatic
-        case .task, .holdingStatement, .takedown, .notify, .parallel: true
-        case .escalate: false  // bounded by its levels and repeats
-        case .wait(let w): w.event != nil
-        case .clock, .foreach, .end: false
-        }
-    }
+    public var isWaiting: Bool { spec.isWaiting }
+
+    /// The operator actions a step of this kind can ever accept.
+    public var operatorActions: [StepAction] { spec.operatorActions }
 }
 
 /// A guard on inputs: `when: {input: severity, in: [sev1, sev2]}` or `when: {input: platform, equals: x}`.
-public struct Guard: Sendable, Hashable {
+public struct Guard: Sendable, Hashable, Codable {
     public var input: Located<String>
     /// The option matches when the input's value is one of these.
     public var anyOf: [String]
@@ -357,7 +380,7 @@ public struct Guard: Sendable, Hashable {
     }
 }
 
-public struct ChoiceOption: Sendable, Hashable {
+public struct ChoiceOption: Sendable, Hashable, Codable {
     public var id: String
     public var label: String
     public var when: Guard?
@@ -373,7 +396,7 @@ public struct ChoiceOption: Sendable, Hashable {
 /// An operator decides between labelled options; or, when options carry `when` guards, the inputs decide
 /// (first match wins, else the default). Each option's route is in `Step.next[option.id]`. On timeout the
 /// default option's route is taken unless `next.timeout` says otherwise.
-public struct ChoiceSpec: Sendable, Hashable {
+public struct ChoiceSpec: Sendable, Hashable, Codable {
     public var options: [ChoiceOption]
     public var defaultOption: Located<String>?
     public init(options: [ChoiceOption], defaultOption: Located<String>?) {
@@ -385,13 +408,13 @@ public struct ChoiceSpec: Sendable, Hashable {
 }
 
 /// A manual checklist item.
-public struct TaskSpec: Sendable, Hashable {
+public struct TaskSpec: Sendable, Hashable, Codable {
     public var checklist: [String]
     public init(checklist: [String] = []) { self.checklist = checklist }
 }
 
 /// A fact the drafter fills in when drafting a statement (the template's slots).
-public struct FactSpec: Sendable, Hashable {
+public struct FactSpec: Sendable, Hashable, Codable {
     public var name: String
     public var prompt: String
     public var type: ValueType
@@ -408,7 +431,7 @@ public struct FactSpec: Sendable, Hashable {
 }
 
 /// Who must approve a statement.
-public struct ApprovalSpec: Sendable, Hashable {
+public struct ApprovalSpec: Sendable, Hashable, Codable {
     /// Roles whose holders may approve.
     public var roles: [Located<String>]
     /// How many distinct people must approve the same draft.
@@ -437,7 +460,7 @@ public struct ApprovalSpec: Sendable, Hashable {
 }
 
 /// A publication channel and how long a text it takes.
-public struct ChannelSpec: Sendable, Hashable {
+public struct ChannelSpec: Sendable, Hashable, Codable {
     /// `x`, `sms`, `facebook`, `instagram`, `linkedin`, `website`, `email`, `press`, ...
     public var id: String
     public var location: SourceLocation
@@ -449,7 +472,7 @@ public struct ChannelSpec: Sendable, Hashable {
 
 /// Render a statement from a Mustache template per language, check each channel's limits, collect approvals,
 /// lock the approved text by hash, and record publication per channel.
-public struct StatementSpec: Sendable, Hashable {
+public struct StatementSpec: Sendable, Hashable, Codable {
     /// Template base path relative to the playbook: `templates/viral-post` is rendered from
     /// `templates/viral-post.<lang>.mustache` for each language.
     public var template: Located<String>
@@ -530,7 +553,7 @@ public enum NoticeElement: String, Sendable, Hashable, CaseIterable, Codable {
 }
 
 /// Where a step gets a value: a literal, or an input.
-public enum ValueSource: Sendable, Hashable {
+public enum ValueSource: Sendable, Hashable, Codable {
     case literal(String)
     case input(Located<String>)
 }
@@ -548,7 +571,7 @@ public enum TakedownStatus: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// A takedown or removal request and its lifecycle, with follow-up reminders while the platform is silent.
-public struct TakedownSpec: Sendable, Hashable {
+public struct TakedownSpec: Sendable, Hashable, Codable {
     public var platform: ValueSource
     /// A `url` or `urls` input, or a literal URL.
     public var urls: ValueSource
@@ -578,14 +601,43 @@ public struct TakedownSpec: Sendable, Hashable {
     }
 }
 
+/// Who an escalation level pages: everyone holding a role, or one person of the contacts directory. Written
+/// `role:NAME` or as a person id; parsed once, where it is read.
+public enum PageTarget: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// `role:NAME`: the holders of the role (their deputies when they are unavailable).
+    case role(String)
+    /// A person id from the contacts directory.
+    case person(String)
+
+    /// The prefix that marks a role target.
+    public static let rolePrefix = "role:"
+
+    /// Reads `role:NAME` or a person id.
+    public init(parsing text: String) {
+        if text.hasPrefix(Self.rolePrefix) {
+            self = .role(String(text.dropFirst(Self.rolePrefix.count)))
+        } else {
+            self = .person(text)
+        }
+    }
+
+    /// As written: `role:NAME` or the person id. Also what a page to a role nobody holds is addressed to.
+    public var description: String {
+        switch self {
+        case .role(let name): Self.rolePrefix + name
+        case .person(let id): id
+        }
+    }
+}
+
 /// One level of an escalation: who is paged, on which channels, and how long they have to acknowledge.
-public struct EscalationLevel: Sendable, Hashable {
-    /// `role:legal`, or a person id from the contacts directory.
-    public var targets: [Located<String>]
+public struct EscalationLevel: Sendable, Hashable, Codable {
+    /// Roles (`role:legal`) or person ids from the contacts directory.
+    public var targets: [Located<PageTarget>]
     public var ackTimeout: PlaybookDuration
     public var channels: [String]
     public var location: SourceLocation
-    public init(targets: [Located<String>], ackTimeout: PlaybookDuration, channels: [String] = [],
+    public init(targets: [Located<PageTarget>], ackTimeout: PlaybookDuration, channels: [String] = [],
                 location: SourceLocation = .unknown) {
         self.targets = targets
         self.ackTimeout = ackTimeout
@@ -596,7 +648,7 @@ public struct EscalationLevel: Sendable, Hashable {
 
 /// Page people level by level until someone acknowledges; repeat the whole policy `repeat` times; then
 /// `exhausted`. Either names a policy of the contacts directory or lists levels inline.
-public struct EscalateSpec: Sendable, Hashable {
+public struct EscalateSpec: Sendable, Hashable, Codable {
     public var policy: Located<String>?
     public var levels: [EscalationLevel]
     public var repeats: Int
@@ -610,7 +662,7 @@ public struct EscalateSpec: Sendable, Hashable {
 }
 
 /// Tell a group on named channels.
-public struct NotifySpec: Sendable, Hashable {
+public struct NotifySpec: Sendable, Hashable, Codable {
     public var audience: String
     public var channels: [String]
     /// Message text; `{{inputs.name}}` is filled from the incident's inputs.
@@ -627,7 +679,7 @@ public enum ClockOperation: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// Start, stop or check a named clock.
-public struct ClockStepSpec: Sendable, Hashable {
+public struct ClockStepSpec: Sendable, Hashable, Codable {
     public var clock: Located<String>
     public var operation: ClockOperation
     /// For `start`: a `time` input to start from (awareness time) instead of now.
@@ -640,7 +692,7 @@ public struct ClockStepSpec: Sendable, Hashable {
 }
 
 /// Wait for an event (recorded by an operator) with the step's timeout, or for a fixed time.
-public struct WaitSpec: Sendable, Hashable {
+public struct WaitSpec: Sendable, Hashable, Codable {
     /// Name of the awaited event (`journalist_callback`). Nil for a pure delay.
     public var event: String?
     /// For a pure delay: how long.
@@ -652,7 +704,7 @@ public struct WaitSpec: Sendable, Hashable {
 }
 
 /// A branch of a `parallel` step: its own start and steps; it finishes at one of its `end` steps.
-public struct Branch: Sendable, Hashable {
+public struct Branch: Sendable, Hashable, Codable {
     public var id: String
     public var start: Located<String>
     public var steps: [Step]
@@ -665,7 +717,7 @@ public struct Branch: Sendable, Hashable {
     }
 }
 
-public enum JoinPolicy: Sendable, Hashable {
+public enum JoinPolicy: Sendable, Hashable, Codable {
     /// Done when every branch is done.
     case all
     /// Done when the first branch is done; the others are cancelled.
@@ -675,7 +727,7 @@ public enum JoinPolicy: Sendable, Hashable {
 }
 
 /// What a failed branch does to its siblings.
-public enum BranchFailurePolicy: String, Sendable, Hashable, CaseIterable {
+public enum BranchFailurePolicy: String, Sendable, Hashable, Codable, CaseIterable {
     /// Let the other branches finish, then decide by the join policy.
     case waitAll = "wait_all"
     /// Cancel the other branches at once and take `failed`.
@@ -683,7 +735,7 @@ public enum BranchFailurePolicy: String, Sendable, Hashable, CaseIterable {
 }
 
 /// Work streams at once.
-public struct ParallelSpec: Sendable, Hashable {
+public struct ParallelSpec: Sendable, Hashable, Codable {
     public var branches: [Branch]
     public var join: JoinPolicy
     public var onBranchFailure: BranchFailurePolicy
@@ -695,7 +747,7 @@ public struct ParallelSpec: Sendable, Hashable {
 }
 
 /// One instance of `body` per item of a list input (one takedown per URL).
-public struct ForeachSpec: Sendable, Hashable {
+public struct ForeachSpec: Sendable, Hashable, Codable {
     /// A `urls` input.
     public var items: Located<String>
     /// The name each item is available under in the body (`{{item}}` by default).
@@ -716,7 +768,7 @@ public struct ForeachSpec: Sendable, Hashable {
 }
 
 /// Close the incident (top level) or finish a parallel branch (inside one).
-public struct EndSpec: Sendable, Hashable {
+public struct EndSpec: Sendable, Hashable, Codable {
     /// `resolved`, `contained`, `false_alarm`... For a branch end: `done` or `failed`.
     public var outcome: String
     public var summary: String?

@@ -2,29 +2,29 @@
 ///
 /// Nothing here is read from a clock or a disk; replaying the same events at the same instants gives the same
 /// state, which is what `crisis` relies on to resume after a crash.
-public struct IncidentState: Sendable, Hashable {
-    public var definition: RunDefinition
-    public var startedAt: Instant
-    public var status: IncidentStatus
+public struct IncidentState: Sendable, Hashable, Codable {
+    /// What the incident runs on, pinned at start.
+    public let definition: RunDefinition
+    public let startedAt: Instant
+    public internal(set) var status: IncidentStatus
     /// Active step instances, in the order they became active.
-    public var active: [StepRun]
+    public internal(set) var active: [StepRun]
     /// Armed timers. The shell fires each whose `due` has come, earliest first, as `timerFired(id)`.
-    public var timers: [TimerEntry]
-    public var clocks: [ClockRun]
-    public var targets: [TargetRun]
+    public internal(set) var timers: [TimerEntry]
+    public internal(set) var clocks: [ClockRun]
+    public internal(set) var targets: [TargetRun]
     /// Every outbound delivery the engine asked for, by key, with its latest result.
-    public var deliveries: [DeliveryRecord]
+    public internal(set) var deliveries: [DeliveryRecord]
     /// Finished step instances, in the order they finished.
-    public var history: [StepRecord]
+    public internal(set) var history: [StepRecord]
     /// How often each step id has been entered.
-    public var visits: [String: Int]
+    public internal(set) var visits: [String: Int]
     /// The run deadline, if the playbook has one.
-    public var deadline: Instant?
-    public var deadlineExceeded: Bool
+    public internal(set) var runDeadline: RunDeadline?
     /// Counter for timer ids and delivery keys: makes every id unique and deterministic.
-    public var serial: Int
+    public internal(set) var serial: Int
 
-    public init(definition: RunDefinition, startedAt: Instant) {
+    init(definition: RunDefinition, startedAt: Instant) {
         self.definition = definition
         self.startedAt = startedAt
         self.status = .open
@@ -35,8 +35,7 @@ public struct IncidentState: Sendable, Hashable {
         self.deliveries = []
         self.history = []
         self.visits = [:]
-        self.deadline = nil
-        self.deadlineExceeded = false
+        self.runDeadline = nil
         self.serial = 0
     }
 
@@ -48,9 +47,27 @@ public struct IncidentState: Sendable, Hashable {
 
     /// Deliveries asked for and not yet finished: in flight, or waiting for an operator to confirm.
     public var openDeliveries: [DeliveryRecord] { deliveries.filter { !$0.status.isFinal } }
+
+    /// When the run deadline is (or was), if the playbook has one.
+    public var deadline: Instant? { runDeadline?.due }
+
+    /// Whether the run deadline has passed.
+    public var deadlineExceeded: Bool { if case .passed? = runDeadline { true } else { false } }
 }
 
-public enum IncidentStatus: Sendable, Hashable {
+/// The run deadline: armed at start, passed when its timer fires.
+public enum RunDeadline: Sendable, Hashable, Codable {
+    case pending(due: Instant)
+    case passed(due: Instant)
+
+    public var due: Instant {
+        switch self {
+        case .pending(let due), .passed(let due): due
+        }
+    }
+}
+
+public enum IncidentStatus: Sendable, Hashable, Codable {
     case open
     case closed(outcome: String)
 
@@ -58,13 +75,13 @@ public enum IncidentStatus: Sendable, Hashable {
 }
 
 /// One armed timer: an absolute due time, never a countdown.
-public struct TimerEntry: Sendable, Hashable {
+public struct TimerEntry: Sendable, Hashable, Codable {
     /// Unique per incident, stable under replay (`t12`): a timer that fires after it was replaced is ignored.
-    public var id: String
-    public var due: Instant
+    public let id: String
+    public let due: Instant
     /// The step instance it belongs to, if any.
-    public var step: String?
-    public var purpose: TimerPurpose
+    public let step: String?
+    public let purpose: TimerPurpose
     public init(id: String, due: Instant, step: String?, purpose: TimerPurpose) {
         self.id = id
         self.due = due
@@ -73,7 +90,7 @@ public struct TimerEntry: Sendable, Hashable {
     }
 }
 
-public enum TimerPurpose: Sendable, Hashable {
+public enum TimerPurpose: Sendable, Hashable, Codable {
     /// The step's own timeout.
     case stepTimeout
     /// A statement's approval window; when it passes, fallback approvers may approve.
@@ -94,35 +111,86 @@ public enum TimerPurpose: Sendable, Hashable {
 }
 
 /// An active step instance.
-public struct StepRun: Sendable, Hashable {
+///
+/// Its lifecycle is drawn at the top of Engine.swift.
+public struct StepRun: Sendable, Hashable, Codable {
     /// `stepid`, or `stepid[n]` for the n-th (1-based) item of a foreach.
-    public var instance: String
-    public var stepID: String
-    public var enteredAt: Instant
+    public let instance: String
+    public let stepID: String
+    public let enteredAt: Instant
     /// When the step times out, if it can.
-    public var dueAt: Instant?
+    public internal(set) var dueAt: Instant?
     /// The parallel step and branch, or the foreach step and item, this instance runs inside.
-    public var scope: Scope?
-    public var detail: StepDetail
+    public let scope: Scope?
+    /// The step's spec with its progress: the progress always matches the step's kind.
+    public internal(set) var progress: StepProgress
 
-    public init(instance: String, stepID: String, enteredAt: Instant, dueAt: Instant? = nil, scope: Scope? = nil,
-                detail: StepDetail) {
+    init(instance: String, stepID: String, enteredAt: Instant, dueAt: Instant? = nil, scope: Scope? = nil,
+         progress: StepProgress) {
         self.instance = instance
         self.stepID = stepID
         self.enteredAt = enteredAt
         self.dueAt = dueAt
         self.scope = scope
-        self.detail = detail
+        self.progress = progress
     }
+
+    /// The step-type specific progress, without the spec.
+    public var detail: StepDetail { progress.detail }
 }
 
-public enum Scope: Sendable, Hashable {
+public enum Scope: Sendable, Hashable, Codable {
     case branch(parallel: String, branch: String)
     case item(foreach: String, index: Int, value: String)
 }
 
-/// Step-type specific progress.
-public enum StepDetail: Sendable, Hashable {
+/// An active step's spec paired with its progress: a statement step always has a statement run, and so on.
+public enum StepProgress: Sendable, Hashable, Codable {
+    case choice(ChoiceSpec)
+    case task(TaskSpec)
+    case statement(StatementSpec, StatementRun)
+    case takedown(TakedownSpec, TakedownRun)
+    case escalation(EscalateSpec, EscalationRun)
+    case notify(NotifySpec, NotifyRun)
+    case clock(ClockStepSpec)
+    case wait(WaitSpec)
+    case parallel(ParallelSpec, ParallelRun)
+    case foreach(ForeachSpec, ForeachRun)
+    case end(EndSpec)
+
+    /// The kind of the step.
+    public var stepType: StepType {
+        switch self {
+        case .choice: .choice
+        case .task: .task
+        case .statement: .holdingStatement
+        case .takedown: .takedown
+        case .escalation: .escalate
+        case .notify: .notify
+        case .clock: .clock
+        case .wait: .wait
+        case .parallel: .parallel
+        case .foreach: .foreach
+        case .end: .end
+        }
+    }
+
+    /// The progress without the spec, as history keeps it.
+    public var detail: StepDetail {
+        switch self {
+        case .choice, .task, .clock, .wait, .end: .simple
+        case .statement(_, let s): .statement(s)
+        case .takedown(_, let t): .takedown(t)
+        case .escalation(_, let e): .escalation(e)
+        case .notify(_, let n): .notify(n)
+        case .parallel(_, let p): .parallel(p)
+        case .foreach(_, let f): .foreach(f)
+        }
+    }
+}
+
+/// Step-type specific progress, as a finished instance keeps it in the history.
+public enum StepDetail: Sendable, Hashable, Codable {
     case simple
     case statement(StatementRun)
     case takedown(TakedownRun)
@@ -132,7 +200,7 @@ public enum StepDetail: Sendable, Hashable {
     case foreach(ForeachRun)
 }
 
-public struct StatementDraft: Sendable, Hashable {
+public struct StatementDraft: Sendable, Hashable, Codable {
     public var revision: Int
     public var facts: [String: String]
     /// Rendered text per language (`nb`, `en`).
@@ -152,7 +220,7 @@ public struct StatementDraft: Sendable, Hashable {
     }
 }
 
-public struct ApprovalRecord: Sendable, Hashable {
+public struct ApprovalRecord: Sendable, Hashable, Codable {
     public var person: String
     public var role: String
     public var revision: Int
@@ -183,14 +251,15 @@ public enum StatementPhase: String, Sendable, Hashable, Codable {
     case publishing
 }
 
-public struct StatementRun: Sendable, Hashable {
-    public var phase: StatementPhase
-    public var drafts: [StatementDraft]
-    public var decisions: [ApprovalRecord]
+/// A holding statement's progress. Its phases are drawn at the top of EngineStatement.swift.
+public struct StatementRun: Sendable, Hashable, Codable {
+    public internal(set) var phase: StatementPhase
+    public internal(set) var drafts: [StatementDraft]
+    public internal(set) var decisions: [ApprovalRecord]
     /// Whether the approval window has passed, so fallback roles may approve.
-    public var fallbackOpen: Bool
+    public internal(set) var fallbackOpen: Bool
     /// Channel to delivery key, for publications asked for.
-    public var publications: [String: String]
+    public internal(set) var publications: [String: String]
     public init() {
         phase = .drafting
         drafts = []
@@ -201,29 +270,43 @@ public struct StatementRun: Sendable, Hashable {
     public var current: StatementDraft? { drafts.last }
 }
 
-public struct TakedownRun: Sendable, Hashable {
-    public var status: TakedownStatus
-    public var platform: String
-    public var urls: [String]
+/// A takedown request's progress. Its status is drawn at the top of EngineTakedown.swift; `submit` needs
+/// every notice element of the legal basis.
+public struct TakedownRun: Sendable, Hashable, Codable {
+    public internal(set) var status: TakedownStatus
+    public internal(set) var platform: String
+    public internal(set) var urls: [String]
     /// Notice element name to value.
-    public var notice: [String: String]
-    public var ticket: String?
-    public var submittedAt: Instant?
-    public var submittedBy: String?
-    public var history: [TakedownTransition]
+    public internal(set) var notice: [String: String]
+    public internal(set) var ticket: String?
+    public internal(set) var submission: TakedownSubmission?
+    public internal(set) var history: [TakedownTransition]
     public init(platform: String, urls: [String], notice: [String: String] = [:]) {
         self.status = .drafting
         self.platform = platform
         self.urls = urls
         self.notice = notice
         self.ticket = nil
-        self.submittedAt = nil
-        self.submittedBy = nil
+        self.submission = nil
         self.history = []
+    }
+    /// When the request was submitted.
+    public var submittedAt: Instant? { submission?.at }
+    /// Who submitted it.
+    public var submittedBy: String? { submission?.by }
+}
+
+/// When and by whom a takedown request was submitted.
+public struct TakedownSubmission: Sendable, Hashable, Codable {
+    public var at: Instant
+    public var by: String
+    public init(at: Instant, by: String) {
+        self.at = at
+        self.by = by
     }
 }
 
-public struct TakedownTransition: Sendable, Hashable {
+public struct TakedownTransition: Sendable, Hashable, Codable {
     public var from: TakedownStatus
     public var to: TakedownStatus
     public var by: String
@@ -239,7 +322,7 @@ public struct TakedownTransition: Sendable, Hashable {
 }
 
 /// One resolved escalation level: concrete people (or unresolved roles when there is no directory).
-public struct ResolvedLevel: Sendable, Hashable {
+public struct ResolvedLevel: Sendable, Hashable, Codable {
     public var targets: [String]
     public var ackTimeout: PlaybookDuration
     public var channels: [String]
@@ -250,7 +333,7 @@ public struct ResolvedLevel: Sendable, Hashable {
     }
 }
 
-public struct PageAttempt: Sendable, Hashable {
+public struct PageAttempt: Sendable, Hashable, Codable {
     public var attempt: Int
     public var level: Int
     public var round: Int
@@ -267,26 +350,29 @@ public struct PageAttempt: Sendable, Hashable {
     }
 }
 
-public struct EscalationRun: Sendable, Hashable {
-    public var levels: [ResolvedLevel]
+public struct EscalationRun: Sendable, Hashable, Codable {
+    public internal(set) var levels: [ResolvedLevel]
     /// 0-based index into `levels`.
-    public var level: Int
+    public internal(set) var level: Int
     /// 0-based repeat round.
-    public var round: Int
-    public var attempts: [PageAttempt]
-    public var acknowledgedBy: String?
-    public init(levels: [ResolvedLevel]) {
+    public internal(set) var round: Int
+    /// How many rounds after the first the policy allows.
+    public internal(set) var repeats: Int
+    public internal(set) var attempts: [PageAttempt]
+    public internal(set) var acknowledgedBy: String?
+    public init(levels: [ResolvedLevel], repeats: Int = 0) {
         self.levels = levels
         self.level = 0
         self.round = 0
+        self.repeats = repeats
         self.attempts = []
         self.acknowledgedBy = nil
     }
 }
 
-public struct NotifyRun: Sendable, Hashable {
+public struct NotifyRun: Sendable, Hashable, Codable {
     /// Channel to delivery key.
-    public var deliveries: [String: String]
+    public internal(set) var deliveries: [String: String]
     public init(deliveries: [String: String] = [:]) { self.deliveries = deliveries }
 }
 
@@ -294,49 +380,82 @@ public enum BranchStatus: String, Sendable, Hashable, Codable {
     case running, done, failed, cancelled
 }
 
-public struct ParallelRun: Sendable, Hashable {
-    public var branches: [String: BranchStatus]
+public struct ParallelRun: Sendable, Hashable, Codable {
+    public internal(set) var branches: [String: BranchStatus]
     public init(branches: [String: BranchStatus]) { self.branches = branches }
 }
 
-public struct ForeachRun: Sendable, Hashable {
-    public var items: [String]
+public struct ForeachRun: Sendable, Hashable, Codable {
+    public let items: [String]
     /// 1-based item index to the body's outcome, for finished items.
-    public var outcomes: [Int: String]
+    public internal(set) var outcomes: [Int: String]
     public init(items: [String]) {
         self.items = items
         self.outcomes = [:]
     }
 }
 
-public struct ClockRun: Sendable, Hashable {
-    public var id: String
-    public var startedAt: Instant
-    public var deadline: Instant
-    public var stoppedAt: Instant?
-    public var expired: Bool
-    public init(id: String, startedAt: Instant, deadline: Instant) {
+/// A named clock's run. Status (EngineClock.swift):
+///
+///     clock start --> running --deadline timer--> expired
+///                        |                           |
+///                   clock stop                  clock stop
+///                        v                           |
+///                   stopped(at) <--------------------+
+///
+/// `clock start` on a running or expired clock keeps it; on a stopped one it begins a new run.
+public struct ClockRun: Sendable, Hashable, Codable {
+    public let id: String
+    public let startedAt: Instant
+    public let deadline: Instant
+    public internal(set) var status: ClockStatus
+    init(id: String, startedAt: Instant, deadline: Instant) {
         self.id = id
         self.startedAt = startedAt
         self.deadline = deadline
-        self.stoppedAt = nil
-        self.expired = false
+        self.status = .running
     }
+    /// When the clock was stopped, if it was.
+    public var stoppedAt: Instant? { if case .stopped(let at) = status { at } else { nil } }
+    /// Whether the deadline passed while the clock ran.
+    public var expired: Bool { status == .expired }
 }
 
-public struct TargetRun: Sendable, Hashable {
-    public var id: String
-    public var origin: Instant
-    public var due: Instant
-    public var metAt: Instant?
-    public var missed: Bool
-    public init(id: String, origin: Instant, due: Instant) {
+public enum ClockStatus: Sendable, Hashable, Codable {
+    /// Counting down to the deadline.
+    case running
+    /// The deadline passed; the clock still runs until stopped.
+    case expired
+    /// Stopped at this instant (before or after its deadline).
+    case stopped(at: Instant)
+
+    /// Whether the clock has not been stopped.
+    public var isRunning: Bool { if case .stopped = self { false } else { true } }
+}
+
+/// A performance target's run: pending until its step takes its outcome (met, or missed when late) or its
+/// deadline timer fires (missed).
+public struct TargetRun: Sendable, Hashable, Codable {
+    public let id: String
+    public let origin: Instant
+    public let due: Instant
+    public internal(set) var status: TargetStatus
+    init(id: String, origin: Instant, due: Instant) {
         self.id = id
         self.origin = origin
         self.due = due
-        self.metAt = nil
-        self.missed = false
+        self.status = .pending
     }
+    /// When the target was met, if it was.
+    public var metAt: Instant? { if case .met(let at) = status { at } else { nil } }
+    /// Whether the target was missed.
+    public var missed: Bool { status == .missed }
+}
+
+public enum TargetStatus: Sendable, Hashable, Codable {
+    case pending
+    case met(at: Instant)
+    case missed
 }
 
 public enum DeliveryStatus: String, Sendable, Hashable, Codable {
@@ -349,10 +468,10 @@ public enum DeliveryStatus: String, Sendable, Hashable, Codable {
     public var isFinal: Bool { self == .sent || self == .failed || self == .sandboxed }
 }
 
-public struct DeliveryRecord: Sendable, Hashable {
-    public var delivery: Delivery
-    public var status: DeliveryStatus
-    public var detail: String?
+public struct DeliveryRecord: Sendable, Hashable, Codable {
+    public let delivery: Delivery
+    public internal(set) var status: DeliveryStatus
+    public internal(set) var detail: String?
     public init(delivery: Delivery, status: DeliveryStatus = .pending, detail: String? = nil) {
         self.delivery = delivery
         self.status = status
@@ -361,15 +480,15 @@ public struct DeliveryRecord: Sendable, Hashable {
 }
 
 /// A finished step instance.
-public struct StepRecord: Sendable, Hashable {
-    public var instance: String
-    public var stepID: String
-    public var outcome: String
-    public var enteredAt: Instant
-    public var exitedAt: Instant
+public struct StepRecord: Sendable, Hashable, Codable {
+    public let instance: String
+    public let stepID: String
+    public let outcome: String
+    public let enteredAt: Instant
+    public let exitedAt: Instant
     /// The step-type specific progress as it was when the instance finished (approvals, takedown lifecycle,
     /// escalation attempts), so that status and reports can show it after the step is gone.
-    public var detail: StepDetail
+    public let detail: StepDetail
     public init(instance: String, stepID: String, outcome: String, enteredAt: Instant, exitedAt: Instant,
                 detail: StepDetail = .simple) {
         self.instance = instance
@@ -383,7 +502,7 @@ public struct StepRecord: Sendable, Hashable {
 
 /// An action an active step accepts now, for `status --json` and the interactive board.
 public struct ActionSpec: Sendable, Hashable, Codable {
-    /// What to pass as ACTION to `crisis act ID STEP ACTION`.
+    /// The action's name (`StepAction.rawValue`).
     public var name: String
     public var title: String
     public var fields: [FieldSpec]
@@ -397,7 +516,7 @@ public struct ActionSpec: Sendable, Hashable, Codable {
     }
 }
 
-/// A field of an action (`--set NAME=VALUE`).
+/// A field of an action.
 public struct FieldSpec: Sendable, Hashable, Codable {
     public var name: String
     public var type: ValueType

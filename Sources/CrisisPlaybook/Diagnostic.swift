@@ -12,15 +12,15 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// Error or warning.
     public var severity: Severity
-    /// Stable machine-readable code (`missing-transition-target`, `unknown-key`, ...). See `DiagnosticCode`.
-    public var code: String
+    /// Stable machine-readable code (`missing-transition-target`, `unknown-key`, ...).
+    public var code: DiagnosticCode
     /// What is wrong and, where possible, how to fix it.
     public var message: String
     /// Where: the file as given on the command line, 1-based line and column (columns count characters).
     public var location: SourceLocation
 
     /// A diagnostic of the given severity.
-    public init(_ severity: Severity, _ code: String, _ message: String, at location: SourceLocation) {
+    public init(_ severity: Severity, _ code: DiagnosticCode, _ message: String, at location: SourceLocation) {
         self.severity = severity
         self.code = code
         self.message = message
@@ -28,12 +28,12 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     /// An error.
-    public static func error(_ code: String, _ message: String, at location: SourceLocation) -> Diagnostic {
+    public static func error(_ code: DiagnosticCode, _ message: String, at location: SourceLocation) -> Diagnostic {
         Diagnostic(.error, code, message, at: location)
     }
 
     /// A warning.
-    public static func warning(_ code: String, _ message: String, at location: SourceLocation) -> Diagnostic {
+    public static func warning(_ code: DiagnosticCode, _ message: String, at location: SourceLocation) -> Diagnostic {
         Diagnostic(.warning, code, message, at: location)
     }
 
@@ -42,7 +42,7 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// `path:line:column: error: message [code]`
     public var description: String {
-        "\(location.file):\(location.line):\(location.column): \(severity.rawValue): \(message) [\(code)]"
+        "\(location.file):\(location.line):\(location.column): \(severity.rawValue): \(message) [\(code.rawValue)]"
     }
 
     /// Sorts diagnostics by file, line, column, then severity (errors first), code and message, and drops exact
@@ -55,7 +55,7 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
             if a.location.line != b.location.line { return a.location.line < b.location.line }
             if a.location.column != b.location.column { return a.location.column < b.location.column }
             if a.severity != b.severity { return a.severity == .error }
-            if a.code != b.code { return a.code < b.code }
+            if a.code != b.code { return a.code.rawValue < b.code.rawValue }
             return a.message < b.message
         }
     }
@@ -70,123 +70,124 @@ extension Array where Element == Diagnostic {
     public var warningCount: Int { filter { !$0.isError }.count }
 }
 
-/// The diagnostic codes this module emits. Codes are part of the command-line contract (`--format json`).
-public enum DiagnosticCode {
+/// The diagnostic codes this module emits. The raw values are part of the command-line contract
+/// (`--format json`) and never change once released.
+public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     // Reading the file.
     /// The file does not exist, is a directory, or cannot be read.
-    public static let unreadableFile = "unreadable-file"
+    case unreadableFile = "unreadable-file"
     /// The file is larger than 1 MiB (checked before parsing).
-    public static let fileTooLarge = "file-too-large"
+    case fileTooLarge = "file-too-large"
     /// The file is not valid UTF-8; points at the first bad byte.
-    public static let invalidUTF8 = "invalid-utf8"
+    case invalidUTF8 = "invalid-utf8"
     // YAML subset.
     /// The YAML does not parse (position from libyaml), or holds more than one document.
-    public static let yamlSyntax = "yaml-syntax"
+    case yamlSyntax = "yaml-syntax"
     /// A key appears twice in the same mapping; points at the repetition.
-    public static let duplicateKey = "duplicate-key"
+    case duplicateKey = "duplicate-key"
     /// An anchor (`&a`) or alias (`*a`); refused before anything is expanded.
-    public static let yamlAlias = "yaml-alias"
+    case yamlAlias = "yaml-alias"
     /// A tag (`!!python/object`, `!custom`) or a `%TAG` directive.
-    public static let yamlTag = "yaml-tag"
+    case yamlTag = "yaml-tag"
     /// Mappings and lists nested deeper than 64 levels.
-    public static let tooDeep = "too-deep"
+    case tooDeep = "too-deep"
     /// Warning: an unquoted yes/no/on/off that other YAML tools would read as a boolean.
-    public static let yamlTruthy = "yaml-truthy"
+    case yamlTruthy = "yaml-truthy"
     // Shape.
     /// A key the format does not know, with a "did you mean" hint.
-    public static let unknownKey = "unknown-key"
+    case unknownKey = "unknown-key"
     /// A mapping where a string is expected, a string where a list is, a non-decimal integer, ...
-    public static let wrongType = "wrong-type"
+    case wrongType = "wrong-type"
     /// A required key is absent; points at the mapping.
-    public static let missingKey = "missing-key"
+    case missingKey = "missing-key"
     /// A duration that is not a string with units (`"90s"`, `"1h30m"`), or is out of range.
-    public static let badDuration = "bad-duration"
+    case badDuration = "bad-duration"
     /// An id that is not `[a-z][a-z0-9_]*` (at most 64 bytes).
-    public static let badIdentifier = "bad-identifier"
+    case badIdentifier = "bad-identifier"
     /// A value outside its allowed set (step type, basis, op, join, language, ...).
-    public static let badValue = "bad-value"
+    case badValue = "bad-value"
     /// An input's default is not a valid value of its type (or of its enum values).
-    public static let badDefault = "bad-default"
+    case badDefault = "bad-default"
     /// A literal URL that is not http(s).
-    public static let badURL = "bad-url"
+    case badURL = "bad-url"
     /// Not an IANA time zone name.
-    public static let badTimezone = "bad-timezone"
+    case badTimezone = "bad-timezone"
     /// A `schema` other than the one this build reads.
-    public static let unknownSchema = "unknown-schema"
+    case unknownSchema = "unknown-schema"
     /// Keys that exclude each other (`policy` and `levels`, `event` and `for`, ...).
-    public static let conflictingKeys = "conflicting-keys"
+    case conflictingKeys = "conflicting-keys"
     /// A foreach body of a type that cannot run per item.
-    public static let badBody = "bad-body"
+    case badBody = "bad-body"
     // Graph.
     /// A playbook or branch without `start`.
-    public static let missingStart = "missing-start"
+    case missingStart = "missing-start"
     /// `start` names no step of its scope.
-    public static let unknownStart = "unknown-start"
+    case unknownStart = "unknown-start"
     /// A route to a step that does not exist; points at the target.
-    public static let missingTransitionTarget = "missing-transition-target"
+    case missingTransitionTarget = "missing-transition-target"
     /// A step no route leads to.
-    public static let unreachableStep = "unreachable-step"
+    case unreachableStep = "unreachable-step"
     /// A step from which no end step can be reached.
-    public static let noPathToEnd = "no-path-to-end"
+    case noPathToEnd = "no-path-to-end"
     /// A step id used twice (nested steps included).
-    public static let duplicateStepID = "duplicate-step-id"
+    case duplicateStepID = "duplicate-step-id"
     /// A route across a parallel branch's boundary.
-    public static let branchOutboundTarget = "branch-outbound-target"
+    case branchOutboundTarget = "branch-outbound-target"
     /// A loop none of whose steps has `max_visits`.
-    public static let unboundedCycle = "unbounded-cycle"
+    case unboundedCycle = "unbounded-cycle"
     /// An end step with `next`.
-    public static let endWithNext = "end-with-next"
+    case endWithNext = "end-with-next"
     // Semantics.
     /// A waiting step without `timeout`, or whose timeout is not routed.
-    public static let waitWithoutTimeout = "wait-without-timeout"
+    case waitWithoutTimeout = "wait-without-timeout"
     /// An outcome a step can take that goes nowhere.
-    public static let unroutedOutcome = "unrouted-outcome"
+    case unroutedOutcome = "unrouted-outcome"
     /// A route or `failed_when` entry for an outcome the step cannot take.
-    public static let unknownOutcome = "unknown-outcome"
+    case unknownOutcome = "unknown-outcome"
     /// An outcome routed both by an option's `next` and by the step's `next`.
-    public static let duplicateRoute = "duplicate-route"
+    case duplicateRoute = "duplicate-route"
     /// A choice without `default`.
-    public static let choiceWithoutDefault = "choice-without-default"
+    case choiceWithoutDefault = "choice-without-default"
     /// A choice default that is not one of its options.
-    public static let unknownOption = "unknown-option"
+    case unknownOption = "unknown-option"
     /// A role that is not declared under `roles`.
-    public static let unknownRole = "unknown-role"
+    case unknownRole = "unknown-role"
     /// An input that is not declared under `inputs`.
-    public static let unknownInput = "unknown-input"
+    case unknownInput = "unknown-input"
     /// An input of the wrong type for where it is used (foreach items must be `urls`, ...).
-    public static let wrongInputType = "wrong-input-type"
+    case wrongInputType = "wrong-input-type"
     /// A clock step naming an undeclared clock.
-    public static let unknownClock = "unknown-clock"
+    case unknownClock = "unknown-clock"
     /// A target naming a step that does not exist.
-    public static let unknownTargetStep = "unknown-target-step"
+    case unknownTargetStep = "unknown-target-step"
     /// A target waiting for an outcome its step cannot take.
-    public static let unknownTargetOutcome = "unknown-target-outcome"
+    case unknownTargetOutcome = "unknown-target-outcome"
     /// Warning: a timeout longer than what bounds it (the run deadline, the step's timeout).
-    public static let timeoutExceedsDeadline = "timeout-exceeds-deadline"
+    case timeoutExceedsDeadline = "timeout-exceeds-deadline"
     /// Warning: a step without `title`.
-    public static let stepWithoutTitle = "step-without-title"
+    case stepWithoutTitle = "step-without-title"
     /// Warning: a quorum larger than the people (or roles) who could approve.
-    public static let implausibleQuorum = "implausible-quorum"
+    case implausibleQuorum = "implausible-quorum"
     /// A takedown `prefill` key that is not a notice element of its basis.
-    public static let badPrefill = "bad-prefill"
+    case badPrefill = "bad-prefill"
     // Templates.
     /// A template or message variable that is neither a declared fact, an input nor an incident field.
-    public static let unknownTemplateVariable = "unknown-template-variable"
+    case unknownTemplateVariable = "unknown-template-variable"
     /// A statement template file missing for one of the playbook's languages.
-    public static let missingTemplate = "missing-template"
+    case missingTemplate = "missing-template"
     /// A template tag or section that is not closed.
-    public static let templateSyntax = "template-syntax"
+    case templateSyntax = "template-syntax"
     /// Warning: a template filled with sample facts exceeds a channel's limit (SMS: needs more than one message).
-    public static let templateTooLong = "template-too-long"
+    case templateTooLong = "template-too-long"
     // Contacts.
     /// An escalation policy that is not in the contacts directory.
-    public static let unknownPolicy = "unknown-policy"
+    case unknownPolicy = "unknown-policy"
     /// A person who is not in the contacts directory.
-    public static let unknownContact = "unknown-contact"
+    case unknownContact = "unknown-contact"
     /// A deputy who is not in the contacts directory (or is the person themself).
-    public static let unknownDeputy = "unknown-deputy"
+    case unknownDeputy = "unknown-deputy"
     /// Warning: a role nobody in the contacts directory holds.
-    public static let roleWithoutHolder = "role-without-holder"
+    case roleWithoutHolder = "role-without-holder"
 }
 
 /// Prints diagnostics as `path:line:column: error|warning: message [code]`, in colour only when the output is a
@@ -220,6 +221,6 @@ public struct DiagnosticPrinter: Sendable {
         let colour = d.severity == .error ? "\u{1B}[1;31m" : "\u{1B}[1;35m"
         let l = d.location
         return "\(bold)\(l.file):\(l.line):\(l.column):\(reset) \(colour)\(d.severity.rawValue):\(reset) "
-            + "\(bold)\(d.message)\(reset) [\(d.code)]"
+            + "\(bold)\(d.message)\(reset) [\(d.code.rawValue)]"
     }
 }

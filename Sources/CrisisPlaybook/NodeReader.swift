@@ -30,11 +30,11 @@ final class NodeReader {
         return SourceLocation(file: file, line: mark.line, column: mark.column)
     }
 
-    func error(_ code: String, _ message: String, at location: SourceLocation) {
+    func error(_ code: DiagnosticCode, _ message: String, at location: SourceLocation) {
         diagnostics.append(.error(code, message, at: location))
     }
 
-    func warning(_ code: String, _ message: String, at location: SourceLocation) {
+    func warning(_ code: DiagnosticCode, _ message: String, at location: SourceLocation) {
         diagnostics.append(.warning(code, message, at: location))
     }
 
@@ -99,7 +99,7 @@ final class NodeReader {
 
     /// Reports `missing-key` (or `code`) at the mapping when `key` is absent.
     @discardableResult
-    func require(_ m: MapView, _ key: String, what: String, code: String = DiagnosticCode.missingKey) -> Node? {
+    func require(_ m: MapView, _ key: String, what: String, code: DiagnosticCode = .missingKey) -> Node? {
         if let v = m[key] { return v }
         error(code, "\(what) needs '\(key)'", at: m.location)
         return nil

@@ -55,6 +55,27 @@ public enum PlaybookGraph {
         return out
     }
 
+    /// How a step kind is drawn, in both formats.
+    enum Shape {
+        /// choice: a rhombus.
+        case decision
+        /// end: a stadium (Mermaid), rounded (DOT).
+        case terminal
+        /// parallel and foreach: a subroutine box (Mermaid), a double border (DOT).
+        case container
+        /// Everything else: a box.
+        case action
+    }
+
+    static func shape(_ type: StepType) -> Shape {
+        switch type {
+        case .choice: .decision
+        case .end: .terminal
+        case .parallel, .foreach: .container
+        case .task, .holdingStatement, .takedown, .escalate, .notify, .clock, .wait: .action
+        }
+    }
+
     static func label(_ step: Step) -> String {
         "\(step.typeName): \(step.title ?? step.id)"
     }
@@ -88,7 +109,8 @@ public enum PlaybookGraph {
                 case .foreach(let f):
                     edges.append(edge(Edge(from: step.id, to: f.body.id, label: "each \(f.itemName)", dashed: false)))
                     emitGroup("\(step.id)__each", "for each \(f.itemName) in \(f.items.value)", [f.body], indent: indent)
-                default: break
+                case .choice, .task, .holdingStatement, .takedown, .escalate, .notify, .clock, .wait, .end:
+                    break
                 }
                 edges.append(contentsOf: self.edges(of: step).map(edge))
             }
@@ -135,11 +157,11 @@ public enum PlaybookGraph {
     static func mermaidNode(_ step: Step) -> String {
         let id = mermaidID(step.id)
         let text = "\"\(mermaidText(label(step)))\""
-        switch step.kind {
-        case .choice: return "\(id){\(text)}"
-        case .end: return "\(id)([\(text)])"
-        case .parallel, .foreach: return "\(id)[[\(text)]]"
-        default: return "\(id)[\(text)]"
+        switch shape(step.stepType) {
+        case .decision: return "\(id){\(text)}"
+        case .terminal: return "\(id)([\(text)])"
+        case .container: return "\(id)[[\(text)]]"
+        case .action: return "\(id)[\(text)]"
         }
     }
 
@@ -183,11 +205,11 @@ public enum PlaybookGraph {
 
     static func dotNode(_ step: Step) -> String {
         var attributes = ["label=\(dotText(label(step)))"]
-        switch step.kind {
-        case .choice: attributes.append("shape=diamond")
-        case .end: attributes.append("style=rounded")
-        case .parallel, .foreach: attributes.append("peripheries=2")
-        default: break
+        switch shape(step.stepType) {
+        case .decision: attributes.append("shape=diamond")
+        case .terminal: attributes.append("style=rounded")
+        case .container: attributes.append("peripheries=2")
+        case .action: break
         }
         return "\(dotText(step.id)) [\(attributes.joined(separator: ", "))];"
     }

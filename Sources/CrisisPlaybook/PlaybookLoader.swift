@@ -89,28 +89,13 @@ final class PlaybookBuilder {
         "schema", "id", "version", "title", "summary", "timezone", "languages", "roles", "inputs", "targets",
         "clocks", "deadline", "start", "steps",
     ]
-    static let commonStepKeys = ["type", "title", "instructions", "role", "timeout", "max_visits", "next"]
-    static let typeKeys: [String: [String]] = [
-        "choice": ["options", "default"],
-        "task": ["checklist"],
-        "holding_statement": ["template", "channels", "facts", "approval", "max_revisions"],
-        "takedown": ["platform", "urls", "basis", "submitters", "follow_up", "give_up_after", "prefill"],
-        "escalate": ["policy", "levels", "repeat", "message"],
-        "notify": ["audience", "channels", "message"],
-        "clock": ["clock", "op", "from"],
-        "wait": ["event", "for"],
-        "parallel": ["branches", "join", "on_branch_failure"],
-        "foreach": ["items", "as", "failed_when", "tolerate_failures", "do"],
-        "end": ["outcome", "summary"],
-    ]
-
     /// "'checklist' belongs to task steps" hints for keys of other step types.
-    static func foreignKeys(for type: String) -> [String: String] {
+    static func foreignKeys(for type: StepType) -> [String: String] {
         var out: [String: String] = [:]
-        let own = Set(commonStepKeys + (typeKeys[type] ?? []))
-        for other in StepKind.typeNames where other != type {
-            for k in typeKeys[other] ?? [] where !own.contains(k) && out[k] == nil {
-                out[k] = "'\(k)' belongs to \(other) steps, and this is a \(type) step"
+        let own = Set(StepType.commonKeys + type.keys)
+        for other in StepType.allCases where other != type {
+            for k in other.keys where !own.contains(k) && out[k] == nil {
+                out[k] = "'\(k)' belongs to \(other.yamlName) steps, and this is a \(type.yamlName) step"
             }
         }
         return out
@@ -375,17 +360,18 @@ final class PlaybookBuilder {
             brokenSteps.insert(id)
             return Step(id: id, kind: .task(TaskSpec()), location: location)
         }
-        var type: String?
+        var type: StepType?
         if let tn = r.require(raw, "type", what: w) {
-            var allowedTypes = StepKind.typeNames
-            if case .body = scope { allowedTypes = ["task", "takedown", "notify", "escalate", "wait"] }
-            if case .body = scope, let t = r.scalar(tn, what: "'type' of \(w)"), StepKind.typeNames.contains(t),
+            let allNames = StepType.allCases.map(\.yamlName)
+            var allowedTypes = allNames
+            if case .body = scope { allowedTypes = StepType.foreachBodyTypes.map(\.yamlName) }
+            if case .body = scope, let t = r.scalar(tn, what: "'type' of \(w)"), allNames.contains(t),
                 !allowedTypes.contains(t)
             {
                 r.error(DiagnosticCode.badBody, "a foreach body must be one of \(allowedTypes.joined(separator: ", ")), not \(t)",
                         at: r.location(tn))
             } else {
-                type = r.oneOf(tn, allowedTypes, what: "'type' of \(w)")
+                type = r.oneOf(tn, allowedTypes, what: "'type' of \(w)").flatMap(StepType.init(rawValue:))
             }
         }
         let title = raw["title"].flatMap { NodeReader.isEmpty($0) ? nil : r.string($0, what: "'title' of \(w)") }
@@ -403,19 +389,15 @@ final class PlaybookBuilder {
             return broken(id, location, title: title, next: next)
         }
 
-        var allowed = Self.commonStepKeys + (Self.typeKeys[type] ?? [])
-        if type == "end" { allowed = ["type", "title", "instructions", "role", "next"] + (Self.typeKeys["end"] ?? []) }
+        var allowed = type.allowedKeys
         if case .body = scope { allowed.removeAll { $0 == "next" || $0 == "max_visits" } }
         var foreign = Self.foreignKeys(for: type)
         if case .body = scope {
             foreign["next"] = "a foreach body has no 'next'; route the foreach step's outcomes done and failed"
             foreign["max_visits"] = "a foreach body runs once per item"
         }
-        if type == "end" {
-            foreign["timeout"] = "an end step finishes at once"
-            foreign["max_visits"] = "an end step finishes at once"
-        }
-        let m = r.checkKeys(raw, allowed: allowed, what: "\(w) (\(type))", foreignKeys: foreign)
+        for (key, why) in type.refusedCommonKeys { foreign[key] = why }
+        let m = r.checkKeys(raw, allowed: allowed, what: "\(w) (\(type.yamlName))", foreignKeys: foreign)
 
         let instructions = m["instructions"].flatMap {
             NodeReader.isEmpty($0) ? nil : r.string($0, what: "'instructions' of \(w)", allowEmpty: true)
@@ -427,24 +409,23 @@ final class PlaybookBuilder {
         var optionRoutes: [String: Located<String>] = [:]
         var kind: StepKind?
         switch type {
-        case "choice": kind = choice(m, w, routes: &optionRoutes)
-        case "task": kind = task(m, w)
-        case "holding_statement": kind = statement(m, w)
-        case "takedown": kind = takedown(m, w, scope: scope)
-        case "escalate": kind = escalate(m, w)
-        case "notify": kind = notify(m, w)
-        case "clock": kind = clock(m, w)
-        case "wait":
+        case .choice: kind = choice(m, w, routes: &optionRoutes)
+        case .task: kind = task(m, w)
+        case .holdingStatement: kind = statement(m, w)
+        case .takedown: kind = takedown(m, w, scope: scope)
+        case .escalate: kind = escalate(m, w)
+        case .notify: kind = notify(m, w)
+        case .clock: kind = clock(m, w)
+        case .wait:
             kind = wait(m, w)
             if case .wait(let ws)? = kind, ws.event == nil, let tl = m.keyLocation("timeout") {
                 r.error(DiagnosticCode.conflictingKeys,
                         "\(w) is a pure delay ('for'); it has no timeout. Use 'event' to wait for something with a timeout",
                         at: tl)
             }
-        case "parallel": kind = parallel(m, w, id: id)
-        case "foreach": kind = foreach(m, w, id: id)
-        case "end": kind = end(m, w, scope: scope)
-        default: kind = nil
+        case .parallel: kind = parallel(m, w, id: id)
+        case .foreach: kind = foreach(m, w, id: id)
+        case .end: kind = end(m, w, scope: scope)
         }
 
         // Routes.
@@ -452,7 +433,7 @@ final class PlaybookBuilder {
         var mapRouteKeys: [String: SourceLocation] = [:]
         var everyOutcome: Located<String>?
         if let nn = m["next"] {
-            if type == "end" {
+            if type == .end {
                 r.error(DiagnosticCode.endWithNext, "\(w) is an end step and cannot have 'next'",
                         at: m.keyLocation("next") ?? m.location)
             } else {
@@ -489,7 +470,7 @@ final class PlaybookBuilder {
         for (outcome, target) in mapRoutes.sorted(by: { $0.key < $1.key }) {
             let keyLoc = mapRouteKeys[outcome] ?? target.location
             if !outcomes.contains(outcome) {
-                var why = "\(w) (\(type)) has no outcome '\(outcome)'; its outcomes are \(outcomes.joined(separator: ", "))"
+                var why = "\(w) (\(type.yamlName)) has no outcome '\(outcome)'; its outcomes are \(outcomes.joined(separator: ", "))"
                 if outcome == Outcome.timeout, step.timeout == nil, kind.canTimeOut {
                     why = "\(w) has no 'timeout', so it never takes outcome 'timeout'"
                 } else if outcome == Outcome.maxVisits, step.maxVisits == nil {
@@ -497,7 +478,7 @@ final class PlaybookBuilder {
                 } else if outcome == Outcome.timeout, case .choice(let c) = kind, c.isAutomatic, step.timeout == nil {
                     why = "\(w) is decided by its guards and has no 'timeout'"
                 }
-                if outcomes.isEmpty { why = "\(w) (\(type)) has no outcomes to route" }
+                if outcomes.isEmpty { why = "\(w) (\(type.yamlName)) has no outcomes to route" }
                 r.error(DiagnosticCode.unknownOutcome, why, at: keyLoc)
                 continue
             }
@@ -704,15 +685,13 @@ final class PlaybookBuilder {
             for (i, item) in items.enumerated() {
                 let lw = "level \(i + 1) of \(w)"
                 guard let lm = r.mapping(item, what: lw, allowed: ["targets", "ack_timeout", "channels"]) else { continue }
-                var targets: [Located<String>] = []
+                var targets: [Located<PageTarget>] = []
                 if let tn = r.require(lm, "targets", what: lw), let list = r.stringList(tn, what: "'targets' of \(lw)") {
                     if list.isEmpty { r.error(DiagnosticCode.badValue, "\(lw) needs at least one target", at: r.location(tn)) }
-                    for t in list {
-                        if t.value.hasPrefix("role:") {
-                            r.checkIdentifier(String(t.value.dropFirst(5)), what: "role", at: t.location)
-                        }
+                    targets = list.map { Located(PageTarget(parsing: $0.value), at: $0.location) }
+                    for t in targets {
+                        if case .role(let role) = t.value { r.checkIdentifier(role, what: "role", at: t.location) }
                     }
-                    targets = list
                 }
                 let ack = r.duration(lm, "ack_timeout", what: lw, required: true)
                 let channels = lm["channels"].flatMap { r.stringList($0, what: "'channels' of \(lw)") }?.map(\.value) ?? []
@@ -816,18 +795,6 @@ final class PlaybookBuilder {
         return .parallel(ParallelSpec(branches: branches, join: join, onBranchFailure: failure))
     }
 
-    /// Body outcomes counted as a failed item when `failed_when` is not given.
-    static func defaultFailedOutcomes(for kind: StepKind) -> [String] {
-        switch kind {
-        case .task: ["skipped", "timeout"]
-        case .takedown: ["refused", "no_response", "timeout"]
-        case .notify: ["failed", "timeout"]
-        case .escalate: ["exhausted"]
-        case .wait: ["timeout"]
-        default: ["failed", "timeout"]
-        }
-    }
-
     func foreach(_ m: MapView, _ w: String, id: String) -> StepKind? {
         let items = r.require(m, "items", what: w).flatMap { r.identifier($0, what: "'items' of \(w)") }
         var itemName = "item"
@@ -846,7 +813,7 @@ final class PlaybookBuilder {
         }
         var failed: [String] = []
         if let body {
-            failed = Self.defaultFailedOutcomes(for: body.kind).filter { body.outcomes.contains($0) }
+            failed = body.stepType.defaultFailedOutcomes.filter { body.outcomes.contains($0) }
             if let fn = m["failed_when"], let list = r.stringList(fn, what: "'failed_when' of \(w)") {
                 failed = []
                 for o in list {

@@ -1,7 +1,7 @@
 import CrisisCore
 import Foundation
 
-/// Graph, semantic and template rules over a loaded playbook (docs/playbook-format.md; engine-semantics.md §5).
+/// Graph, semantic and template rules over a loaded playbook (docs/playbook-format.md).
 public enum PlaybookValidator {
     /// Every rule, with the contacts directory's rules when `contacts` is given. Template files are read from
     /// `baseDirectory` (the playbook's directory). Returns diagnostics sorted by file, line and column.
@@ -61,11 +61,11 @@ private struct Validation {
         self.broken = broken
     }
 
-    mutating func error(_ code: String, _ message: String, _ at: SourceLocation) {
+    mutating func error(_ code: DiagnosticCode, _ message: String, _ at: SourceLocation) {
         diagnostics.append(.error(code, message, at: at))
     }
 
-    mutating func warning(_ code: String, _ message: String, _ at: SourceLocation) {
+    mutating func warning(_ code: DiagnosticCode, _ message: String, _ at: SourceLocation) {
         diagnostics.append(.warning(code, message, at: at))
     }
 
@@ -109,7 +109,8 @@ private struct Validation {
                 case .foreach(let f):
                     bodies.insert(f.body.id)
                     walk([f.body], scope: f.body.id)
-                default: break
+                case .choice, .task, .holdingStatement, .takedown, .escalate, .notify, .clock, .wait, .end:
+                    break
                 }
             }
         }
@@ -213,7 +214,7 @@ private struct Validation {
         case .notify(let n): checkMessage(n.message, step: step, what: "the message of step '\(step.id)'")
         case .clock(let c): checkClock(step, c)
         case .foreach(let f): checkForeach(step, f)
-        default: break
+        case .task, .wait, .parallel, .end: break
         }
     }
 
@@ -285,12 +286,13 @@ private struct Validation {
                 for r in t.submitterRoles { checkRoleExists(r, what: "the submitters of step '\(step.id)'") }
             case .escalate(let e):
                 for level in e.levels {
-                    for t in level.targets where t.value.hasPrefix("role:") {
-                        let role = Located(String(t.value.dropFirst(5)), at: t.location)
-                        checkRoleExists(role, what: "escalation step '\(step.id)'")
+                    for t in level.targets {
+                        guard case .role(let role) = t.value else { continue }
+                        checkRoleExists(Located(role, at: t.location), what: "escalation step '\(step.id)'")
                     }
                 }
-            default: break
+            case .choice, .task, .notify, .clock, .wait, .parallel, .foreach, .end:
+                break
             }
         }
     }
@@ -640,8 +642,8 @@ private struct Validation {
             if let policy = e.policy {
                 if let p = contacts.policy(policy.value) {
                     for level in p.levels {
-                        for t in level.targets where t.hasPrefix("role:") {
-                            let role = String(t.dropFirst(5))
+                        for target in level.targets {
+                            guard case .role(let role) = PageTarget(parsing: target) else { continue }
                             if contacts.holders(of: role).isEmpty {
                                 warning(DiagnosticCode.roleWithoutHolder,
                                         "policy '\(p.id)' pages role '\(role)', which nobody in the contacts directory holds",
@@ -659,19 +661,21 @@ private struct Validation {
             }
             for level in e.levels {
                 for t in level.targets {
-                    if t.value.hasPrefix("role:") {
-                        let role = String(t.value.dropFirst(5))
+                    switch t.value {
+                    case .role(let role):
                         if playbook.role(role) != nil, contacts.holders(of: role).isEmpty {
                             warning(DiagnosticCode.roleWithoutHolder,
                                     "step '\(step.id)' pages role '\(role)', which nobody in the contacts directory holds",
                                     t.location)
                         }
-                    } else if contacts.person(t.value) == nil {
-                        var message = "step '\(step.id)' pages '\(t.value)', who is not in the contacts directory"
-                        if let s = EditDistance.suggestion(for: t.value, among: contacts.people.map(\.id)) {
+                    case .person(let id) where contacts.person(id) == nil:
+                        var message = "step '\(step.id)' pages '\(id)', who is not in the contacts directory"
+                        if let s = EditDistance.suggestion(for: id, among: contacts.people.map(\.id)) {
                             message += "; did you mean '\(s)'?"
                         }
                         error(DiagnosticCode.unknownContact, message, t.location)
+                    case .person:
+                        break
                     }
                 }
             }

@@ -13,8 +13,8 @@ public struct FileReport: Sendable, Hashable, Codable {
         public var column: Int
         /// `error` or `warning`.
         public var severity: String
-        /// The diagnostic code (`DiagnosticCode`).
-        public var code: String
+        /// The diagnostic code (its raw value in JSON).
+        public var code: DiagnosticCode
         /// The message.
         public var message: String
 

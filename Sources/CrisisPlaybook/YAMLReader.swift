@@ -151,7 +151,7 @@ enum YAMLReader {
         func loc(_ m: yaml_mark_t) -> SourceLocation {
             SourceLocation(file: path, line: Int(m.line) + 1, column: Int(m.column) + 1)
         }
-        func report(_ code: String, _ message: String, _ m: yaml_mark_t) {
+        func report(_ code: DiagnosticCode, _ message: String, _ m: yaml_mark_t) {
             if diagnostics.count < maximumDiagnostics { diagnostics.append(.error(code, message, at: loc(m))) }
         }
         // libyaml keeps a pointer to the parser inside the parser (read_handler_data), so the struct must not

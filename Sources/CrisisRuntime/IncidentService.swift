@@ -342,14 +342,14 @@ public struct IncidentService: Sendable {
                         actor: Actor, run: CommandRun, wallNow: Instant) throws -> Never {
         let record = TrailRecord.rejected(.init(
             now: Committer.engineNow(run.incident, wallNow: wallNow), step: step, action: action,
-            fields: Dictionary(fields, uniquingKeysWith: { a, _ in a }), actor: actor, code: rejection.code,
+            fields: Dictionary(fields, uniquingKeysWith: { a, _ in a }), actor: actor, code: rejection.code.rawValue,
             message: rejection.message))
         let recorder = Intake.operatorProblem(actor) == nil ? Committer.auditActor(actor) : .system
         _ = try store.append(
             incident: run.incident.id, expectedSeq: nil,
             events: [EventDraft(type: RecordType.rejected, idempotencyKey: Self.randomKey(), actor: recorder,
                                 recordedAt: wallNow, body: record.body)])
-        throw RuntimeError.refused(code: rejection.code, message: rejection.message)
+        throw RuntimeError.refused(code: rejection.code.rawValue, message: rejection.message, hint: rejection.hint)
     }
 
     /// A retry with the key of a request already recorded answers with that record: it never runs twice, and

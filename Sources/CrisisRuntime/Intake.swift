@@ -24,20 +24,20 @@ enum Intake {
         -> Result<Accepted, Rejection>
     {
         if let problem = operatorProblem(request.actor) {
-            return .failure(Rejection("invalid-operator", problem))
+            return .failure(Rejection(.invalidOperator, problem))
         }
         let size = request.fields.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count }
         if size > maximumTextBytes {
             return .failure(Rejection(
-                "too-large", "the field values are \(size) bytes together; at most \(maximumTextBytes)"))
+                .tooLarge, "the field values are \(size) bytes together; at most \(maximumTextBytes)"))
         }
         var fields: [String: String] = [:]
         for (k, v) in request.fields {
             if k.hasPrefix(reservedFieldPrefix) {
                 return .failure(Rejection(
-                    "reserved-field", "field '\(k)' is reserved; field names starting with '_' are set by crisis"))
+                    .reservedField, "field '\(k)' is reserved; field names starting with '_' are set by crisis"))
             }
-            if fields[k] != nil { return .failure(Rejection("duplicate-field", "field '\(k)' was given twice")) }
+            if fields[k] != nil { return .failure(Rejection(.duplicateField, "field '\(k)' was given twice")) }
             fields[k] = v
         }
         let actor: Actor
@@ -54,16 +54,16 @@ enum Intake {
                 let result = DeliveryResult(rawValue: text), result == .sent || result == .failed
             else {
                 return .failure(Rejection(
-                    "missing-field", "confirm_delivery needs the fields key (the delivery's key) and result (sent or failed)"))
+                    .missingField, "confirm_delivery needs the fields key (the delivery's key) and result (sent or failed)"))
             }
             if let unknown = fields.keys.first(where: { !["key", "result", "detail"].contains($0) }) {
                 return .failure(Rejection(
-                    "unknown-field", "confirm_delivery takes the fields key, result and detail, not '\(unknown)'"))
+                    .unknownField, "confirm_delivery takes the fields key, result and detail, not '\(unknown)'"))
             }
             guard let record = incident.state.deliveries.first(where: { $0.delivery.key == key }),
                 record.delivery.step == request.step
             else {
-                return .failure(Rejection("unknown-delivery", "step '\(request.step)' has no delivery with key '\(key)'"))
+                return .failure(Rejection(.unknownDelivery, "step '\(request.step)' has no delivery with key '\(key)'"))
             }
             let detail = fields["detail"]
             return .success(Accepted(
@@ -103,12 +103,12 @@ enum Intake {
     }
 
     static func note(_ text: String, actor: Actor, incident: LoadedIncident, wallNow: Instant) -> Result<Accepted, Rejection> {
-        if let problem = operatorProblem(actor) { return .failure(Rejection("invalid-operator", problem)) }
+        if let problem = operatorProblem(actor) { return .failure(Rejection(.invalidOperator, problem)) }
         if text.utf8.count > maximumTextBytes {
             return .failure(Rejection(
-                "too-large", "the note is \(text.utf8.count) bytes; at most \(maximumTextBytes) (split it)"))
+                .tooLarge, "the note is \(text.utf8.count) bytes; at most \(maximumTextBytes) (split it)"))
         }
-        if text.utf8.contains(0) { return .failure(Rejection("invalid-text", "the note contains a NUL character")) }
+        if text.utf8.contains(0) { return .failure(Rejection(.invalidText, "the note contains a NUL character")) }
         let anomaly = Committer.clockAnomaly(incident, wallNow: wallNow)
         return .success(Accepted(event: .noted(text: text, actor: actor), actor: actor) { now, _ in
             .note(.init(now: now, text: text, actor: actor, clockAnomaly: anomaly))
@@ -126,7 +126,7 @@ enum Intake {
             // not claim a role: that would let a typo in the operator name bypass the role check.
             if let role = actor.role {
                 return .failure(Rejection(
-                    "not-in-directory",
+                    .notInDirectory,
                     "'\(actor.name)' is not in the incident's contacts directory, so cannot act as '\(role)'; "
                         + "act under your person id from the directory"))
             }
@@ -135,12 +135,12 @@ enum Intake {
         let playbook = incident.definition.playbook
         if let role = actor.role, playbook.role(role) == nil {
             return .failure(Rejection(
-                "unknown-role", "this playbook has no role '\(role)' (roles: \(playbook.roles.map(\.id).joined(separator: ", ")))"))
+                .unknownRole, "this playbook has no role '\(role)' (roles: \(playbook.roles.map(\.id).joined(separator: ", ")))"))
         }
         if let role = actor.role {
             guard person.roles.contains(role) else {
                 return .failure(Rejection(
-                    "role-not-held",
+                    .roleNotHeld,
                     "\(person.name) does not hold role '\(role)' in the contacts directory (holds: \(person.roles.joined(separator: ", ")))"))
             }
             return .success(actor)

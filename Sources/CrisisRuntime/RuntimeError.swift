@@ -4,7 +4,7 @@ import CrisisPlaybook
 /// Why a runtime operation did not happen. Each case maps to one documented exit status.
 public enum RuntimeError: Error, CustomStringConvertible {
     /// The operator's action was refused (recorded as `input.rejected` when the incident exists). Exit 1.
-    case refused(code: String, message: String)
+    case refused(code: String, message: String, hint: RejectionHint? = nil)
     /// Invalid input that concerns no existing incident (bad playbook, unknown incident, bad `--set`). Exit 1.
     case invalid(String)
     /// The playbook or contacts file has errors. Exit 1.
@@ -16,7 +16,7 @@ public enum RuntimeError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .refused(let code, let message): "refused: \(message) [\(code)]"
+        case .refused(let code, let message, _): "refused: \(message) [\(code)]"
         case .invalid(let m): m
         case .diagnostics(let d): d.map(\.description).joined(separator: "\n")
         case .conflict(let expected, let head, let by):

@@ -27,13 +27,13 @@ public enum StatementRenderer {
         for lang in definition.playbook.languages {
             let path = "\(spec.template.value).\(lang).mustache"
             guard let bytes = incident.templates[path], let source = String(validating: bytes, as: UTF8.self) else {
-                return .failure(Rejection("missing-template", "template \(path) is not pinned with this incident"))
+                return .failure(Rejection(.missingTemplate, "template \(path) is not pinned with this incident"))
             }
             let template: MustacheTemplate
             do {
                 template = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + source)
             } catch {
-                return .failure(Rejection("template-error", "template \(path) does not parse: \(error)"))
+                return .failure(Rejection(.templateError, "template \(path) does not parse: \(error)"))
             }
             var text = template.render(context)
             while text.hasSuffix("\n") { text.removeLast() }
@@ -45,7 +45,7 @@ public enum StatementRenderer {
                 let m = ChannelLength.measure(text, channel: channel.id)
                 if m.overLimit, let limit = m.limit {
                     return .failure(Rejection(
-                        "over-channel-limit",
+                        .overChannelLimit,
                         "the \(lang) text is \(m.count) \(m.unit) on \(channel.id), over its limit of \(limit); "
                             + "shorten the facts and draft again"))
                 }

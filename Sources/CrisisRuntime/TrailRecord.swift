@@ -436,7 +436,7 @@ public enum RecordedEffect: Sendable, Hashable {
 
     public init(_ action: EngineAction) {
         switch action {
-        case .enterStep(let step, let type): self = .enter(step: step, type: type)
+        case .enterStep(let step, let type): self = .enter(step: step, type: type.rawValue)
         case .exitStep(let step, let outcome): self = .exit(step: step, outcome: outcome)
         case .cancelStep(let step, let reason): self = .cancel(step: step, reason: reason)
         case .deliver(let d): self = .deliver(key: d.key, step: d.step, purpose: d.purpose.rawValue, channel: d.channel)

@@ -13,7 +13,7 @@ struct EngineBasicsTests {
     @Test("Start enters the start step and arms its timeout")
     func startEntersStartStep() {
         let d = Driver(definition(Self.pb))
-        #expect(d.startActions == [.enterStep(step: "triage", type: "choice")])
+        #expect(d.startActions == [.enterStep(step: "triage", type: .choice)])
         #expect(d.activeIDs == ["triage"])
         #expect(d.state.timers == [TimerEntry(id: "t0", due: t0 + dur("15m"), step: "triage", purpose: .stepTimeout)])
         #expect(d.state.run("triage")?.dueAt == t0 + dur("15m"))
@@ -26,7 +26,7 @@ struct EngineBasicsTests {
         var d = Driver(definition(Self.pb))
         d.advance("1m")
         let actions = d.act("triage", "choose", ["option": "escalate"])
-        #expect(actions == [.exitStep(step: "triage", outcome: "escalate"), .enterStep(step: "capture", type: "task")])
+        #expect(actions == [.exitStep(step: "triage", outcome: "escalate"), .enterStep(step: "capture", type: .task)])
         #expect(d.state.timers.map(\.id) == ["t1"])
         #expect(d.state.timers.first?.purpose == .stepTimeout)
         #expect(d.state.history.map(\.outcome) == ["escalate"])
@@ -37,13 +37,13 @@ struct EngineBasicsTests {
     func invalidOption() {
         let d = Driver(definition(Self.pb))
         let r = d.refuseAct("triage", "choose", ["option": "panic"])
-        #expect(r.code == "invalid-field")
+        #expect(r.code == .invalidField)
         #expect(r.message == "field 'option' must be one of: escalate, monitor")
-        #expect(d.refuseAct("triage", "choose").code == "missing-field")
+        #expect(d.refuseAct("triage", "choose").code == .missingField)
         let unknown = d.refuseAct("triage", "choose", ["option": "monitor", "colour": "red"])
-        #expect(unknown.code == "unknown-field")
+        #expect(unknown.code == .unknownField)
         #expect(unknown.message.contains("accepted fields: option"))
-        #expect(d.refuseAct("triage", "choose", ["option": "monitor", "_sha256": "x"]).code == "reserved-field")
+        #expect(d.refuseAct("triage", "choose", ["option": "monitor", "_sha256": "x"]).code == .unknownField)
     }
 
     @Test("Choice timeout takes the default option's route")
@@ -51,7 +51,7 @@ struct EngineBasicsTests {
         var d = Driver(definition(Self.pb))
         let actions = d.fireNext()
         #expect(d.now == t0 + dur("15m"))
-        #expect(actions == [.exitStep(step: "triage", outcome: "timeout"), .enterStep(step: "capture", type: "task")])
+        #expect(actions == [.exitStep(step: "triage", outcome: "timeout"), .enterStep(step: "capture", type: .task)])
     }
 
     @Test("Choice timeout prefers next.timeout over the default")
@@ -63,7 +63,7 @@ struct EngineBasicsTests {
         let actions = d.fireNext()
         #expect(
             actions == [
-                .exitStep(step: "triage", outcome: "timeout"), .enterStep(step: "y", type: "end"),
+                .exitStep(step: "triage", outcome: "timeout"), .enterStep(step: "y", type: .end),
                 .exitStep(step: "y", outcome: "yy"), .close(outcome: "yy"),
             ])
         #expect(d.state.status == .closed(outcome: "yy"))
@@ -78,8 +78,8 @@ struct EngineBasicsTests {
         let severe = Driver(definition(pb, inputs: ["severity": "sev2"]))
         #expect(
             severe.startActions == [
-                .enterStep(step: "route", type: "choice"), .exitStep(step: "route", outcome: "severe"),
-                .enterStep(step: "s", type: "end"), .exitStep(step: "s", outcome: "severe"), .close(outcome: "severe"),
+                .enterStep(step: "route", type: .choice), .exitStep(step: "route", outcome: "severe"),
+                .enterStep(step: "s", type: .end), .exitStep(step: "s", outcome: "severe"), .close(outcome: "severe"),
             ])
         let normal = Driver(definition(pb, inputs: ["severity": "sev3"]))
         #expect(normal.state.status == .closed(outcome: "normal"))
@@ -90,14 +90,17 @@ struct EngineBasicsTests {
     func taskOutcomes() {
         var d = Driver(definition(Self.pb))
         d.act("triage", "choose", ["option": "escalate"])
-        #expect(d.refuseAct("capture", "skip").code == "missing-field")
+        #expect(d.refuseAct("capture", "skip").code == .missingField)
         var skipped = d
         let s = skipped.act("capture", "skip", ["reason": "already archived"])
         #expect(
             s == [
-                .exitStep(step: "capture", outcome: "skipped"), .enterStep(step: "closed", type: "end"),
+                .exitStep(step: "capture", outcome: "skipped"), .enterStep(step: "closed", type: .end),
                 .exitStep(step: "closed", outcome: "resolved"), .close(outcome: "resolved"),
             ])
+        expectChanges(
+            from: d.state, to: skipped.state,
+            only: ["status", "active", "timers", "history[1]", "history[2]", "visits[closed]"])
         var done = d
         #expect(done.act("capture", "done").first == .exitStep(step: "capture", outcome: "done"))
         var timedOut = d
@@ -110,10 +113,13 @@ struct EngineBasicsTests {
     func roles() {
         var d = Driver(definition(Self.pb))
         let none = d.refuseAct("triage", "choose", ["option": "monitor"], as: Actor(name: "ola"))
-        #expect(none.code == "role-required")
-        #expect(none.message == "this step belongs to role 'comms' (or a lead role: lead); act with --role comms")
+        #expect(none.code == .roleRequired)
+        #expect(none.message == "this step belongs to role 'comms' (or a lead role: lead); no role was given")
+        #expect(none.hint == .roleNeeded(["comms", "lead"]))
         let wrong = d.refuseAct("triage", "choose", ["option": "monitor"], as: lars)
-        #expect(wrong.code == "wrong-role")
+        #expect(wrong.code == .wrongRole)
+        #expect(wrong.message == "this step belongs to role 'comms' (or a lead role: lead), and you act as 'legal'")
+        #expect(wrong.hint == .roleNeeded(["comms", "lead"]))
         #expect(d.act("triage", "choose", ["option": "monitor"], as: lena).first == .exitStep(step: "triage", outcome: "monitor"))
     }
 
@@ -121,24 +127,26 @@ struct EngineBasicsTests {
     func refusals() {
         let d = Driver(definition(Self.pb))
         let inactive = d.refuseAct("capture", "done")
-        #expect(inactive.code == "not-active")
+        #expect(inactive.code == .notActive)
         #expect(inactive.message == "step 'capture' is not active; active steps: triage")
-        #expect(d.refuseAct("nope", "done").code == "unknown-step")
+        #expect(inactive.hint == .stepsActive(["triage"]))
+        #expect(d.refuseAct("nope", "done").code == .unknownStep)
         let unknown = d.refuseAct("triage", "publish")
-        #expect(unknown.code == "unknown-action")
+        #expect(unknown.code == .unknownAction)
         #expect(unknown.message.contains("available now: choose"))
+        #expect(unknown.hint == .actionsAvailable(["choose"]))
     }
 
     @Test("Timers: stale and early firing refused")
     func timers() {
         var d = Driver(definition(Self.pb))
         let early = d.refuse(.timerFired(id: "t0"))
-        #expect(early.code == "timer-not-due")
+        #expect(early.code == .timerNotDue)
         d.act("triage", "choose", ["option": "escalate"])
         d.advance("1h")
         let stale = d.refuse(.timerFired(id: "t0"))
-        #expect(stale.code == "unknown-timer")
-        #expect(d.refuse(.timerFired(id: "t99")).code == "unknown-timer")
+        #expect(stale.code == .unknownTimer)
+        #expect(d.refuse(.timerFired(id: "t99")).code == .unknownTimer)
     }
 
     @Test("Notes are accepted and change nothing")
@@ -150,6 +158,7 @@ struct EngineBasicsTests {
             return
         }
         #expect(state == d.state)
+        expectChanges(from: d.state, to: state, only: [])
         #expect(actions.isEmpty)
     }
 
@@ -157,14 +166,14 @@ struct EngineBasicsTests {
     func incidentClose() {
         var d = Driver(definition(Self.pb))
         #expect(d.available("incident") == ["close"])
-        #expect(d.refuseAct("incident", "close", ["outcome": "resolved", "reason": "done"]).code == "wrong-role")
-        #expect(d.refuseAct("incident", "close", ["outcome": "resolved"], as: lena).code == "missing-field")
+        #expect(d.refuseAct("incident", "close", ["outcome": "resolved", "reason": "done"]).code == .wrongRole)
+        #expect(d.refuseAct("incident", "close", ["outcome": "resolved"], as: lena).code == .missingField)
         let actions = d.act("incident", "close", ["outcome": "false_alarm", "reason": "satire account"], as: lena)
         #expect(actions == [.cancelStep(step: "triage", reason: "incident closed"), .close(outcome: "false_alarm")])
         #expect(d.state.status == .closed(outcome: "false_alarm"))
         #expect(d.state.timers.isEmpty && d.state.active.isEmpty)
-        #expect(d.refuseAct("triage", "choose", ["option": "monitor"]).code == "closed")
-        #expect(d.refuse(.timerFired(id: "t0")).code == "closed")
+        #expect(d.refuseAct("triage", "choose", ["option": "monitor"]).code == .closed)
+        #expect(d.refuse(.timerFired(id: "t0")).code == .closed)
         #expect(d.available("incident").isEmpty)
         #expect(d.send(.noted(text: "hot wash at 14:00", actor: kari)).isEmpty)
     }
@@ -185,12 +194,12 @@ struct EngineBasicsTests {
     func maxVisits() {
         let loop = task("retry", maxVisits: 2, next: ["done": "retry", "skipped": "out", "max_visits": "out"])
         var d = Driver(definition(playbook([loop, end("out", "gave_up")])))
-        #expect(d.act("retry", "done") == [.exitStep(step: "retry", outcome: "done"), .enterStep(step: "retry", type: "task")])
+        #expect(d.act("retry", "done") == [.exitStep(step: "retry", outcome: "done"), .enterStep(step: "retry", type: .task)])
         let actions = d.act("retry", "done")
         #expect(
             actions == [
                 .exitStep(step: "retry", outcome: "done"), .exitStep(step: "retry", outcome: "max_visits"),
-                .enterStep(step: "out", type: "end"), .exitStep(step: "out", outcome: "gave_up"),
+                .enterStep(step: "out", type: .end), .exitStep(step: "out", outcome: "gave_up"),
                 .close(outcome: "gave_up"),
             ])
         #expect(d.state.visits["retry"] == 3)
@@ -243,7 +252,7 @@ struct EngineTargetTests {
         #expect(
             actions == [
                 .exitStep(step: "work", outcome: "done"), .meetTarget(id: "fast", after: dur("20m")),
-                .meetTarget(id: "from_detection", after: dur("50m")), .enterStep(step: "fin", type: "end"),
+                .meetTarget(id: "from_detection", after: dur("50m")), .enterStep(step: "fin", type: .end),
                 .exitStep(step: "fin", outcome: "resolved"), .close(outcome: "resolved"),
             ])
         #expect(d.state.targets.map(\.metAt) == [d.now, d.now])
@@ -277,7 +286,7 @@ struct EngineTargetTests {
         #expect(
             actions == [
                 .exceedDeadline, .cancelStep(step: "work", reason: "run deadline passed"),
-                .enterStep(step: "overdue", type: "end"), .exitStep(step: "overdue", outcome: "overdue"),
+                .enterStep(step: "overdue", type: .end), .exitStep(step: "overdue", outcome: "overdue"),
                 .close(outcome: "overdue"),
             ])
         #expect(d.state.deadlineExceeded)

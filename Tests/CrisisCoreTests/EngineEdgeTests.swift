@@ -12,7 +12,7 @@ struct EngineEdgeTests {
         #expect(close.map(\.name) == ["close"])
         #expect(close.first?.roles == ["lead"])
         #expect(close.first?.fields.map(\.name) == ["outcome", "reason"])
-        #expect(d.refuseAct("incident", "reopen", as: lena).code == "unknown-action")
+        #expect(d.refuseAct("incident", "reopen", as: lena).code == .unknownAction)
     }
 
     @Test("Without lead roles anyone may close the incident")
@@ -46,18 +46,18 @@ struct EngineEdgeTests {
         let d = Driver(definition(pb))
         #expect(
             d.startActions == [
-                .enterStep(step: "stop", type: "clock"),
+                .enterStep(step: "stop", type: .clock),
                 .remind(step: "stop", message: "clock 'gdpr' is not running; nothing to stop"),
-                .exitStep(step: "stop", outcome: "done"), .enterStep(step: "check", type: "clock"),
+                .exitStep(step: "stop", outcome: "done"), .enterStep(step: "check", type: .clock),
                 .remind(step: "check", message: "clock 'gdpr' (GDPR) has not been started"),
-                .exitStep(step: "check", outcome: "done"), .enterStep(step: "wait", type: "task"),
+                .exitStep(step: "check", outcome: "done"), .enterStep(step: "wait", type: .task),
             ])
         #expect(d.state.clocks.isEmpty)
     }
 
     @Test("Escalation pages can be confirmed by hand; the escalation keeps waiting for an ack")
     func confirmPage() {
-        let spec = EscalateSpec(levels: [EscalationLevel(targets: [loc("role:legal")], ackTimeout: dur("5m"))], message: "m")
+        let spec = EscalateSpec(levels: [EscalationLevel(targets: [loc(.role("legal"))], ackTimeout: dur("5m"))], message: "m")
         var d = Driver(definition(playbook([step("page", .escalate(spec), next: ["acknowledged": "fin", "exhausted": "fin"]), end("fin", "x")])))
         let key = "INC-1/page/page/0"
         #expect(d.available("page") == ["ack", "confirm_delivery"])
@@ -68,11 +68,11 @@ struct EngineEdgeTests {
 
     @Test("A late ack after the incident closed is refused as closed")
     func lateAckClosed() {
-        let spec = EscalateSpec(levels: [EscalationLevel(targets: [loc("kari")], ackTimeout: dur("5m"))], message: "m")
+        let spec = EscalateSpec(levels: [EscalationLevel(targets: [loc(.person("kari"))], ackTimeout: dur("5m"))], message: "m")
         var d = Driver(definition(playbook([step("page", .escalate(spec), next: ["acknowledged": "fin", "exhausted": "fin"]), end("fin", "x")])))
         d.fireNext()
         #expect(d.state.status == .closed(outcome: "x"))
-        #expect(d.refuseAct("page", "ack", ["by": "kari"]).code == "closed")
+        #expect(d.refuseAct("page", "ack", ["by": "kari"]).code == .closed)
         #expect(d.send(.deliveryCompleted(key: "INC-1/page/page/0", result: .manual, detail: nil, actor: .system)).isEmpty)
         #expect(d.state.deliveries.first?.status == .manual)
     }
@@ -88,7 +88,7 @@ struct EngineEdgeTests {
         }
         #expect(t.urls == ["https://fb.com/1", "https://fb.com/2"])
         #expect(t.status == .drafted)
-        #expect(d.refuseAct("t", "draft", ["urls": "not a url"]).code == "invalid-field")
-        #expect(d.refuseAct("t", "removed").code == "action-unavailable")
+        #expect(d.refuseAct("t", "draft", ["urls": "not a url"]).code == .invalidField)
+        #expect(d.refuseAct("t", "removed").code == .actionUnavailable)
     }
 }

@@ -30,8 +30,8 @@ struct EngineParallelTests {
         let d = Driver(definition(Self.pb(.all)))
         #expect(
             d.startActions == [
-                .enterStep(step: "respond", type: "parallel"), .enterStep(step: "a1", type: "task"),
-                .enterStep(step: "b1", type: "task"), .enterStep(step: "c1", type: "task"),
+                .enterStep(step: "respond", type: .parallel), .enterStep(step: "a1", type: .task),
+                .enterStep(step: "b1", type: .task), .enterStep(step: "c1", type: .task),
             ])
         #expect(d.state.run("b1")?.scope == .branch(parallel: "respond", branch: "b"))
         #expect(branches(d) == ["a": .running, "b": .running, "c": .running])
@@ -43,7 +43,7 @@ struct EngineParallelTests {
         var d = Driver(definition(Self.pb(.all)))
         #expect(
             d.act("a1", "done") == [
-                .exitStep(step: "a1", outcome: "done"), .enterStep(step: "a_ok", type: "end"),
+                .exitStep(step: "a1", outcome: "done"), .enterStep(step: "a_ok", type: .end),
                 .exitStep(step: "a_ok", outcome: "done"),
             ])
         var failing = d
@@ -55,7 +55,7 @@ struct EngineParallelTests {
         let last = d.act("c1", "done")
         #expect(last.suffix(5) == [
             .exitStep(step: "c_ok", outcome: "done"), .exitStep(step: "respond", outcome: "done"),
-            .enterStep(step: "fin", type: "end"), .exitStep(step: "fin", outcome: "resolved"), .close(outcome: "resolved"),
+            .enterStep(step: "fin", type: .end), .exitStep(step: "fin", outcome: "resolved"), .close(outcome: "resolved"),
         ])
     }
 
@@ -67,10 +67,10 @@ struct EngineParallelTests {
         let actions = d.act("b1", "done")
         #expect(
             actions == [
-                .exitStep(step: "b1", outcome: "done"), .enterStep(step: "b_ok", type: "end"),
+                .exitStep(step: "b1", outcome: "done"), .enterStep(step: "b_ok", type: .end),
                 .exitStep(step: "b_ok", outcome: "done"),
                 .cancelStep(step: "c1", reason: "'respond' finished with outcome done"),
-                .exitStep(step: "respond", outcome: "done"), .enterStep(step: "fin", type: "end"),
+                .exitStep(step: "respond", outcome: "done"), .enterStep(step: "fin", type: .end),
                 .exitStep(step: "fin", outcome: "resolved"), .close(outcome: "resolved"),
             ])
         guard case .parallel(let p) = d.state.history.first(where: { $0.instance == "respond" })?.detail else {
@@ -113,7 +113,7 @@ struct EngineParallelTests {
         let actions = d.act("b1", "skip", ["reason": "x"])
         #expect(
             actions.prefix(5) == [
-                .exitStep(step: "b1", outcome: "skipped"), .enterStep(step: "b_fail", type: "end"),
+                .exitStep(step: "b1", outcome: "skipped"), .enterStep(step: "b_fail", type: .end),
                 .exitStep(step: "b_fail", outcome: "failed"),
                 .cancelStep(step: "c1", reason: "'respond' finished with outcome failed"),
                 .exitStep(step: "respond", outcome: "failed"),
@@ -184,8 +184,8 @@ struct EngineForeachTests {
         let d = Driver(definition(Self.pb(tolerate: 0), inputs: Self.inputs))
         #expect(
             d.startActions == [
-                .enterStep(step: "each", type: "foreach"), .enterStep(step: "each[1]", type: "takedown"),
-                .enterStep(step: "each[2]", type: "takedown"), .enterStep(step: "each[3]", type: "takedown"),
+                .enterStep(step: "each", type: .foreach), .enterStep(step: "each[1]", type: .takedown),
+                .enterStep(step: "each[2]", type: .takedown), .enterStep(step: "each[3]", type: .takedown),
             ])
         let run = d.state.run("each[2]")
         #expect(run?.stepID == "request")
@@ -198,7 +198,7 @@ struct EngineForeachTests {
         #expect(t.notice["explanation"] == "Fake account at https://x.com/b (Example AS)")
         #expect(d.available("each[2]") == ["draft", "submit"])
         #expect(d.state.timers.filter { $0.purpose == .stepTimeout }.map(\.step) == ["each[1]", "each[2]", "each[3]"])
-        #expect(d.refuseAct("each[4]", "submit", as: lars).code == "not-active")
+        #expect(d.refuseAct("each[4]", "submit", as: lars).code == .notActive)
     }
 
     @Test("Failures within tolerate_failures: done")
@@ -211,7 +211,7 @@ struct EngineForeachTests {
         #expect(
             actions == [
                 .exitStep(step: "each[3]", outcome: "partially_removed"), .exitStep(step: "each", outcome: "done"),
-                .enterStep(step: "fin", type: "end"), .exitStep(step: "fin", outcome: "resolved"), .close(outcome: "resolved"),
+                .enterStep(step: "fin", type: .end), .exitStep(step: "fin", outcome: "resolved"), .close(outcome: "resolved"),
             ])
         guard case .foreach(let f) = d.state.history.first(where: { $0.instance == "each" })?.detail else {
             Issue.record("history keeps the foreach")
@@ -235,7 +235,7 @@ struct EngineForeachTests {
     @Test("Zero items: done at once")
     func empty() {
         let d = Driver(definition(Self.pb(tolerate: 0), inputs: ["post_urls": ""]))
-        #expect(d.startActions.prefix(2) == [.enterStep(step: "each", type: "foreach"), .exitStep(step: "each", outcome: "done")])
+        #expect(d.startActions.prefix(2) == [.enterStep(step: "each", type: .foreach), .exitStep(step: "each", outcome: "done")])
         #expect(d.state.status == .closed(outcome: "resolved"))
     }
 }

@@ -1,4 +1,5 @@
 import CrisisCore
+import Foundation
 import Testing
 
 /// A small seeded generator (SplitMix64), so every random walk can be reproduced from its seed.
@@ -159,24 +160,40 @@ enum WalkCheck {
         }
         var fields: [String: String] = [:]
         for field in spec.fields where field.required || Bool.random(using: &rng) {
-            if field.name == "_sha256" {
-                fields[field.name] = "sha\(Int.random(in: 0..<3, using: &rng))"
-            } else {
-                fields[field.name] = value(for: field, &rng)
-            }
+            fields[field.name] = value(for: field, &rng)
         }
-        // The runtime adds a statement draft's rendered texts and hash (reserved fields, hidden from status).
-        if spec.name == "draft", let run = state.run(instance), case .statement = run.detail {
-            fields[Engine.statementHashField] = "sha\(Int.random(in: 0..<3, using: &rng))"
-            for language in state.definition.playbook.languages {
-                fields[Engine.statementTextField(language)] = "Text \(language)"
-            }
+        // The runtime renders a statement draft and sends its texts and hash as `drafted`.
+        if spec.name == StepAction.draft.rawValue, let run = state.run(instance), case .statement = run.progress {
+            let sha = "sha\(Int.random(in: 0..<3, using: &rng))"
+            var texts: [String: String] = [:]
+            for language in state.definition.playbook.languages { texts[language] = "Text \(language)" }
+            if Int.random(in: 0..<20, using: &rng) == 0 { fields["bogus"] = "1" }
+            return .drafted(
+                step: instance, facts: fields, statement: RenderedStatement(texts: texts, sha256: sha), actor: actor2)
         }
         if Int.random(in: 0..<20, using: &rng) == 0 { fields["bogus"] = "1" }
         return .acted(step: instance, action: spec.name, fields: fields, actor: actor2)
     }
 
+    /// A state survives encode and decode unchanged (the runtime snapshots it).
+    static func roundTrip(_ state: IncidentState, seed: UInt64) {
+        do {
+            let data = try JSONEncoder().encode(state)
+            let decoded = try JSONDecoder().decode(IncidentState.self, from: data)
+            #expect(decoded == state, "seed \(seed): decoded state differs at \(differences(state, decoded).prefix(5))")
+        } catch {
+            Issue.record("seed \(seed): \(error)")
+        }
+    }
+
     static func invariants(_ state: IncidentState) {
+        for run in state.active {
+            // A run's progress matches its step's kind, and it offers only what the step table lists.
+            #expect(run.progress.stepType == state.definition.playbook.step(run.stepID)?.stepType)
+            let offered = Engine.availableActions(for: run.instance, in: state).map(\.name)
+            let table = run.progress.stepType.actions.map(\.rawValue)
+            #expect(offered.allSatisfy(table.contains), "\(run.instance) offers \(offered), table \(table)")
+        }
         let instances = state.active.map(\.instance)
         #expect(Set(instances).count == instances.count, "active instances are unique")
         for timer in state.timers {
@@ -215,10 +232,17 @@ enum WalkCheck {
                 state = next
                 walk.results.append(.success(actions))
             case .failure(let rejection):
-                #expect(!rejection.message.isEmpty && !rejection.code.isEmpty)
+                #expect(!rejection.message.isEmpty && rejection.code.isEngineCode)
+                #expect(!rejection.message.contains("--"), "no command-line syntax: \(rejection.message)")
                 walk.results.append(.failure(rejection))
             }
+            if case .success(let actions) = walk.results.last {
+                for case .remind(_, let message) in actions {
+                    #expect(!message.contains("--"), "no command-line syntax: \(message)")
+                }
+            }
             invariants(state)
+            if walk.events.count == length / 2 { roundTrip(state, seed: seed) }
         }
         walk.final = state
         return walk
@@ -227,7 +251,7 @@ enum WalkCheck {
 
 @Suite("Engine: random walks")
 struct EngineRandomWalkTests {
-    @Test("Random walks never crash and replay to identical states and actions", arguments: 0..<4)
+    @Test("Random walks never crash, replay to identical states and actions, and survive encode and decode", arguments: 0..<4)
     func replay(batch: Int) {
         var closed = 0
         var outcomes: Set<String> = []
@@ -250,6 +274,7 @@ struct EngineRandomWalkTests {
                 }
             }
             #expect(state == walk.final, "seed \(seed): replayed state differs")
+            WalkCheck.roundTrip(walk.final, seed: seed)
             if case .closed(let outcome) = walk.final.status {
                 closed += 1
                 outcomes.insert(outcome)

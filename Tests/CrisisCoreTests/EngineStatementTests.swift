@@ -24,9 +24,8 @@ struct EngineStatementTests {
     }
 
     static let inputs = ["conflicted": "Ola Nordmann, PER\r\n  erik "]
-    static let draftFields = [
-        "what_we_know": "A fake account posted a statement.", "_sha256": "aaa", "_text.nb": "Hei", "_text.en": "Hi",
-    ]
+    static let facts = ["what_we_know": "A fake account posted a statement."]
+    static let rendered = RenderedStatement(texts: ["nb": "Hei", "en": "Hi"], sha256: "aaa")
     static let lars2 = Actor(name: "liv", role: "legal")
 
     func statement(_ d: Driver) -> StatementRun? {
@@ -36,11 +35,11 @@ struct EngineStatementTests {
 
     func drafted(quorum: Int = 1, maxRevisions: Int = 2) -> Driver {
         var d = Driver(definition(Self.pb(quorum: quorum, maxRevisions: maxRevisions), inputs: Self.inputs))
-        d.act("statement", "draft", Self.draftFields)
+        d.draft("statement", Self.facts, Self.rendered)
         return d
     }
 
-    @Test("Draft offers the facts (reserved runtime fields are hidden); only draft is possible at first")
+    @Test("Draft offers the facts only; the texts come rendered with drafted; only draft is possible at first")
     func draftSpec() {
         let d = Driver(definition(Self.pb(), inputs: Self.inputs))
         let specs = Engine.availableActions(for: "statement", in: d.state)
@@ -48,18 +47,26 @@ struct EngineStatementTests {
         #expect(specs[0].fields.map(\.name) == ["what_we_know", "next_update_at"])
         #expect(specs[0].fields.map(\.required) == [true, false])
         #expect(specs[0].roles == ["comms", "lead"])
-        var missing = Self.draftFields
-        missing["_text.en"] = nil
-        #expect(d.refuseAct("statement", "draft", missing).code == "missing-field")
+        let noEnglish = RenderedStatement(texts: ["nb": "Hei"], sha256: "aaa")
+        let incomplete = d.refuse(.drafted(step: "statement", facts: Self.facts, statement: noEnglish, actor: kari))
+        #expect(incomplete.code == .incompleteStatement)
+        #expect(incomplete.message == "the draft of 'statement' lacks the text in en")
+        let noHash = RenderedStatement(texts: ["nb": "Hei", "en": "Hi"], sha256: "")
+        #expect(d.refuse(.drafted(step: "statement", facts: Self.facts, statement: noHash, actor: kari)).code == .incompleteStatement)
+        // The shell must render first: a plain draft action on a statement is refused, whatever its fields.
+        #expect(d.refuseAct("statement", "draft", Self.facts).code == .unrenderedDraft)
+        let noFact = d.refuse(.drafted(step: "statement", facts: [:], statement: Self.rendered, actor: kari))
+        #expect(noFact.code == .missingField)
+        #expect(noFact.hint == .fieldMissing(name: "what_we_know", type: .text, allowed: []))
         let early = d.refuseAct("statement", "approve", as: lars)
-        #expect(early.code == "action-unavailable")
+        #expect(early.code == .actionUnavailable)
         #expect(early.message == "action 'approve' is not possible on 'statement' now (statement is drafting); available now: draft")
     }
 
     @Test("A draft records revision 1 awaiting approval and arms the fallback timer once")
     func draft() {
         var d = Driver(definition(Self.pb(), inputs: Self.inputs))
-        #expect(d.act("statement", "draft", Self.draftFields).isEmpty)
+        #expect(d.draft("statement", Self.facts, Self.rendered).isEmpty)
         let s = statement(d)
         #expect(s?.phase == .awaitingApproval)
         #expect(
@@ -68,7 +75,7 @@ struct EngineStatementTests {
                     revision: 1, facts: ["what_we_know": "A fake account posted a statement."],
                     texts: ["nb": "Hei", "en": "Hi"], sha256: "aaa", drafter: "kari", at: t0))
         #expect(d.timer(.approvalFallback)?.due == t0 + dur("30m"))
-        d.act("statement", "draft", Self.draftFields)
+        d.draft("statement", Self.facts, Self.rendered)
         #expect(d.state.timers.filter { $0.purpose == .approvalFallback }.count == 1)
         #expect(statement(d)?.current?.revision == 2)
         let specs = Engine.availableActions(for: "statement", in: d.state)
@@ -81,25 +88,28 @@ struct EngineStatementTests {
     func approvalRefusals() {
         let d = drafted()
         let own = d.refuseAct("statement", "approve", as: Actor(name: "Kari", role: "legal"))
-        #expect(own.code == "own-draft")
+        #expect(own.code == .ownDraft)
         #expect(own.message == "Kari drafted revision 1 and may not approve it; another approver must decide")
         let conflicted = d.refuseAct("statement", "approve", as: Actor(name: "per", role: "legal"))
-        #expect(conflicted.code == "conflicted-approver")
+        #expect(conflicted.code == .conflictedApprover)
         #expect(conflicted.message == "per is listed in 'conflicted' as conflicted and may not decide on this statement")
-        #expect(d.refuseAct("statement", "approve", as: Actor(name: "Erik", role: "legal")).code == "conflicted-approver")
-        #expect(d.refuseAct("statement", "approve", as: Actor(name: "ola nordmann", role: "legal")).code == "conflicted-approver")
+        #expect(d.refuseAct("statement", "approve", as: Actor(name: "Erik", role: "legal")).code == .conflictedApprover)
+        #expect(d.refuseAct("statement", "approve", as: Actor(name: "ola nordmann", role: "legal")).code == .conflictedApprover)
         let lead = d.refuseAct("statement", "approve", as: lena)
-        #expect(lead.code == "wrong-role")
-        #expect(d.refuseAct("statement", "approve", as: Actor(name: "x")).code == "role-required")
-        #expect(d.refuseAct("statement", "approve", ["_sha256": "bbb"], as: lars).code == "reserved-field")
+        #expect(lead.code == .wrongRole)
+        #expect(d.refuseAct("statement", "approve", as: Actor(name: "x")).code == .roleRequired)
+        #expect(d.refuseAct("statement", "approve", ["_sha256": "bbb"], as: lars).code == .unknownField)
     }
 
     @Test("Quorum 2 needs two distinct approvers of the same revision")
     func quorum() {
         var d = drafted(quorum: 2)
+        let before = d.state
         d.act("statement", "approve", ["comment": "fine"], as: lars)
+        // One decision recorded, nothing else: no phase change, no timer, no delivery.
+        expectChanges(from: before, to: d.state, only: ["active[0].progress.statement.1.decisions[0]"])
         #expect(statement(d)?.phase == .awaitingApproval)
-        #expect(d.refuseAct("statement", "approve", as: lars).code == "already-decided")
+        #expect(d.refuseAct("statement", "approve", as: lars).code == .alreadyDecided)
         d.act("statement", "approve", as: Self.lars2)
         #expect(statement(d)?.phase == .approved)
         #expect(
@@ -116,9 +126,7 @@ struct EngineStatementTests {
     func newDraftVoids() {
         var d = drafted(quorum: 2)
         d.act("statement", "approve", as: lars)
-        var fields = Self.draftFields
-        fields["_sha256"] = "bbb"
-        d.act("statement", "draft", fields)
+        d.draft("statement", Self.facts, RenderedStatement(texts: ["nb": "Hei", "en": "Hi"], sha256: "bbb"))
         d.act("statement", "approve", as: Self.lars2)
         #expect(statement(d)?.phase == .awaitingApproval)
         d.act("statement", "approve", as: lars)
@@ -129,7 +137,7 @@ struct EngineStatementTests {
     @Test("Fallback roles may approve once the approval window has passed")
     func fallback() {
         var d = drafted()
-        #expect(d.refuseAct("statement", "approve", as: lena).code == "wrong-role")
+        #expect(d.refuseAct("statement", "approve", as: lena).code == .wrongRole)
         let actions = d.fireNext()
         #expect(
             actions == [
@@ -145,16 +153,16 @@ struct EngineStatementTests {
     @Test("Reject needs a reason, returns to drafting, and max_revisions rejections exit rejected")
     func reject() {
         var d = drafted(maxRevisions: 2)
-        #expect(d.refuseAct("statement", "reject", as: lars).code == "missing-field")
+        #expect(d.refuseAct("statement", "reject", as: lars).code == .missingField)
         #expect(d.act("statement", "reject", ["reason": "too vague"], as: lars).isEmpty)
         #expect(statement(d)?.phase == .drafting)
         #expect(statement(d)?.decisions.last?.approved == false)
         #expect(d.available("statement") == ["draft"])
-        d.act("statement", "draft", Self.draftFields)
+        d.draft("statement", Self.facts, Self.rendered)
         let actions = d.act("statement", "reject", ["reason": "still vague"], as: lars)
         #expect(
             actions == [
-                .exitStep(step: "statement", outcome: "rejected"), .enterStep(step: "gave_up", type: "end"),
+                .exitStep(step: "statement", outcome: "rejected"), .enterStep(step: "gave_up", type: .end),
                 .exitStep(step: "gave_up", outcome: "unresolved"), .close(outcome: "unresolved"),
             ])
         guard case .statement(let s) = d.state.history.first?.detail else {
@@ -198,13 +206,13 @@ struct EngineStatementTests {
         #expect(x.text == "Hei")
         #expect(first.count == 1)
         #expect(Engine.availableActions(for: "statement", in: d.state).first?.fields.first?.values == ["website"])
-        #expect(d.refuseAct("statement", "publish", ["channel": "x"]).code == "invalid-field")
+        #expect(d.refuseAct("statement", "publish", ["channel": "x"]).code == .invalidField)
         let failed = d.send(.deliveryCompleted(key: x.key, result: .failed, detail: "HTTP 503", actor: .system))
         #expect(
             failed == [
-                .remind(step: "statement", message: "publication on x failed; publish that channel again with --set channel=x")
+                .remind(step: "statement", message: "publication on x failed; publish that channel (x) again")
             ])
-        #expect(d.refuse(.deliveryCompleted(key: x.key, result: .sent, detail: nil, actor: .system)).code == "delivery-final")
+        #expect(d.refuse(.deliveryCompleted(key: x.key, result: .sent, detail: nil, actor: .system)).code == .deliveryFinal)
         let again = d.act("statement", "publish")
         #expect(again.map { if case .deliver(let del) = $0 { del.channel } else { "" } } == ["x", "website"])
         #expect(statement(d)?.publications["x"] != x.key)
@@ -226,6 +234,6 @@ struct EngineStatementTests {
         #expect(d.state.deliveries[0].detail == "posted by Kari")
         let actions = d.act("statement", "confirm_delivery", ["key": keys[1], "result": "sent"])
         #expect(actions.first == .exitStep(step: "statement", outcome: "published"))
-        #expect(d.refuse(.deliveryCompleted(key: "nope", result: .sent, detail: nil, actor: .system)).code == "unknown-delivery")
+        #expect(d.refuse(.deliveryCompleted(key: "nope", result: .sent, detail: nil, actor: .system)).code == .unknownDelivery)
     }
 }

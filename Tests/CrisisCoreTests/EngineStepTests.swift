@@ -57,13 +57,20 @@ struct EngineTakedownTests {
     func submitRefused() {
         var d = Driver(definition(Self.pb, inputs: Self.inputs))
         let missing = d.refuseAct("takedown", "submit", as: lars)
-        #expect(missing.code == "missing-elements")
+        #expect(missing.code == .missingElements)
         #expect(
             missing.message
                 == "a dsa_art16 notice cannot be submitted without: explanation, good_faith_statement; fill them in with the draft action (booleans must be true)")
-        #expect(d.refuseAct("takedown", "submit", as: kari).code == "wrong-role")
-        #expect(d.refuseAct("takedown", "draft", ["good_faith_statement": "yes"], as: lars).code == "invalid-field")
+        #expect(d.refuseAct("takedown", "submit", as: kari).code == .wrongRole)
+        #expect(d.refuseAct("takedown", "draft", ["good_faith_statement": "yes"], as: lars).code == .invalidField)
+        let before = d.state
         d.act("takedown", "draft", ["explanation": "Impersonates our CEO", "good_faith_statement": "false"], as: lars)
+        expectChanges(
+            from: before, to: d.state,
+            only: [
+                "active[0].progress.takedown.1.status", "active[0].progress.takedown.1.notice[explanation]",
+                "active[0].progress.takedown.1.notice[good_faith_statement]", "active[0].progress.takedown.1.history[0]",
+            ])
         #expect(run(d)?.status == .drafted)
         #expect(d.refuseAct("takedown", "submit", as: lars).message.contains("without: good_faith_statement;"))
     }
@@ -107,7 +114,7 @@ struct EngineTakedownTests {
         #expect(d.act("takedown", "acknowledge", as: lars).isEmpty)
         #expect(run(d)?.status == .acknowledged)
         #expect(d.available("takedown") == ["removed", "partially_removed", "refused", "appeal"])
-        #expect(d.refuseAct("takedown", "refused", as: lars).code == "missing-field")
+        #expect(d.refuseAct("takedown", "refused", as: lars).code == .missingField)
         var refused = d
         #expect(refused.act("takedown", "refused", ["reason": "not a violation"], as: lars).first == .exitStep(step: "takedown", outcome: "refused"))
         var appealed = d
@@ -168,7 +175,7 @@ struct EngineEscalationTests {
     @Test("Entry resolves roles through the directory and pages the first level")
     func entry() {
         let d = Driver(definition(Self.pb, contacts: Self.contacts))
-        #expect(d.startActions == [.enterStep(step: "page", type: "escalate"), .deliver(page(0, "kari", "sms"))])
+        #expect(d.startActions == [.enterStep(step: "page", type: .escalate), .deliver(page(0, "kari", "sms"))])
         #expect(
             run(d)?.levels
                 == [
@@ -199,7 +206,7 @@ struct EngineEscalationTests {
         #expect(run(d)?.round == 1)
         d.fireNext()
         let last = d.fireNext()
-        #expect(last == [.exitStep(step: "page", outcome: "exhausted"), .enterStep(step: "work", type: "task")])
+        #expect(last == [.exitStep(step: "page", outcome: "exhausted"), .enterStep(step: "work", type: .task)])
         #expect(d.now == t0 + dur("30m"))
         guard case .escalation(let e) = d.state.history.first?.detail else {
             Issue.record("history keeps the escalation")
@@ -212,9 +219,9 @@ struct EngineEscalationTests {
     @Test("Anyone may ack; the step exits acknowledged and remembers who")
     func ack() {
         var d = Driver(definition(Self.pb, contacts: Self.contacts))
-        #expect(d.refuseAct("page", "ack", as: Actor(name: "ola")).code == "missing-field")
+        #expect(d.refuseAct("page", "ack", as: Actor(name: "ola")).code == .missingField)
         let actions = d.act("page", "ack", ["by": "kari", "via": "phone"], as: Actor(name: "ola"))
-        #expect(actions == [.exitStep(step: "page", outcome: "acknowledged"), .enterStep(step: "work", type: "task")])
+        #expect(actions == [.exitStep(step: "page", outcome: "acknowledged"), .enterStep(step: "work", type: .task)])
         #expect(d.state.timers.isEmpty)
         guard case .escalation(let e) = d.state.history.first?.detail else {
             Issue.record("history keeps the escalation")
@@ -241,18 +248,18 @@ struct EngineEscalationTests {
     func neverEntered() {
         let pb = playbook([task("work", next: ["done": "page"]), Self.pb.steps[0], end("fin", "x")])
         let d = Driver(definition(pb, contacts: Self.contacts))
-        #expect(d.refuseAct("page", "ack", ["by": "kari"]).code == "not-active")
+        #expect(d.refuseAct("page", "ack", ["by": "kari"]).code == .notActive)
     }
 
     @Test("Inline levels without a directory keep role targets and page by hand")
     func inline() {
         let spec = EscalateSpec(
-            levels: [EscalationLevel(targets: [loc("role:legal"), loc("kari")], ackTimeout: dur("5m"))], message: "m")
+            levels: [EscalationLevel(targets: [loc(.role("legal")), loc(.person("kari"))], ackTimeout: dur("5m"))], message: "m")
         let pb = playbook([step("page", .escalate(spec), next: ["acknowledged": "fin", "exhausted": "fin"]), end("fin", "x")])
         var d = Driver(definition(pb))
         #expect(d.startActions.dropFirst().map { if case .deliver(let x) = $0 { x.recipients + [x.channel] } else { [] } }
             == [["role:legal", "manual"], ["kari", "manual"]])
-        #expect(d.fireNext() == [.exitStep(step: "page", outcome: "exhausted"), .enterStep(step: "fin", type: "end"), .exitStep(step: "fin", outcome: "x"), .close(outcome: "x")])
+        #expect(d.fireNext() == [.exitStep(step: "page", outcome: "exhausted"), .enterStep(step: "fin", type: .end), .exitStep(step: "fin", outcome: "x"), .close(outcome: "x")])
     }
 }
 
@@ -268,7 +275,7 @@ struct EngineNotifyClockWaitTests {
         let text = "Do not comment on https://x.com/1 (INC-1, {{unknown}})"
         #expect(
             d.startActions == [
-                .enterStep(step: "tell", type: "notify"),
+                .enterStep(step: "tell", type: .notify),
                 .deliver(Delivery(key: "INC-1/tell/notify/1", step: "tell", purpose: .notify, channel: "email", recipients: ["employees"], text: text)),
                 .deliver(Delivery(key: "INC-1/tell/notify/2", step: "tell", purpose: .notify, channel: "intranet", recipients: ["employees"], text: text)),
             ])
@@ -290,9 +297,9 @@ struct EngineNotifyClockWaitTests {
         #expect(d.send(.deliveryCompleted(key: "INC-1/tell/notify/2", result: .manual, detail: nil, actor: .system)).isEmpty)
         #expect(d.state.deliveries.map(\.status) == [.failed, .manual])
         #expect(Engine.availableActions(for: "tell", in: d.state).first?.fields.first?.values == ["INC-1/tell/notify/2"])
-        #expect(d.refuseAct("tell", "confirm_delivery", ["key": "INC-1/tell/notify/1", "result": "sent"]).code == "invalid-field")
+        #expect(d.refuseAct("tell", "confirm_delivery", ["key": "INC-1/tell/notify/1", "result": "sent"]).code == .invalidField)
         #expect(d.act("tell", "confirm_delivery", ["key": "INC-1/tell/notify/2", "result": "sent"]).first == .exitStep(step: "tell", outcome: "failed"))
-        #expect(d.refuse(.deliveryCompleted(key: "INC-1/tell/notify/2", result: .failed, detail: nil, actor: .system)).code == "delivery-final")
+        #expect(d.refuse(.deliveryCompleted(key: "INC-1/tell/notify/2", result: .failed, detail: nil, actor: .system)).code == .deliveryFinal)
     }
 
     @Test("Deliveries of a finished step may still be completed; records only")
@@ -319,27 +326,30 @@ struct EngineNotifyClockWaitTests {
         let deadline = at("2025-10-27T08:00:00Z")
         #expect(
             d.startActions == [
-                .enterStep(step: "start_clock", type: "clock"), .startClock(id: "gdpr", deadline: deadline),
-                .exitStep(step: "start_clock", outcome: "done"), .enterStep(step: "work", type: "task"),
+                .enterStep(step: "start_clock", type: .clock), .startClock(id: "gdpr", deadline: deadline),
+                .exitStep(step: "start_clock", outcome: "done"), .enterStep(step: "work", type: .task),
             ])
         #expect(
             d.state.timers == [
                 TimerEntry(id: "t0", due: at("2025-10-26T08:00:00Z"), step: nil, purpose: .clockWarning(clock: "gdpr", before: dur("24h"))),
                 TimerEntry(id: "t1", due: deadline, step: nil, purpose: .clockDeadline(clock: "gdpr")),
             ])
-        #expect(d.state.clocks == [ClockRun(id: "gdpr", startedAt: at("2025-10-24T08:00:00Z"), deadline: deadline)])
+        #expect(d.state.clocks.map(\.id) == ["gdpr"])
+        #expect(d.state.clocks.first?.startedAt == at("2025-10-24T08:00:00Z"))
+        #expect(d.state.clocks.first?.deadline == deadline)
+        #expect(d.state.clocks.first?.status == .running)
         #expect(d.fireNext() == [.remind(step: nil, message: "clock 'gdpr' (GDPR Art. 33): 24h left, deadline 2025-10-27T08:00:00.000Z")])
         d.advance("1h")
         let actions = d.act("work", "done")
         #expect(
             actions == [
-                .exitStep(step: "work", outcome: "done"), .enterStep(step: "stop_clock", type: "clock"), .stopClock(id: "gdpr"),
-                .exitStep(step: "stop_clock", outcome: "done"), .enterStep(step: "check", type: "clock"),
+                .exitStep(step: "work", outcome: "done"), .enterStep(step: "stop_clock", type: .clock), .stopClock(id: "gdpr"),
+                .exitStep(step: "stop_clock", outcome: "done"), .enterStep(step: "check", type: .clock),
                 .remind(step: "check", message: "clock 'gdpr' (GDPR Art. 33) was stopped at 2025-10-26T09:00:00.000Z; deadline was 2025-10-27T08:00:00.000Z"),
-                .exitStep(step: "check", outcome: "done"), .enterStep(step: "fin", type: "end"), .exitStep(step: "fin", outcome: "ok"),
+                .exitStep(step: "check", outcome: "done"), .enterStep(step: "fin", type: .end), .exitStep(step: "fin", outcome: "ok"),
                 .close(outcome: "ok"),
             ])
-        #expect(d.state.clocks.first?.stoppedAt == at("2025-10-26T09:00:00Z"))
+        #expect(d.state.clocks.first?.status == .stopped(at: at("2025-10-26T09:00:00Z")))
     }
 
     @Test("Clock deadline expires; check reports time left; starting a running clock keeps it")

@@ -111,7 +111,7 @@ struct Driver {
         switch Engine.handle(event, in: state, at: now) {
         case .success(let (_, actions)):
             Issue.record("accepted, with actions \(actions)", sourceLocation: sourceLocation)
-            return Rejection("accepted", "")
+            return Rejection(.unknownAction, "accepted unexpectedly")
         case .failure(let rejection):
             return rejection
         }
@@ -130,6 +130,15 @@ struct Driver {
         sourceLocation: Testing.SourceLocation = #_sourceLocation
     ) -> Rejection {
         refuse(.acted(step: step, action: action, fields: fields, actor: actor), sourceLocation: sourceLocation)
+    }
+
+    /// Drafts a holding statement as the runtime does: the facts with the texts it rendered.
+    @discardableResult
+    mutating func draft(
+        _ step: String, _ facts: [String: String], _ statement: RenderedStatement, as actor: Actor = kari,
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) -> [EngineAction] {
+        send(.drafted(step: step, facts: facts, statement: statement, actor: actor), sourceLocation: sourceLocation)
     }
 
     mutating func advance(_ by: String) { now = now + dur(by) }

@@ -134,7 +134,7 @@ struct AttackTests {
     @Test("Duplicate keys are all reported, each at the repeated key")
     func duplicateKeys() {
         let result = loadYAML("a: 1\nb: 2\na: 3\nc:\n  x: 1\n  x: 2\n")
-        let positions = result.diagnostics.map { "\($0.location.line):\($0.location.column) \($0.code)" }
+        let positions = result.diagnostics.map { "\($0.location.line):\($0.location.column) \($0.code.rawValue)" }
         #expect(positions == ["3:1 duplicate-key", "6:3 duplicate-key"])
     }
 

@@ -58,7 +58,7 @@ struct ContactsTests {
             """
         let (directory, diagnostics) = ContactsLoader.load(bytes: Array(yaml.utf8), path: "c.yaml")
         #expect(directory == nil)
-        let positions = diagnostics.map { "\($0.location.line):\($0.location.column) \($0.code)" }
+        let positions = diagnostics.map { "\($0.location.line):\($0.location.column) \($0.code.rawValue)" }
         #expect(positions == ["2:11 bad-timezone", "4:56 bad-value", "4:71 bad-value"])
     }
 }

@@ -149,7 +149,7 @@ struct LoaderModelTests {
             return
         }
         #expect(e.repeats == 1)
-        #expect(e.levels.first?.targets.map(\.value) == ["role:crisis_lead"])
+        #expect(e.levels.first?.targets.map(\.value) == [.role("crisis_lead")])
         #expect(e.levels.first?.ackTimeout == .minutes(10))
         #expect(e.levels.first?.channels == ["sms", "phone"])
 

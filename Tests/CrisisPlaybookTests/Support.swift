@@ -29,9 +29,9 @@ enum Fixtures {
 /// `path:line:column code` keys for comparing diagnostics with `# expect:` lines.
 func key(_ d: Diagnostic, relativeTo base: String, primary: String) -> String {
     var file = d.location.file
-    if file == primary { return "\(d.location.line):\(d.location.column) \(d.code)" }
+    if file == primary { return "\(d.location.line):\(d.location.column) \(d.code.rawValue)" }
     if file.hasPrefix(base + "/") { file = String(file.dropFirst(base.count + 1)) }
-    return "\(file):\(d.location.line):\(d.location.column) \(d.code)"
+    return "\(file):\(d.location.line):\(d.location.column) \(d.code.rawValue)"
 }
 
 /// The `# expect: [file:]line:column code` lines of a fixture, and its `# contacts: FILE` directive.

@@ -160,24 +160,24 @@ struct ValidatorTests {
                 next: done
               done: {type: end, title: Done, outcome: resolved}
             """), contacts: contacts)
-        #expect(d.filter(\.isError).map(\.code).sorted() == [DiagnosticCode.unknownContact, DiagnosticCode.unknownPolicy])
+        #expect(d.filter(\.isError).map(\.code.rawValue).sorted() == [DiagnosticCode.unknownContact.rawValue, DiagnosticCode.unknownPolicy.rawValue])
         #expect(d.contains { $0.code == DiagnosticCode.roleWithoutHolder && $0.message.contains("'legal'") })
     }
 
     @Test("Diagnostics come sorted by file, line and column, without duplicates")
     func sorting() {
-        let a = Diagnostic.error("x", "m", at: SourceLocation(file: "b.yaml", line: 1, column: 1))
-        let b = Diagnostic.error("x", "m", at: SourceLocation(file: "a.yaml", line: 9, column: 1))
-        let c = Diagnostic.warning("y", "m", at: SourceLocation(file: "a.yaml", line: 2, column: 5))
-        let d = Diagnostic.error("y", "m", at: SourceLocation(file: "a.yaml", line: 2, column: 3))
+        let a = Diagnostic.error(.badValue, "m", at: SourceLocation(file: "b.yaml", line: 1, column: 1))
+        let b = Diagnostic.error(.badValue, "m", at: SourceLocation(file: "a.yaml", line: 9, column: 1))
+        let c = Diagnostic.warning(.missingKey, "m", at: SourceLocation(file: "a.yaml", line: 2, column: 5))
+        let d = Diagnostic.error(.missingKey, "m", at: SourceLocation(file: "a.yaml", line: 2, column: 3))
         #expect(Diagnostic.sorted([a, b, c, d, a]) == [d, c, b, a])
-        #expect(d.description == "a.yaml:2:3: error: m [y]")
+        #expect(d.description == "a.yaml:2:3: error: m [missing-key]")
     }
 
     @Test("The printer colours only when asked, and NO_COLOR or a non-terminal turns colour off")
     func printer() {
-        let d = Diagnostic.error("code", "message", at: SourceLocation(file: "f", line: 1, column: 2))
-        #expect(DiagnosticPrinter(useColor: false).render(d) == "f:1:2: error: message [code]")
+        let d = Diagnostic.error(.badValue, "message", at: SourceLocation(file: "f", line: 1, column: 2))
+        #expect(DiagnosticPrinter(useColor: false).render(d) == "f:1:2: error: message [bad-value]")
         #expect(DiagnosticPrinter(useColor: true).render(d).contains("\u{1B}["))
         #expect(!DiagnosticPrinter.forDescriptor(1, environment: ["NO_COLOR": "1"]).useColor)
         // A pipe is not a terminal.

@@ -171,7 +171,7 @@ struct IncidentServiceTests {
                                         fields: [("what_we_know", String(repeating: "ø", count: 300))],
                                         actor: comms, wallNow: Self.t0))
             Issue.record("an over-long draft was accepted")
-        } catch RuntimeError.refused(let code, let message) {
+        } catch RuntimeError.refused(let code, let message, _) {
             #expect(code == "over-channel-limit")
             #expect(message.contains("on x"))
             #expect(message.contains("280"))

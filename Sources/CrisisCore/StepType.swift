@@ -1,0 +1,164 @@
+/// The step kinds of playbook format v1, as one table: each kind's YAML name, the keys it takes, where it may
+/// stand, and the operator actions it accepts. The loader, the validator, the graph and the engine read this
+/// table; none of them lists kinds or action names of its own.
+///
+/// What depends on a step's own definition (a choice's options are its outcomes; a wait for an event can time
+/// out, a pure delay cannot) is answered by the kind's spec through `StepKindSpec`, next to the engine code of
+/// that kind (`EngineChoice.swift`, `EngineTask.swift`, ...).
+public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
+    case choice
+    case task
+    case holdingStatement = "holding_statement"
+    case takedown
+    case escalate
+    case notify
+    case clock
+    case wait
+    case parallel
+    case foreach
+    case end
+
+    /// The name written after `type:` in YAML.
+    public var yamlName: String { rawValue }
+
+    /// Keys every step may carry, whatever its kind (before `refusedCommonKeys` are taken out).
+    public static let commonKeys = ["type", "title", "instructions", "role", "timeout", "max_visits", "next"]
+
+    /// The keys of this kind, besides the common ones.
+    public var keys: [String] {
+        switch self {
+        case .choice: ["options", "default"]
+        case .task: ["checklist"]
+        case .holdingStatement: ["template", "channels", "facts", "approval", "max_revisions"]
+        case .takedown: ["platform", "urls", "basis", "submitters", "follow_up", "give_up_after", "prefill"]
+        case .escalate: ["policy", "levels", "repeat", "message"]
+        case .notify: ["audience", "channels", "message"]
+        case .clock: ["clock", "op", "from"]
+        case .wait: ["event", "for"]
+        case .parallel: ["branches", "join", "on_branch_failure"]
+        case .foreach: ["items", "as", "failed_when", "tolerate_failures", "do"]
+        case .end: ["outcome", "summary"]
+        }
+    }
+
+    /// Common keys this kind refuses, each with the reason the loader gives.
+    public var refusedCommonKeys: [String: String] {
+        switch self {
+        case .end: ["timeout": "an end step finishes at once", "max_visits": "an end step finishes at once"]
+        case .choice, .task, .holdingStatement, .takedown, .escalate, .notify, .clock, .wait, .parallel, .foreach: [:]
+        }
+    }
+
+    /// Every key a step of this kind may carry, in the order the loader lists them.
+    public var allowedKeys: [String] {
+        let refused = refusedCommonKeys
+        return Self.commonKeys.filter { refused[$0] == nil } + keys
+    }
+
+    /// The kinds a foreach body may be (they run once per item), in the order diagnostics list them.
+    public static let foreachBodyTypes: [StepType] = [.task, .takedown, .notify, .escalate, .wait]
+
+    /// Whether a step of this kind may be the body of a foreach.
+    public var mayBeForeachBody: Bool { Self.foreachBodyTypes.contains(self) }
+
+    /// Every operator action a step of this kind can ever accept (which of them are possible now depends on its
+    /// progress). The only list of action names per kind: the engine offers and accepts nothing else.
+    public var actions: [StepAction] {
+        switch self {
+        case .choice: [.choose]
+        case .task: [.done, .skip]
+        case .holdingStatement: [.draft, .approve, .reject, .publish, .confirmDelivery]
+        case .takedown:
+            [.draft, .submit, .acknowledge, .removed, .partiallyRemoved, .refused, .appeal, .confirmDelivery]
+        case .escalate: [.ack, .confirmDelivery]
+        case .notify: [.confirmDelivery]
+        case .wait: [.received]
+        case .clock, .parallel, .foreach, .end: []
+        }
+    }
+
+    /// Body outcomes counted as a failed item when a foreach does not say (`failed_when`); only those the body
+    /// can take are used.
+    public var defaultFailedOutcomes: [String] {
+        switch self {
+        case .task: [Outcome.skipped, Outcome.timeout]
+        case .takedown: [TakedownStatus.refused.rawValue, TakedownStatus.noResponse.rawValue, Outcome.timeout]
+        case .notify: [Outcome.failed, Outcome.timeout]
+        case .escalate: [Outcome.exhausted]
+        case .wait: [Outcome.timeout]
+        case .choice, .holdingStatement, .clock, .parallel, .foreach, .end: [Outcome.failed, Outcome.timeout]
+        }
+    }
+}
+
+/// An operator action, by the name given to `crisis act ID STEP ACTION`. Which kinds accept which action is
+/// `StepType.actions`; `close` is the incident's own (`Engine.incidentStep`).
+public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable {
+    /// choice: pick an option.
+    case choose
+    /// task: mark it done.
+    case done
+    /// task: skip it, with a reason.
+    case skip
+    /// wait: the awaited event happened.
+    case received
+    /// holding_statement: record a new draft (sent as `EngineEvent.drafted`, with the rendered texts);
+    /// takedown: fill in the notice.
+    case draft
+    /// holding_statement: approve the current draft.
+    case approve
+    /// holding_statement: reject the current draft.
+    case reject
+    /// holding_statement: publish the approved text.
+    case publish
+    /// takedown: the request was submitted to the platform.
+    case submit
+    /// takedown: the platform acknowledged the request.
+    case acknowledge
+    /// takedown: the content was removed.
+    case removed
+    /// takedown: some of the content was removed.
+    case partiallyRemoved = "partially_removed"
+    /// takedown: the platform refused.
+    case refused
+    /// takedown: the decision was appealed.
+    case appeal
+    /// escalate: someone acknowledged the page.
+    case ack
+    /// Any step with deliveries in doubt or waiting for a manual send: say whether one went out.
+    case confirmDelivery = "confirm_delivery"
+    /// The incident (`Engine.incidentStep`): close it.
+    case close
+
+    /// What the action does, for role refusals that are not about owning the step ("deciding on a statement
+    /// draft needs one of the roles ..."). Nil: the step's owner roles decide.
+    var roleContext: String? {
+        switch self {
+        case .approve, .reject: "deciding on a statement draft"
+        case .submit: "submitting a takedown request"
+        case .close: "closing the incident"
+        case .choose, .done, .skip, .received, .draft, .publish, .acknowledge, .removed, .partiallyRemoved, .refused,
+            .appeal, .ack, .confirmDelivery:
+            nil
+        }
+    }
+}
+
+/// What a step kind's spec answers about itself. Each spec conforms in the engine file of its kind.
+public protocol StepKindSpec: Sendable, Hashable, Codable {
+    /// The kind this spec belongs to.
+    static var stepType: StepType { get }
+    /// The outcomes of this step, without `timeout` and `max_visits`.
+    var ownOutcomes: [String] { get }
+    /// Whether the step's `timeout` is meaningful.
+    var canTimeOut: Bool { get }
+    /// Whether the step waits on people or the world (and so must have a routed timeout).
+    var isWaiting: Bool { get }
+    /// The operator actions this step can ever accept: its kind's, unless the spec rules them out (a choice
+    /// decided by guards, a pure delay).
+    var operatorActions: [StepAction] { get }
+}
+
+extension StepKindSpec {
+    public var operatorActions: [StepAction] { Self.stepType.actions }
+}

@@ -1,1 +1,0 @@
-// The CrisisPlaybook module: playbook and contacts loading, validation, and drawing.
