@@ -191,7 +191,7 @@ enum TimelineText {
         case RecordType.outcome: return "outcome \(e(b["result"]?.stringValue)) [\(e(b["key"]?.stringValue))]" + effects(b)
         case RecordType.note: return "note: \(e(b["text"]?.stringValue))"
         case RecordType.rejected: return "REFUSED \(e(b["step"]?.stringValue)) \(e(b["action"]?.stringValue)): \(e(b["message"]?.stringValue))"
-        default: return r.type
+        default: return r.type.rawValue
         }
     }
 

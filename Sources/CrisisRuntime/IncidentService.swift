@@ -506,7 +506,7 @@ public struct IncidentService: Sendable {
     /// Appends one event the engine accepted, with the intents of the deliveries it asks for, in one transaction
     /// (at `expectedSeq`, else the head `incident` was replayed at), and folds the engine's answer into `incident`.
     private func record(
-        _ type: String, key: String, body: CanonicalValue, result: (state: IncidentState, actions: [EngineAction]),
+        _ type: RecordType, key: String, body: CanonicalValue, result: (state: IncidentState, actions: [EngineAction]),
         actor: Actor, now: Instant, wallNow: Instant, expectedSeq: Int? = nil, in incident: inout LoadedIncident
     ) throws -> [StoredEvent] {
         let drafts = [EventDraft(type: type, idempotencyKey: key, actor: RecordBody.auditActor(actor),

@@ -2,17 +2,7 @@ import CrisisAudit
 import CrisisCore
 
 /// The audit record types the runtime writes (the `type` column and the record's `type` member).
-public enum RecordType {
-    public static let opened = "incident.opened"
-    public static let action = "operator.action"
-    public static let timer = "timer.fired"
-    public static let clockAdvanced = "clock.advanced"
-    public static let intent = "action.intent"
-    public static let outcome = "action.outcome"
-    public static let note = "operator.note"
-    public static let rejected = "input.rejected"
-    public static let checkpoint = "checkpoint.issued"
-}
+public typealias RecordType = CrisisAudit.RecordType
 
 /// Builds and reads the `body` member of audit records. The body layout is documented in docs/audit-format.md;
 /// it is part of the evidence, so it is written out field by field here rather than derived from Swift types.
@@ -58,7 +48,7 @@ enum RecordBody {
 
     /// Reads the engine event back from a record, or nil for records that carry none (opened, intent, clock,
     /// rejected, checkpoint).
-    static func decodeEvent(type: String, body: CanonicalValue) throws -> EngineEvent? {
+    static func decodeEvent(type: RecordType, body: CanonicalValue) throws -> EngineEvent? {
         switch type {
         case RecordType.action:
             return .acted(
