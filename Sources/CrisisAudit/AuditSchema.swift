@@ -11,6 +11,9 @@ enum AuditSchema {
     /// Event types the schema accepts: the `event_type` CHECK list, which a test compares with every migration.
     static let eventTypes = RecordType.allCases.map(\.rawValue)
 
+    /// The migration that adds the snapshot cache (a database without it is still a valid trail).
+    static let snapshotMigrationName = "2026-11 v2 state snapshot cache"
+
     /// Tables outside the evidence: caches that are replaced, not appended to, and that `verify` never reads.
     static let cacheTables = ["state_snapshot"]
 
@@ -25,7 +28,7 @@ enum AuditSchema {
 
     static let all: [Migration] = [
         Migration(name: "2025-01 v1 audit schema", sql: v1),
-        Migration(name: "2026-11 v2 state snapshot cache", sql: v2StateSnapshot),
+        Migration(name: snapshotMigrationName, sql: v2StateSnapshot),
     ]
 
     private static func appendOnly(_ table: String, key: String) -> String {
@@ -140,6 +143,12 @@ enum AuditSchema {
           saved_utc_ms INTEGER NOT NULL CHECK (saved_utc_ms > 0)) STRICT;
         """
 
+    /// The table that records applied migrations (its text is compared by `verify`: never change it).
+    static let migrationTable = """
+        CREATE TABLE IF NOT EXISTS schema_migration (
+          name TEXT NOT NULL PRIMARY KEY) STRICT
+        """
+
     /// The names of the migrations recorded as applied, or nil when the file has no `schema_migration` table
     /// (read-only).
     static func appliedMigrations(_ db: Database) throws -> Set<String>? {
@@ -170,10 +179,7 @@ enum AuditSchema {
             throw AuditError.integrity("the database has tables but no schema_migration table: it is not a crisis "
                 + "audit database, or its schema is damaged; nothing was changed")
         }
-        try db.execute(sql: """
-            CREATE TABLE IF NOT EXISTS schema_migration (
-              name TEXT NOT NULL PRIMARY KEY) STRICT
-            """)
+        try db.execute(sql: migrationTable)
         let applied = Set(try String.fetchAll(db, sql: "SELECT name FROM schema_migration"))
         if tables > 0, let first = all.first, !applied.contains(first.name) {
             throw AuditError.integrity("the database's schema_migration table lacks '\(first.name)': the schema is "

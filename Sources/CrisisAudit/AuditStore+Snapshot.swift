@@ -6,7 +6,7 @@ extension SQLiteAuditLog {
     // MARK: - Snapshot cache
 
     /// The incident's saved snapshot, or nil when there is none, when the record at its seq no longer has its
-    /// entry hash (another history), or when the file predates the snapshot table (opened read-only).
+    /// entry hash (another history), or when the file predates the snapshot table (opened as existing).
     /// Throws `unknownIncident`.
     public func snapshot(incident: String) throws -> StateSnapshot? {
         try read("read the snapshot of incident \(incident)") { db in
@@ -37,7 +37,7 @@ extension SQLiteAuditLog {
     public func saveSnapshot(_ snapshot: StateSnapshot) throws {
         guard hasSnapshotTable else {
             throw AuditError.io(operation: "save a snapshot", underlying: "\(path) predates the snapshot table "
-                + "(opened read-only; a writer migrates it)")
+                + "(opened as existing; opening it to write migrates it)")
         }
         try Validate.incidentID(snapshot.incidentID)
         try Validate.text(snapshot.engineVersion, "engine version", max: 128)

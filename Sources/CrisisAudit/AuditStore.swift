@@ -76,13 +76,15 @@ public typealias AuditStore = SQLiteAuditLog
 /// See docs/audit-format.md for the schema, the record format and the hash definitions.
 public final class SQLiteAuditLog: AuditLog {
     /// How a store is opened.
-    public enum Access: Sendable, Hashable {
-        /// Creates the file if missing and brings its schema up to date (migrations run in a write transaction).
-        case readWrite
-        /// Never creates a file or changes its schema: refuses a missing file and one that is not an audit
-        /// database; accepts an audit database whose schema lacks later migrations (then `snapshot` answers nil
-        /// and `saveSnapshot` throws). Appends still work: readers are a promise of the caller, not a lock.
-        case readOnly
+    public enum OpenMode: Sendable, Hashable {
+        /// For writers (`start`, `act`…): creates the file if missing and brings its schema up to date (the
+        /// migrations run in one `BEGIN IMMEDIATE` transaction).
+        case create
+        /// For readers (`status`, `log`, `verify`…): never creates a file or changes its schema. Refuses a missing
+        /// file and one that is not an audit database; accepts an audit database whose schema lacks later
+        /// migrations (then `snapshot` answers nil and `saveSnapshot` throws). It is not a read-only connection:
+        /// appends and snapshot saves still work on a current schema.
+        case existing
     }
 
     /// The database file.
@@ -90,7 +92,7 @@ public final class SQLiteAuditLog: AuditLog {
     /// Copied into each record's `where`.
     public let writer: WriterInfo
     /// How the store was opened.
-    public let access: Access
+    public let mode: OpenMode
     /// Whether the file has the snapshot table (a database a reader opened before a writer migrated it has not).
     let hasSnapshotTable: Bool
     let queue: DatabaseQueue
@@ -113,20 +115,20 @@ public final class SQLiteAuditLog: AuditLog {
     /// How long a write waits for another writer's lock before failing.
     public static let busyTimeoutSeconds: TimeInterval = 10
 
-    /// Opens the database at `path`. With `.readWrite` (the default) a missing file is created (and its parent
-    /// directory) and an older schema is migrated; with `.readOnly` neither happens.
+    /// Opens the database at `path`. With `.create` (the default) a missing file is created (and its parent
+    /// directory) and an older schema is migrated; with `.existing` neither happens.
     ///
     /// Refuses (`AuditError.unsafeLocation`) a path that is a symbolic link, has more than one hard link, lies on
     /// a network or FUSE filesystem, or whose WAL-mode database has a `-shm` but lost its `-wal`. Applies the
     /// connection settings on every open and checks that WAL and `synchronous=FULL` really took effect.
-    public init(path: String, writer: WriterInfo = .current(), access: Access = .readWrite) throws {
-        if access == .readOnly && DatabaseLocation.facts(path).kind == .missing {
-            throw AuditError.io(operation: "open \(path)", underlying: "no database there (a reader never creates one)")
+    public init(path: String, writer: WriterInfo = .current(), mode: OpenMode = .create) throws {
+        if mode == .existing && DatabaseLocation.facts(path).kind == .missing {
+            throw AuditError.io(operation: "open \(path)", underlying: "no database there (opened as existing: nothing is created)")
         }
         try DatabaseLocation.check(path)
         self.path = path
         self.writer = writer
-        self.access = access
+        self.mode = mode
         var config = Configuration()
         config.busyMode = .timeout(AuditStore.busyTimeoutSeconds)
         config.foreignKeysEnabled = true
@@ -150,16 +152,16 @@ public final class SQLiteAuditLog: AuditLog {
             applied = nil
         }
         let current = AuditSchema.all.allSatisfy { applied?.contains($0.name) ?? false }
-        if access == .readOnly {
+        if mode == .existing {
             guard let applied, let first = AuditSchema.all.first, applied.contains(first.name) else {
-                throw AuditError.integrity("\(path) is not a crisis audit database (no recorded schema); a reader "
-                    + "changes nothing")
+                throw AuditError.integrity("\(path) is not a crisis audit database (no recorded schema); "
+                    + "nothing was changed")
             }
-            hasSnapshotTable = applied.contains(AuditSchema.all[1].name)
+            hasSnapshotTable = applied.contains(AuditSchema.snapshotMigrationName)
         } else {
             hasSnapshotTable = true
         }
-        if !current && access == .readWrite {
+        if !current && mode == .create {
             try write("create the audit schema in \(path)") { db in
                 do {
                     try AuditSchema.migrate(db)
