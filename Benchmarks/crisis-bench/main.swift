@@ -84,7 +84,13 @@ struct Generator {
         AuditActor(id: "Jonas Lie"),
     ]
 
-    static let texts = [
+    /// Note texts, each around its number (`%d`), split once.
+    static let texts: [(String, String)] = templates.map { t in
+        let r = t.range(of: "%d")!
+        return (String(t[..<r.lowerBound]), String(t[r.upperBound...]))
+    }
+
+    static let templates = [
         "Called the platform's trust and safety desk; ticket %d opened, they promise a reply within the hour.",
         "Screenshot of the impostor profile archived (post %d); shared with legal.",
         "Customer service reports %d new enquiries about the fake giveaway since the last update.",
@@ -125,7 +131,8 @@ struct Generator {
                 let drafts = (0..<n).map { i -> EventDraft in
                     let k = seq + i + 1
                     let actor = Self.crew[k % Self.crew.count]
-                    let text = Self.texts[k % Self.texts.count].replacingOccurrences(of: "%d", with: String(k))
+                    let parts = Self.texts[k % Self.texts.count]
+                    let text = parts.0 + String(k) + parts.1
                     // The wall clock of a busy scribe: a note every two seconds after the start.
                     let at = Instant(millisecondsSinceEpoch: wallStart.millisecondsSinceEpoch + Int64(k) * 2000)
                     return EventDraft(type: .note, idempotencyKey: "generated/\(id)/\(k)", actor: actor,

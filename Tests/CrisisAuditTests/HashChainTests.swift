@@ -234,3 +234,22 @@ struct RecordTypeTests {
         #expect(report.problems.contains { $0.seq == 3 && $0.message.contains("unknown event type 'state.future'") })
     }
 }
+
+@Suite("Event ids")
+struct EventIDTests {
+    @Test("Generated event ids are distinct lower-case version 4 UUIDs that Validate accepts")
+    func randomEventIDs() throws {
+        var seen = Set<String>()
+        for _ in 0..<1000 {
+            let id = AuditStore.randomEventID()
+            #expect(id.count == 36 && id == id.lowercased())
+            #expect(Array(id)[14] == "4" && "89ab".contains(Array(id)[19]), "\(id)")
+            #expect(UUID(uuidString: id) != nil)
+            seen.insert(id)
+            var draft = Fixture.note(1)
+            draft.eventID = id
+            try Validate.draft(draft)
+        }
+        #expect(seen.count == 1000)
+    }
+}
