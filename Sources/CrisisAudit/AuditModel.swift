@@ -69,8 +69,8 @@ public struct PinnedFile: Sendable, Hashable {
 /// An event to append. The store adds seq, prev, event id and the writer's `where`, builds the canonical record
 /// and chains it.
 public struct EventDraft: Sendable, Hashable {
-    /// One of `AuditStore.eventTypes`.
-    public var type: String
+    /// The record type.
+    public var type: RecordType
     /// Stable per intended effect (1–128 characters): appending a draft whose key is already recorded for the
     /// incident returns the recorded event instead of a new one.
     public var idempotencyKey: String
@@ -84,7 +84,7 @@ public struct EventDraft: Sendable, Hashable {
     public var eventID: String?
 
     /// A draft; validated by `append` and `createIncident`.
-    public init(type: String, idempotencyKey: String, actor: AuditActor, recordedAt: Instant, body: CanonicalValue,
+    public init(type: RecordType, idempotencyKey: String, actor: AuditActor, recordedAt: Instant, body: CanonicalValue,
                 eventID: String? = nil)
     {
         self.type = type
@@ -104,8 +104,8 @@ public struct StoredEvent: Sendable, Hashable {
     /// Lower-case UUID.
     public var eventID: String
     public var idempotencyKey: String
-    /// One of `AuditStore.eventTypes`.
-    public var type: String
+    /// The record type (an unknown stored type is an integrity error when read).
+    public var type: RecordType
     public var actor: AuditActor
     public var recordedAt: Instant
     /// The record's `body`, decoded from the stored bytes.
@@ -133,7 +133,7 @@ public struct ChainHead: Sendable, Hashable {
     /// Its entry hash (as stored).
     public var entryHash: [UInt8]
     /// Its type.
-    public var type: String
+    public var type: RecordType
     /// Who recorded it (named in conflicts).
     public var actorID: String
     public var recordedAt: Instant

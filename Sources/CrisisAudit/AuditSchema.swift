@@ -8,11 +8,14 @@ enum AuditSchema {
         let sql: String
     }
 
-    /// Event types the schema accepts (the `event_type` CHECK list).
-    static let eventTypes = [
-        "incident.opened", "operator.action", "timer.fired", "clock.advanced", "action.intent", "action.outcome",
-        "operator.note", "input.rejected", "checkpoint.issued",
-    ]
+    /// Event types the schema accepts: the `event_type` CHECK list, which a test compares with every migration.
+    static let eventTypes = RecordType.allCases.map(\.rawValue)
+
+    /// The migration that adds the snapshot cache (a database without it is still a valid trail).
+    static let snapshotMigrationName = "2026-11 v2 state snapshot cache"
+
+    /// Tables outside the evidence: caches that are replaced, not appended to, and that `verify` never reads.
+    static let cacheTables = ["state_snapshot"]
 
     /// Triggers `verify` expects to find; a missing one means someone altered the schema.
     static let requiredTriggers = [
@@ -25,6 +28,7 @@ enum AuditSchema {
 
     static let all: [Migration] = [
         Migration(name: "2025-01 v1 audit schema", sql: v1),
+        Migration(name: snapshotMigrationName, sql: v2StateSnapshot),
     ]
 
     private static func appendOnly(_ table: String, key: String) -> String {
@@ -126,18 +130,43 @@ enum AuditSchema {
         \(appendOnly("incident_file", key: "incident_id = NEW.incident_id AND position = NEW.position"))
         """
 
-    /// Applies the migrations not yet recorded in `schema_migration`. Runs inside the store's write
-    /// transaction (BEGIN IMMEDIATE), so two processes opening a new file at once cannot both migrate.
-    /// Whether every migration is recorded as applied (read-only).
-    static func isCurrent(_ db: Database) throws -> Bool {
+    /// A cache of the folded state of an incident (a snapshot), one row per incident, REPLACED on every save:
+    /// not evidence, outside the hash chain, never read by `verify`. Each row names the seq and entry hash it
+    /// was folded to; a reader uses it only while that record is still in the trail with that hash.
+    private static let v2StateSnapshot = """
+        CREATE TABLE state_snapshot (
+          incident_id TEXT NOT NULL PRIMARY KEY REFERENCES incident(incident_id),
+          seq INTEGER NOT NULL CHECK (seq >= 1),
+          entry_hash BLOB NOT NULL CHECK (length(entry_hash) = 32),
+          engine_version TEXT NOT NULL CHECK (length(engine_version) BETWEEN 1 AND 128),
+          bytes BLOB NOT NULL CHECK (length(bytes) <= 1048576),
+          saved_utc_ms INTEGER NOT NULL CHECK (saved_utc_ms > 0)) STRICT;
+        """
+
+    /// The table that records applied migrations (its text is compared by `verify`: never change it).
+    static let migrationTable = """
+        CREATE TABLE IF NOT EXISTS schema_migration (
+          name TEXT NOT NULL PRIMARY KEY) STRICT
+        """
+
+    /// The names of the migrations recorded as applied, or nil when the file has no `schema_migration` table
+    /// (read-only).
+    static func appliedMigrations(_ db: Database) throws -> Set<String>? {
         guard try Int.fetchOne(db, sql: """
             SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migration'
             """) == 1
-        else { return false }
-        let applied = Set(try String.fetchAll(db, sql: "SELECT name FROM schema_migration"))
+        else { return nil }
+        return Set(try String.fetchAll(db, sql: "SELECT name FROM schema_migration"))
+    }
+
+    /// Whether every migration is recorded as applied (read-only).
+    static func isCurrent(_ db: Database) throws -> Bool {
+        guard let applied = try appliedMigrations(db) else { return false }
         return all.allSatisfy { applied.contains($0.name) }
     }
 
+    /// Applies the migrations not yet recorded in `schema_migration`. Runs inside the store's write
+    /// transaction (BEGIN IMMEDIATE), so two processes opening a new file at once cannot both migrate.
     static func migrate(_ db: Database) throws {
         // Only a new, empty file gets the schema created. A file that already has tables but no record of its
         // migrations is not an audit database, or its schema was damaged: creating tables there would hide the
@@ -150,10 +179,7 @@ enum AuditSchema {
             throw AuditError.integrity("the database has tables but no schema_migration table: it is not a crisis "
                 + "audit database, or its schema is damaged; nothing was changed")
         }
-        try db.execute(sql: """
-            CREATE TABLE IF NOT EXISTS schema_migration (
-              name TEXT NOT NULL PRIMARY KEY) STRICT
-            """)
+        try db.execute(sql: migrationTable)
         let applied = Set(try String.fetchAll(db, sql: "SELECT name FROM schema_migration"))
         if tables > 0, let first = all.first, !applied.contains(first.name) {
             throw AuditError.integrity("the database's schema_migration table lacks '\(first.name)': the schema is "

@@ -2,7 +2,7 @@ import CrisisCore
 import Foundation
 import GRDB
 
-extension AuditStore {
+extension SQLiteAuditLog {
     // MARK: - Verify
 
     /// Recomputes everything about an incident's trail from the stored bytes and reports what is wrong: the
@@ -42,8 +42,7 @@ extension AuditStore {
             let stored = try storedCheckpoints(db, incident: incident)
             var rootsAt: [Int: [UInt8]] = [:]
             let wanted = Set(stored.map(\.treeSize))
-            var tree = MerkleTree()
-            var prev = genesis
+            var walker = HashChain.Walker(genesis: genesis)
             var lastType = ""
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT seq, record, prev_hash, entry_hash, event_type FROM audit_event
@@ -51,20 +50,17 @@ extension AuditStore {
                 """, arguments: [incident])
             while let row = try rows.next() {
                 let r = RowReader(row: row)
-                let seq = try r.int(0, "seq")
-                let record = try r.blob(1, "record")
-                let entry = AuditHash.entry(record: record)
-                guard seq == tree.size + 1, try r.blob(2, "prev_hash") == prev, try r.blob(3, "entry_hash") == entry,
-                    (try? CanonicalJSON.decode(record))?["prev"]?.stringValue == Hex.encode(prev)
-                else {
+                let link = HashChain.Link(seq: try r.int(0, "seq"), prevHash: try r.blob(2, "prev_hash"),
+                                          entryHash: try r.blob(3, "entry_hash"), record: try r.blob(1, "record"))
+                if let problem = walker.walk(link).problems.first {
                     throw AuditError.integrity("refusing to sign incident \(incident): the chain is broken at seq "
-                        + "\(tree.size + 1) (run verify)")
+                        + "\(problem.seq) (run verify)")
                 }
-                tree.append(record: record)
-                prev = entry
                 lastType = try r.text(4, "event_type")
-                if wanted.contains(tree.size) { rootsAt[tree.size] = tree.root }
+                if wanted.contains(walker.count) { rootsAt[walker.count] = walker.tree.root }
             }
+            let tree = walker.tree
+            let prev = walker.head
             for old in stored where Hex.decode(old.merkleRoot) != rootsAt[old.treeSize] {
                 throw AuditError.integrity("refusing to sign incident \(incident): the records no longer match the "
                     + "checkpoint at tree size \(old.treeSize)")
@@ -79,7 +75,7 @@ extension AuditStore {
                 } ?? false
             }
             if let same = stored.first(where: { $0.treeSize == size && mine($0) }) { return same }
-            if lastType == "checkpoint.issued",
+            if lastType == RecordType.checkpoint.rawValue,
                 let previous = stored.first(where: { $0.treeSize == size - 1 && mine($0) })
             {
                 return previous
@@ -101,7 +97,7 @@ extension AuditStore {
                 """, arguments: [incident, size, Data(root), Data(prev), signer.name, Data(note.utf8),
                                  now.millisecondsSinceEpoch])
             let draft = EventDraft(
-                type: "checkpoint.issued", idempotencyKey: "checkpoint:\(size):\(signer.name)", actor: .system,
+                type: .checkpoint, idempotencyKey: "checkpoint:\(size):\(signer.name)", actor: .system,
                 recordedAt: now,
                 body: .object([
                     ("tree_size", .integer(Int64(size))),
@@ -113,7 +109,8 @@ extension AuditStore {
                     ("note", .string(note)),
                 ]))
             try Validate.draft(draft)
-            let event = try insertEvent(db, incident: incident, seq: size + 1, prev: prev, draft: draft)
+            let next = HashChain.next(afterSeq: size, entryHash: prev, genesis: genesis)
+            let event = try insertEvent(db, incident: incident, seq: next.seq, prev: next.prev, draft: draft)
             return Checkpoint(incidentID: incident, treeSize: size, merkleRoot: Hex.encode(root),
                               chainHead: Hex.encode(prev), keyName: signer.name, note: note, createdAt: now,
                               eventSeq: event.seq)
@@ -192,7 +189,7 @@ extension AuditStore {
                 }
                 let record = try r.blob(1, "record")
                 tree.append(record: record)
-                head = AuditHash.entry(record: record)
+                head = HashChain.entryHash(record: record)
             }
             guard tree.root == parsed.root else {
                 throw CheckpointError.rewritten(treeSize: parsed.treeSize, detail: "the Merkle root differs")
@@ -242,8 +239,7 @@ struct TrailVerifier {
         let wanted = Set(checkpoints.map(\.treeSize))
         var rootsAt: [Int: ([UInt8], [UInt8])] = [:]
 
-        var expected = 1
-        var prev = genesis
+        var walker = HashChain.Walker(genesis: genesis)
         let rows = try Row.fetchCursor(db, sql: """
             SELECT \(AuditStore.eventColumns) FROM audit_event WHERE incident_id = ? ORDER BY seq
             """, arguments: [incident])
@@ -255,38 +251,25 @@ struct TrailVerifier {
                 seq = try r.int(1, "seq")
                 record = try r.blob(8, "record")
             } catch {
-                add(expected, "unreadable row: \(error)")
+                add(walker.expectedSeq, "unreadable row: \(error)")
                 break
             }
-            if seq != expected {
-                add(min(seq, expected), seq > expected
-                    ? "seq \(expected)\(seq - expected > 1 ? "–\(seq - 1)" : "") missing (next stored seq is \(seq))"
-                    : "seq \(seq) out of order or repeated after seq \(expected - 1)")
-            }
-            let entry = AuditHash.entry(record: record)
-            if (try? r.blob(10, "entry_hash")) != entry {
-                add(seq, "entry_hash column does not match the SHA-256 of the record bytes (record or hash edited)")
-            }
-            let linkName = seq == 1 ? "the genesis hash" : "the entry hash of seq \(seq - 1)"
-            if (try? r.blob(9, "prev_hash")) != prev {
-                add(seq, "prev_hash column is not \(linkName)")
-            }
-            do {
-                let value = try CanonicalJSON.decode(record)
-                checkFields(value, row: r, seq: seq, prev: prev, linkName: linkName)
-                if (try? r.text(4, "event_type")) == "checkpoint.issued", let body = value["body"] {
+            // A hash column of the wrong type or length is a mismatch like any other (empty never matches).
+            let link = HashChain.Link(seq: seq, prevHash: (try? r.blob(9, "prev_hash")) ?? [],
+                                      entryHash: (try? r.blob(10, "entry_hash")) ?? [], record: record)
+            let step = walker.walk(link)
+            for problem in step.problems { add(problem.seq, problem.description) }
+            if let value = step.value {
+                checkFields(value, row: r, seq: seq)
+                if (try? r.text(4, "event_type")) == RecordType.checkpoint.rawValue, let body = value["body"] {
                     checkpointEvents[seq] = body
                 }
-            } catch {
-                add(seq, "record is not canonical JSON: \(error)")
             }
-            tree.append(record: record)
             recordCount += 1
-            prev = entry
-            chainHead = entry
-            expected = seq + 1
-            if wanted.contains(tree.size) { rootsAt[tree.size] = (tree.root, entry) }
+            chainHead = step.entryHash
+            if wanted.contains(walker.count) { rootsAt[walker.count] = (walker.tree.root, step.entryHash) }
         }
+        tree = walker.tree
         checkCheckpoints(checkpoints, rootsAt: rootsAt, events: checkpointEvents, db: db)
         try checkTriggers(db)
         try checkSchemaText(db)
@@ -372,20 +355,19 @@ struct TrailVerifier {
         return out
     }
 
-    /// Columns copied out of the record, and the record's own fields, must agree.
-    mutating func checkFields(_ v: CanonicalValue, row r: RowReader, seq: Int, prev: [UInt8], linkName: String) {
+    /// Columns copied out of the record, and the record's own fields, must agree (its `seq` and `prev` are
+    /// chain rules, checked by `HashChain.Walker`).
+    mutating func checkFields(_ v: CanonicalValue, row r: RowReader, seq: Int) {
         func mismatch(_ field: String) { add(seq, "record field \(field) does not match the \(field) column") }
-        if v["v"]?.int64Value != 1 { add(seq, "record version v is not 1") }
+        if v["v"]?.int64Value != HashChain.recordVersion { add(seq, "record version v is not 1") }
         if !(v["incident"]?.stringValue?.utf8.elementsEqual(incident.utf8) ?? false) {
             add(seq, "record belongs to incident \(v["incident"]?.stringValue ?? "?"), not \(incident)")
         }
-        if v["seq"]?.int64Value != Int64(seq) { add(seq, "record seq is \(v["seq"]?.description ?? "missing")") }
-        if v["prev"]?.stringValue != Hex.encode(prev) { add(seq, "record prev is not \(linkName)") }
         if v["event_id"]?.stringValue != (try? r.text(2, "event_id")) { mismatch("event_id") }
         if v["idem"]?.stringValue != (try? r.text(3, "idempotency_key")) { mismatch("idem (idempotency_key)") }
         let type = v["type"]?.stringValue
         if type != (try? r.text(4, "event_type")) { mismatch("type (event_type)") }
-        if let type, !AuditSchema.eventTypes.contains(type) { add(seq, "unknown event type '\(type)'") }
+        if let type, RecordType(rawValue: type) == nil { add(seq, "unknown event type '\(type)'") }
         let at = v["at"]?.stringValue.flatMap(ISO8601.parse)
         if at == nil || at?.millisecondsSinceEpoch != (try? r.int(5, "recorded_utc_ms")).map(Int64.init) {
             mismatch("at (recorded_utc_ms)")

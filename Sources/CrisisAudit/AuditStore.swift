@@ -65,17 +65,40 @@ public struct ConnectionSettings: Sendable, Hashable {
     public var sqliteVersion: String
 }
 
+/// The name the runtime and the CLI have always used for the SQLite audit log.
+public typealias AuditStore = SQLiteAuditLog
+
 /// The audit trail of every incident, in one SQLite file (WAL, `synchronous=FULL`, STRICT tables, append-only
-/// triggers, every write in one `BEGIN IMMEDIATE` transaction). The only type in the project that talks to
-/// SQLite. Safe to share between threads; several instances (or processes) may open the same file.
+/// triggers, every write in one `BEGIN IMMEDIATE` transaction): the `AuditLog` for one machine. The only type in
+/// the project that talks to SQLite. Safe to share between threads; several instances (or processes) may open
+/// the same file.
 ///
 /// See docs/audit-format.md for the schema, the record format and the hash definitions.
-public final class AuditStore: Sendable {
+public final class SQLiteAuditLog: AuditLog {
+    /// How a store is opened.
+    public enum OpenMode: Sendable, Hashable {
+        /// For writers (`start`, `act`…): creates the file if missing and brings its schema up to date (the
+        /// migrations run in one `BEGIN IMMEDIATE` transaction).
+        case create
+        /// For readers (`status`, `log`, `verify`…): never creates a file or changes its schema. Refuses a missing
+        /// file and one that is not an audit database; accepts an audit database whose schema lacks later
+        /// migrations (then `snapshot` answers nil and `saveSnapshot` throws). It is not a read-only connection:
+        /// appends and snapshot saves still work on a current schema.
+        case existing
+    }
+
     /// The database file.
     public let path: String
     /// Copied into each record's `where`.
     public let writer: WriterInfo
+    /// How the store was opened.
+    public let mode: OpenMode
+    /// Whether the file has the snapshot table (a database a reader opened before a writer migrated it has not).
+    let hasSnapshotTable: Bool
     let queue: DatabaseQueue
+
+    /// The database file's path.
+    public var location: String { path }
 
     /// `app_version` written into records when the runtime does not pass one.
     public static let defaultAppVersion = "0.1.0"
@@ -85,18 +108,27 @@ public final class AuditStore: Sendable {
     public static let maximumRecordBytes = 262_144
     /// Largest pinned file (bytes).
     public static let maximumPinnedFileBytes = 1_048_576
+    /// Largest state snapshot (bytes); a larger one is not saved (the caller replays instead).
+    public static let maximumSnapshotBytes = 1_048_576
+    /// How long `saveSnapshot` waits for another writer's lock before giving up (it is only a cache).
+    public static let snapshotBusyTimeoutMilliseconds = 100
     /// How long a write waits for another writer's lock before failing.
     public static let busyTimeoutSeconds: TimeInterval = 10
 
-    /// Opens (creating if needed) the database at `path`, creating its parent directory if missing.
+    /// Opens the database at `path`. With `.create` (the default) a missing file is created (and its parent
+    /// directory) and an older schema is migrated; with `.existing` neither happens.
     ///
     /// Refuses (`AuditError.unsafeLocation`) a path that is a symbolic link, has more than one hard link, lies on
     /// a network or FUSE filesystem, or whose WAL-mode database has a `-shm` but lost its `-wal`. Applies the
     /// connection settings on every open and checks that WAL and `synchronous=FULL` really took effect.
-    public init(path: String, writer: WriterInfo = .current()) throws {
+    public init(path: String, writer: WriterInfo = .current(), mode: OpenMode = .create) throws {
+        if mode == .existing && DatabaseLocation.facts(path).kind == .missing {
+            throw AuditError.io(operation: "open \(path)", underlying: "no database there (opened as existing: nothing is created)")
+        }
         try DatabaseLocation.check(path)
         self.path = path
         self.writer = writer
+        self.mode = mode
         var config = Configuration()
         config.busyMode = .timeout(AuditStore.busyTimeoutSeconds)
         config.foreignKeysEnabled = true
@@ -112,14 +144,24 @@ public final class AuditStore: Sendable {
             throw AuditStore.mapError(error, operation: "open \(path)")
         }
         // The schema: a read tells whether it is current (the common case, no write lock taken); only a new or
-        // older database goes through the migrating write transaction.
-        let current: Bool
+        // older database goes through the migrating write transaction, and only for a writer.
+        let applied: Set<String>?
         do {
-            current = try queue.read { db in try AuditSchema.isCurrent(db) }
+            applied = try queue.read { db in try AuditSchema.appliedMigrations(db) }
         } catch {
-            current = false
+            applied = nil
         }
-        if !current {
+        let current = AuditSchema.all.allSatisfy { applied?.contains($0.name) ?? false }
+        if mode == .existing {
+            guard let applied, let first = AuditSchema.all.first, applied.contains(first.name) else {
+                throw AuditError.integrity("\(path) is not a crisis audit database (no recorded schema); "
+                    + "nothing was changed")
+            }
+            hasSnapshotTable = applied.contains(AuditSchema.snapshotMigrationName)
+        } else {
+            hasSnapshotTable = true
+        }
+        if !current && mode == .create {
             try write("create the audit schema in \(path)") { db in
                 do {
                     try AuditSchema.migrate(db)
@@ -252,7 +294,7 @@ public final class AuditStore: Sendable {
             throw AuditError.invalid("playbook SHA-256 is not hex")
         }
         let createdMs = header.createdAt.millisecondsSinceEpoch
-        let genesis = AuditHash.genesis(incidentID: header.id, origin: header.origin,
+        let genesis = HashChain.genesis(incidentID: header.id, origin: header.origin,
                                         createdUTCMilliseconds: createdMs, playbookSHA256: playbookHash)
         return try write("create incident \(header.id)") { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM incident WHERE incident_id = ?", arguments: [header.id])
@@ -286,7 +328,8 @@ public final class AuditStore: Sendable {
                     INSERT INTO incident_file (incident_id, position, sha256, file_name) VALUES (?, ?, ?, ?)
                     """, arguments: [header.id, position, Data(Hex.decode(file.sha256) ?? []), file.fileName])
             }
-            return try insertEvent(db, incident: header.id, seq: 1, prev: genesis, draft: firstEvent)
+            let first = HashChain.next(afterSeq: 0, entryHash: nil, genesis: genesis)
+            return try insertEvent(db, incident: header.id, seq: first.seq, prev: first.prev, draft: firstEvent)
         }
     }
 
@@ -313,7 +356,7 @@ public final class AuditStore: Sendable {
                 if let existing = try fetchEvent(db, incident: incident, idempotencyKey: draft.idempotencyKey) {
                     guard existing.type == draft.type, existing.actor == draft.actor else {
                         throw AuditError.idempotencyKeyReused(key: draft.idempotencyKey, existingSeq: existing.seq,
-                                                              existingType: existing.type)
+                                                              existingType: existing.type.rawValue)
                     }
                     var replay = existing
                     replay.replayedFromKey = true
@@ -326,44 +369,66 @@ public final class AuditStore: Sendable {
             let head = try fetchHead(db, incident: incident)
             let headSeq = head?.seq ?? 0
             if let expectedSeq, expectedSeq != headSeq {
-                throw AuditError.conflict(head: headSeq, by: head?.actorID ?? "nobody", type: head?.type ?? "none")
+                throw AuditError.conflict(head: headSeq, by: head?.actorID ?? "nobody",
+                                          type: head?.type.rawValue ?? "none")
             }
-            var seq = headSeq
-            var prev = head?.entryHash ?? Array(genesis)
+            var next = HashChain.next(afterSeq: headSeq, entryHash: head?.entryHash, genesis: Array(genesis))
             var stored: [StoredEvent] = []
+            stored.reserveCapacity(events.count)
             for (i, draft) in events.enumerated() {
                 if let replay = results[i] {
                     stored.append(replay)
                     continue
                 }
-                seq += 1
-                let event = try insertEvent(db, incident: incident, seq: seq, prev: prev, draft: draft)
-                prev = event.entryHash
+                let event = try insertEvent(db, incident: incident, seq: next.seq, prev: next.prev, draft: draft)
+                next = HashChain.next(afterSeq: event.seq, entryHash: event.entryHash, genesis: Array(genesis))
                 stored.append(event)
             }
             return stored
         }
     }
 
+    /// A random (version 4) lower-case UUID from the system's generator. Foundation's `UUID()` opens
+    /// /dev/urandom on every call on Linux, a system call more per record in a batch.
+    static func randomEventID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = (0..<2).flatMap { _ -> [UInt8] in
+            let word = generator.next() as UInt64
+            return (0..<8).map { UInt8(truncatingIfNeeded: word >> (8 * UInt64($0))) }
+        }
+        bytes[6] = (bytes[6] & 0x0F) | 0x40
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        var text = ""
+        text.reserveCapacity(36)
+        for (i, group) in [0..<4, 4..<6, 6..<8, 8..<10, 10..<16].enumerated() {
+            if i > 0 { text += "-" }
+            text += Hex.encode(bytes[group])
+        }
+        return text
+    }
+
     /// Builds the canonical record for `draft` at `seq` after `prev`, and inserts it.
     func insertEvent(_ db: Database, incident: String, seq: Int, prev: [UInt8], draft: EventDraft) throws
         -> StoredEvent
     {
-        let eventID = draft.eventID ?? UUID().uuidString.lowercased()
-        let record = try RecordBuilder.record(incident: incident, seq: seq, prev: prev, eventID: eventID,
-                                              draft: draft, writer: writer)
+        let eventID = draft.eventID ?? Self.randomEventID()
+        let record = try HashChain.recordBytes(HashChain.RecordFields(
+            incidentID: incident, seq: seq, prevHash: prev, eventID: eventID, idempotencyKey: draft.idempotencyKey,
+            type: draft.type, recordedAt: draft.recordedAt, actor: draft.actor, writer: writer, body: draft.body))
         guard record.count <= AuditStore.maximumRecordBytes else {
             throw AuditError.invalid("the \(draft.type) record is \(record.count) bytes; the limit is "
                 + "\(AuditStore.maximumRecordBytes)")
         }
-        let entry = AuditHash.entry(record: record)
-        try db.execute(sql: """
+        let entry = HashChain.entryHash(record: record)
+        // A cached statement: a batch of appends compiles the INSERT (and its triggers) once.
+        let insert = try db.cachedStatement(sql: """
             INSERT INTO audit_event (incident_id, seq, event_id, idempotency_key, event_type, recorded_utc_ms,
                                      actor_id, actor_role, record, prev_hash, entry_hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [incident, seq, eventID, draft.idempotencyKey, draft.type,
-                             draft.recordedAt.millisecondsSinceEpoch, draft.actor.id, draft.actor.role,
-                             Data(record), Data(prev), Data(entry)])
+            """)
+        try insert.execute(arguments: [incident, seq, eventID, draft.idempotencyKey, draft.type.rawValue,
+                                       draft.recordedAt.millisecondsSinceEpoch, draft.actor.id, draft.actor.role,
+                                       Data(record), Data(prev), Data(entry)])
         return StoredEvent(incidentID: incident, seq: seq, eventID: eventID, idempotencyKey: draft.idempotencyKey,
                            type: draft.type, actor: draft.actor, recordedAt: draft.recordedAt, body: draft.body,
                            record: record, prevHash: prev, entryHash: entry, replayedFromKey: false)
@@ -389,7 +454,7 @@ public final class AuditStore: Sendable {
         }
         return StoredEvent(
             incidentID: try r.text(0, "incident_id"), seq: seq, eventID: try r.text(2, "event_id"),
-            idempotencyKey: try r.text(3, "idempotency_key"), type: try r.text(4, "event_type"),
+            idempotencyKey: try r.text(3, "idempotency_key"), type: try RecordType.decode(r.text(4, "event_type"), seq: seq),
             actor: AuditActor(id: try r.text(6, "actor_id"), role: try r.optionalText(7, "actor_role")),
             recordedAt: Instant(millisecondsSinceEpoch: Int64(try r.int(5, "recorded_utc_ms"))),
             body: value["body"] ?? .null, record: record, prevHash: try r.blob(9, "prev_hash"),
@@ -397,9 +462,10 @@ public final class AuditStore: Sendable {
     }
 
     func fetchEvent(_ db: Database, incident: String, idempotencyKey: String) throws -> StoredEvent? {
-        let row = try Row.fetchOne(db, sql: """
+        let statement = try db.cachedStatement(sql: """
             SELECT \(AuditStore.eventColumns) FROM audit_event WHERE incident_id = ? AND idempotency_key = ?
-            """, arguments: [incident, idempotencyKey])
+            """)
+        let row = try Row.fetchOne(statement, arguments: [incident, idempotencyKey])
         return try row.map(AuditStore.decodeEvent)
     }
 
@@ -410,8 +476,9 @@ public final class AuditStore: Sendable {
             """, arguments: [incident])
         else { return nil }
         let r = RowReader(row: row)
-        return ChainHead(seq: try r.int(0, "seq"), entryHash: try r.blob(1, "entry_hash"),
-                         type: try r.text(2, "event_type"), actorID: try r.text(3, "actor_id"),
+        let seq = try r.int(0, "seq")
+        return ChainHead(seq: seq, entryHash: try r.blob(1, "entry_hash"),
+                         type: try RecordType.decode(r.text(2, "event_type"), seq: seq), actorID: try r.text(3, "actor_id"),
                          recordedAt: Instant(millisecondsSinceEpoch: Int64(try r.int(4, "recorded_utc_ms"))))
     }
 
@@ -420,7 +487,7 @@ public final class AuditStore: Sendable {
     }
 
     /// The events of an incident from `seq` on, in order.
-    public func events(incident: String, from seq: Int = 1) throws -> [StoredEvent] {
+    public func events(incident: String, from seq: Int) throws -> [StoredEvent] {
         var out: [StoredEvent] = []
         try forEachEvent(incident: incident, from: seq) { out.append($0) }
         return out
@@ -428,7 +495,7 @@ public final class AuditStore: Sendable {
 
     /// Calls `body` for each event of an incident from `seq` on, in order, without loading them all (one read
     /// transaction: a consistent snapshot). Errors thrown by `body` stop the walk and are rethrown.
-    public func forEachEvent(incident: String, from seq: Int = 1, _ body: (StoredEvent) throws -> Void) throws {
+    public func forEachEvent(incident: String, from seq: Int, _ body: (StoredEvent) throws -> Void) throws {
         try read("read incident \(incident)") { db in
             guard try incidentExists(db, incident) else { throw AuditError.unknownIncident(incident) }
             let rows = try Row.fetchCursor(db, sql: """
@@ -445,6 +512,16 @@ public final class AuditStore: Sendable {
         try read("read the head of incident \(incident)") { db in
             guard try incidentExists(db, incident) else { throw AuditError.unknownIncident(incident) }
             return try fetchHead(db, incident: incident)
+        }
+    }
+
+    /// The seq of the newest event (0 for none), from the primary key alone: the change hint a board polls.
+    /// Throws `unknownIncident`.
+    public func headSeq(incident: String) throws -> Int {
+        try read("read the head seq of incident \(incident)") { db in
+            guard try incidentExists(db, incident) else { throw AuditError.unknownIncident(incident) }
+            return try Int.fetchOne(db, sql: "SELECT max(seq) FROM audit_event WHERE incident_id = ?",
+                                    arguments: [incident]) ?? 0
         }
     }
 

@@ -24,11 +24,12 @@ struct StoreOptions: ParsableArguments {
     /// The store. Only `start` creates a database; every other command refuses a path where none exists
     /// (a typo in --db must not silently create an empty evidence file).
     /// With `keys`, a command that closes an incident signs a checkpoint with that key.
-    func service(create: Bool = false, keys: KeyOptions? = nil) throws -> IncidentService {
+    /// Readers (`reading`) never create the file or migrate its schema.
+    func service(create: Bool = false, reading: Bool = false, keys: KeyOptions? = nil) throws -> IncidentService {
         if !create && !FileManager.default.fileExists(atPath: path) {
             throw RuntimeError.invalid("no database at \(path); pass --db or set CRISIS_DB ('crisis start' creates one)")
         }
-        var service = IncidentService(store: try AuditStore(path: path))
+        var service = IncidentService(store: try SQLiteAuditLog(path: path, mode: reading ? .existing : .create))
         if let keys {
             let keyFile = keys.path(store: self)
             service.checkpointSigner = { try CheckpointSigner.loadOrCreate(keyFile: keyFile, name: "crisis") }

@@ -27,7 +27,7 @@ struct CommandRun: Sendable {
 /// `BEGIN IMMEDIATE` transaction at the expected sequence number; only then does the new state replace the old.
 /// What the actions do is the effect runner's business.
 struct Committer: Sendable {
-    let log: AuditStore
+    let log: any AuditLog
 
     /// Runs `event` through the engine and records it. Returns the engine's actions, or its refusal (nothing
     /// recorded).

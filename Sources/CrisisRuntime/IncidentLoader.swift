@@ -20,6 +20,8 @@ public struct LoadedIncident: Sendable {
     public var opened: TrailRecord.Opened
     /// Records whose wall clock went backwards, counted during replay.
     public var clockAnomalies: Int
+    /// The record the saved state snapshot was folded to (1 when the load replayed from the start).
+    var snapshotSeq: Int
 
     public var isDrill: Bool { definition.mode == .drill }
     public var id: String { header.id }
@@ -29,7 +31,7 @@ public struct LoadedIncident: Sendable {
 /// state by folding every later record's event through the engine. Nothing here reads a clock or the process's
 /// time zone: the same trail gives the same state on any machine, in any season.
 struct IncidentLoader: Sendable {
-    let log: AuditStore
+    let log: any AuditLog
 
     func header(_ id: String) throws -> IncidentHeader {
         guard let header = try log.incident(id: id) else {
@@ -38,11 +40,14 @@ struct IncidentLoader: Sendable {
         return header
     }
 
-    func load(_ id: String) throws -> LoadedIncident {
+    /// Loads an incident: from its saved state snapshot and the records after it when there is a usable one
+    /// (`useSnapshot`), else by replaying every record.
+    /// With `upTo`, stops after that record (a full replay to a given point, for checking a snapshot).
+    func load(_ id: String, useSnapshot: Bool = true, upTo: Int? = nil) throws -> LoadedIncident {
         let header = try header(id)
-        var records = try log.events(incident: id)
-        guard let first = records.first, first.type == RecordType.opened,
-            case .opened(let opened) = try TrailRecord.decode(first)
+        // The first record names the run definition; its idempotency key is fixed when the incident opens.
+        guard let first = try log.event(incident: id, idempotencyKey: "open/\(id)") ?? log.events(incident: id, from: 1).first,
+            first.seq == 1, first.type == .opened, case .opened(let opened) = try TrailRecord.decode(first)
         else {
             throw RuntimeError.corruptRecord("incident \(id) has no incident.opened record")
         }
@@ -50,9 +55,18 @@ struct IncidentLoader: Sendable {
         var incident = LoadedIncident(
             header: header, definition: definition, state: Engine.start(definition, at: opened.now).0,
             seq: first.seq, headHash: first.entryHashHex, now: opened.now, templates: templates, opened: opened,
-            clockAnomalies: 0)
-        records.removeFirst()
-        try fold(records, into: &incident)
+            clockAnomalies: 0, snapshotSeq: first.seq)
+        if useSnapshot, let snapshot = SnapshotCache(log: log).load(id), snapshot.seq > first.seq {
+            incident.state = snapshot.payload.state
+            incident.now = snapshot.payload.now
+            incident.clockAnomalies = snapshot.payload.clockAnomalies
+            incident.seq = snapshot.seq
+            incident.headHash = snapshot.entryHash
+            incident.snapshotSeq = snapshot.seq
+        }
+        var rest = try log.events(incident: id, from: incident.seq + 1)
+        if let upTo { rest = rest.filter { $0.seq <= upTo } }
+        try fold(rest, into: &incident)
         return incident
     }
 

@@ -42,6 +42,8 @@ public struct VerifyOutcome: Codable, Sendable {
     public var checkpoints: Int?
     /// The largest tree size an external checkpoint proved.
     public var anchored_at: Int?
+    /// The saved state snapshot (a cache, not evidence) disagreed with the full replay and was rebuilt.
+    public var snapshot_rebuilt: Bool?
 
     public init(incident: String, ok: Bool, records: Int, problem: String? = nil) {
         self.incident = incident
@@ -121,10 +123,19 @@ extension IncidentService {
             return out
         }
         do {
-            if let mismatch = Self.headerMismatch(try load(id)) {
+            // Always a full replay: the snapshot is a cache and is checked against it, never trusted here.
+            let replayed = try loader.load(id, useSnapshot: false)
+            if let mismatch = Self.headerMismatch(replayed) {
                 out.ok = false
                 out.problem = mismatch
                 return out
+            }
+            if let saved = snapshots.load(id), saved.seq <= replayed.seq {
+                let atSnapshot = try loader.load(id, useSnapshot: false, upTo: saved.seq)
+                if atSnapshot.state != saved.payload.state || atSnapshot.now != saved.payload.now {
+                    snapshots.save(replayed, wallNow: replayed.now)
+                    out.snapshot_rebuilt = true
+                }
             }
         } catch {
             out.ok = false

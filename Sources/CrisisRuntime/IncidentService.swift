@@ -35,7 +35,8 @@ public struct CommitResult: Sendable {
 ///
 /// Every command (start, act, note, tick) goes through this one pipeline.
 public struct IncidentService: Sendable {
-    public let store: AuditStore
+    /// The audit log (SQLite today; any `AuditLog` backend).
+    public let store: any AuditLog
     /// Where live deliveries go (default: handed to a person).
     public var transport: any DeliveryTransport
     /// The key that signs the checkpoint issued when a command closes an incident; nil issues none.
@@ -44,7 +45,7 @@ public struct IncidentService: Sendable {
     /// Version written into records and the incident header.
     public static let engineVersion = "crisis/0.1"
 
-    public init(store: AuditStore, transport: any DeliveryTransport = ManualTransport(),
+    public init(store: any AuditLog, transport: any DeliveryTransport = ManualTransport(),
                 checkpointSigner: (@Sendable () throws -> CheckpointSigner)? = nil) {
         self.store = store
         self.transport = transport
@@ -52,6 +53,7 @@ public struct IncidentService: Sendable {
     }
 
     var loader: IncidentLoader { IncidentLoader(log: store) }
+    var snapshots: SnapshotCache { SnapshotCache(log: store) }
     var committer: Committer { Committer(log: store) }
     var effects: EffectRunner { EffectRunner(committer: committer, transport: transport) }
     var timers: TimerPump { TimerPump(committer: committer, effects: effects) }
@@ -158,7 +160,7 @@ public struct IncidentService: Sendable {
             }
             var run = CommandRun(LoadedIncident(
                 header: created, definition: definition, state: state, seq: stored.seq, headHash: stored.entryHashHex,
-                now: engineNow, templates: templateBytes, opened: opened, clockAnomalies: 0))
+                now: engineNow, templates: templateBytes, opened: opened, clockAnomalies: 0, snapshotSeq: stored.seq))
             run.records = [stored]
             run.actions = actions
             let intents = actions.compactMap { if case .deliver(let d) = $0 { d } else { nil } }
@@ -186,7 +188,9 @@ public struct IncidentService: Sendable {
     /// Rebuilds an incident from its trail: the definition from the pinned bytes, the state by replaying the
     /// records through the engine.
     public func load(_ id: String) throws -> LoadedIncident {
-        try loader.load(id)
+        let incident = try loader.load(id)
+        snapshots.saveIfDue(incident, wallNow: incident.now)
+        return incident
     }
 
     // MARK: act, note, tick
@@ -323,6 +327,7 @@ public struct IncidentService: Sendable {
 
     /// Issues the closing checkpoint if the command closed the incident, and packs the result.
     private func finish(_ run: CommandRun) -> CommitResult {
+        snapshots.saveIfDue(run.incident, wallNow: run.records.last?.recordedAt ?? run.incident.now)
         var result = CommitResult(records: run.records, actions: run.actions, reminders: run.reminders,
                                   incident: run.incident)
         if run.closed != nil, let signer = checkpointSigner {

@@ -132,17 +132,17 @@ public enum TrailRecord: Sendable, Hashable {
     // MARK: reading
 
     /// The record type this body is written under.
-    public var type: String {
+    public var type: RecordType {
         switch self {
-        case .opened: RecordType.opened
-        case .action: RecordType.action
-        case .timer: RecordType.timer
-        case .clockAdvanced: RecordType.clockAdvanced
-        case .intent: RecordType.intent
-        case .outcome: RecordType.outcome
-        case .note: RecordType.note
-        case .rejected: RecordType.rejected
-        case .checkpoint: RecordType.checkpoint
+        case .opened: .opened
+        case .action: .action
+        case .timer: .timer
+        case .clockAdvanced: .clockAdvanced
+        case .intent: .intent
+        case .outcome: .outcome
+        case .note: .note
+        case .rejected: .rejected
+        case .checkpoint: .checkpoint
         }
     }
 
@@ -178,8 +178,8 @@ public enum TrailRecord: Sendable, Hashable {
     }
 
     /// Whether records of `type` feed the engine on replay.
-    public static func carriesEvent(_ type: String) -> Bool {
-        type == RecordType.action || type == RecordType.timer || type == RecordType.outcome || type == RecordType.note
+    public static func carriesEvent(_ type: RecordType) -> Bool {
+        type == RecordType.action || type == RecordType.timer || type == RecordType.outcome || type == .note
     }
 
     /// Who the record names as acting (the operator for actions, outcomes, notes and refusals).
@@ -223,9 +223,9 @@ public enum TrailRecord: Sendable, Hashable {
     }
 
     /// Reads a body written under `type`.
-    public static func decode(type: String, body b: CanonicalValue) throws -> TrailRecord {
+    public static func decode(type: RecordType, body b: CanonicalValue) throws -> TrailRecord {
         switch type {
-        case RecordType.opened:
+        case .opened:
             guard let pb = b["playbook"] else { throw RuntimeError.corruptRecord("missing 'playbook'") }
             guard let mode = IncidentMode(rawValue: try b.requiredString("mode")) else {
                 throw RuntimeError.corruptRecord("unknown mode")
@@ -242,7 +242,7 @@ public enum TrailRecord: Sendable, Hashable {
                     .init(path: try $0.requiredString("file"), sha256: try $0.requiredString("sha256"))
                 },
                 inputs: try b.stringMap("inputs"), effects: try RecordedEffect.decodeList(b["effects"])))
-        case RecordType.action:
+        case .action:
             var fields = try b.stringMap("fields")
             var statement: RenderedStatement?
             if let s = b["statement"] {
@@ -261,13 +261,13 @@ public enum TrailRecord: Sendable, Hashable {
                 action: try b.requiredString("action"), fields: fields, statement: statement,
                 actor: try decodeActor(b["actor"]), note: b["note"]?.stringValue,
                 effects: try RecordedEffect.decodeList(b["effects"]), clockAnomaly: try decodeAnomaly(b)))
-        case RecordType.timer:
+        case .timer:
             return .timer(TimerFired(
                 now: try b.requiredInstant("now"), timer: try b.requiredString("timer"), due: try b.requiredInstant("due"),
                 step: b["step"]?.stringValue, effects: try RecordedEffect.decodeList(b["effects"])))
-        case RecordType.clockAdvanced:
+        case .clockAdvanced:
             return .clockAdvanced(ClockAdvanced(now: try b.requiredInstant("now"), from: try b.requiredInstant("from")))
-        case RecordType.intent:
+        case .intent:
             guard let purpose = DeliveryPurpose(rawValue: try b.requiredString("purpose")) else {
                 throw RuntimeError.corruptRecord("unknown delivery purpose")
             }
@@ -276,7 +276,7 @@ public enum TrailRecord: Sendable, Hashable {
                 channel: try b.requiredString("channel"),
                 recipients: (b["recipients"]?.arrayValue ?? []).compactMap(\.stringValue),
                 text: try b.requiredString("text"))))
-        case RecordType.outcome:
+        case .outcome:
             guard let result = DeliveryResult(rawValue: try b.requiredString("result")) else {
                 throw RuntimeError.corruptRecord("unknown delivery result")
             }
@@ -284,22 +284,20 @@ public enum TrailRecord: Sendable, Hashable {
                 now: try b.requiredInstant("now"), key: try b.requiredString("key"), result: result,
                 detail: b["detail"]?.stringValue, actor: try decodeActor(b["actor"]), note: b["note"]?.stringValue,
                 effects: try RecordedEffect.decodeList(b["effects"]), clockAnomaly: try decodeAnomaly(b)))
-        case RecordType.note:
+        case .note:
             return .note(Note(now: try b.requiredInstant("now"), text: try b.requiredString("text"),
                               actor: try decodeActor(b["actor"]), clockAnomaly: try decodeAnomaly(b)))
-        case RecordType.rejected:
+        case .rejected:
             return .rejected(Rejected(
                 now: try b.requiredInstant("now"), step: try b.requiredString("step"),
                 action: try b.requiredString("action"), fields: try b.stringMap("fields"),
                 actor: try decodeActor(b["actor"]), code: try b.requiredString("code"),
                 message: try b.requiredString("message")))
-        case RecordType.checkpoint:
+        case .checkpoint:
             return .checkpoint(CheckpointIssued(
                 treeSize: Int(try b.requiredInt("tree_size")), merkleRoot: try b.requiredString("merkle_root"),
                 chainHead: try b.requiredString("chain_head"), keyName: try b.requiredString("key_name"),
                 keyID: b["key_id"]?.stringValue, verifierKey: b["verifier_key"]?.stringValue))
-        default:
-            throw RuntimeError.corruptRecord("unknown record type")
         }
     }
 

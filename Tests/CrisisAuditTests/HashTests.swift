@@ -23,7 +23,7 @@ enum Golden {
         first.eventID = "00000000-0000-4000-8000-000000000001"
         try store.createIncident(Fixture.header(), files: Fixture.files(), firstEvent: first)
         let second = EventDraft(
-            type: "operator.note", idempotencyKey: "note-1", actor: AuditActor(id: "bob"),
+            type: .note, idempotencyKey: "note-1", actor: AuditActor(id: "bob"),
             recordedAt: Instant(millisecondsSinceEpoch: Fixture.t0.millisecondsSinceEpoch + 300_000),
             body: ["text": "caf\u{E9} \u{2014} \"quoted\"\n2nd line"], eventID: "00000000-0000-4000-8000-000000000002")
         _ = try store.append(incident: "INC-1", expectedSeq: 1, events: [second])

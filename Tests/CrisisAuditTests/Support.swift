@@ -36,12 +36,12 @@ enum Fixture {
     }
 
     static func opened() -> EventDraft {
-        EventDraft(type: "incident.opened", idempotencyKey: "open", actor: AuditActor(id: "alice", role: "lead"),
+        EventDraft(type: .opened, idempotencyKey: "open", actor: AuditActor(id: "alice", role: "lead"),
                    recordedAt: t0, body: ["title": "Customer data exposed", "mode": "drill"])
     }
 
     static func note(_ n: Int, actor: String = "alice", text: String? = nil) -> EventDraft {
-        EventDraft(type: "operator.note", idempotencyKey: "note-\(n)", actor: AuditActor(id: actor),
+        EventDraft(type: .note, idempotencyKey: "note-\(n)", actor: AuditActor(id: actor),
                    recordedAt: Instant(millisecondsSinceEpoch: t0.millisecondsSinceEpoch + Int64(n) * 1000),
                    body: ["text": .string(text ?? "note \(n)")])
     }

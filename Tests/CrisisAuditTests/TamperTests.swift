@@ -364,7 +364,7 @@ struct CheckpointTests {
         #expect(cp.treeSize == 4)
         #expect(cp.eventSeq == 5)
         let event = try #require(try store.events(incident: "INC-1").last)
-        #expect(event.type == "checkpoint.issued")
+        #expect(event.type == .checkpoint)
         #expect(event.body["note"]?.stringValue == cp.note)
         #expect(event.body["merkle_root"]?.stringValue == before.merkleRoot)
         #expect(try store.checkpoints(incident: "INC-1") == [cp])

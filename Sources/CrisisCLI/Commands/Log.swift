@@ -16,7 +16,7 @@ struct LogCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let service = try store.service()
+            let service = try store.service(reading: true)
             if json {
                 let entries = try service.timeline(id)
                 var out = Data("[\n".utf8)
@@ -50,7 +50,7 @@ struct ListCommand: AsyncParsableCommand {
                 if json { try Out.json([IncidentSummary]()) } else { Out.print("No database at \(store.path) yet: no incidents.") }
                 return
             }
-            let service = try store.service()
+            let service = try store.service(reading: true)
             var rows = try service.summaries()
             if open { rows = rows.filter { $0.status == "open" } }
             if json {
@@ -102,7 +102,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let service: IncidentService
         let ids: [String]
         do {
-            service = try store.service()
+            service = try store.service(reading: true)
             ids = try id.map { [$0] } ?? service.store.incidents().map(\.id)
         } catch { throw fail(error) }
         if !checkpoint.isEmpty && ids.count != 1 { throw ValidationError("--checkpoint needs one incident ID") }

@@ -14,7 +14,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let service = try store.service()
+            let service = try store.service(reading: true)
             let incident = try service.load(try resolveIncident(id, service: service))
             let report = StatusReport(incident)
             if json { try Out.json(report) } else { Out.print(StatusText.render(report, color: Colour.enabled)) }
