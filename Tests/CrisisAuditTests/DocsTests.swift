@@ -48,7 +48,8 @@ struct DocsTests {
                             err: String(decoding: e, as: UTF8.self))
     }
 
-    @Test("The Python verifier in the docs agrees with verify on a clean trail")
+    @Test("The Python verifier in the docs agrees with verify on a clean trail",
+          .enabled(if: PythonRunner.find() != nil, "needs python3"))
     func pythonVerifierClean() throws {
         let dir = try TempDir()
         let store = try Fixture.store(in: dir, notes: 20)
@@ -57,13 +58,14 @@ struct DocsTests {
         _ = try store.append(incident: "INC-1", expectedSeq: nil, events: [Fixture.note(99, text: "caf\u{E9} \u{1} \"x\"\n")])
         let report = try store.verify(incident: "INC-1")
         #expect(report.ok)
-        guard let result = try Self.runScript(dir.file("audit.sqlite"), "INC-1") else { return }
+        let result = try #require(try Self.runScript(dir.file("audit.sqlite"), "INC-1"))
         #expect(result.status == 0, "\(result.err)")
         #expect(result.out == "ok INC-1: \(report.recordCount) records, chain head \(report.chainHead ?? ""), "
             + "merkle root \(report.merkleRoot)\n")
     }
 
-    @Test("The Python verifier in the docs names the first bad seq of a tampered trail")
+    @Test("The Python verifier in the docs names the first bad seq of a tampered trail",
+          .enabled(if: PythonRunner.find() != nil, "needs python3"))
     func pythonVerifierTampered() throws {
         let dir = try TempDir()
         let store = try Fixture.store(in: dir, notes: 5)
@@ -72,7 +74,7 @@ struct DocsTests {
         let original = try Tamper.record(raw, seq: 3)
         try Tamper.setRecord(raw, seq: 3, Tamper.replacing(original, "note 2", "note 7"))
         #expect(try store.verify(incident: "INC-1").firstBadSeq == 3)
-        guard let edited = try Self.runScript(dir.file("audit.sqlite"), "INC-1") else { return }
+        let edited = try #require(try Self.runScript(dir.file("audit.sqlite"), "INC-1"))
         #expect(edited.status != 0)
         #expect(edited.err.contains("FAIL seq 3: entry_hash"), "\(edited.err)")
         // A non-canonical record whose hash was recomputed: the canonical check catches it.
