@@ -147,6 +147,7 @@ extension Machine {
             try completeDelivery(key: fields["key"] ?? "", result: result, detail: fields["detail"])
             return
         }
+        state.recordFields(fields, of: run.stepID)
         switch step.kind {
         case .choice:
             exit(instance, outcome: fields["option"] ?? "")

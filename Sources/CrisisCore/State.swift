@@ -23,6 +23,10 @@ public struct IncidentState: Sendable, Hashable {
     public var deadlineExceeded: Bool
     /// Counter for timer ids and delivery keys: makes every id unique and deterministic.
     public var serial: Int
+    /// Step id to field name to the last value an operator recorded with `--set` on an accepted action of that
+    /// step (any instance; `confirm_delivery` and reserved `_` fields left out). Later texts read it as
+    /// `{{steps.STEP.FIELD}}` (TemplateModel).
+    public internal(set) var recordedFields: [String: [String: String]]
 
     public init(definition: RunDefinition, startedAt: Instant) {
         self.definition = definition
@@ -38,6 +42,7 @@ public struct IncidentState: Sendable, Hashable {
         self.deadline = nil
         self.deadlineExceeded = false
         self.serial = 0
+        self.recordedFields = [:]
     }
 
     /// The active instance with this id.
