@@ -383,7 +383,7 @@ private struct Validation {
     /// (`TemplateModel.names`), and `.` inside a section. `accepted` is that list for `place`. Returns why a name is
     /// not allowed, or nil.
     func variableProblem(_ name: String, place: TemplatePlace, accepted: [String], insideSection: Bool) -> String? {
-        if name == "." { return insideSection ? nil : "'.' is only meaningful inside a section" }
+        if name == "." { return insideSection ? nil : "'.' is only meaningful inside a {{#section}}" }
         if accepted.contains(name) { return nil }
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         let root = parts[0]
