@@ -26,7 +26,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
-        .target(name: "CrisisCore", swiftSettings: strict),
+        .target(
+            name: "CrisisCore", dependencies: [.product(name: "Mustache", package: "swift-mustache")],
+            swiftSettings: strict),
         .target(
             name: "CrisisPlaybook",
             dependencies: ["CrisisCore", .product(name: "Yams", package: "Yams")],

@@ -1,12 +1,21 @@
+import Foundation
+
 /// The contacts directory (`contacts.yaml`): people, the roles they hold, how to reach them, their deputies,
 /// when they are available, and escalation policies. Kept apart from playbooks so one playbook serves many teams.
+///
+/// The directory holds no clock reading: availability windows keep the zone's name and compute its UTC offset
+/// for each instant they are asked about, so the same file gives the same directory in every season and in every
+/// process time zone, and a replay pages the same people as the live run did.
 public struct ContactsDirectory: Sendable, Hashable, Codable {
     public var people: [Person]
     public var policies: [EscalationPolicy]
+    /// The IANA name of the zone the availability windows are written in (`timezone:`), `UTC` when not given.
+    public var timeZone: String
 
-    public init(people: [Person] = [], policies: [EscalationPolicy] = []) {
+    public init(people: [Person] = [], policies: [EscalationPolicy] = [], timeZone: String = "UTC") {
         self.people = people
         self.policies = policies
+        self.timeZone = timeZone
     }
 
     public func person(_ id: String) -> Person? { people.first { $0.id == id } }
@@ -55,25 +64,32 @@ public struct ContactChannel: Sendable, Hashable, Codable {
     }
 }
 
-/// A weekly availability window, as minutes since local midnight on the listed weekdays.
+/// A weekly availability window: minutes since local midnight on the listed weekdays, local meaning the wall
+/// clock of the zone `timeZone` at the instant being tested (so a 09:00-10:00 Europe/Oslo window is 07:00-08:00Z
+/// in July and 08:00-09:00Z in January).
 public struct AvailabilityWindow: Sendable, Hashable, Codable {
     /// 1 = Monday ... 7 = Sunday (ISO 8601).
     public var days: [Int]
     public var fromMinute: Int
     public var toMinute: Int
-    /// Offset of the directory's zone from UTC, in seconds, for evaluating the window.
-    public var utcOffsetSeconds: Int
+    /// IANA name of the zone the window is written in (the directory's `timezone:`). The offset from UTC is
+    /// computed for each instant tested, never stored. A name Foundation cannot load counts as UTC; the
+    /// contacts loader refuses such names, so only a window built by hand can carry one.
+    public var timeZone: String
 
-    public init(days: [Int], fromMinute: Int, toMinute: Int, utcOffsetSeconds: Int = 0) {
+    public init(days: [Int], fromMinute: Int, toMinute: Int, timeZone: String = "UTC") {
         self.days = days
         self.fromMinute = fromMinute
         self.toMinute = toMinute
-        self.utcOffsetSeconds = utcOffsetSeconds
+        self.timeZone = timeZone
     }
 
-    /// Whether `instant` falls inside the window. A window whose end is before its start runs over midnight.
+    /// Whether `instant` falls inside the window. A window whose end is before its start runs over midnight
+    /// (it belongs to the day it starts on). On the days clocks change, the local wall clock at `instant` decides:
+    /// a local time skipped in spring is never inside, one repeated in autumn is inside both times.
     public func contains(_ instant: Instant) -> Bool {
-        let local = instant.millisecondsSinceEpoch / 1000 + Int64(utcOffsetSeconds)
+        let seconds = instant.millisecondsSinceEpoch / 1000
+        let local = seconds + Int64(AvailabilityWindow.utcOffsetSeconds(of: timeZone, at: instant))
         var dayNumber = local / 86_400
         var secondOfDay = local % 86_400
         if secondOfDay < 0 { secondOfDay += 86_400; dayNumber -= 1 }
@@ -87,6 +103,13 @@ public struct AvailabilityWindow: Sendable, Hashable, Codable {
         }
         let previous = weekday == 1 ? 7 : weekday - 1
         return (days.contains(weekday) && minute >= fromMinute) || (days.contains(previous) && minute < toMinute)
+    }
+
+    /// The offset of zone `name` from UTC at `instant`, in seconds (0 for a name Foundation cannot load).
+    public static func utcOffsetSeconds(of name: String, at instant: Instant) -> Int {
+        guard name != "UTC", let zone = TimeZone(identifier: name) else { return 0 }
+        let date = Date(timeIntervalSince1970: Double(instant.millisecondsSinceEpoch) / 1000)
+        return zone.secondsFromGMT(for: date)
     }
 }
 

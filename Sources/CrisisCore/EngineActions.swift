@@ -91,6 +91,7 @@ extension Machine {
             try completeDelivery(key: fields["key"] ?? "", result: result, detail: fields["detail"])
             return
         }
+        state.recordFields(fields, of: run.stepID)
         switch run.progress {
         case .choice: exit(instance, outcome: fields["option"] ?? "")
         case .task: taskAct(action, instance: instance)
@@ -128,6 +129,7 @@ extension Machine {
             let what = missing.isEmpty ? "its hash" : "the text in \(missing.joined(separator: ", "))"
             throw Rejection(.incompleteStatement, "the draft of '\(instance)' lacks \(what)")
         }
+        state.recordFields(facts, of: run.stepID)
         statementDraft(spec, s, instance: instance, facts: facts, statement: statement, actor: actor)
     }
 

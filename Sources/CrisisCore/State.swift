@@ -23,6 +23,10 @@ public struct IncidentState: Sendable, Hashable, Codable {
     public internal(set) var runDeadline: RunDeadline?
     /// Counter for timer ids and delivery keys: makes every id unique and deterministic.
     public internal(set) var serial: Int
+    /// Step id to field name to the last value an operator recorded on an accepted action of that step (any
+    /// instance; `confirm_delivery` left out; a statement draft's facts included). Later texts read it as
+    /// `{{steps.STEP.FIELD}}` (TemplateModel).
+    public internal(set) var recordedFields: [String: [String: String]]
 
     init(definition: RunDefinition, startedAt: Instant) {
         self.definition = definition
@@ -37,6 +41,7 @@ public struct IncidentState: Sendable, Hashable, Codable {
         self.visits = [:]
         self.runDeadline = nil
         self.serial = 0
+        self.recordedFields = [:]
     }
 
     /// The active instance with this id.

@@ -14,9 +14,10 @@ public enum ContactsLoader {
         return load(bytes: bytes, path: path)
     }
 
-    /// Reads a directory from bytes; `path` is used in diagnostics.
-    /// Time zone offsets are taken at `now`.
-    public static func load(bytes: [UInt8], path: String, now: Date = Date())
+    /// Reads a directory from bytes; `path` is used in diagnostics. A pure function of the bytes: no clock is read
+    /// and the process's time zone plays no part (windows keep the zone's name, `AvailabilityWindow.contains`
+    /// computes its offset for each instant). An unknown zone name is an error, never a crash.
+    public static func load(bytes: [UInt8], path: String)
         -> (directory: ContactsDirectory?, diagnostics: [Diagnostic])
     {
         let document = YAMLReader.parse(bytes: bytes, path: path)
@@ -29,7 +30,7 @@ public enum ContactsLoader {
             return (nil, Diagnostic.sorted(d))
         }
         let r = NodeReader(file: path)
-        let directory = build(root, r: r, now: now)
+        let directory = build(root, r: r)
         let all = Diagnostic.sorted(document.diagnostics + r.diagnostics)
         return (all.hasErrors ? nil : directory, all)
     }
@@ -58,7 +59,7 @@ public enum ContactsLoader {
         return h * 60 + m
     }
 
-    static func build(_ root: Node, r: NodeReader, now: Date) -> ContactsDirectory? {
+    static func build(_ root: Node, r: NodeReader) -> ContactsDirectory? {
         guard let m = r.mapping(root, what: "the contacts directory", allowed: ["schema", "timezone", "people", "policies"])
         else { return nil }
         let what = "the contacts directory"
@@ -66,10 +67,10 @@ public enum ContactsLoader {
             r.error(DiagnosticCode.unknownSchema, "schema '\(schema)' is not supported; this build reads '\(schemaV1)'",
                     at: r.location(node))
         }
-        var offset = 0
+        var timeZone = "UTC"
         if let node = m["timezone"], let tz = r.string(node, what: "'timezone'") {
-            if let zone = TimeZone(identifier: tz) {
-                offset = zone.secondsFromGMT(for: now)
+            if TimeZone(identifier: tz) != nil {
+                timeZone = tz
             } else {
                 r.error(DiagnosticCode.badTimezone, "unknown time zone '\(tz)'; use an IANA name such as Europe/Oslo",
                         at: r.location(node))
@@ -131,7 +132,7 @@ public enum ContactsLoader {
                             if slot == 0 { from = v } else { to = v }
                         }
                         if let from, let to, !days.isEmpty {
-                            availability.append(AvailabilityWindow(days: days, fromMinute: from, toMinute: to, utcOffsetSeconds: offset))
+                            availability.append(AvailabilityWindow(days: days, fromMinute: from, toMinute: to, timeZone: timeZone))
                         }
                     }
                 }
@@ -192,6 +193,6 @@ public enum ContactsLoader {
                 policies.append(EscalationPolicy(id: e.key, levels: levels, repeats: repeats))
             }
         }
-        return ContactsDirectory(people: people, policies: policies)
+        return ContactsDirectory(people: people, policies: policies, timeZone: timeZone)
     }
 }

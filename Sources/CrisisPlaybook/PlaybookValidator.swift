@@ -331,6 +331,8 @@ private struct Validation {
         if case .input(let name) = t.urls {
             checkInput(name, types: [.url, .urls], what: "'urls' of step '\(step.id)'")
         }
+        if case .literal(let text) = t.platform { checkMessage(text, step: step, what: "'platform' of step '\(step.id)'") }
+        if case .literal(let text) = t.urls { checkMessage(text, step: step, what: "'urls' of step '\(step.id)'") }
         for (key, value) in t.prefill.sorted(by: { $0.key < $1.key }) {
             checkMessage(value, step: step, what: "prefill '\(key)' of step '\(step.id)'")
         }
@@ -379,62 +381,101 @@ private struct Validation {
 
     // MARK: Templates and messages
 
-    /// Names a template or message may use: `facts.X` (statements only), `inputs.X`, `incident.id|title|mode`,
-    /// and the foreach item name in a body. Returns why a name is not allowed, or nil.
-    func variableProblem(_ name: String, facts: [FactSpec]?, itemName: String?, insideSection: Bool) -> String? {
-        if name == "." { return insideSection ? nil : "'.' is only meaningful inside a section" }
+    /// Whether a template or message at `place` may use `name`: exactly the names of the template model's table
+    /// (`TemplateModel.names`), and `.` inside a section. `accepted` is that list for `place`. Returns why a name is
+    /// not allowed, or nil.
+    func variableProblem(_ name: String, place: TemplatePlace, accepted: [String], insideSection: Bool) -> String? {
+        if name == "." { return insideSection ? nil : "'.' is only meaningful inside a {{#section}}" }
+        if accepted.contains(name) { return nil }
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         let root = parts[0]
         switch root {
         case "facts":
-            guard let facts else { return "facts are only available in holding-statement templates" }
+            guard case .statement(let id) = place, let step = stepByID[id], case .holdingStatement(let s) = step.kind
+            else { return "facts are only available in holding-statement templates" }
             guard parts.count == 2 else { return "write {{facts.NAME}}" }
-            if facts.contains(where: { $0.name == parts[1] }) { return nil }
             var message = "fact '\(parts[1])' is not declared in the step's 'facts'"
-            if let s = EditDistance.suggestion(for: parts[1], among: facts.map(\.name)) { message += "; did you mean 'facts.\(s)'?" }
+            if let f = EditDistance.suggestion(for: parts[1], among: s.facts.map(\.name)) {
+                message += "; did you mean 'facts.\(f)'?"
+            }
             return message
         case "inputs":
             guard parts.count == 2 else { return "write {{inputs.NAME}}" }
-            if playbook.input(parts[1]) != nil { return nil }
             var message = "input '\(parts[1])' is not declared under 'inputs'"
             if let s = EditDistance.suggestion(for: parts[1], among: playbook.inputs.map(\.name)) {
                 message += "; did you mean 'inputs.\(s)'?"
             }
             return message
         case "incident":
-            let known = ["id", "title", "mode"]
-            if parts.count == 2, known.contains(parts[1]) { return nil }
-            return "the incident offers \(known.map { "incident.\($0)" }.joined(separator: ", "))"
+            let known = TemplateVariable.allCases.flatMap { $0.names(in: playbook, for: place) }
+                .filter { $0.hasPrefix("incident.") }
+            return "the incident offers \(known.joined(separator: ", "))"
+        case "steps":
+            guard parts.count == 3 else { return "write {{steps.STEP.FIELD}}" }
+            guard let step = stepByID[parts[1]] else {
+                var message = "the playbook has no step '\(parts[1])'"
+                if let s = EditDistance.suggestion(for: parts[1], among: stepByID.keys.sorted()) {
+                    message += "; did you mean 'steps.\(s).\(parts[2])'?"
+                }
+                return message
+            }
+            let fields = TemplateModel.recordableFields(of: step)
+            guard !fields.isEmpty else { return "step '\(step.id)' (\(step.typeName)) records no fields" }
+            var message = "no action of step '\(step.id)' takes a field '\(parts[2])'; it records \(fields.joined(separator: ", "))"
+            if let s = EditDistance.suggestion(for: parts[2], among: fields) {
+                message += "; did you mean 'steps.\(step.id).\(s)'?"
+            }
+            return message
         default:
-            if let itemName, root == itemName { return nil }
-            if insideSection { return nil }
-            var roots = ["facts.NAME", "inputs.NAME", "incident.id", "incident.title", "incident.mode"]
-            if let itemName { roots.append(itemName) }
+            var roots = ["inputs.NAME", "incident.id", "incident.title", "incident.mode", "steps.STEP.FIELD"]
+            if case .statement = place { roots.insert("facts.NAME", at: 0) }
+            roots += accepted.filter { !$0.contains(".") }
+            if insideSection { return "inside a section too, use \(roots.joined(separator: ", ")) or '.'" }
             return "use one of \(roots.joined(separator: ", "))"
         }
     }
 
-    /// Checks the variables of a one-line templated string of the playbook (message, prefill).
-    mutating func checkMessage(_ text: String, step: Step, what: String) {
-        guard text.contains("{{") || text.contains("}}") else { return }
+    /// Checks the tags and variables of a Mustache text at `place`: syntax (the scanner's checks, then the real
+    /// parser's, so nothing passes here that cannot render), no partials, and only the model's variables.
+    /// `report` places each problem (a line and column inside a template file, or the step for a one-line text).
+    /// `syntax` and `variable` word the messages.
+    mutating func checkVariables(
+        _ text: String, place: TemplatePlace, syntax: (String) -> String, variable: (String, String) -> String,
+        report: (_ line: Int, _ column: Int) -> SourceLocation
+    ) -> Bool {
         let scanned = TemplateScanner.scan(text)
+        var clean = true
         for p in scanned.problems {
-            error(DiagnosticCode.templateSyntax, "\(what): \(p.message)", step.location)
+            clean = false
+            error(DiagnosticCode.templateSyntax, syntax(p.message), report(p.line, p.column))
         }
-        let item = itemName(for: step)
-        for use in TemplateScanner.uses(scanned.tokens) {
-            if let why = variableProblem(use.name, facts: nil, itemName: item, insideSection: use.insideSection) {
-                error(DiagnosticCode.unknownTemplateVariable, "\(what) uses '{{\(use.name)}}': \(why)", step.location)
+        if scanned.problems.isEmpty, let e = TemplateModel.syntaxError(in: text) {
+            clean = false
+            error(DiagnosticCode.templateSyntax, syntax("it does not parse: \(e.message)"), report(1, 1))
+        }
+        for token in scanned.tokens {
+            if case .tag(.partial, let name, let line, let column) = token {
+                clean = false
+                error(DiagnosticCode.templateSyntax, syntax("partials ('{{> \(name)}}') are not supported"),
+                      report(line, column))
             }
         }
+        let accepted = TemplateModel.names(in: playbook, for: place)
+        for use in TemplateScanner.uses(scanned.tokens) {
+            if let why = variableProblem(use.name, place: place, accepted: accepted, insideSection: use.insideSection) {
+                clean = false
+                error(DiagnosticCode.unknownTemplateVariable, variable(use.name, why), report(use.line, use.column))
+            }
+        }
+        return clean
     }
 
-    func itemName(for step: Step) -> String? {
-        guard bodies.contains(step.id) else { return nil }
-        for s in playbook.allSteps {
-            if case .foreach(let f) = s.kind, f.body.id == step.id { return f.itemName }
-        }
-        return nil
+    /// Checks the variables of a one-line templated string of the playbook (message, prefill, platform, urls).
+    mutating func checkMessage(_ text: String, step: Step, what: String) {
+        guard text.contains("{{") || text.contains("}}") else { return }
+        _ = checkVariables(
+            text, place: .message(step: step.id), syntax: { "\(what): \($0)" },
+            variable: { "\(what) uses '{{\($0)}}': \($1)" }, report: { _, _ in step.location })
     }
 
     mutating func checkTemplate(_ step: Step, _ s: StatementSpec) {
@@ -465,19 +506,12 @@ private struct Validation {
                 error(DiagnosticCode.invalidUTF8, "template file is not UTF-8", SourceLocation(file: path, line: 1, column: 1))
                 continue
             }
+            let clean = checkVariables(
+                text, place: .statement(step: step.id), syntax: { $0 },
+                variable: { "'{{\($0)}}' (used by step '\(step.id)'): \($1)" },
+                report: { SourceLocation(file: path, line: $0, column: $1) })
+            guard clean else { continue }
             let scanned = TemplateScanner.scan(text)
-            for p in scanned.problems {
-                error(DiagnosticCode.templateSyntax, p.message, SourceLocation(file: path, line: p.line, column: p.column))
-            }
-            var unknown = false
-            for use in TemplateScanner.uses(scanned.tokens) {
-                if let why = variableProblem(use.name, facts: s.facts, itemName: nil, insideSection: use.insideSection) {
-                    unknown = true
-                    error(DiagnosticCode.unknownTemplateVariable, "'{{\(use.name)}}' (used by step '\(step.id)'): \(why)",
-                          SourceLocation(file: path, line: use.line, column: use.column))
-                }
-            }
-            guard scanned.problems.isEmpty, !unknown else { continue }
             let rendered = TemplateScanner.render(scanned.tokens) { name in sample(name, facts: s.facts) }
             for channel in s.channels {
                 let m = ChannelLength.measure(rendered, channel: channel.id)

@@ -139,18 +139,18 @@ enum TemplateScanner {
         return (tokens, problems)
     }
 
-    /// Every variable use: its name, where it is, and whether it sits inside a section (where it may name a
-    /// field of the section's value).
+    /// Every variable use: its name, where it is, and whether it sits inside a `{{#section}}` (where `{{.}}` is the
+    /// section's value; an inverted section pushes no value, so inside one alone `{{.}}` would be the whole context).
     static func uses(_ tokens: [Token]) -> [(name: String, line: Int, column: Int, insideSection: Bool)] {
-        var depth = 0
+        var open: [TagKind] = []
         var out: [(String, Int, Int, Bool)] = []
         for t in tokens {
             guard case .tag(let kind, let name, let line, let column) = t else { continue }
             switch kind {
             case .variable, .section, .inverted:
-                out.append((name, line, column, depth > 0))
-                if kind != .variable { depth += 1 }
-            case .close: depth = max(0, depth - 1)
+                out.append((name, line, column, open.contains(.section)))
+                if kind != .variable { open.append(kind) }
+            case .close: if !open.isEmpty { open.removeLast() }
             case .partial: break
             }
         }

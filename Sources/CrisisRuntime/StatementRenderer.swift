@@ -1,6 +1,5 @@
 import CrisisAudit
 import CrisisCore
-import Mustache
 
 /// Renders holding statements from the incident's pinned Mustache templates, one text per playbook language,
 /// and checks every text against every channel's length rule before a draft is accepted.
@@ -14,28 +13,26 @@ public enum StatementRenderer {
 
     /// Renders `spec` with the drafter's facts. Refuses when a template is missing or does not parse, or when a
     /// text is over a channel's limit (the message names language, channel, count and limit).
+    ///
+    /// The text sees the same variables as the engine's messages (`TemplateValues(state:)`: inputs, incident,
+    /// the fields recorded on earlier steps) plus `facts`, and is rendered by the same `TemplateModel.render`.
     public static func render(_ spec: StatementSpec, facts: [String: String], incident: LoadedIncident)
         -> Result<Rendered, Rejection>
     {
         let definition = incident.definition
-        let context: [String: Any] = [
-            "facts": facts,
-            "inputs": definition.inputs,
-            "incident": ["id": definition.incidentID, "title": definition.title, "mode": definition.mode.rawValue],
-        ]
+        let values = TemplateValues(state: incident.state, facts: facts)
         var texts: [String: String] = [:]
         for lang in definition.playbook.languages {
             let path = "\(spec.template.value).\(lang).mustache"
             guard let bytes = incident.templates[path], let source = String(validating: bytes, as: UTF8.self) else {
                 return .failure(Rejection(.missingTemplate, "template \(path) is not pinned with this incident"))
             }
-            let template: MustacheTemplate
+            var text: String
             do {
-                template = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + source)
+                text = try TemplateModel.render(source, values)
             } catch {
                 return .failure(Rejection(.templateError, "template \(path) does not parse: \(error)"))
             }
-            var text = template.render(context)
             while text.hasSuffix("\n") { text.removeLast() }
             texts[lang] = text
         }

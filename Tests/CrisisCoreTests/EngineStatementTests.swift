@@ -106,8 +106,10 @@ struct EngineStatementTests {
         var d = drafted(quorum: 2)
         let before = d.state
         d.act("statement", "approve", ["comment": "fine"], as: lars)
-        // One decision recorded, nothing else: no phase change, no timer, no delivery.
-        expectChanges(from: before, to: d.state, only: ["active[0].progress.statement.1.decisions[0]"])
+        // One decision recorded (and its comment, for later texts), nothing else: no phase change, no timer, no
+        // delivery.
+        expectChanges(from: before, to: d.state,
+                      only: ["active[0].progress.statement.1.decisions[0]", "recordedFields[statement]"])
         #expect(statement(d)?.phase == .awaitingApproval)
         #expect(d.refuseAct("statement", "approve", as: lars).code == .alreadyDecided)
         d.act("statement", "approve", as: Self.lars2)
