@@ -189,38 +189,3 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     /// Warning: a role nobody in the contacts directory holds.
     case roleWithoutHolder = "role-without-holder"
 }
-
-/// Prints diagnostics as `path:line:column: error|warning: message [code]`, in colour only when the output is a
-/// terminal and `NO_COLOR` is not set.
-public struct DiagnosticPrinter: Sendable {
-    /// Whether to use ANSI colours.
-    public var useColor: Bool
-
-    /// A printer that colours exactly when `useColor` is set.
-    public init(useColor: Bool) { self.useColor = useColor }
-
-    /// A printer for a file descriptor (1 = stdout, 2 = stderr) that colours only on a terminal and never with
-    /// `NO_COLOR` set (https://no-color.org: any non-empty value).
-    public static func forDescriptor(
-        _ fd: Int32, environment: [String: String] = ProcessInfo.processInfo.environment
-    ) -> DiagnosticPrinter {
-        let noColor = !(environment["NO_COLOR"] ?? "").isEmpty
-        return DiagnosticPrinter(useColor: !noColor && isatty(fd) == 1)
-    }
-
-    /// One line per diagnostic, in sorted order, each ending with a newline.
-    public func render(_ diagnostics: [Diagnostic]) -> String {
-        Diagnostic.sorted(diagnostics).map { render($0) + "\n" }.joined()
-    }
-
-    /// One diagnostic, without a trailing newline.
-    public func render(_ d: Diagnostic) -> String {
-        guard useColor else { return d.description }
-        let bold = "\u{1B}[1m"
-        let reset = "\u{1B}[0m"
-        let colour = d.severity == .error ? "\u{1B}[1;31m" : "\u{1B}[1;35m"
-        let l = d.location
-        return "\(bold)\(l.file):\(l.line):\(l.column):\(reset) \(colour)\(d.severity.rawValue):\(reset) "
-            + "\(bold)\(d.message)\(reset) [\(d.code.rawValue)]"
-    }
-}

@@ -47,7 +47,7 @@ public struct FileReport: Sendable, Hashable, Codable {
     }
 }
 
-/// Runs `crisis validate` over files and formats its output.
+/// Runs `crisis validate` over files; `json` is its machine-readable form (the text form is the CLI's).
 public enum ValidationReport {
     /// Validates each playbook (with the contacts directory's rules when `contactsPath` is given). The contacts
     /// file, when given, gets its own report first.
@@ -66,35 +66,6 @@ public enum ValidationReport {
                 diagnostics: result.diagnostics))
         }
         return reports
-    }
-
-    /// Diagnostics, then one summary line per file: `x.yaml: ok (12 steps)` or `x.yaml: 2 errors, 1 warning`.
-    public static func text(_ reports: [FileReport], printer: DiagnosticPrinter = DiagnosticPrinter(useColor: false))
-        -> String
-    {
-        var out = ""
-        for r in reports {
-            for e in r.diagnostics {
-                let d = Diagnostic(
-                    Diagnostic.Severity(rawValue: e.severity) ?? .error, e.code, e.message,
-                    at: SourceLocation(file: e.file, line: e.line, column: e.column))
-                out += printer.render(d) + "\n"
-            }
-        }
-        for r in reports {
-            let errors = r.diagnostics.filter { $0.severity == "error" }.count
-            let warnings = r.diagnostics.count - errors
-            func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
-            if errors == 0 {
-                var details: [String] = []
-                if let steps = r.steps { details.append(plural(steps, "step")) }
-                if warnings > 0 { details.append(plural(warnings, "warning")) }
-                out += "\(r.file): ok" + (details.isEmpty ? "" : " (\(details.joined(separator: ", ")))") + "\n"
-            } else {
-                out += "\(r.file): \(plural(errors, "error")), \(plural(warnings, "warning"))\n"
-            }
-        }
-        return out
     }
 
     /// `{"files":[{"file","valid","steps","diagnostics":[{"file","line","column","severity","code","message"}]}]}`

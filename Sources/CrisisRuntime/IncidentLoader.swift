@@ -33,6 +33,11 @@ public struct LoadedIncident: Sendable {
 struct IncidentLoader: Sendable {
     let log: any AuditLog
 
+    /// The engine that evaluated availability windows at one UTC offset, the directory zone's offset when the
+    /// incident was opened (it read the offset from the wall clock). Its trails replay with that offset, so what
+    /// it paged is what replay pages; later engines compute the offset for each instant.
+    static let fixedOffsetEngine = "crisis/0.1"
+
     func header(_ id: String) throws -> IncidentHeader {
         guard let header = try log.incident(id: id) else {
             throw RuntimeError.invalid("no incident '\(id)' in this database; see 'crisis list'")
@@ -51,7 +56,7 @@ struct IncidentLoader: Sendable {
         else {
             throw RuntimeError.corruptRecord("incident \(id) has no incident.opened record")
         }
-        let (definition, templates) = try definition(opened, header: header)
+        let (definition, templates) = try definition(opened, header: header, openedAt: first.recordedAt)
         var incident = LoadedIncident(
             header: header, definition: definition, state: Engine.start(definition, at: opened.now).0,
             seq: first.seq, headHash: first.entryHashHex, now: opened.now, templates: templates, opened: opened,
@@ -94,7 +99,9 @@ struct IncidentLoader: Sendable {
 
     /// The run definition pinned by `incident.opened`: the playbook re-read from its exact bytes, the contacts
     /// directory and templates likewise.
-    func definition(_ opened: TrailRecord.Opened, header: IncidentHeader) throws -> (RunDefinition, [String: [UInt8]]) {
+    func definition(_ opened: TrailRecord.Opened, header: IncidentHeader, openedAt: Instant) throws
+        -> (RunDefinition, [String: [UInt8]])
+    {
         let sha = opened.playbook.sha256
         guard let pinned = try log.pinnedFile(sha256: sha) else {
             throw RuntimeError.corruptRecord("pinned playbook \(sha) is missing")
@@ -111,6 +118,9 @@ struct IncidentLoader: Sendable {
                 throw RuntimeError.corruptRecord("pinned contacts \(c.sha256) missing")
             }
             contacts = ContactsLoader.load(bytes: file.bytes, path: file.fileName).directory
+            if opened.engine == Self.fixedOffsetEngine {
+                contacts = contacts?.fixingOffset(at: openedAt)
+            }
         }
         var templates: [String: [UInt8]] = [:]
         for t in opened.templates {
@@ -123,5 +133,19 @@ struct IncidentLoader: Sendable {
             incidentID: header.id, title: opened.title, mode: opened.mode, playbook: playbook, playbookSHA256: sha,
             contacts: contacts, inputs: opened.inputs)
         return (definition, templates)
+    }
+}
+
+extension ContactsDirectory {
+    /// The directory with its zone replaced by the fixed UTC offset the zone had at `instant`.
+    func fixingOffset(at instant: Instant) -> ContactsDirectory {
+        let offset = AvailabilityWindow.utcOffsetSeconds(of: timeZone, at: instant)
+        guard let fixed = TimeZone(secondsFromGMT: offset)?.identifier else { return self }
+        var copy = self
+        copy.timeZone = fixed
+        for p in copy.people.indices {
+            for w in copy.people[p].availability.indices { copy.people[p].availability[w].timeZone = fixed }
+        }
+        return copy
     }
 }

@@ -43,7 +43,7 @@ public struct IncidentService: Sendable {
     public var checkpointSigner: (@Sendable () throws -> CheckpointSigner)?
 
     /// Version written into records and the incident header.
-    public static let engineVersion = "crisis/0.1"
+    public static let engineVersion = "crisis/0.2"
 
     public init(store: any AuditLog, transport: any DeliveryTransport = ManualTransport(),
                 checkpointSigner: (@Sendable () throws -> CheckpointSigner)? = nil) {

@@ -24,13 +24,6 @@ struct GoldenTests {
         text.replacingOccurrences(of: try Fixtures.root().path + "/", with: "")
     }
 
-    @Test("validate, text")
-    func validateText() throws {
-        let reports = ValidationReport.check(
-            files: [try Fixtures.path("valid/small.yaml")], contactsPath: try Fixtures.path("valid/contacts.yaml"))
-        try compare(relative(ValidationReport.text(reports)), with: "small.validate.expected.txt")
-    }
-
     @Test("validate, json")
     func validateJSON() throws {
         let reports = ValidationReport.check(

@@ -175,17 +175,4 @@ struct ValidatorTests {
         #expect(Diagnostic.sorted([a, b, c, d, a]) == [d, c, b, a])
         #expect(d.description == "a.yaml:2:3: error: m [missing-key]")
     }
-
-    @Test("The printer colours only when asked, and NO_COLOR or a non-terminal turns colour off")
-    func printer() {
-        let d = Diagnostic.error(.badValue, "message", at: SourceLocation(file: "f", line: 1, column: 2))
-        #expect(DiagnosticPrinter(useColor: false).render(d) == "f:1:2: error: message [bad-value]")
-        #expect(DiagnosticPrinter(useColor: true).render(d).contains("\u{1B}["))
-        #expect(!DiagnosticPrinter.forDescriptor(1, environment: ["NO_COLOR": "1"]).useColor)
-        // A pipe is not a terminal.
-        var fds: [Int32] = [0, 0]
-        #expect(pipe(&fds) == 0)
-        defer { close(fds[0]); close(fds[1]) }
-        #expect(!DiagnosticPrinter.forDescriptor(fds[1], environment: [:]).useColor)
-    }
 }

@@ -29,7 +29,7 @@ struct ValidateCommand: AsyncParsableCommand {
         let reports = ValidationReport.check(files: files, contactsPath: contacts)
         let output: String
         switch format {
-        case .text: output = ValidationReport.text(reports, printer: .forDescriptor(STDOUT_FILENO))
+        case .text: output = ValidationText.text(reports, printer: .forDescriptor(STDOUT_FILENO))
         case .json: output = ValidationReport.json(reports)
         }
         FileHandle.standardOutput.write(Data(output.utf8))
