@@ -5,7 +5,7 @@ import PackageDescription
 ///   CrisisCore      pure model + engine, Foundation only
 ///   CrisisPlaybook  YAML loading, validation, lint, graph (Yams)
 ///   CrisisAudit     canonical encoding, hash chain, the SQLite store (the only module importing GRDB)
-///   CrisisRuntime   the incident runner: replay, append, timers, outbox, text rendering (Mustache)
+///   CrisisRuntime   the incident runner: loader, intake, committer, effect runner, timer pump, snapshots
 ///   CrisisCLI       commands (swift-argument-parser)
 ///   crisis          entry point
 let strict: [SwiftSetting] = [
@@ -45,7 +45,6 @@ let package = Package(
             name: "CrisisRuntime",
             dependencies: [
                 "CrisisCore", "CrisisPlaybook", "CrisisAudit",
-                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: strict),
         .target(

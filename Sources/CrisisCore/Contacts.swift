@@ -24,7 +24,7 @@ public struct ContactsDirectory: Sendable, Hashable, Codable {
     /// People holding a role, in directory order.
     public func holders(of role: String) -> [Person] { people.filter { $0.roles.contains(role) } }
 
-    /// Whether `name` (a person id or display name) holds `role`.
+    /// The person whose id, else whose display name, is `name`.
     public func person(named name: String) -> Person? {
         people.first { $0.id == name } ?? people.first { $0.name == name }
     }
@@ -127,12 +127,12 @@ public struct EscalationPolicy: Sendable, Hashable, Codable {
 }
 
 public struct PolicyLevel: Sendable, Hashable, Codable {
-    /// `role:NAME` or a person id.
-    public var targets: [String]
+    /// Who is paged: the holders of a role, or a person (parsed once, when the directory is loaded).
+    public var targets: [PageTarget]
     public var ackTimeout: PlaybookDuration
     public var channels: [String]
 
-    public init(targets: [String], ackTimeout: PlaybookDuration, channels: [String] = []) {
+    public init(targets: [PageTarget], ackTimeout: PlaybookDuration, channels: [String] = []) {
         self.targets = targets
         self.ackTimeout = ackTimeout
         self.channels = channels

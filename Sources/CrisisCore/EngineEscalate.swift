@@ -58,7 +58,7 @@ extension Machine {
         var raw: [(targets: [PageTarget], ackTimeout: PlaybookDuration, channels: [String])]
         var repeats: Int
         if let id = spec.policy?.value, let policy = definition.contacts?.policy(id) {
-            raw = policy.levels.map { ($0.targets.map(PageTarget.init(parsing:)), $0.ackTimeout, $0.channels) }
+            raw = policy.levels.map { ($0.targets, $0.ackTimeout, $0.channels) }
             repeats = policy.repeats
         } else {
             raw = spec.levels.map { ($0.targets.map(\.value), $0.ackTimeout, $0.channels) }

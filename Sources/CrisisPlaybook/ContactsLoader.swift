@@ -164,26 +164,29 @@ public enum ContactsLoader {
                     for (i, item) in items.enumerated() {
                         let lw = "level \(i + 1) of \(w)"
                         guard let lm = r.mapping(item, what: lw, allowed: ["targets", "ack_timeout", "channels"]) else { continue }
-                        var targets: [String] = []
+                        var targets: [PageTarget] = []
                         if let tn = r.require(lm, "targets", what: lw), let list = r.stringList(tn, what: "'targets' of \(lw)") {
                             for t in list {
-                                if t.value.hasPrefix("role:") {
-                                    let role = String(t.value.dropFirst(5))
+                                let target = PageTarget(parsing: t.value)
+                                targets.append(target)
+                                switch target {
+                                case .role(let role):
                                     if r.checkIdentifier(role, what: "role", at: t.location),
                                         !people.contains(where: { $0.roles.contains(role) })
                                     {
                                         r.warning(DiagnosticCode.roleWithoutHolder,
                                                   "\(lw) pages role '\(role)', which nobody in the directory holds", at: t.location)
                                     }
-                                } else if !ids.contains(t.value) {
-                                    var message = "\(lw) pages '\(t.value)', who is not in the directory"
-                                    if let s = EditDistance.suggestion(for: t.value, among: ids.sorted()) {
+                                case .person(let id) where !ids.contains(id):
+                                    var message = "\(lw) pages '\(id)', who is not in the directory"
+                                    if let s = EditDistance.suggestion(for: id, among: ids.sorted()) {
                                         message += "; did you mean '\(s)'?"
                                     }
                                     r.error(DiagnosticCode.unknownContact, message, at: t.location)
+                                case .person:
+                                    break
                                 }
                             }
-                            targets = list.map(\.value)
                         }
                         let ack = r.duration(lm, "ack_timeout", what: lw, required: true)
                         let channels = lm["channels"].flatMap { r.stringList($0, what: "'channels' of \(lw)") }?.map(\.value) ?? []

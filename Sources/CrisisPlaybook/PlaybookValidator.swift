@@ -677,7 +677,7 @@ private struct Validation {
                 if let p = contacts.policy(policy.value) {
                     for level in p.levels {
                         for target in level.targets {
-                            guard case .role(let role) = PageTarget(parsing: target) else { continue }
+                            guard case .role(let role) = target else { continue }
                             if contacts.holders(of: role).isEmpty {
                                 warning(DiagnosticCode.roleWithoutHolder,
                                         "policy '\(p.id)' pages role '\(role)', which nobody in the contacts directory holds",

@@ -98,7 +98,7 @@ let walkContacts = ContactsDirectory(
         EscalationPolicy(
             id: "comms_crisis",
             levels: [
-                PolicyLevel(targets: ["role:comms"], ackTimeout: dur("10m")), PolicyLevel(targets: ["role:lead"], ackTimeout: dur("10m")),
+                PolicyLevel(targets: [.role("comms")], ackTimeout: dur("10m")), PolicyLevel(targets: [.role("lead")], ackTimeout: dur("10m")),
             ], repeats: 1)
     ])
 

@@ -150,8 +150,8 @@ struct EngineEscalationTests {
             EscalationPolicy(
                 id: "comms_crisis",
                 levels: [
-                    PolicyLevel(targets: ["role:comms"], ackTimeout: dur("10m"), channels: ["sms"]),
-                    PolicyLevel(targets: ["role:lead", "role:pr"], ackTimeout: dur("5m")),
+                    PolicyLevel(targets: [.role("comms")], ackTimeout: dur("10m"), channels: ["sms"]),
+                    PolicyLevel(targets: [.role("lead"), .role("pr")], ackTimeout: dur("5m")),
                 ], repeats: 1)
         ])
     static let pb = playbook(

@@ -27,7 +27,7 @@ struct ContactsTests {
         #expect(d.holders(of: "crisis_lead").map(\.id) == ["kari.nordmann", "ola.hansen"])
         let policy = try #require(d.policy("comms_crisis"))
         #expect(policy.repeats == 1)
-        #expect(policy.levels.map(\.targets) == [["role:comms_on_duty"], ["role:crisis_lead", "kari.nordmann"]])
+        #expect(policy.levels.map(\.targets) == [[.role("comms_on_duty")], [.role("crisis_lead"), .person("kari.nordmann")]])
         #expect(policy.levels.map(\.ackTimeout) == [.minutes(10), .minutes(10)])
         #expect(policy.levels[0].channels == ["sms", "phone"])
     }

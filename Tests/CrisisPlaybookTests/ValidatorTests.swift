@@ -140,7 +140,7 @@ struct ValidatorTests {
     func contactsRules() throws {
         let contacts = ContactsDirectory(
             people: [Person(id: "kari", name: "Kari", roles: ["lead"])],
-            policies: [EscalationPolicy(id: "p1", levels: [PolicyLevel(targets: ["role:legal"], ackTimeout: .minutes(5))])])
+            policies: [EscalationPolicy(id: "p1", levels: [PolicyLevel(targets: [.role("legal")], ackTimeout: .minutes(5))])])
         let d = validate(playbookYAML(steps: """
               a:
                 type: escalate
