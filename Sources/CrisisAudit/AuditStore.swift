@@ -95,6 +95,9 @@ public final class SQLiteAuditLog: AuditLog {
     public let mode: OpenMode
     /// Whether the file has the snapshot table (a database a reader opened before a writer migrated it has not).
     let hasSnapshotTable: Bool
+    /// A reader opened a file with no tables at all, as a `start` that crashed before its schema committed leaves
+    /// it: it holds no incidents, and nothing is created in it.
+    let isBlank: Bool
     let queue: DatabaseQueue
 
     /// The database file's path.
@@ -152,7 +155,14 @@ public final class SQLiteAuditLog: AuditLog {
             applied = nil
         }
         let current = AuditSchema.all.allSatisfy { applied?.contains($0.name) ?? false }
-        if mode == .existing {
+        var blank = false
+        if mode == .existing && applied == nil {
+            blank = (try? queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }) == 0
+        }
+        isBlank = blank
+        if blank {
+            hasSnapshotTable = false
+        } else if mode == .existing {
             guard let applied, let first = AuditSchema.all.first, applied.contains(first.name) else {
                 throw AuditError.integrity("\(path) is not a crisis audit database (no recorded schema); "
                     + "nothing was changed")
@@ -560,7 +570,8 @@ public final class SQLiteAuditLog: AuditLog {
 
     /// Every incident with its newest event, oldest incident first (one query).
     public func incidents() throws -> [IncidentHeader] {
-        try read("list incidents") { db in
+        if isBlank { return [] }
+        return try read("list incidents") { db in
             try Row.fetchAll(db, sql: AuditStore.incidentQuery + " ORDER BY i.created_utc_ms, i.incident_id")
                 .map(AuditStore.decodeIncident)
         }
@@ -568,7 +579,8 @@ public final class SQLiteAuditLog: AuditLog {
 
     /// One incident's header, or nil.
     public func incident(id: String) throws -> IncidentHeader? {
-        try read("read incident \(id)") { db in
+        if isBlank { return nil }
+        return try read("read incident \(id)") { db in
             try Row.fetchOne(db, sql: AuditStore.incidentQuery + " WHERE i.incident_id = ?", arguments: [id])
                 .map(AuditStore.decodeIncident)
         }
