@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer harness over CrisisPlaybook + CrisisCore + Yams without SwiftPM: every module is compiled
+# Builds the libFuzzer harness over CrisisPlaybook + CrisisCore + Yams + swift-mustache without SwiftPM: every module is compiled
 # straight from its sources with swiftc/clang, instrumented with -sanitize=fuzzer,address, into .build-fuzz/.
-# Needs the Yams checkout under .build/checkouts (any `swift build` makes it). Prints the binary's path last.
+# Needs the Yams and swift-mustache checkouts under .build/checkouts (any `swift build` makes them). Prints the binary's path last.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
 OUT="$ROOT/.build-fuzz"
 YAMS="$ROOT/.build/checkouts/Yams/Sources"
+MUSTACHE="$ROOT/.build/checkouts/swift-mustache/Sources/Mustache"
 SWIFTC="${SWIFTC:-swiftc}"
 CLANG="${CLANG:-clang}"
 [ -d "$YAMS/CYaml" ] || { echo "no Yams checkout at $YAMS (run swift build first)" >&2; exit 3; }
+[ -d "$MUSTACHE" ] || { echo "no swift-mustache checkout at $MUSTACHE (run swift build first)" >&2; exit 3; }
 mkdir -p "$OUT/obj" "$OUT/mod"
 SAN=(-sanitize=fuzzer,address)
 MAP=(-Xcc "-fmodule-map-file=$YAMS/CYaml/include/module.modulemap" -I "$YAMS/CYaml/include" -Xcc -DYAML_DECLARE_STATIC)
@@ -28,8 +30,10 @@ done
 "$SWIFTC" -module-name Yams -swift-version 5 -D SWIFT_PACKAGE -parse-as-library -wmo -num-threads 0 -Onone -g "${SAN[@]}" \
   "${MAP[@]}" -emit-module -emit-module-path "$OUT/mod/Yams.swiftmodule" -c -o "$OUT/obj/Yams.o" \
   "$YAMS"/Yams/*.swift
+"$SWIFTC" -module-name Mustache -swift-version 5 -parse-as-library -wmo -num-threads 0 -Onone -g "${SAN[@]}" \
+  -emit-module -emit-module-path "$OUT/mod/Mustache.swiftmodule" -c -o "$OUT/obj/Mustache.o" "$MUSTACHE"/*.swift
 "$SWIFTC" -module-name CrisisCore -swift-version 6 -enable-upcoming-feature ExistentialAny -parse-as-library -wmo \
-  -num-threads 0 -Onone -g "${SAN[@]}" -emit-module -emit-module-path "$OUT/mod/CrisisCore.swiftmodule" \
+  -num-threads 0 -Onone -g "${SAN[@]}" -I "$OUT/mod" -emit-module -emit-module-path "$OUT/mod/CrisisCore.swiftmodule" \
   -c -o "$OUT/obj/CrisisCore.o" "$ROOT"/Sources/CrisisCore/*.swift
 "$SWIFTC" -module-name CrisisPlaybook -swift-version 6 -enable-upcoming-feature ExistentialAny -parse-as-library \
   -wmo -num-threads 0 -Onone -g "${SAN[@]}" "${MAP[@]}" -I "$OUT/mod" -emit-module \
