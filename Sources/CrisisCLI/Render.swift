@@ -123,7 +123,7 @@ enum EffectsText {
     static func render(_ result: CommitResult, color: Bool) -> String {
         var lines: [String] = []
         for record in result.records {
-            lines.append("record \(record.seq): \(record.type)" + (record.replayedFromKey ? " (already recorded: same idempotency key)" : ""))
+            lines.append("record \(record.seq): \(record.type.rawValue)" + (record.replayedFromKey ? " (already recorded: same idempotency key)" : ""))
         }
         for action in result.actions { if let s = describe(action, color: color) { lines.append("  " + s) } }
         let status = StatusReport(result.incident)
@@ -138,7 +138,7 @@ enum EffectsText {
     static func describe(_ a: EngineAction, color: Bool) -> String? {
         let e = { (s: String) in TerminalText.escape(s) }
         switch a {
-        case .enterStep(let step, let type): return "→ \(step) (\(type))"
+        case .enterStep(let step, let type): return "→ \(step) (\(type.rawValue))"
         case .exitStep(let step, let outcome): return "✓ \(step): \(outcome)"
         case .cancelStep(let step, let reason): return "✗ \(step) cancelled: \(e(reason))"
         case .deliver(let d): return "✉ \(d.purpose.rawValue) on \(d.channel) [\(d.key)]"
@@ -168,7 +168,7 @@ enum TimelineText {
             let role = entry.record?.actor?.role ?? stored.actor.role
             let who = TerminalText.escape(stored.actor.id) + (role.map { " [\(TerminalText.escape($0))]" } ?? "")
             let anomaly = entry.record?.clockAnomaly != nil ? Colour.red("  [wall clock went backwards]", color) : ""
-            let what = entry.record.map(summary) ?? Colour.red("\(stored.type): unreadable body", color)
+            let what = entry.record.map(summary) ?? Colour.red("\(stored.type.rawValue): unreadable body", color)
             rows.append("\(String(format: "%4d", stored.seq))  \(time)  \(who)  \(what)\(anomaly)")
         }
         return rows.joined(separator: "\n")

@@ -141,13 +141,25 @@ extension Machine {
     }
 
     mutating func followUp(instance: String) {
-        guard let run = state.run(instance), case .takedown(let spec, let t) = run.progress else { return }
-        let since = t.submittedAt.map { " since \(ISO8601.format($0))" } ?? ""
+        // Read what the reminder needs into plain values first: binding the spec and the run in one pattern here
+        // crashed the optimizer of Swift 6.3.1 (CopyPropagation, "Found ownership error") in release builds.
+        guard let (every, platform, status, submittedAt) = takedownFollowUpFacts(instance) else { return }
+        let since = submittedAt.map { " since \(ISO8601.format($0))" } ?? ""
         actions.append(
             .remind(
                 step: instance,
-                message: "takedown '\(instance)' on \(t.platform) is \(t.status.rawValue)\(since); follow up with the platform"))
-        if let every = spec.followUp { arm(now + every, step: instance, .followUp) }
+                message: "takedown '\(instance)' on \(platform) is \(status.rawValue)\(since); follow up with the platform"))
+        if let every { arm(now + every, step: instance, .followUp) }
+    }
+
+    func takedownFollowUpFacts(_ instance: String)
+        -> (PlaybookDuration?, String, TakedownStatus, Instant?)?
+    {
+        guard let run = state.run(instance) else { return nil }
+        switch run.progress {
+        case .takedown(let spec, let t): return (spec.followUp, t.platform, t.status, t.submittedAt)
+        case .choice, .task, .statement, .escalation, .notify, .clock, .wait, .parallel, .foreach, .end: return nil
+        }
     }
 
     mutating func takedownNoResponse(instance: String) {

@@ -89,7 +89,7 @@ struct IncidentLoader: Sendable {
                 case .success(let (next, _)): incident.state = next
                 case .failure(let rejection):
                     throw RuntimeError.corruptRecord(
-                        "record \(stored.seq) (\(stored.type)) replays as refused: \(rejection)")
+                        "record \(stored.seq) (\(stored.type.rawValue)) replays as refused: \(rejection)")
                 }
             }
             incident.seq = stored.seq

@@ -218,7 +218,7 @@ public enum TrailRecord: Sendable, Hashable {
         do {
             return try decode(type: record.type, body: record.body)
         } catch RuntimeError.corruptRecord(let why) {
-            throw RuntimeError.corruptRecord("record \(record.seq) (\(record.type)): \(why)")
+            throw RuntimeError.corruptRecord("record \(record.seq) (\(record.type.rawValue)): \(why)")
         }
     }
 
