@@ -105,6 +105,14 @@ func fail(_ error: any Error) -> ExitCode {
         case .diagnostics(let d):
             for item in d { Out.error(item.description) }
             return ExitCode(ExitStatus.refused)
+        case .invalidInputs(let problems, let missing):
+            var lines = problems
+            if !missing.isEmpty {
+                lines.append("missing required inputs:")
+                lines += missing.map { "  --set \($0.name)=…  (\($0.kind)) \($0.prompt)" }
+            }
+            Out.error("crisis: " + lines.joined(separator: "\n"))
+            return ExitCode(ExitStatus.refused)
         case .refused(_, _, let hint):
             Out.error("crisis: \(e)")
             if let hint, let advice = advice(hint) { Out.error("  " + advice) }

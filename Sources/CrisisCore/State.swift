@@ -60,6 +60,56 @@ public struct IncidentState: Sendable, Hashable, Codable {
     public var deadlineExceeded: Bool { if case .passed? = runDeadline { true } else { false } }
 }
 
+extension IncidentState {
+    /// The key under which a decoder's `userInfo` carries the `RunDefinition` of the state being decoded.
+    public static let definitionKey = CodingUserInfoKey(rawValue: "crisis.runDefinition")!
+
+    enum CodingKeys: String, CodingKey {
+        case startedAt, status, active, timers, clocks, targets, deliveries, history, visits, runDeadline, serial
+        case recordedFields
+    }
+
+    /// Decodes a state encoded by `encode(to:)`. The definition is not part of the encoding (it is pinned with
+    /// the incident and rebuilt from its bytes): the decoder's `userInfo[definitionKey]` supplies it.
+    public init(from decoder: any Decoder) throws {
+        guard let definition = decoder.userInfo[Self.definitionKey] as? RunDefinition else {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath, debugDescription: "no RunDefinition in userInfo[definitionKey]"))
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.definition = definition
+        startedAt = try c.decode(Instant.self, forKey: .startedAt)
+        status = try c.decode(IncidentStatus.self, forKey: .status)
+        active = try c.decode([StepRun].self, forKey: .active)
+        timers = try c.decode([TimerEntry].self, forKey: .timers)
+        clocks = try c.decode([ClockRun].self, forKey: .clocks)
+        targets = try c.decode([TargetRun].self, forKey: .targets)
+        deliveries = try c.decode([DeliveryRecord].self, forKey: .deliveries)
+        history = try c.decode([StepRecord].self, forKey: .history)
+        visits = try c.decode([String: Int].self, forKey: .visits)
+        runDeadline = try c.decodeIfPresent(RunDeadline.self, forKey: .runDeadline)
+        serial = try c.decode(Int.self, forKey: .serial)
+        recordedFields = try c.decode([String: [String: String]].self, forKey: .recordedFields)
+    }
+
+    /// Everything but the definition, which the incident pins separately.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(status, forKey: .status)
+        try c.encode(active, forKey: .active)
+        try c.encode(timers, forKey: .timers)
+        try c.encode(clocks, forKey: .clocks)
+        try c.encode(targets, forKey: .targets)
+        try c.encode(deliveries, forKey: .deliveries)
+        try c.encode(history, forKey: .history)
+        try c.encode(visits, forKey: .visits)
+        try c.encodeIfPresent(runDeadline, forKey: .runDeadline)
+        try c.encode(serial, forKey: .serial)
+        try c.encode(recordedFields, forKey: .recordedFields)
+    }
+}
+
 /// The run deadline: armed at start, passed when its timer fires.
 public enum RunDeadline: Sendable, Hashable, Codable {
     case pending(due: Instant)

@@ -61,7 +61,7 @@ struct IncidentLoader: Sendable {
             header: header, definition: definition, state: Engine.start(definition, at: opened.now).0,
             seq: first.seq, headHash: first.entryHashHex, now: opened.now, templates: templates, opened: opened,
             clockAnomalies: 0, snapshotSeq: first.seq)
-        if useSnapshot, let snapshot = SnapshotCache(log: log).load(id), snapshot.seq > first.seq {
+        if useSnapshot, let snapshot = SnapshotCache(log: log).load(id, definition: definition), snapshot.seq > first.seq {
             incident.state = snapshot.payload.state
             incident.now = snapshot.payload.now
             incident.clockAnomalies = snapshot.payload.clockAnomalies

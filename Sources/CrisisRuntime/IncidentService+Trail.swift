@@ -130,7 +130,7 @@ extension IncidentService {
                 out.problem = mismatch
                 return out
             }
-            if let saved = snapshots.load(id), saved.seq <= replayed.seq {
+            if let saved = snapshots.load(id, definition: replayed.definition), saved.seq <= replayed.seq {
                 let atSnapshot = try loader.load(id, useSnapshot: false, upTo: saved.seq)
                 if atSnapshot.state != saved.payload.state || atSnapshot.now != saved.payload.now {
                     snapshots.save(replayed, wallNow: replayed.now)

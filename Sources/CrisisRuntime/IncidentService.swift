@@ -415,17 +415,18 @@ public struct IncidentService: Sendable {
             }
             values[name] = value
         }
-        var missing: [String] = []
+        var missing: [MissingInput] = []
         for spec in playbook.inputs where values[spec.name] == nil {
             if let d = spec.defaultValue {
                 values[spec.name] = d
             } else if spec.required {
                 let kind = spec.type == .enum ? "enum: " + spec.values.joined(separator: "|") : spec.type.rawValue
-                missing.append("  --set \(spec.name)=…  (\(kind)) \(spec.prompt)")
+                missing.append(MissingInput(name: spec.name, kind: kind, prompt: spec.prompt))
             }
         }
-        if !missing.isEmpty { problems.append("missing required inputs:\n" + missing.joined(separator: "\n")) }
-        guard problems.isEmpty else { throw RuntimeError.invalid(problems.joined(separator: "\n")) }
+        guard problems.isEmpty && missing.isEmpty else {
+            throw RuntimeError.invalidInputs(problems: problems, missing: missing)
+        }
         return values
     }
 

@@ -14,7 +14,7 @@ struct SnapshotCache: Sendable {
 
     /// Names the state's encoding and the engine semantics it was folded with. Any change to the engine's
     /// transitions or to the state types must change it, so that old snapshots are rebuilt, not trusted.
-    static let version = "\(IncidentService.engineVersion) state/1"
+    static let version = "\(IncidentService.engineVersion) state/2"
 
     struct Payload: Codable {
         var state: IncidentState
@@ -23,9 +23,12 @@ struct SnapshotCache: Sendable {
     }
 
     /// The saved state of `id`, if there is a usable one.
-    func load(_ id: String) -> (seq: Int, entryHash: String, payload: Payload)? {
+    /// The state is decoded against `definition`, which the snapshot does not hold (the incident pins it).
+    func load(_ id: String, definition: RunDefinition) -> (seq: Int, entryHash: String, payload: Payload)? {
+        let decoder = JSONDecoder()
+        decoder.userInfo[IncidentState.definitionKey] = definition
         guard let snapshot = try? log.snapshot(incident: id), snapshot.engineVersion == Self.version,
-            let payload = try? JSONDecoder().decode(Payload.self, from: Data(snapshot.bytes))
+            let payload = try? decoder.decode(Payload.self, from: Data(snapshot.bytes))
         else { return nil }
         return (snapshot.seq, snapshot.entryHash, payload)
     }
