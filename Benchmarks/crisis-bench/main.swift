@@ -177,7 +177,7 @@ do {
                     let report = try store.verify(incident: id)
                     precondition(report.firstBadSeq == nil, "verify failed")
                 } else {
-                    let loaded = try service.load(id)
+                    let loaded = try service.replay(id)
                     precondition(loaded.seq == built.records, "replayed \(loaded.seq) records, expected \(built.records)")
                 }
             })

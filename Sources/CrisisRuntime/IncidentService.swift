@@ -193,6 +193,11 @@ public struct IncidentService: Sendable {
         return incident
     }
 
+    /// Rebuilds an incident by replaying every record, ignoring the state snapshot (what `verify` does).
+    public func replay(_ id: String) throws -> LoadedIncident {
+        try loader.load(id, useSnapshot: false)
+    }
+
     // MARK: act, note, tick
 
     /// An operator action: `crisis act ID STEP ACTION`.
