@@ -91,6 +91,8 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case yamlTag = "yaml-tag"
     /// Mappings and lists nested deeper than 64 levels.
     case tooDeep = "too-deep"
+    /// A mapping of more than 10,000 keys.
+    case tooWide = "too-wide"
     /// Warning: an unquoted yes/no/on/off that other YAML tools would read as a boolean.
     case yamlTruthy = "yaml-truthy"
     // Shape.

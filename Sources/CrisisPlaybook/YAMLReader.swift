@@ -8,8 +8,8 @@ internal import Yams
 /// Three passes, cheapest first, so hostile input is refused before it can cost anything:
 /// 1. bytes: size (1 MiB), UTF-8 validity (a leading BOM is dropped);
 /// 2. libyaml events, without building anything: syntax errors, anchors and aliases (a billion-laughs file is
-///    refused here, since aliases are never expanded), tags, nesting deeper than 64, duplicate keys: all reported
-///    at once, each at its own line and column;
+///    refused here, since aliases are never expanded), tags, nesting deeper than 64, duplicate keys, a mapping of
+///    more than 10,000 keys: all reported at once, each at its own line and column;
 /// 3. only when pass 2 found nothing fatal, Yams composes the node tree (with the `basic` resolver, so no scalar
 ///    is ever reinterpreted) that the loaders walk, reading every scalar as its raw text.
 enum YAMLReader {
@@ -17,6 +17,9 @@ enum YAMLReader {
     static let maximumBytes = 1 << 20
     /// Deepest nesting of mappings and sequences accepted.
     static let maximumDepth = 64
+    /// Most keys in one mapping. A 1 MiB playbook holds about 7,000 steps, so no valid file comes near it; a file
+    /// of tens of thousands of keys is refused here, before the node tree is built.
+    static let maximumKeys = 10_000
     /// At most this many diagnostics from pass 2 (a file of a million anchors gets a bounded answer).
     static let maximumDiagnostics = 200
 
@@ -242,6 +245,13 @@ enum YAMLReader {
                                 DiagnosticCode.duplicateKey,
                                 "duplicate key '\(text)' (first defined at line \(first.line + 1), column \(first.column + 1))",
                                 event.start_mark)
+                        } else if keySets[index].count >= maximumKeys {
+                            fatal = true
+                            report(
+                                DiagnosticCode.tooWide,
+                                "a mapping with more than \(maximumKeys) keys; split the file or shorten the list",
+                                event.start_mark)
+                            return
                         } else {
                             keySets[index][text] = event.start_mark
                         }

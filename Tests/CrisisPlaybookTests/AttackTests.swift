@@ -66,6 +66,20 @@ struct AttackTests {
         #expect(result?.diagnostics.map(\.code) == [DiagnosticCode.tooDeep])
     }
 
+    @Test("A mapping of 10,000 keys is read; one key more is refused at that key, before any tree is built, fast")
+    func wideMapping() {
+        func wide(_ keys: Int) -> String {
+            "extra:\n" + (0..<keys).map { String(format: "  key%06d: v", $0) }.joined(separator: "\n") + "\n"
+        }
+        #expect(!loadYAML(wide(YAMLReader.maximumKeys)).diagnostics.contains { $0.code == DiagnosticCode.tooWide })
+        var result: LoadResult?
+        let time = Self.elapsed { result = loadYAML(wide(50_000)) }
+        #expect(time < .seconds(1))
+        let d = result?.diagnostics ?? []
+        #expect(d.map(\.code) == [DiagnosticCode.tooWide])
+        #expect(position(d.first) == "\(YAMLReader.maximumKeys + 2):3")
+    }
+
     @Test("Nesting is refused at level 65 exactly, in block style too")
     func depthBoundary() {
         func nested(_ depth: Int) -> String {
