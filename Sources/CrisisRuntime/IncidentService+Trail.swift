@@ -59,7 +59,6 @@ extension IncidentService {
         try store.incidents().map { header in
             var status = "unreadable"
             var outcome: String?
-            var lastActivity = header.createdAt
             var seq = 0
             if let incident = try? load(header.id) {
                 switch incident.state.status {
@@ -69,9 +68,8 @@ extension IncidentService {
                     outcome = o
                 }
                 seq = incident.seq
-                lastActivity = (try? store.events(incident: header.id, from: incident.seq).last?.recordedAt)
-                    .flatMap { $0 } ?? header.createdAt
             }
+            let lastActivity = header.lastEventAt ?? header.createdAt
             return IncidentSummary(
                 id: header.id, title: header.title, playbook: "\(header.playbookID)@\(header.playbookVersion)",
                 mode: header.mode.rawValue, status: status, outcome: outcome,
@@ -123,19 +121,25 @@ extension IncidentService {
             return out
         }
         do {
-            // Always a full replay: the snapshot is a cache and is checked against it, never trusted here.
-            let replayed = try loader.load(id, useSnapshot: false)
+            // Always a full replay: the snapshot is a cache and is checked against it, never trusted here. One
+            // pass: replay up to the snapshot's record, compare, then fold the rest.
+            let saved = try? store.snapshot(incident: id)
+            var replayed = try loader.load(id, useSnapshot: false, upTo: saved?.seq)
+            var wrongSnapshot = false
+            if saved != nil, let cached = snapshots.load(id, definition: replayed.definition),
+                cached.seq == replayed.seq
+            {
+                wrongSnapshot = cached.payload.state != replayed.state || cached.payload.now != replayed.now
+            }
+            try loader.fold(try store.events(incident: id, from: replayed.seq + 1), into: &replayed)
             if let mismatch = Self.headerMismatch(replayed) {
                 out.ok = false
                 out.problem = mismatch
                 return out
             }
-            if let saved = snapshots.load(id, definition: replayed.definition), saved.seq <= replayed.seq {
-                let atSnapshot = try loader.load(id, useSnapshot: false, upTo: saved.seq)
-                if atSnapshot.state != saved.payload.state || atSnapshot.now != saved.payload.now {
-                    snapshots.save(replayed, wallNow: replayed.now)
-                    out.snapshot_rebuilt = true
-                }
+            if wrongSnapshot {
+                snapshots.save(replayed, wallNow: replayed.now)
+                out.snapshot_rebuilt = true
             }
         } catch {
             out.ok = false
