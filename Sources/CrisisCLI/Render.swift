@@ -30,6 +30,74 @@ enum TextTable {
     }
 }
 
+/// Fits text into the terminal: a long line breaks at a run of spaces, its continuation indented four columns
+/// deeper than the line itself. A suggested command (`→ crisis …`) breaks with a trailing ` \` so it still pastes
+/// as one command. Colour escapes take no columns.
+enum Fit {
+    /// The terminal's width on a terminal; else `$COLUMNS`; else 80. Never below 40.
+    static func terminalWidth() -> Int {
+        var size = winsize()
+        if isatty(1) == 1, ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return max(40, Int(size.ws_col)) }
+        if let c = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), c > 0 { return max(40, c) }
+        return 80
+    }
+
+    /// Columns a string takes, ignoring `ESC [ … m` colour sequences.
+    static func columns(_ s: String) -> Int {
+        var n = 0
+        var inEscape = false
+        for ch in s.unicodeScalars {
+            if inEscape {
+                if ch == "m" { inEscape = false }
+            } else if ch == "\u{1B}" {
+                inEscape = true
+            } else {
+                n += 1
+            }
+        }
+        return n
+    }
+
+    static func lines(_ line: String, width: Int) -> [String] {
+        guard columns(line) > width else { return [line] }
+        let indent = line.prefix { $0 == " " }.count
+        let isCommand = line.dropFirst(indent).hasPrefix("→ crisis ")
+        let hang = String(repeating: " ", count: indent + 4)
+        let room = width - (isCommand ? 2 : 0)
+        // Words with the spaces before them, so double spaces between columns survive where nothing breaks.
+        var words: [(gap: String, word: String)] = []
+        var gap = ""
+        var word = ""
+        for ch in line.dropFirst(indent) {
+            if ch == " " {
+                if !word.isEmpty {
+                    words.append((gap, word))
+                    word = ""
+                    gap = ""
+                }
+                gap.append(ch)
+            } else {
+                word.append(ch)
+            }
+        }
+        if !word.isEmpty { words.append((gap, word)) }
+        var out: [String] = []
+        var current = String(repeating: " ", count: indent)
+        var fresh = true
+        for (gap, word) in words {
+            if !fresh && columns(current) + gap.count + columns(word) > room {
+                out.append(current + (isCommand ? " \\" : ""))
+                current = hang + word
+            } else {
+                current += (fresh ? "" : gap) + word
+            }
+            fresh = false
+        }
+        out.append(current)
+        return out
+    }
+}
+
 /// A step instance as a shell word: `takedown_each[1]` is a glob in sh and zsh, so it is quoted.
 func shellWord(_ s: String) -> String {
     s.contains("[") ? "'\(s)'" : s
@@ -114,7 +182,9 @@ enum StatusText {
             lines.append("")
             lines.append("No step is active; run 'crisis tick \(r.incident)' to fire due timers.")
         }
-        return lines.joined(separator: "\n")
+        let width = Fit.terminalWidth()
+        return lines.joined(separator: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+            .flatMap { Fit.lines(String($0), width: width) }.joined(separator: "\n")
     }
 }
 
