@@ -63,8 +63,8 @@ enum Fit {
         let indent = line.prefix { $0 == " " }.count
         let isCommand = line.dropFirst(indent).hasPrefix("→ crisis ")
         let hang = String(repeating: " ", count: indent + 4)
-        // A command keeps room for its trailing backslash, and for the arrow's two extra bytes (byte-counting tools such as awk
-        // in the C locale see the line as wider than it shows).
+        // A command keeps room for its trailing backslash, and for the arrow's two extra bytes (byte-counting
+        // tools such as awk in the C locale see the line as wider than it shows).
         let room = width - (isCommand ? 4 : 0)
         // Words with the spaces before them, so double spaces between columns survive where nothing breaks.
         var words: [(gap: String, word: String)] = []
