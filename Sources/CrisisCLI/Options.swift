@@ -82,6 +82,13 @@ enum Out {
     static func error(_ s: String) {
         FileHandle.standardError.write(Data((TerminalText.escape(s, keepNewlines: true) + "\n").utf8))
     }
+    /// One compact JSON object on its own line (for streams such as `watch --json`).
+    static func jsonLine(_ value: [String: String]) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else { return }
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
     static func json<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -114,7 +114,8 @@ enum StatusText {
         lines.append(banner + Colour.bold("\(e(r.title))", color) + "  [\(r.incident)]")
         lines.append("playbook \(r.playbook.id)@\(r.playbook.version) (sha256 \(r.playbook.sha256.prefix(12))…)  "
                      + "status \(r.status)\(r.outcome.map { " (\(e($0)))" } ?? "")  record \(r.seq)")
-        lines.append("now \(r.now) (\(r.timezone))" + (r.deadline.map { "  run deadline \($0)" } ?? "")
+        let clockName = r.clock == "simulated" ? "simulated clock" : "wall clock"
+        lines.append("now \(r.now) (\(r.timezone), \(clockName))" + (r.deadline.map { "  run deadline \($0)" } ?? "")
                      + (r.deadline_exceeded ? Colour.red("  DEADLINE EXCEEDED", color) : ""))
         if !r.active.isEmpty {
             lines.append("")
@@ -123,7 +124,10 @@ enum StatusText {
                 var head = "  \(a.step)  (\(a.type))"
                 if let t = a.title { head += "  \(e(t))" }
                 if let role = a.role { head += "  role: \(role)" }
-                if let d = a.deadline { head += "  due \(d)" }
+                if let d = a.deadline {
+                    let rel = a.due_in.map { $0.hasPrefix("overdue") ? Colour.red(" (\($0))", color) : " (\($0))" } ?? ""
+                    head += "  due \(d)\(rel)"
+                }
                 lines.append(head)
                 for (k, v) in a.detail.sorted(by: { $0.key < $1.key }) {
                     let shown = e(v).split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n        ")
@@ -177,7 +181,11 @@ enum StatusText {
             lines.append("")
             lines.append(Colour.bold("Timers", color))
             for t in r.timers {
-                lines.append("  \(t.due)  \(t.purpose)\(t.step.map { " (\($0))" } ?? "")" + (t.due_now ? Colour.yellow("  due now: crisis tick", color) : ""))
+                let rel = t.due_in.map { "  \($0)" } ?? ""
+                let late = !t.due_now ? ""
+                    : r.mode == "drill" ? Colour.yellow("  due: crisis tick \(r.incident)", color)
+                    : Colour.red("  not fired yet: is 'crisis watch' running? (or: crisis tick \(r.incident))", color)
+                lines.append("  \(t.due)\(rel)  \(t.purpose)\(t.step.map { " (\($0))" } ?? "")" + late)
             }
         }
         if r.status == "open" && r.active.isEmpty && r.deliveries.isEmpty {
@@ -198,7 +206,7 @@ enum EffectsText {
             lines.append("record \(record.seq): \(record.type.rawValue)" + (record.replayedFromKey ? " (already recorded: same idempotency key)" : ""))
         }
         for action in result.actions { if let s = describe(action, color: color) { lines.append("  " + s) } }
-        let status = StatusReport(result.incident)
+        let status = StatusReport(result.incident, wallNow: .wallClock())
         if status.status == "closed" {
             lines.append(Colour.bold("incident closed: \(TerminalText.escape(status.outcome ?? ""))", color))
         } else if !status.active.isEmpty {
@@ -261,7 +269,9 @@ enum TimelineText {
             if let st = r.statement { s += " (statement sha256 \(st.sha256.prefix(12))…)" }
             if let note = r.note { s += " — \(e(note))" }
             return s + effects(r.effects)
-        case .timer(let r): return "timer \(e(r.timer)) fired" + (r.step.map { " (\(e($0)))" } ?? "") + effects(r.effects)
+        case .timer(let r):
+            let late = r.firedAt != nil && r.lateBy.milliseconds >= 1000 ? " \(humanDuration(r.lateBy)) late" : ""
+            return "timer \(e(r.timer)) fired" + (r.step.map { " (\(e($0)))" } ?? "") + late + effects(r.effects)
         case .clockAdvanced(let r): return "drill clock advanced by \(humanDuration(r.by))"
         case .intent(let r):
             return "intent: \(r.delivery.purpose.rawValue) on \(e(r.delivery.channel)) to "

@@ -70,6 +70,8 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
     case templateError = "template-error"
     /// A rendered statement is over a channel's length limit.
     case overChannelLimit = "over-channel-limit"
+    /// A drill's clock cannot move as asked: a zero or negative advance, a live incident, or no timer to go to.
+    case invalidAdvance = "invalid-advance"
 
     /// When the code is given, in one line (the text of docs/rejection-codes.md).
     public var summary: String {
@@ -105,6 +107,7 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .missingTemplate: "a statement template is not pinned with the incident"
         case .templateError: "a statement template does not parse"
         case .overChannelLimit: "a rendered statement is over a channel's length limit"
+        case .invalidAdvance: "the clock cannot move as asked (zero advance, live incident, or no timer armed)"
         }
     }
 
@@ -117,7 +120,7 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
             .deliveryFinal:
             true
         case .invalidOperator, .tooLarge, .reservedField, .duplicateField, .invalidText, .notInDirectory,
-            .unknownRole, .roleNotHeld, .missingTemplate, .templateError, .overChannelLimit:
+            .unknownRole, .roleNotHeld, .missingTemplate, .templateError, .overChannelLimit, .invalidAdvance:
             false
         }
     }

@@ -48,7 +48,7 @@ public struct IncidentState: Sendable, Hashable, Codable {
     public func run(_ instance: String) -> StepRun? { active.first { $0.instance == instance } }
 
     /// The earliest armed timer.
-    public var nextTimer: TimerEntry? { timers.min { ($0.due, $0.id) < ($1.due, $1.id) } }
+    public var nextTimer: TimerEntry? { timers.min { ($0.due, $0.order) < ($1.due, $1.order) } }
 
     /// Deliveries asked for and not yet finished: in flight, or waiting for an operator to confirm.
     public var openDeliveries: [DeliveryRecord] { deliveries.filter { !$0.status.isFinal } }
@@ -143,6 +143,10 @@ public struct TimerEntry: Sendable, Hashable, Codable {
         self.step = step
         self.purpose = purpose
     }
+
+    /// Arming order, for timers due at the same instant: the serial number in the id (`t12` is 12), so `t9`
+    /// fires before `t10`.
+    public var order: Int { Int(id.dropFirst()) ?? Int.max }
 }
 
 public enum TimerPurpose: Sendable, Hashable, Codable {

@@ -12,6 +12,9 @@ struct CommandRun: Sendable {
     var closed: String?
     /// Where the command was told to write at (`--expect-seq`); used once, by the first commit.
     var expectedSeq: Int?
+    /// While a due timer and what it causes are processed: the timer's due instant, the engine's `now` for
+    /// them (never earlier than the incident's clock). Nil otherwise: the engine runs at `engineNow`.
+    var firingAt: Instant?
 
     init(_ incident: LoadedIncident, expectedSeq: Int? = nil) {
         self.incident = incident
@@ -35,7 +38,7 @@ struct Committer: Sendable {
         _ event: EngineEvent, key: String, actor: Actor, wallNow: Instant, into run: inout CommandRun,
         record: (Instant, [RecordedEffect]) -> TrailRecord
     ) throws -> Result<[EngineAction], Rejection> {
-        let now = Self.engineNow(run.incident, wallNow: wallNow)
+        let now = run.firingAt.map { max($0, run.incident.now) } ?? Self.engineNow(run.incident, wallNow: wallNow)
         switch Engine.handle(event, in: run.incident.state, at: now) {
         case .failure(let rejection):
             return .failure(rejection)

@@ -52,21 +52,35 @@ struct EffectRunner: Sendable {
     }
 }
 
-/// Fires the timers whose due instant has come, in due order, each as its own `timer.fired` record at the
-/// incident's clock, and runs what each causes.
+/// Fires the timers whose due instant has come, one by one in due order, each as its own `timer.fired` record.
+///
+/// Each timer is handled at its own due instant (never earlier than the incident's clock), and so is everything
+/// it causes (its deliveries' outcomes), so the timers it arms count from when it was due, not from when a
+/// command or a watcher got round to it. Any split of a span of time into steps therefore gives the same state
+/// and the same recorded engine times: one `--advance 60m` and twelve `--advance 5m` make the same incident, and
+/// a watcher that slept through an hour catches up exactly as if it had been awake (each live record also says
+/// when it really fired, and how late).
 struct TimerPump: Sendable {
     let committer: Committer
     let effects: EffectRunner
 
-    func fireDue(wallNow: Instant, into run: inout CommandRun) throws {
-        let now = Committer.engineNow(run.incident, wallNow: wallNow)
+    /// Most timers one command fires: a playbook that re-arms a zero-length timer forever stops here.
+    static let cap = 10_000
+
+    /// Fires every timer due at or before `until`. Returns how many fired.
+    @discardableResult
+    func fireDue(until: Instant, wallNow: Instant, into run: inout CommandRun) throws -> Int {
         var fired = 0
-        while let timer = run.incident.state.nextTimer, timer.due <= now, fired < 10_000 {
+        defer { run.firingAt = nil }
+        while let timer = run.incident.state.nextTimer, timer.due <= until, fired < Self.cap {
             fired += 1
+            run.firingAt = timer.due
+            let firedAt: Instant? = run.incident.isDrill ? nil : wallNow
             let result = try committer.process(
                 .timerFired(id: timer.id), key: "timer/\(timer.id)", actor: .system, wallNow: wallNow, into: &run
             ) { now, effects in
-                .timer(.init(now: now, timer: timer.id, due: timer.due, step: timer.step, effects: effects))
+                .timer(.init(now: now, timer: timer.id, due: timer.due, step: timer.step, firedAt: firedAt,
+                             effects: effects))
             }
             switch result {
             case .success(let actions): try effects.run(actions, actor: .system, wallNow: wallNow, into: &run)
@@ -74,5 +88,12 @@ struct TimerPump: Sendable {
                 throw RuntimeError.corruptRecord("engine refused its own due timer \(timer.id): \(r)")
             }
         }
+        return fired
+    }
+
+    /// Live incidents: fires what the wall clock has made due.
+    @discardableResult
+    func fireDue(wallNow: Instant, into run: inout CommandRun) throws -> Int {
+        try fireDue(until: Committer.engineNow(run.incident, wallNow: wallNow), wallNow: wallNow, into: &run)
     }
 }

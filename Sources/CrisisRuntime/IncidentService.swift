@@ -43,7 +43,7 @@ public struct IncidentService: Sendable {
     public var checkpointSigner: (@Sendable () throws -> CheckpointSigner)?
 
     /// Version written into records and the incident header.
-    public static let engineVersion = "crisis/0.2"
+    public static let engineVersion = "crisis/0.3"
 
     public init(store: any AuditLog, transport: any DeliveryTransport = ManualTransport(),
                 checkpointSigner: (@Sendable () throws -> CheckpointSigner)? = nil) {
@@ -277,31 +277,40 @@ public struct IncidentService: Sendable {
         try withRetries(id, expectSeq: nil) { incident in
             var run = CommandRun(incident)
             if case .none = advance {} else {
+                let refuse = { (code: RejectionCode, message: String) throws -> Never in
+                    try self.refuse(Rejection(code, message), step: Engine.incidentStep, action: "tick",
+                                    fields: [], actor: actor, run: run, wallNow: wallNow)
+                }
                 guard incident.state.status.isOpen else {
-                    throw RuntimeError.invalid("incident \(id) is closed: its clock no longer moves")
+                    try refuse(.closed, "incident \(id) is closed: its clock no longer moves")
                 }
                 guard incident.isDrill else {
-                    throw RuntimeError.invalid(
-                        "incident \(id) is live: it runs on the wall clock, so its clock cannot be advanced "
-                            + "(that is for drills)")
+                    try refuse(.invalidAdvance,
+                               "incident \(id) is live: it runs on the wall clock, so its clock cannot be advanced "
+                                   + "(that is for drills; 'crisis watch' fires live timers as they come due)")
                 }
                 let target: Instant
                 switch advance {
                 case .by(let d):
-                    guard d.milliseconds > 0 else { throw RuntimeError.invalid("the advance must be positive") }
+                    guard d.milliseconds > 0 else {
+                        try refuse(.invalidAdvance, "the advance must be positive (it was \(humanDuration(d)))")
+                    }
                     target = incident.now + d
                 case .toNextTimer:
                     guard let t = incident.state.nextTimer else {
-                        throw RuntimeError.invalid("no timer is armed: nothing to advance to")
+                        try refuse(.invalidAdvance, "no timer is armed: nothing to advance to")
                     }
                     target = max(t.due, incident.now)
                 case .none:
                     target = incident.now
                 }
-                if target > incident.now {
+                // Timers due on the way fire at their own due instants; then the clock reaches the target.
+                try timers.fireDue(until: target, wallNow: wallNow, into: &run)
+                if target > run.incident.now, run.incident.state.status.isOpen {
                     try committer.append(.clockAdvanced(.init(now: target, from: incident.now)), key: Self.randomKey(),
                                          actor: actor, wallNow: wallNow, into: &run)
                 }
+                return finish(run)
             }
             try timers.fireDue(wallNow: wallNow, into: &run)
             return finish(run)

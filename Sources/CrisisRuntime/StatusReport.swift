@@ -39,6 +39,8 @@ public struct StatusReport: Codable, Sendable {
         public var entered: String
         /// When the step times out (RFC 3339 in the playbook's zone), if it can.
         public var deadline: String?
+        /// The deadline relative to `now`: `in 4m`, `overdue 3m`.
+        public var due_in: String?
         public var detail: [String: String]
         public var actions: [Action]
     }
@@ -48,8 +50,10 @@ public struct StatusReport: Codable, Sendable {
         public var due: String
         public var step: String?
         public var purpose: String
-        /// Whether `tick` would fire it now.
+        /// Whether it is due at `now`: a drill's `tick` fires it; a live incident's watcher has (or is late).
         public var due_now: Bool
+        /// Relative to `now`: `in 4m`, `overdue 3m`.
+        public var due_in: String?
     }
 
     public struct Clock: Codable, Sendable {
@@ -90,7 +94,11 @@ public struct StatusReport: Codable, Sendable {
     public var status: String
     public var outcome: String?
     public var seq: Int
+    /// The incident's present: the wall clock for a live incident (never earlier than its last record), the
+    /// simulated clock for a drill.
     public var now: String
+    /// `wall` (live) or `simulated` (drill).
+    public var clock: String?
     public var timezone: String
     public var inputs: [String: String]
     public var active: [Active]
@@ -102,11 +110,14 @@ public struct StatusReport: Codable, Sendable {
     public var deadline_exceeded: Bool
     public var incident_actions: [Action]
 
-    public init(_ incident: LoadedIncident) {
+    /// The report as of `wallNow` (a live incident's present; drills ignore it and use their simulated clock).
+    /// Without `wallNow`, a live incident is shown as of its last record.
+    public init(_ incident: LoadedIncident, wallNow: Instant? = nil) {
         let def = incident.definition
         let state = incident.state
         let zone = ZoneFormat(identifier: def.playbook.timeZone)
-        let now = incident.now
+        let now = incident.isDrill || !state.status.isOpen ? incident.now : max(wallNow ?? incident.now, incident.now)
+        func relative(_ i: Instant) -> String { relativeTime(i - now) }
         func fmt(_ i: Instant) -> String { zone.rfc3339(i) }
         func actions(_ specs: [ActionSpec]) -> [Action] {
             specs.map { a in
@@ -134,6 +145,7 @@ public struct StatusReport: Codable, Sendable {
         }
         seq = incident.seq
         self.now = fmt(now)
+        clock = incident.isDrill ? "simulated" : "wall"
         timezone = def.playbook.timeZone
         inputs = def.inputs
         active = state.active.map { run in
@@ -141,10 +153,12 @@ public struct StatusReport: Codable, Sendable {
             return Active(
                 step: run.instance, type: step?.typeName ?? "?", title: step?.title, instructions: step?.instructions,
                 role: step?.role?.value, entered: fmt(run.enteredAt), deadline: run.dueAt.map(fmt),
+                due_in: run.dueAt.map(relative),
                 detail: Self.detail(run), actions: actions(Engine.availableActions(for: run.instance, in: state)))
         }
-        timers = state.timers.sorted { ($0.due, $0.id) < ($1.due, $1.id) }.map {
-            Timer(id: $0.id, due: fmt($0.due), step: $0.step, purpose: Self.purpose($0.purpose), due_now: $0.due <= now)
+        timers = state.timers.sorted { ($0.due, $0.order) < ($1.due, $1.order) }.map {
+            Timer(id: $0.id, due: fmt($0.due), step: $0.step, purpose: Self.purpose($0.purpose), due_now: $0.due <= now,
+                  due_in: relative($0.due))
         }
         clocks = state.clocks.map { c in
             let spec = def.playbook.clock(c.id)

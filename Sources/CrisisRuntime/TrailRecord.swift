@@ -59,13 +59,30 @@ public enum TrailRecord: Sendable, Hashable {
     }
 
     /// `timer.fired`.
+    ///
+    /// The engine handles a timer at its due instant (never before the incident's clock), so what it arms
+    /// counts from then. A live timer also records when the wall clock actually fired it (`fired_at`): a
+    /// watcher that slept or crashed catches up in due order and each record says how late it was.
     public struct TimerFired: Sendable, Hashable {
         public var now: Instant
         public var timer: String
         public var due: Instant
         public var step: String?
+        /// Live incidents: the wall-clock instant the timer was fired. Nil in drills (and in records written before
+        /// crisis/0.3, where the engine handled timers at the firing command's time: `now`).
+        public var firedAt: Instant?
         public var effects: [RecordedEffect]
-        public var lateBy: PlaybookDuration { now - due }
+        /// How long after its due instant the timer was fired.
+        public var lateBy: PlaybookDuration { (firedAt ?? now) - due }
+        public init(now: Instant, timer: String, due: Instant, step: String?, firedAt: Instant? = nil,
+                    effects: [RecordedEffect]) {
+            self.now = now
+            self.timer = timer
+            self.due = due
+            self.step = step
+            self.firedAt = firedAt
+            self.effects = effects
+        }
     }
 
     /// `clock.advanced`: a drill's simulated clock moved.
@@ -264,7 +281,8 @@ public enum TrailRecord: Sendable, Hashable {
         case .timer:
             return .timer(TimerFired(
                 now: try b.requiredInstant("now"), timer: try b.requiredString("timer"), due: try b.requiredInstant("due"),
-                step: b["step"]?.stringValue, effects: try RecordedEffect.decodeList(b["effects"])))
+                step: b["step"]?.stringValue, firedAt: b["fired_at"]?.intValue.map { Instant(millisecondsSinceEpoch: Int64($0)) },
+                effects: try RecordedEffect.decodeList(b["effects"])))
         case .clockAdvanced:
             return .clockAdvanced(ClockAdvanced(now: try b.requiredInstant("now"), from: try b.requiredInstant("from")))
         case .intent:
@@ -335,6 +353,7 @@ public enum TrailRecord: Sendable, Hashable {
             return obj([
                 ("now", .integer(r.now.millisecondsSinceEpoch)), ("timer", .string(r.timer)),
                 ("due", .integer(r.due.millisecondsSinceEpoch)), ("late_by_ms", .integer(r.lateBy.milliseconds)),
+                ("fired_at", r.firedAt.map { .integer($0.millisecondsSinceEpoch) }),
                 ("step", r.step.map { .string($0) }), ("effects", RecordedEffect.encodeList(r.effects)),
             ])
         case .clockAdvanced(let r):

@@ -20,6 +20,14 @@ public struct ZoneFormat: Sendable {
             .replacingOccurrences(of: "+00:00", with: "Z")
     }
 
+    /// For people, to the second: `2025-10-27 09:00:05 +01:00`.
+    public func humanSeconds(_ instant: Instant) -> String {
+        let offset = offsetSeconds(at: instant)
+        let text = ISO8601.format(instant, offsetSeconds: offset, milliseconds: false)
+        let zoneText = offset == 0 ? "UTC" : String(text.suffix(6))
+        return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(8)) + " " + zoneText
+    }
+
     /// For people: `2025-10-27 09:00 +01:00` (the offset, not an abbreviation: Linux has none for most zones).
     public func human(_ instant: Instant) -> String {
         let offset = offsetSeconds(at: instant)
@@ -33,6 +41,21 @@ extension Instant {
     /// The wall clock. Only the shell calls this; the engine receives instants as data.
     public static func wallClock() -> Instant {
         Instant(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+}
+
+/// A time relative to now, for people: `in 4m`, `overdue 3m`, `now` (within a second either way).
+public func relativeTime(_ untilThen: PlaybookDuration) -> String {
+    if abs(untilThen.milliseconds) < 1000 { return "now" }
+    if untilThen.milliseconds > 0 { return "in " + humanDuration(untilThen) }
+    return "overdue " + humanDuration(PlaybookDuration(milliseconds: -untilThen.milliseconds))
+}
+
+extension ZoneFormat {
+    /// For people, short: `10:05 +02:00` on the same local day as `reference`, else `human`.
+    public func short(_ instant: Instant, sameDayAs reference: Instant) -> String {
+        let a = human(instant), b = human(reference)
+        return a.prefix(10) == b.prefix(10) ? String(a.dropFirst(11)) : a
     }
 }
 

@@ -27,11 +27,19 @@ struct TrailReplayTests {
         for row in rows {
             let id = try #require(row["id"] as? String)
             let expectedURL = Self.dir.appendingPathComponent("\(id).status.json")
-            let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: expectedURL)) as? NSDictionary
+            let expected = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: expectedURL)) as? [String: Any])
             let status = try cli.run(["status", id, "--json"])
             #expect(status.status == 0, "\(status.stderr)")
-            let actual = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? NSDictionary
-            #expect(actual == expected, "status of \(id) differs from what the recording build printed")
+            let actual = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+            // Fields added since the recording are not compared; an open live incident's present is the wall
+            // clock, so its `now` and what is due by then are not either. Everything else must be identical.
+            var skip: Set<String> = ["due_in", "clock"]
+            if expected["mode"] as? String == "live", expected["status"] as? String == "open" {
+                skip.formUnion(["now", "due_now"])
+            }
+            #expect(Self.strip(actual, skip) as? NSDictionary == Self.strip(expected, skip) as? NSDictionary,
+                    "status of \(id) differs from what the recording build printed")
             let verify = try cli.run(["verify", id])
             #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
             let log = try cli.run(["log", id])
@@ -43,5 +51,14 @@ struct TrailReplayTests {
             let lines = log.stdout.split(separator: "\n").filter { !$0.hasPrefix("DRILL") }
             #expect(lines.count == records.count)
         }
+    }
+
+    /// `value` without the members named in `keys`, at any depth.
+    static func strip(_ value: Any, _ keys: Set<String>) -> Any {
+        if let d = value as? [String: Any] {
+            return Dictionary(uniqueKeysWithValues: d.filter { !keys.contains($0.key) }.map { ($0.key, strip($0.value, keys)) })
+        }
+        if let a = value as? [Any] { return a.map { strip($0, keys) } }
+        return value
     }
 }

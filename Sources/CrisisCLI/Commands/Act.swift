@@ -139,7 +139,7 @@ struct TickCommand: AsyncParsableCommand {
 func report(_ result: CommitResult, service: IncidentService, store: StoreOptions, keys: KeyOptions, json: Bool) throws {
     if json {
         printClosingCheckpoint(result, print: false)
-        try Out.json(StatusReport(try service.load(result.incident.header.id)))
+        try Out.json(StatusReport(try service.load(result.incident.header.id), wallNow: .wallClock()))
     } else {
         Out.print(EffectsText.render(result, color: Colour.enabled))
         printClosingCheckpoint(result, print: true)

@@ -51,9 +51,9 @@ struct StartCommand: AsyncParsableCommand {
                 playbookPath: file, contactsPath: contacts, inputs: inputs, mode: drill ? .drill : .live,
                 title: title, actor: op.actor, wallNow: .wallClock(), simulatedStart: simulated))
             if json {
-                try Out.json(StatusReport(result.incident))
+                try Out.json(StatusReport(result.incident, wallNow: .wallClock()))
             } else {
-                let report = StatusReport(result.incident)
+                let report = StatusReport(result.incident, wallNow: .wallClock())
                 Out.print(StatusText.render(report, color: Colour.enabled))
             }
             Out.print(result.incident.header.id)

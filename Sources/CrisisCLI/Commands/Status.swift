@@ -16,7 +16,7 @@ struct StatusCommand: AsyncParsableCommand {
         do {
             let service = try store.service(reading: true)
             let incident = try service.load(try resolveIncident(id, service: service))
-            let report = StatusReport(incident)
+            let report = StatusReport(incident, wallNow: .wallClock())
             if json { try Out.json(report) } else { Out.print(StatusText.render(report, color: Colour.enabled)) }
         } catch {
             throw fail(error)

@@ -1,0 +1,152 @@
+import ArgumentParser
+import CrisisAudit
+import CrisisCore
+import CrisisRuntime
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Set by SIGTERM and SIGINT; the watcher checks it between transactions.
+private let stopRequested = Atomic<Bool>(false)
+
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Fire live incidents' timers as they come due, with nobody typing (run it as a service).",
+        discussion: """
+            Watches every open LIVE incident in the database: each timer fires within a second of its due time \
+            (an unacknowledged page escalates to the next level, a clock warns, a target is missed) and what it \
+            causes is performed and recorded. One line is printed per record written.
+
+            Several watchers on one database are safe: a timer is fired once. Stopped (Ctrl-C, SIGTERM) it \
+            finishes the transaction in hand; restarted after a crash or a sleep it catches up in due order, \
+            each timer handled at its due instant and recorded with how late it fired.
+
+            Drills are watched only when named: their simulated clock then runs at --speed times the wall clock \
+            from now. --once does one pass and exits (for cron). See docs/watch.md for a systemd unit.
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var keys: KeyOptions
+    @Argument(help: "Only these incidents (drills included). Default: every open live incident.") var ids: [String] = []
+    @Flag(help: "One pass: fire what is due now, then exit.") var once = false
+    @Option(help: ArgumentHelp("Named drills: how fast their simulated clock runs (2 = twice real time).",
+                               valueName: "factor"))
+    var speed: Double = 1
+    @Option(help: ArgumentHelp("How often to look for new incidents and changes made by others (\"1s\").",
+                               valueName: "duration"))
+    var poll: String = "1s"
+    @Flag(help: "One JSON object per line instead of text.") var json = false
+
+    func validate() throws {
+        guard speed > 0, speed <= 10_000 else { throw ValidationError("--speed must be between 0 and 10000") }
+        guard let p = PlaybookDuration(parsing: poll), p.milliseconds >= 50, p.milliseconds <= 60_000 else {
+            throw ValidationError("--poll needs a duration between 50ms and 60s, such as 500ms or 1s")
+        }
+    }
+
+    func run() async throws {
+        do {
+            try checkWritable(store.path)
+            let service = try store.service(keys: keys)
+            var watcher = Watcher(service: service, named: ids, speed: speed)
+            let pollMs = PlaybookDuration(parsing: poll)?.milliseconds ?? 1000
+            let wake = DispatchSemaphore(value: 0)
+            var sources: [any DispatchSourceSignal] = []
+            if !once {
+                for sig in [SIGTERM, SIGINT] {
+                    signal(sig, SIG_IGN)
+                    let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                    source.setEventHandler {
+                        stopRequested.store(true, ordering: .sequentiallyConsistent)
+                        wake.signal()
+                    }
+                    source.resume()
+                    sources.append(source)
+                }
+                Out.error("crisis watch: watching \(ids.isEmpty ? "every open live incident" : ids.joined(separator: ", ")) "
+                          + "in \(store.path) (Ctrl-C to stop)")
+            }
+            let shouldStop = { stopRequested.load(ordering: .sequentiallyConsistent) }
+            var total = 0
+            var problems = 0
+            repeat {
+                let pass = try watcher.pass(wallNow: .wallClock(), shouldStop: shouldStop)
+                total += pass.fired.reduce(0) { $0 + $1.result.records.count }
+                problems += pass.problems.count
+                print(pass, service: service)
+                if once || shouldStop() { break }
+                let now = Instant.wallClock()
+                var sleepMs = pollMs
+                if let next = pass.nextWake { sleepMs = max(0, min(sleepMs, (next - now).milliseconds)) }
+                if sleepMs > 0 { _ = wake.wait(timeout: .now() + .milliseconds(Int(sleepMs))) }
+            } while !shouldStop()
+            _ = sources
+            if !once { Out.error("crisis watch: stopped; \(total) record(s) written") }
+            if problems > 0 && once { throw ExitCode(ExitStatus.refused) }
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    /// The watcher records what it fires: refuse a database it cannot write before watching, not at 3 a.m.
+    func checkWritable(_ path: String) throws {
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: path) else {
+            throw RuntimeError.invalid("no database at \(path); pass --db or set CRISIS_DB ('crisis start' creates one)")
+        }
+        let dir = (path as NSString).deletingLastPathComponent
+        if !fm.isWritableFile(atPath: path) || !fm.isWritableFile(atPath: dir.isEmpty ? "." : dir) {
+            throw RuntimeError.invalid(
+                "the database \(path) (or its folder) is read-only: the watcher must record the timers it fires")
+        }
+    }
+
+    func print(_ pass: Watcher.Pass, service: IncidentService) {
+        for (id, message) in pass.problems {
+            if json {
+                Out.jsonLine(["event": "problem", "incident": id, "message": message])
+            } else {
+                Out.error("crisis watch: \(id): \(message)")
+            }
+        }
+        for (id, drill, next) in pass.started where !once {
+            let zone = (try? service.load(id)).map { ZoneFormat(identifier: $0.definition.playbook.timeZone) }
+            let due = next.map { d in zone.map { $0.human(d) } ?? ISO8601.format(d) } ?? "none armed"
+            if json {
+                Out.jsonLine(["event": "watching", "incident": id, "mode": drill ? "drill" : "live",
+                              "next_timer": next.map { ISO8601.format($0) } ?? ""])
+            } else {
+                Out.print("watching \(id) (\(drill ? "DRILL" : "LIVE")): next timer \(due)")
+            }
+        }
+        for (id, result) in pass.fired {
+            let zone = ZoneFormat(identifier: result.incident.definition.playbook.timeZone)
+            for stored in result.records {
+                let record = try? TrailRecord.decode(stored)
+                if json {
+                    var row: [String: String] = ["event": stored.type.rawValue, "incident": id,
+                                                 "seq": String(stored.seq),
+                                                 "recorded_at": ISO8601.format(stored.recordedAt)]
+                    if case .timer(let t)? = record {
+                        row["timer"] = t.timer
+                        row["due"] = ISO8601.format(t.due)
+                        row["late_ms"] = String(t.lateBy.milliseconds)
+                    }
+                    Out.jsonLine(row)
+                } else {
+                    let what = record.map(TimelineText.summary) ?? stored.type.rawValue
+                    Out.print("\(zone.humanSeconds(stored.recordedAt))  \(id)  \(String(format: "%4d", stored.seq))  \(what)")
+                }
+            }
+            for reminder in result.reminders where !json {
+                Out.print("\(zone.humanSeconds(.wallClock()))  \(id)  ! \(TerminalText.escape(reminder.message))")
+            }
+            if let cp = result.checkpoint, !json {
+                Out.print("\(zone.humanSeconds(.wallClock()))  \(id)  incident closed; checkpoint at tree size \(cp.treeSize)")
+            }
+        }
+    }
+}
