@@ -33,15 +33,15 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Named drills: how fast their simulated clock runs (2 = twice real time).",
                                valueName: "factor"))
     var speed: Double = 1
-    @Option(help: ArgumentHelp("How often to look for new incidents and changes made by others (\"1s\").",
-                               valueName: "duration"))
-    var poll: String = "1s"
+    @Option(help: ArgumentHelp("How often, in seconds, to look for new incidents and changes made by others.",
+                               valueName: "seconds"))
+    var poll: Double = 1
     @Flag(help: "One JSON object per line instead of text.") var json = false
 
     func validate() throws {
         guard speed > 0, speed <= 10_000 else { throw ValidationError("--speed must be between 0 and 10000") }
-        guard let p = PlaybookDuration(parsing: poll), p.milliseconds >= 50, p.milliseconds <= 60_000 else {
-            throw ValidationError("--poll needs a duration between 50ms and 60s, such as 500ms or 1s")
+        guard poll >= 0.05, poll <= 60 else {
+            throw ValidationError("--poll takes seconds between 0.05 and 60, such as 0.5")
         }
     }
 
@@ -50,7 +50,7 @@ struct WatchCommand: AsyncParsableCommand {
             try checkWritable(store.path)
             let service = try store.service(keys: keys)
             var watcher = Watcher(service: service, named: ids, speed: speed)
-            let pollMs = PlaybookDuration(parsing: poll)?.milliseconds ?? 1000
+            let pollMs = Int64((poll * 1000).rounded())
             let wake = DispatchSemaphore(value: 0)
             var sources: [any DispatchSourceSignal] = []
             if !once {
