@@ -205,7 +205,8 @@ enum EffectsText {
         for record in result.records {
             lines.append("record \(record.seq): \(record.type.rawValue)" + (record.replayedFromKey ? " (already recorded: same idempotency key)" : ""))
         }
-        for action in result.actions { if let s = describe(action, color: color) { lines.append("  " + s) } }
+        let zone = ZoneFormat(identifier: result.incident.definition.playbook.timeZone)
+        for action in result.actions { if let s = describe(action, zone: zone, color: color) { lines.append("  " + s) } }
         let status = StatusReport(result.incident, wallNow: .wallClock())
         if status.status == "closed" {
             lines.append(Colour.bold("incident closed: \(TerminalText.escape(status.outcome ?? ""))", color))
@@ -215,7 +216,7 @@ enum EffectsText {
         return lines.joined(separator: "\n")
     }
 
-    static func describe(_ a: EngineAction, color: Bool) -> String? {
+    static func describe(_ a: EngineAction, zone: ZoneFormat, color: Bool) -> String? {
         let e = { (s: String) in TerminalText.escape(s) }
         switch a {
         case .enterStep(let step, let type): return "→ \(step) (\(type.rawValue))"
@@ -223,7 +224,7 @@ enum EffectsText {
         case .cancelStep(let step, let reason): return "✗ \(step) cancelled: \(e(reason))"
         case .deliver(let d): return "✉ \(d.purpose.rawValue) on \(d.channel) [\(d.key)]"
         case .remind(_, let message): return Colour.yellow("! \(e(message))", color)
-        case .startClock(let id, let deadline): return "⏱ clock \(id) started, deadline \(ISO8601.format(deadline, milliseconds: false))"
+        case .startClock(let id, let deadline): return "⏱ clock \(id) started, deadline \(zone.human(deadline))"
         case .stopClock(let id): return "⏱ clock \(id) stopped"
         case .expireClock(let id): return Colour.red("⏱ clock \(id) EXPIRED", color)
         case .meetTarget(let id, let after): return Colour.green("target \(id) met after \(humanDuration(after))", color)
