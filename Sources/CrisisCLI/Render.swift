@@ -158,18 +158,41 @@ enum StatusText {
             lines.append("")
             lines.append(Colour.bold("Clocks", color))
             for c in r.clocks {
-                let state = c.state == "expired" ? Colour.red("EXPIRED", color) : c.state
-                let running = c.remaining.hasPrefix("overdue") ? Colour.red(c.remaining, color) : "left \(c.remaining)"
-                lines.append("  \(c.id)  \(e(c.title))  deadline \(c.deadline)  \(c.state == "running" ? running : state)"
+                let missed = Colour.red("MISSED by \(c.missed_by ?? "?")", color)
+                let state: String
+                switch c.state {
+                case "running":
+                    state = c.remaining.hasPrefix("overdue") ? Colour.red(c.remaining, color) : "left \(c.remaining)"
+                case "expired":
+                    state = Colour.red("EXPIRED, \(c.remaining)", color)
+                case "stopped":
+                    state = "stopped \(c.stopped ?? "?"): "
+                        + (c.result == "met" ? Colour.green("met, \(c.remaining) to spare", color) : missed)
+                case "not_stopped":
+                    state = "not stopped when the incident closed" + (c.result == "missed" ? ": \(missed)" : ", \(c.remaining) left")
+                default:
+                    state = c.state
+                }
+                lines.append("  \(c.id)  \(e(c.title))  deadline \(c.deadline)  \(state)"
                              + (c.reference.map { "  (\(e($0)))" } ?? ""))
+                if let set = c.deadline_set {
+                    lines.append(Colour.dim(
+                        "      deadline set \(set.at) by \(e(set.by)): \(e(set.reason)) (was \(set.previous))", color))
+                }
             }
         }
         if !r.targets.isEmpty {
             lines.append("")
             lines.append(Colour.bold("Targets", color))
             for t in r.targets {
-                let state = t.state == "missed" ? Colour.red("MISSED", color)
-                    : t.state == "met" ? Colour.green("met after \(t.met_after ?? "?")", color) : "due \(t.due)"
+                let state: String
+                switch t.state {
+                case "missed": state = Colour.red("MISSED", color)
+                case "met": state = Colour.green("met after \(t.met_after ?? "?")", color)
+                case "not_started": state = "not started (counts from \(e(t.counts_from ?? "?")))"
+                case "not_met": state = Colour.red("not met when the incident closed", color) + (t.due.map { " (due \($0))" } ?? "")
+                default: state = "due \(t.due ?? "?")"
+                }
                 lines.append("  \(t.id)  \(e(t.title))  \(state)")
             }
         }
@@ -197,7 +220,8 @@ enum EffectsText {
         for record in result.records {
             lines.append("record \(record.seq): \(record.type.rawValue)" + (record.replayedFromKey ? " (already recorded: same idempotency key)" : ""))
         }
-        for action in result.actions { if let s = describe(action, color: color) { lines.append("  " + s) } }
+        let zone = ZoneFormat(identifier: result.incident.definition.playbook.timeZone)
+        for action in result.actions { if let s = describe(action, zone: zone, color: color) { lines.append("  " + s) } }
         let status = StatusReport(result.incident)
         if status.status == "closed" {
             lines.append(Colour.bold("incident closed: \(TerminalText.escape(status.outcome ?? ""))", color))
@@ -207,7 +231,7 @@ enum EffectsText {
         return lines.joined(separator: "\n")
     }
 
-    static func describe(_ a: EngineAction, color: Bool) -> String? {
+    static func describe(_ a: EngineAction, zone: ZoneFormat, color: Bool) -> String? {
         let e = { (s: String) in TerminalText.escape(s) }
         switch a {
         case .enterStep(let step, let type): return "→ \(step) (\(type.rawValue))"
@@ -215,7 +239,7 @@ enum EffectsText {
         case .cancelStep(let step, let reason): return "✗ \(step) cancelled: \(e(reason))"
         case .deliver(let d): return "✉ \(d.purpose.rawValue) on \(d.channel) [\(d.key)]"
         case .remind(_, let message): return Colour.yellow("! \(e(message))", color)
-        case .startClock(let id, let deadline): return "⏱ clock \(id) started, deadline \(ISO8601.format(deadline, milliseconds: false))"
+        case .startClock(let id, let deadline): return "⏱ clock \(id) started, deadline \(zone.human(deadline))"
         case .stopClock(let id): return "⏱ clock \(id) stopped"
         case .expireClock(let id): return Colour.red("⏱ clock \(id) EXPIRED", color)
         case .meetTarget(let id, let after): return Colour.green("target \(id) met after \(humanDuration(after))", color)
