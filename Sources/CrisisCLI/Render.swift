@@ -162,18 +162,41 @@ enum StatusText {
             lines.append("")
             lines.append(Colour.bold("Clocks", color))
             for c in r.clocks {
-                let state = c.state == "expired" ? Colour.red("EXPIRED", color) : c.state
-                let running = c.remaining.hasPrefix("overdue") ? Colour.red(c.remaining, color) : "left \(c.remaining)"
-                lines.append("  \(c.id)  \(e(c.title))  deadline \(c.deadline)  \(c.state == "running" ? running : state)"
+                let missed = Colour.red("MISSED by \(c.missed_by ?? "?")", color)
+                let state: String
+                switch c.state {
+                case "running":
+                    state = c.remaining.hasPrefix("overdue") ? Colour.red(c.remaining, color) : "left \(c.remaining)"
+                case "expired":
+                    state = Colour.red("EXPIRED, \(c.remaining)", color)
+                case "stopped":
+                    state = "stopped \(c.stopped ?? "?"): "
+                        + (c.result == "met" ? Colour.green("met, \(c.remaining) to spare", color) : missed)
+                case "not_stopped":
+                    state = "not stopped when the incident closed" + (c.result == "missed" ? ": \(missed)" : ", \(c.remaining) left")
+                default:
+                    state = c.state
+                }
+                lines.append("  \(c.id)  \(e(c.title))  deadline \(c.deadline)  \(state)"
                              + (c.reference.map { "  (\(e($0)))" } ?? ""))
+                if let set = c.deadline_set {
+                    lines.append(Colour.dim(
+                        "      deadline set \(set.at) by \(e(set.by)): \(e(set.reason)) (was \(set.previous))", color))
+                }
             }
         }
         if !r.targets.isEmpty {
             lines.append("")
             lines.append(Colour.bold("Targets", color))
             for t in r.targets {
-                let state = t.state == "missed" ? Colour.red("MISSED", color)
-                    : t.state == "met" ? Colour.green("met after \(t.met_after ?? "?")", color) : "due \(t.due)"
+                let state: String
+                switch t.state {
+                case "missed": state = Colour.red("MISSED", color)
+                case "met": state = Colour.green("met after \(t.met_after ?? "?")", color)
+                case "not_started": state = "not started (counts from \(e(t.counts_from ?? "?")))"
+                case "not_met": state = Colour.red("not met when the incident closed", color) + (t.due.map { " (due \($0))" } ?? "")
+                default: state = "due \(t.due ?? "?")"
+                }
                 lines.append("  \(t.id)  \(e(t.title))  \(state)")
             }
         }

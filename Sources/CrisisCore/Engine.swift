@@ -28,11 +28,11 @@
 /// Automatic steps (guarded choice, clock, end, empty parallel/foreach, pure delay of zero) go from active to
 /// finished within the same event.
 public enum Engine {
-    /// The pseudo-step that incident-wide actions (`close`) are performed on.
+    /// The pseudo-step that incident-wide actions (`close`, `set_deadline`) are performed on.
     public static let incidentStep = "incident"
 
-    /// The actions of the pseudo-step `incident`.
-    public static let incidentActions: [StepAction] = [.close]
+    /// The actions of the pseudo-step `incident` (`set_deadline` only when the playbook has clocks).
+    public static let incidentActions: [StepAction] = [.close, .setDeadline]
 
     /// Most step entries one event may cause before the engine calls it a runaway loop and closes the incident.
     public static let entryCap = 10_000
@@ -59,12 +59,13 @@ public enum Engine {
     }
 
     /// The actions the active step instance accepts now, with their fields and roles. For the pseudo-step
-    /// `incident`: `close`. Unknown or inactive instances, and every instance of a closed incident: none.
+    /// `incident`: `close`, and `set_deadline` when the playbook has clocks. Unknown or inactive instances, and
+    /// every instance of a closed incident: none.
     /// A holding statement's `draft` lists the facts only: the shell renders the texts and sends `drafted`.
     public static func availableActions(for instance: String, in state: IncidentState) -> [ActionSpec] {
         guard state.status.isOpen else { return [] }
         let m = Machine(state: state, now: state.startedAt)
-        if instance == incidentStep { return [m.closeActionSpec()] }
+        if instance == incidentStep { return m.incidentActionSpecs() }
         guard let run = state.run(instance), let step = state.definition.playbook.step(run.stepID) else { return [] }
         return m.actionSpecs(for: run, step: step)
     }
@@ -102,17 +103,7 @@ struct Machine {
             state.runDeadline = .pending(due: due)
             arm(due, step: nil, .runDeadline)
         }
-        for target in playbook.targets {
-            var origin = now
-            if case .input(let name) = target.from, let value = definition.inputs[name],
-                let parsed = ISO8601.parse(value)
-            {
-                origin = parsed
-            }
-            let due = origin + target.within
-            state.targets.append(TargetRun(id: target.id, origin: origin, due: due))
-            arm(due, step: nil, .targetDeadline(target: target.id))
-        }
+        beginTargets()
         let start = playbook.start.value
         queue.append(PendingEntry(stepID: start, instance: start, scope: nil))
         drain()
@@ -135,7 +126,7 @@ struct Machine {
             guard timer.due <= now else {
                 throw Rejection(
                     .timerNotDue,
-                    "timer '\(id)' is due at \(ISO8601.format(timer.due)), not yet at \(ISO8601.format(now))")
+                    "timer '\(id)' is due at \(local(timer.due)), not yet at \(local(now))")
             }
             state.timers.remove(at: index)
             fire(timer)
@@ -147,6 +138,7 @@ struct Machine {
             try drafted(instance: step, facts: facts, statement: statement, actor: actor)
         }
         drain()
+        armAnchoredTargets()
     }
 
     func requireOpen() throws(Rejection) {
@@ -179,6 +171,8 @@ struct Machine {
         case .item(let foreach, let index, _):
             guard let run = state.run(foreach), case .foreach(_, let f) = run.progress else { return false }
             return f.outcomes[index] == nil
+        case .clockRoute:
+            return true
         }
     }
 
@@ -199,7 +193,15 @@ struct Machine {
             noRoute(scope: entry.scope, instance: entry.instance, reason: "step '\(entry.stepID)' does not exist in the playbook")
             return
         }
-        if state.run(entry.instance) != nil {
+        if let active = state.run(entry.instance) {
+            if case .clockRoute(let clock) = entry.scope {
+                // A clock's route does not restart a step the incident is already working on.
+                actions.append(
+                    .remind(
+                        step: entry.instance,
+                        message: "the route of clock '\(clock)' leads to '\(entry.instance)', which is already active since \(local(active.enteredAt)); it was not entered again"))
+                return
+            }
             cancel(entry.instance, reason: "entered again")
         }
         let visits = (state.visits[step.id] ?? 0) + 1
@@ -295,9 +297,13 @@ struct Machine {
         }
         guard let step = playbook.step(stepID) else { return }
         if case .end = step.kind {
-            if case .branch(let parallel, let branch) = scope {
+            switch scope {
+            case .branch(let parallel, let branch):
                 branchFinished(parallel: parallel, branch: branch, failed: outcome == Outcome.failed)
-            } else {
+            case .clockRoute:
+                // The clock's route is done; the incident goes on.
+                return
+            case nil, .item:
                 close(outcome: outcome)
             }
             return
@@ -319,6 +325,8 @@ struct Machine {
             branchFinished(parallel: parallel, branch: branch, failed: true)
         case .item(let foreach, let index, _):
             itemFinished(foreach: foreach, index: index, outcome: Outcome.failed)
+        case .clockRoute(let clock):
+            actions.append(.remind(step: instance, message: "\(reason); the route of clock '\(clock)' ends here"))
         case nil:
             actions.append(.remind(step: instance, message: "\(reason); the incident was closed as unrouted"))
             close(outcome: "unrouted")
@@ -328,7 +336,7 @@ struct Machine {
     /// The parallel or foreach instance a scope belongs to.
     static func container(_ scope: Scope?) -> String? {
         switch scope {
-        case nil: nil
+        case nil, .clockRoute: nil
         case .branch(let parallel, _): parallel
         case .item(let foreach, _, _): foreach
         }
@@ -366,23 +374,9 @@ struct Machine {
         state.active = []
         state.timers = []
         state.status = .closed(outcome: outcome)
+        state.closedAt = now
         actions.append(.close(outcome: outcome))
         queue.removeAll()
-    }
-
-    mutating func meetTargets(stepID: String, outcome: String) {
-        for spec in playbook.targets where spec.step.value == stepID && spec.outcome.value == outcome {
-            guard let i = state.targets.firstIndex(where: { $0.id == spec.id }), state.targets[i].status == .pending
-            else { continue }
-            state.timers.removeAll { $0.purpose == .targetDeadline(target: spec.id) }
-            if now > state.targets[i].due {
-                state.targets[i].status = .missed
-                actions.append(.missTarget(id: spec.id))
-            } else {
-                state.targets[i].status = .met(at: now)
-                actions.append(.meetTarget(id: spec.id, after: now - state.targets[i].origin))
-            }
-        }
     }
 
     // MARK: Timers and deliveries
@@ -426,10 +420,7 @@ struct Machine {
         case .clockDeadline(let clock):
             clockDeadline(clock)
         case .targetDeadline(let target):
-            if let i = state.targets.firstIndex(where: { $0.id == target }), state.targets[i].status == .pending {
-                state.targets[i].status = .missed
-                actions.append(.missTarget(id: target))
-            }
+            targetDeadline(target)
         case .runDeadline:
             state.runDeadline = .passed(due: state.runDeadline?.due ?? now)
             actions.append(.exceedDeadline)

@@ -11,6 +11,11 @@ extension Machine {
 
     // MARK: Action specs
 
+    /// The actions of the pseudo-step `incident`: `close`, and `set_deadline` when the playbook has clocks.
+    func incidentActionSpecs() -> [ActionSpec] {
+        [closeActionSpec()] + [setDeadlineActionSpec()].compactMap { $0 }
+    }
+
     func closeActionSpec() -> ActionSpec {
         ActionSpec(
             .close, title: "Close the incident",
@@ -32,7 +37,7 @@ extension Machine {
         var specs: [ActionSpec]
         switch run.progress {
         case .choice(let spec): specs = choiceSpecs(spec, owners: owners)
-        case .task: specs = taskSpecs(owners: owners)
+        case .task(let spec): specs = taskSpecs(spec, owners: owners)
         case .statement(let spec, let s): specs = statementSpecs(spec, s, owners: owners)
         case .takedown(let spec, let t): specs = takedownSpecs(spec, t, owners: owners)
         case .escalation: specs = escalationSpecs()
@@ -63,15 +68,21 @@ extension Machine {
 
     mutating func act(instance: String, action name: String, fields: [String: String], actor: Actor) throws(Rejection) {
         if instance == Engine.incidentStep {
-            let spec = closeActionSpec()
-            guard name == spec.name else {
+            let specs = incidentActionSpecs()
+            let names = specs.map(\.name)
+            guard let spec = specs.first(where: { $0.name == name }), let action = StepAction(rawValue: name) else {
                 throw Rejection(
-                    .unknownAction, "the incident accepts action 'close', not '\(name)'",
-                    hint: .actionsAvailable([spec.name]))
+                    .unknownAction,
+                    "the incident accepts action\(names.count == 1 ? "" : "s") \(names.map { "'\($0)'" }.joined(separator: " or ")), not '\(name)'",
+                    hint: .actionsAvailable(names))
             }
-            try checkRole(spec, action: .close, actor: actor)
+            try checkRole(spec, action: action, actor: actor)
             try checkFields(spec, fields)
-            close(outcome: fields["outcome"] ?? "closed")
+            if action == .setDeadline {
+                try setDeadline(fields: fields, actor: actor)
+            } else {
+                close(outcome: fields["outcome"] ?? "closed")
+            }
             return
         }
         guard let run = state.run(instance), let step = playbook.step(run.stepID) else {

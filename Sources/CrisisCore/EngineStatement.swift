@@ -95,6 +95,7 @@ extension Machine {
                 at: now))
         s.phase = .awaitingApproval
         setProgress(instance, .statement(spec, s))
+        reachedPhase(instance, .awaitingApproval)
         if first, let timeout = spec.approval.timeout {
             arm(now + timeout, step: instance, .approvalFallback)
         }
@@ -111,7 +112,7 @@ extension Machine {
         case .publish:
             publish(spec, s, instance: instance, fields: fields)
         case .choose, .done, .skip, .received, .draft, .submit, .acknowledge, .removed, .partiallyRemoved, .refused,
-            .appeal, .ack, .confirmDelivery, .close:
+            .appeal, .ack, .confirmDelivery, .close, .setDeadline:
             return
         }
     }
@@ -151,6 +152,7 @@ extension Machine {
             }
             if approvers.count >= max(1, spec.approval.quorum) { s.phase = .approved }
             setProgress(instance, .statement(spec, s))
+            if s.phase == .approved { reachedPhase(instance, .approved) }
         } else {
             s.phase = .drafting
             setProgress(instance, .statement(spec, s))
@@ -179,6 +181,13 @@ extension Machine {
         }
         s.phase = .publishing
         setProgress(instance, .statement(spec, s))
+        reachedPhase(instance, .publishing)
+    }
+
+    /// Targets that name the phase (`reaches: approved`) are met once the statement has reached it.
+    mutating func reachedPhase(_ instance: String, _ phase: StatementPhase) {
+        guard let run = state.run(instance) else { return }
+        reachTargets(stepID: run.stepID, reached: phase.rawValue)
     }
 
     mutating func openFallback(instance: String) {

@@ -23,7 +23,8 @@ extension StepAction {
         case .partiallyRemoved: .partiallyRemoved
         case .refused: .refused
         case .appeal: .appealed
-        case .choose, .done, .skip, .received, .approve, .reject, .publish, .ack, .confirmDelivery, .close: nil
+        case .choose, .done, .skip, .received, .approve, .reject, .publish, .ack, .confirmDelivery, .close, .setDeadline:
+            nil
         }
     }
 }
@@ -94,10 +95,14 @@ extension Machine {
         var t = t
         guard let to = action.takedownStatus else { return }
         let from = t.status
+        var stepID = instance
+        if let run = state.run(instance) { stepID = run.stepID }
         func transition(note: String?) {
             t.history.append(TakedownTransition(from: from, to: to, by: actor.name, at: now, note: note))
             t.status = to
         }
+        // Targets that name the state (`reaches: submitted`) are met once the request has reached it.
+        defer { if t.status == to { reachTargets(stepID: stepID, reached: to.rawValue) } }
         switch to {
         case .drafted:
             for element in spec.basis.requiredElements {
@@ -144,7 +149,7 @@ extension Machine {
         // Read what the reminder needs into plain values first: binding the spec and the run in one pattern here
         // crashed the optimizer of Swift 6.3.1 (CopyPropagation, "Found ownership error") in release builds.
         guard let (every, platform, status, submittedAt) = takedownFollowUpFacts(instance) else { return }
-        let since = submittedAt.map { " since \(ISO8601.format($0))" } ?? ""
+        let since = submittedAt.map { " since \(local($0))" } ?? ""
         actions.append(
             .remind(
                 step: instance,
@@ -167,6 +172,7 @@ extension Machine {
         t.history.append(TakedownTransition(from: t.status, to: .noResponse, by: Actor.system.name, at: now, note: nil))
         t.status = .noResponse
         setProgress(instance, .takedown(spec, t))
+        reachTargets(stepID: run.stepID, reached: TakedownStatus.noResponse.rawValue)
         exit(instance, outcome: TakedownStatus.noResponse.rawValue)
     }
 }

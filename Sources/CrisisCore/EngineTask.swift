@@ -7,11 +7,13 @@ extension TaskSpec: StepKindSpec {
 }
 
 extension Machine {
-    func taskSpecs(owners: [String]) -> [ActionSpec] {
-        [
+    func taskSpecs(_ spec: TaskSpec, owners: [String]) -> [ActionSpec] {
+        let own = spec.fields.map { FieldSpec(name: $0.name, type: $0.type, required: $0.required, prompt: $0.prompt) }
+        return [
             ActionSpec(
                 .done, title: "Mark the task done",
-                fields: [FieldSpec(name: "note", type: .text, required: false, prompt: "What was done")], roles: owners),
+                fields: own + [FieldSpec(name: "note", type: .text, required: false, prompt: "What was done")],
+                roles: owners),
             ActionSpec(
                 .skip, title: "Skip the task",
                 fields: [FieldSpec(name: "reason", type: .text, required: true, prompt: "Why it is skipped")],

@@ -147,30 +147,71 @@ public enum TargetOrigin: Sendable, Hashable, Codable {
     case incidentStart
     /// A `time` input (for example `detected_at`): holding-statement SLAs run from detection, not from start.
     case input(String)
+    /// A moment recorded during the run (a time field of an action, the time of a step's outcome): the target
+    /// is armed when it happens and is "not started" until then.
+    case run(RunAnchor)
+}
+
+/// A moment recorded during the incident that a clock or a target can count from. Written
+/// `from: {step: STEP, field: FIELD}` or `from: {step: STEP, outcome: OUTCOME}`.
+public enum RunAnchor: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The last value of a `time` field an operator recorded on an action of `step` (`--set aware_at=...`).
+    case field(step: Located<String>, field: Located<String>)
+    /// When `step` (any instance) last took `outcome`.
+    case outcome(step: Located<String>, outcome: Located<String>)
+
+    /// The step the anchor belongs to.
+    public var step: Located<String> {
+        switch self {
+        case .field(let step, _), .outcome(let step, _): step
+        }
+    }
+
+    /// For people: `field aware_at of confirm_breach`, `outcome confirmed of assess`.
+    public var description: String {
+        switch self {
+        case .field(let step, let field): "field \(field.value) of \(step.value)"
+        case .outcome(let step, let outcome): "outcome \(outcome.value) of \(step.value)"
+        }
+    }
 }
 
 /// A performance target: "first holding statement published within 60 minutes of detection".
 public struct TargetSpec: Sendable, Hashable, Codable {
     public var id: String
     public var title: String
-    /// The step whose outcome meets the target.
+    /// The step whose outcome (or intermediate state) meets the target.
     public var step: Located<String>
-    /// The outcome of `step` that meets it.
+    /// The outcome of `step` that meets it (empty when `reaches` names a state instead).
     public var outcome: Located<String>
+    /// An intermediate state of `step` that meets it when reached: a takedown's `submitted` or `acknowledged`, a
+    /// statement's `awaiting_approval`, `approved` or `publishing` (`TargetSpec.intermediateStates`).
+    public var reaches: Located<String>?
     public var within: PlaybookDuration
     public var from: TargetOrigin
     public var location: SourceLocation
     public init(
         id: String, title: String, step: Located<String>, outcome: Located<String>, within: PlaybookDuration,
-        from: TargetOrigin = .incidentStart, location: SourceLocation = .unknown
+        from: TargetOrigin = .incidentStart, reaches: Located<String>? = nil, location: SourceLocation = .unknown
     ) {
         self.id = id
         self.title = title
         self.step = step
         self.outcome = outcome
+        self.reaches = reaches
         self.within = within
         self.from = from
         self.location = location
+    }
+
+    /// The states a step of `type` passes through that a target may name with `reaches` (empty: none).
+    public static func intermediateStates(of type: StepType) -> [String] {
+        switch type {
+        case .takedown: TakedownStatus.allCases.filter { $0 != .drafting }.map(\.rawValue)
+        case .holdingStatement:
+            [StatementPhase.awaitingApproval, .approved, .publishing].map(\.rawValue)
+        case .choice, .task, .escalate, .notify, .clock, .wait, .parallel, .foreach, .end: []
+        }
     }
 }
 
@@ -184,16 +225,52 @@ public struct ClockSpec: Sendable, Hashable, Codable {
     public var warnBefore: [PlaybookDuration]
     /// The law or policy behind it, shown with the deadline.
     public var reference: String?
+    /// Warnings that also enter a step (`on_warning: [{before: 15m, next: nag_dpo}]`).
+    public var onWarning: [ClockRoute]
+    /// The step entered when the deadline passes (`on_expiry: escalate_dpo`).
+    public var onExpiry: Located<String>?
     public var location: SourceLocation
     public init(
         id: String, title: String, duration: PlaybookDuration, warnBefore: [PlaybookDuration] = [],
-        reference: String? = nil, location: SourceLocation = .unknown
+        reference: String? = nil, onWarning: [ClockRoute] = [], onExpiry: Located<String>? = nil,
+        location: SourceLocation = .unknown
     ) {
         self.id = id
         self.title = title
         self.duration = duration
         self.warnBefore = warnBefore
         self.reference = reference
+        self.onWarning = onWarning
+        self.onExpiry = onExpiry
+        self.location = location
+    }
+
+    /// Every warning the clock gives, in the order they are armed: `warn_before`, then the `on_warning`
+    /// durations not already listed there.
+    public var warnings: [PlaybookDuration] {
+        var out: [PlaybookDuration] = []
+        for d in warnBefore + onWarning.map(\.before) where !out.contains(d) { out.append(d) }
+        return out
+    }
+
+    /// The step a warning `before` the deadline enters, if any.
+    public func route(before: PlaybookDuration) -> Located<String>? {
+        onWarning.first { $0.before == before }?.next
+    }
+}
+
+/// A clock warning that enters a step: `{before: 15m, next: nag_dpo}`. The step is entered at the top level, in
+/// a scope of its own (`Scope.clockRoute`): it runs beside the main flow, and an `end` on its path finishes the
+/// route without closing the incident. A step that is already active is not entered again.
+public struct ClockRoute: Sendable, Hashable, Codable {
+    /// How long before the deadline.
+    public var before: PlaybookDuration
+    /// A top-level step.
+    public var next: Located<String>
+    public var location: SourceLocation
+    public init(before: PlaybookDuration, next: Located<String>, location: SourceLocation = .unknown) {
+        self.before = before
+        self.next = next
         self.location = location
     }
 }
@@ -410,7 +487,13 @@ public struct ChoiceSpec: Sendable, Hashable, Codable {
 /// A manual checklist item.
 public struct TaskSpec: Sendable, Hashable, Codable {
     public var checklist: [String]
-    public init(checklist: [String] = []) { self.checklist = checklist }
+    /// Values recorded when the task is done (`fields: {aware_at: {type: time, prompt: ...}}`), which clocks and
+    /// targets may count from and later texts read as `{{steps.STEP.FIELD}}`.
+    public var fields: [FactSpec]
+    public init(checklist: [String] = [], fields: [FactSpec] = []) {
+        self.checklist = checklist
+        self.fields = fields
+    }
 }
 
 /// A fact the drafter fills in when drafting a statement (the template's slots).
@@ -684,10 +767,14 @@ public struct ClockStepSpec: Sendable, Hashable, Codable {
     public var operation: ClockOperation
     /// For `start`: a `time` input to start from (awareness time) instead of now.
     public var from: Located<String>?
-    public init(clock: Located<String>, operation: ClockOperation, from: Located<String>? = nil) {
+    /// For `start`: a moment recorded during the run to start from (`from: {step: X, field: aware_at}`). When it
+    /// has not been recorded when the step runs, the clock starts now and the operator is told.
+    public var anchor: RunAnchor?
+    public init(clock: Located<String>, operation: ClockOperation, from: Located<String>? = nil, anchor: RunAnchor? = nil) {
         self.clock = clock
         self.operation = operation
         self.from = from
+        self.anchor = anchor
     }
 }
 

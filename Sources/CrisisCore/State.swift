@@ -27,6 +27,9 @@ public struct IncidentState: Sendable, Hashable, Codable {
     /// instance; `confirm_delivery` left out; a statement draft's facts included). Later texts read it as
     /// `{{steps.STEP.FIELD}}` (TemplateModel).
     public internal(set) var recordedFields: [String: [String: String]]
+    /// When the incident closed (nil while open, and for states folded before this was kept). Clocks and targets
+    /// are final from then on: shown as they stood at that instant.
+    public internal(set) var closedAt: Instant?
 
     init(definition: RunDefinition, startedAt: Instant) {
         self.definition = definition
@@ -42,6 +45,7 @@ public struct IncidentState: Sendable, Hashable, Codable {
         self.runDeadline = nil
         self.serial = 0
         self.recordedFields = [:]
+        self.closedAt = nil
     }
 
     /// The active instance with this id.
@@ -66,7 +70,7 @@ extension IncidentState {
 
     enum CodingKeys: String, CodingKey {
         case startedAt, status, active, timers, clocks, targets, deliveries, history, visits, runDeadline, serial
-        case recordedFields
+        case recordedFields, closedAt
     }
 
     /// Decodes a state encoded by `encode(to:)`. The definition is not part of the encoding (it is pinned with
@@ -90,6 +94,7 @@ extension IncidentState {
         runDeadline = try c.decodeIfPresent(RunDeadline.self, forKey: .runDeadline)
         serial = try c.decode(Int.self, forKey: .serial)
         recordedFields = try c.decode([String: [String: String]].self, forKey: .recordedFields)
+        closedAt = try c.decodeIfPresent(Instant.self, forKey: .closedAt)
     }
 
     /// Everything but the definition, which the incident pins separately.
@@ -107,6 +112,7 @@ extension IncidentState {
         try c.encodeIfPresent(runDeadline, forKey: .runDeadline)
         try c.encode(serial, forKey: .serial)
         try c.encode(recordedFields, forKey: .recordedFields)
+        try c.encodeIfPresent(closedAt, forKey: .closedAt)
     }
 }
 
@@ -201,6 +207,9 @@ public struct StepRun: Sendable, Hashable, Codable {
 public enum Scope: Sendable, Hashable, Codable {
     case branch(parallel: String, branch: String)
     case item(foreach: String, index: Int, value: String)
+    /// A step a clock's warning or expiry entered (`on_warning`, `on_expiry`), and the steps its routes lead to:
+    /// they run beside the main flow; an `end` or a missing route finishes the route, never the incident.
+    case clockRoute(clock: String)
 }
 
 /// An active step's spec paired with its progress: a statement step always has a statement run, and so on.
@@ -462,22 +471,56 @@ public struct ForeachRun: Sendable, Hashable, Codable {
 ///                        v                           |
 ///                   stopped(at) <--------------------+
 ///
-/// `clock start` on a running or expired clock keeps it; on a stopped one it begins a new run.
+/// `clock start` on a running or expired clock keeps it; on a stopped one it begins a new run. The incident
+/// action `set_deadline` moves the deadline of a running or expired clock (back to running when the new deadline
+/// is later) and re-arms its warnings. When the incident closes, a clock that was not stopped is final as it
+/// stood then (`IncidentState.closedAt`).
 public struct ClockRun: Sendable, Hashable, Codable {
     public let id: String
     public let startedAt: Instant
-    public let deadline: Instant
+    public internal(set) var deadline: Instant
     public internal(set) var status: ClockStatus
+    /// The last deadline an operator set during the run (`set_deadline`), if any.
+    public internal(set) var deadlineSet: DeadlineChange?
     init(id: String, startedAt: Instant, deadline: Instant) {
         self.id = id
         self.startedAt = startedAt
         self.deadline = deadline
         self.status = .running
+        self.deadlineSet = nil
     }
     /// When the clock was stopped, if it was.
     public var stoppedAt: Instant? { if case .stopped(let at) = status { at } else { nil } }
     /// Whether the deadline passed while the clock ran.
     public var expired: Bool { status == .expired }
+
+    /// How a stopped clock ended (met with time to spare, or missed by how much); nil while it runs.
+    public var ended: ClockEnding? {
+        guard let stopped = stoppedAt else { return nil }
+        return stopped <= deadline ? .met(left: deadline - stopped) : .missed(by: stopped - deadline)
+    }
+}
+
+/// How a stopped clock ended.
+public enum ClockEnding: Sendable, Hashable {
+    /// Stopped by its deadline, with this much time to spare.
+    case met(left: PlaybookDuration)
+    /// Stopped after its deadline, this much late.
+    case missed(by: PlaybookDuration)
+}
+
+/// A deadline an operator set during the run (a regulator named a date): when, by whom, why, and what it was.
+public struct DeadlineChange: Sendable, Hashable, Codable {
+    public var at: Instant
+    public var by: String
+    public var reason: String
+    public var previous: Instant
+    public init(at: Instant, by: String, reason: String, previous: Instant) {
+        self.at = at
+        self.by = by
+        self.reason = reason
+        self.previous = previous
+    }
 }
 
 public enum ClockStatus: Sendable, Hashable, Codable {
@@ -492,8 +535,9 @@ public enum ClockStatus: Sendable, Hashable, Codable {
     public var isRunning: Bool { if case .stopped = self { false } else { true } }
 }
 
-/// A performance target's run: pending until its step takes its outcome (met, or missed when late) or its
-/// deadline timer fires (missed).
+/// A performance target's run: pending until its step takes its outcome or reaches its state (met, or missed
+/// when late) or its deadline timer fires (missed). A target counting from a moment recorded during the run
+/// (`TargetOrigin.run`) has no run until that moment is recorded ("not started").
 public struct TargetRun: Sendable, Hashable, Codable {
     public let id: String
     public let origin: Instant

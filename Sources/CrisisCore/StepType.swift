@@ -28,7 +28,7 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
     public var keys: [String] {
         switch self {
         case .choice: ["options", "default"]
-        case .task: ["checklist"]
+        case .task: ["checklist", "fields"]
         case .holdingStatement: ["template", "channels", "facts", "approval", "max_revisions"]
         case .takedown: ["platform", "urls", "basis", "submitters", "follow_up", "give_up_after", "prefill"]
         case .escalate: ["policy", "levels", "repeat", "message"]
@@ -129,6 +129,8 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable {
     case confirmDelivery = "confirm_delivery"
     /// The incident (`Engine.incidentStep`): close it.
     case close
+    /// The incident (`Engine.incidentStep`): set a clock's deadline to a date someone named (a regulator).
+    case setDeadline = "set_deadline"
 
     /// What the action does, for role refusals that are not about owning the step ("deciding on a statement
     /// draft needs one of the roles ..."). Nil: the step's owner roles decide.
@@ -137,6 +139,7 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable {
         case .approve, .reject: "deciding on a statement draft"
         case .submit: "submitting a takedown request"
         case .close: "closing the incident"
+        case .setDeadline: "setting a clock's deadline"
         case .choose, .done, .skip, .received, .draft, .publish, .acknowledge, .removed, .partiallyRemoved, .refused,
             .appeal, .ack, .confirmDelivery:
             nil

@@ -210,7 +210,7 @@ public enum TemplateModel {
     public static func recordableFields(of step: Step) -> [String] {
         switch step.kind {
         case .choice(let c): c.isAutomatic ? [] : ["option"]
-        case .task: ["note", "reason"]
+        case .task(let t): t.fields.map(\.name) + ["note", "reason"]
         case .wait(let w): w.event == nil ? [] : ["details"]
         case .holdingStatement(let s): s.facts.map(\.name) + ["comment", "reason", "channel", "language"]
         case .takedown(let t): t.basis.requiredElements.map(\.rawValue) + ["ticket", "note", "reason"]

@@ -162,8 +162,11 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case unknownClock = "unknown-clock"
     /// A target naming a step that does not exist.
     case unknownTargetStep = "unknown-target-step"
-    /// A target waiting for an outcome its step cannot take.
+    /// A target waiting for an outcome its step cannot take (or a state it never reaches).
     case unknownTargetOutcome = "unknown-target-outcome"
+    /// A clock or target counting from a step, field or outcome that does not exist, or from a field that is not
+    /// a time.
+    case unknownAnchor = "unknown-anchor"
     /// Warning: a timeout longer than what bounds it (the run deadline, the step's timeout).
     case timeoutExceedsDeadline = "timeout-exceeds-deadline"
     /// Warning: a step without `title`.

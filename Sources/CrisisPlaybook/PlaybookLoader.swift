@@ -185,7 +185,8 @@ final class PlaybookBuilder {
             for e in cm.entries {
                 r.checkIdentifier(e.key, what: "clock id", at: e.keyLocation)
                 let w = "clock '\(e.key)'"
-                guard let vm = r.mapping(e.value, what: w, allowed: ["title", "duration", "warn_before", "reference"])
+                guard let vm = r.mapping(
+                    e.value, what: w, allowed: ["title", "duration", "warn_before", "reference", "on_warning", "on_expiry"])
                 else { continue }
                 let title = r.string(vm, "title", what: w, required: true) ?? e.key
                 let duration = r.duration(vm, "duration", what: w, required: true)
@@ -202,9 +203,11 @@ final class PlaybookBuilder {
                     }
                 }
                 let reference = r.string(vm, "reference", what: w)
+                let onWarning = clockRoutes(vm, w, duration: duration)
+                let onExpiry = vm["on_expiry"].flatMap { r.identifier($0, what: "'on_expiry' of \(w)") }
                 clocks.append(ClockSpec(
                     id: e.key, title: title, duration: duration ?? .zero, warnBefore: warn, reference: reference,
-                    location: e.keyLocation))
+                    onWarning: onWarning, onExpiry: onExpiry, location: e.keyLocation))
             }
         }
 
@@ -301,20 +304,78 @@ final class PlaybookBuilder {
     func target(_ e: MapView.Entry) -> TargetSpec? {
         r.checkIdentifier(e.key, what: "target id", at: e.keyLocation)
         let w = "target '\(e.key)'"
-        guard let m = r.mapping(e.value, what: w, allowed: ["title", "step", "outcome", "within", "from"])
+        guard let m = r.mapping(e.value, what: w, allowed: ["title", "step", "outcome", "reaches", "within", "from"])
         else { return nil }
         let title = r.string(m, "title", what: w, required: true) ?? e.key
         let step = r.require(m, "step", what: w).flatMap { r.located($0, what: "'step' of \(w)") }
-        let outcome = r.require(m, "outcome", what: w).flatMap { r.located($0, what: "'outcome' of \(w)") }
+        var outcome: Located<String>?
+        var reaches: Located<String>?
+        if m.has("outcome"), m.has("reaches") {
+            r.error(DiagnosticCode.conflictingKeys, "\(w) is met by an 'outcome' or when its step 'reaches' a state, not both",
+                    at: m.keyLocation("reaches") ?? m.location)
+        } else if m.has("reaches") {
+            reaches = m["reaches"].flatMap { r.identifier($0, what: "'reaches' of \(w)") }
+        } else {
+            outcome = r.require(m, "outcome", what: w).flatMap { r.located($0, what: "'outcome' of \(w)") }
+        }
         let within = r.duration(m, "within", what: w, required: true)
         var from = TargetOrigin.incidentStart
-        if let node = m["from"], let f = r.identifier(node, what: "'from' of \(w)"), f.value != "start" {
-            from = .input(f.value)
+        if let node = m["from"] {
+            if case .mapping = node {
+                if let anchor = runAnchor(node, what: "'from' of \(w)") { from = .run(anchor) }
+            } else if let f = r.identifier(node, what: "'from' of \(w)"), f.value != "start" {
+                from = .input(f.value)
+            }
         }
         return TargetSpec(
             id: e.key, title: title, step: step ?? Located("", at: m.location),
-            outcome: outcome ?? Located("", at: m.location), within: within ?? .zero, from: from,
+            outcome: outcome ?? Located("", at: m.location), within: within ?? .zero, from: from, reaches: reaches,
             location: e.keyLocation)
+    }
+
+    /// `{step: STEP, field: FIELD}` or `{step: STEP, outcome: OUTCOME}`: a moment recorded during the run.
+    func runAnchor(_ node: Node, what: String) -> RunAnchor? {
+        guard let m = r.mapping(node, what: what, allowed: ["step", "field", "outcome"]) else { return nil }
+        let step = r.require(m, "step", what: what).flatMap { r.identifier($0, what: "'step' of \(what)") }
+        if m.has("field"), m.has("outcome") {
+            r.error(DiagnosticCode.conflictingKeys, "\(what) counts from a 'field' or an 'outcome' of its step, not both",
+                    at: m.keyLocation("outcome") ?? m.location)
+            return nil
+        }
+        if !m.has("field"), !m.has("outcome") {
+            r.error(DiagnosticCode.missingKey,
+                    "\(what) needs 'field' (a time recorded on the step) or 'outcome' (when the step took it)", at: m.location)
+            return nil
+        }
+        guard let step else { return nil }
+        if let f = m["field"].flatMap({ r.identifier($0, what: "'field' of \(what)") }) {
+            return .field(step: step, field: f)
+        }
+        if let o = m["outcome"].flatMap({ r.identifier($0, what: "'outcome' of \(what)") }) {
+            return .outcome(step: step, outcome: o)
+        }
+        return nil
+    }
+
+    /// A clock's `on_warning`: a list of `{before: DURATION, next: STEP}`.
+    func clockRoutes(_ vm: MapView, _ w: String, duration: PlaybookDuration?) -> [ClockRoute] {
+        guard let node = vm["on_warning"], let items = r.sequence(node, what: "'on_warning' of \(w)") else { return [] }
+        var routes: [ClockRoute] = []
+        for item in items {
+            let iw = "an item of 'on_warning' of \(w)"
+            guard let im = r.mapping(item, what: iw, allowed: ["before", "next"]) else { continue }
+            let before = r.duration(im, "before", what: iw, required: true)
+            let next = r.require(im, "next", what: iw).flatMap { r.identifier($0, what: "'next' of \(iw)") }
+            guard let before, let next else { continue }
+            if let duration, before >= duration {
+                r.error(DiagnosticCode.badDuration, "on_warning before \(before) is not shorter than the clock's duration \(duration)",
+                        at: im.keyLocation("before") ?? im.location)
+            } else if routes.contains(where: { $0.before == before }) {
+                r.error(DiagnosticCode.badValue, "on_warning before \(before) is listed twice", at: im.keyLocation("before") ?? im.location)
+            }
+            routes.append(ClockRoute(before: before, next: next, location: im.location))
+        }
+        return routes
     }
 
     // MARK: Steps
@@ -551,7 +612,34 @@ final class PlaybookBuilder {
     func task(_ m: MapView, _ w: String) -> StepKind? {
         var checklist: [String] = []
         if let node = m["checklist"] { checklist = r.stringList(node, what: "'checklist' of \(w)")?.map(\.value) ?? [] }
-        return .task(TaskSpec(checklist: checklist))
+        var fields: [FactSpec] = []
+        if let node = m["fields"], !NodeReader.isEmpty(node) {
+            fields = taskFields(node, w)
+            for f in fields where ["note", "reason"].contains(f.name) {
+                r.error(DiagnosticCode.badValue, "field '\(f.name)' is the task's own; choose another name", at: f.location)
+            }
+        }
+        return .task(TaskSpec(checklist: checklist, fields: fields))
+    }
+
+    /// A task's `fields`: values recorded when it is done (optional unless `required: true`).
+    func taskFields(_ node: Node, _ w: String) -> [FactSpec] {
+        guard let fm = r.mapping(node, what: "'fields' of \(w)") else { return [] }
+        var fields: [FactSpec] = []
+        for e in fm.entries {
+            r.checkIdentifier(e.key, what: "field name", at: e.keyLocation)
+            let fw = "field '\(e.key)' of \(w)"
+            guard let vm = r.mapping(e.value, what: fw, allowed: ["prompt", "type", "required"]) else { continue }
+            let prompt = r.string(vm, "prompt", what: fw, required: true) ?? e.key
+            var type = ValueType.text
+            if let tn = vm["type"], let t = r.oneOf(tn, ["string", "text", "url", "urls", "integer", "time"],
+                                                    what: "'type' of \(fw)") {
+                type = ValueType(rawValue: t) ?? .text
+            }
+            let required = r.bool(vm, "required", what: fw) ?? false
+            fields.append(FactSpec(name: e.key, prompt: prompt, type: type, required: required, location: e.keyLocation))
+        }
+        return fields
     }
 
     func statement(_ m: MapView, _ w: String) -> StepKind? {
@@ -728,13 +816,22 @@ final class PlaybookBuilder {
         {
             op = ClockOperation(rawValue: o)
         }
-        let from = m["from"].flatMap { r.identifier($0, what: "'from' of \(w)") }
-        if let from, let op, op != .start {
-            r.error(DiagnosticCode.conflictingKeys, "'from' is only for op start, and \(w) is op \(op.rawValue)",
-                    at: from.location)
+        var from: Located<String>?
+        var anchor: RunAnchor?
+        if let node = m["from"] {
+            if case .mapping = node {
+                anchor = runAnchor(node, what: "'from' of \(w)")
+            } else {
+                from = r.identifier(node, what: "'from' of \(w)")
+            }
+            if let op, op != .start {
+                r.error(DiagnosticCode.conflictingKeys, "'from' is only for op start, and \(w) is op \(op.rawValue)",
+                        at: r.location(node))
+            }
         }
         guard let clock, let op else { return nil }
-        return .clock(ClockStepSpec(clock: clock, operation: op, from: op == .start ? from : nil))
+        return .clock(ClockStepSpec(
+            clock: clock, operation: op, from: op == .start ? from : nil, anchor: op == .start ? anchor : nil))
     }
 
     func wait(_ m: MapView, _ w: String) -> StepKind? {

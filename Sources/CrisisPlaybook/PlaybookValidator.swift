@@ -74,6 +74,7 @@ private struct Validation {
         checkStarts()
         for step in playbook.allSteps { checkRoutes(step) }
         checkDeadline()
+        checkClockRoutes()
         for step in playbook.allSteps where !broken.contains(step.id) { checkStep(step) }
         checkTargets()
         checkGraph()
@@ -86,6 +87,10 @@ private struct Validation {
     mutating func indexSteps() {
         var roots: [Located<String>] = [playbook.start]
         if let next = playbook.deadline?.next { roots.append(next) }
+        for clock in playbook.clocks {
+            roots += clock.onWarning.map(\.next)
+            if let next = clock.onExpiry { roots.append(next) }
+        }
         scopes.append(("", playbook.steps, roots, nil))
         func walk(_ steps: [Step], scope: String) {
             for s in steps {
@@ -351,6 +356,65 @@ private struct Validation {
             error(DiagnosticCode.unknownClock, message, c.clock.location)
         }
         if let from = c.from { checkInput(from, types: [.time], what: "'from' of step '\(step.id)'") }
+        if let anchor = c.anchor { checkAnchor(anchor, what: "'from' of step '\(step.id)'") }
+    }
+
+    /// A clock's `on_warning` and `on_expiry` enter top-level steps.
+    mutating func checkClockRoutes() {
+        for clock in playbook.clocks {
+            for route in clock.onWarning {
+                checkTarget(route.next, from: "", what: "the warning \(route.before) before clock '\(clock.id)'s deadline")
+            }
+            if let next = clock.onExpiry { checkTarget(next, from: "", what: "the expiry of clock '\(clock.id)'") }
+        }
+    }
+
+    /// The fields of `step` an operator records as times, which clocks and targets may count from.
+    static func timeFields(of step: Step) -> [String] {
+        switch step.kind {
+        case .task(let t): t.fields.filter { $0.type == .time }.map(\.name)
+        case .holdingStatement(let s): s.facts.filter { $0.type == .time }.map(\.name)
+        case .choice, .takedown, .escalate, .notify, .clock, .wait, .parallel, .foreach, .end: []
+        }
+    }
+
+    /// `from: {step, field}` names a `time` field of an existing step; `from: {step, outcome}` an outcome it can
+    /// take.
+    mutating func checkAnchor(_ anchor: RunAnchor, what: String) {
+        let stepName = anchor.step
+        guard let step = stepByID[stepName.value] else {
+            var message = "\(what) counts from step '\(stepName.value)', which does not exist"
+            if let s = EditDistance.suggestion(for: stepName.value, among: stepByID.keys.sorted()) {
+                message += "; did you mean '\(s)'?"
+            }
+            error(DiagnosticCode.unknownAnchor, message, stepName.location)
+            return
+        }
+        guard !broken.contains(step.id) else { return }
+        switch anchor {
+        case .field(_, let field):
+            let times = Self.timeFields(of: step)
+            guard !times.contains(field.value) else { return }
+            var message: String
+            if TemplateModel.recordableFields(of: step).contains(field.value) {
+                message = "\(what) counts from field '\(field.value)' of step '\(step.id)', which is not a time field"
+            } else {
+                message = "\(what) counts from field '\(field.value)', which step '\(step.id)' does not record"
+            }
+            if times.isEmpty {
+                message += "; the step records no time (declare one, e.g. fields: {\(field.value): {type: time, prompt: ...}} on a task)"
+            } else if let s = EditDistance.suggestion(for: field.value, among: times) {
+                message += "; did you mean '\(s)'?"
+            } else {
+                message += "; its time fields: \(times.joined(separator: ", "))"
+            }
+            error(DiagnosticCode.unknownAnchor, message, field.location)
+        case .outcome(_, let outcome):
+            guard !step.outcomes.contains(outcome.value) else { return }
+            error(DiagnosticCode.unknownAnchor,
+                  "\(what) counts from outcome '\(outcome.value)' of step '\(step.id)', which can only end \(step.outcomes.joined(separator: ", "))",
+                  outcome.location)
+        }
     }
 
     mutating func checkForeach(_ step: Step, _ f: ForeachSpec) {
@@ -359,8 +423,13 @@ private struct Validation {
 
     mutating func checkTargets() {
         for t in playbook.targets {
-            if case .input(let name) = t.from {
+            switch t.from {
+            case .input(let name):
                 checkInput(Located(name, at: t.location), types: [.time], what: "'from' of target '\(t.id)'")
+            case .run(let anchor):
+                checkAnchor(anchor, what: "target '\(t.id)'")
+            case .incidentStart:
+                break
             }
             guard !t.step.value.isEmpty else { continue }
             guard let step = stepByID[t.step.value] else {
@@ -370,6 +439,17 @@ private struct Validation {
                 }
                 error(DiagnosticCode.unknownTargetStep, message, t.step.location)
                 continue
+            }
+            if let reaches = t.reaches, !broken.contains(step.id) {
+                let states = TargetSpec.intermediateStates(of: step.stepType)
+                if !states.contains(reaches.value) {
+                    let passes = states.isEmpty
+                        ? "a \(step.typeName) step has no intermediate states; name an 'outcome' instead"
+                        : "it passes through \(states.joined(separator: ", "))"
+                    error(DiagnosticCode.unknownTargetOutcome,
+                          "target '\(t.id)' waits for step '\(step.id)' to reach '\(reaches.value)'; \(passes)",
+                          reaches.location)
+                }
             }
             if !t.outcome.value.isEmpty, !broken.contains(step.id), !step.outcomes.contains(t.outcome.value) {
                 error(DiagnosticCode.unknownTargetOutcome,

@@ -61,17 +61,43 @@ public struct StatusReport: Codable, Sendable {
         public var title: String
         public var started: String
         public var deadline: String
+        /// Time left (`2h 05m`) or `overdue by ...`: counted to now while the clock runs, and frozen when it was
+        /// stopped or the incident closed.
         public var remaining: String
+        /// `running`, `expired` (deadline passed, not stopped), `stopped`, or `not_stopped` (the incident closed
+        /// before the clock was stopped).
         public var state: String
         public var reference: String?
+        /// When it was stopped.
+        public var stopped: String?
+        /// For a stopped clock: `met` (stopped by its deadline) or `missed`; for one the incident closed on after
+        /// its deadline: `missed`.
+        public var result: String?
+        /// How late (`2h 10m`) when `result` is `missed`.
+        public var missed_by: String?
+        /// The deadline an operator set during the run (`set_deadline`).
+        public var deadline_set: DeadlineSet?
+    }
+
+    /// A deadline set during the run: when, by whom, why, and the deadline before it.
+    public struct DeadlineSet: Codable, Sendable {
+        public var at: String
+        public var by: String
+        public var reason: String
+        public var previous: String
     }
 
     public struct Target: Codable, Sendable {
         public var id: String
         public var title: String
-        public var due: String
+        /// Absent while the target is not started (its moment has not been recorded).
+        public var due: String?
+        /// `pending`, `met`, `missed`, `not_started` (waiting for the moment it counts from), or `not_met` (the
+        /// incident closed before it was met).
         public var state: String
         public var met_after: String?
+        /// For a target counting from a moment recorded during the run: which (`field aware_at of confirm`).
+        public var counts_from: String?
     }
 
     public struct DeliveryInfo: Codable, Sendable {
@@ -160,20 +186,47 @@ public struct StatusReport: Codable, Sendable {
             Timer(id: $0.id, due: fmt($0.due), step: $0.step, purpose: Self.purpose($0.purpose), due_now: $0.due <= now,
                   due_in: relative($0.due))
         }
+        // A closed incident's clocks and targets are final: as they stood when it closed.
+        let closed = !state.status.isOpen
+        let closedAt = closed ? (state.closedAt ?? now) : now
         clocks = state.clocks.map { c in
             let spec = def.playbook.clock(c.id)
-            let st = c.stoppedAt != nil ? "stopped" : (c.expired ? "expired" : "running")
-            let left = c.deadline - now
+            let st = c.stoppedAt != nil ? "stopped" : closed ? "not_stopped" : (c.expired ? "expired" : "running")
+            let until = c.stoppedAt ?? closedAt
+            let left = c.deadline - until
+            var result: String?
+            var missedBy: String?
+            switch c.ended {
+            case .met?: result = "met"
+            case .missed(let by)?:
+                result = "missed"
+                missedBy = humanDuration(by)
+            case nil:
+                if closed, left.milliseconds < 0 {
+                    result = "missed"
+                    missedBy = humanDuration(PlaybookDuration(milliseconds: -left.milliseconds))
+                }
+            }
             return Clock(id: c.id, title: spec?.title ?? c.id, started: fmt(c.startedAt), deadline: fmt(c.deadline),
                          remaining: left.milliseconds < 0 ? "overdue by \(humanDuration(PlaybookDuration(milliseconds: -left.milliseconds)))"
                             : humanDuration(left),
-                         state: st, reference: spec?.reference)
+                         state: st, reference: spec?.reference, stopped: c.stoppedAt.map(fmt), result: result,
+                         missed_by: missedBy,
+                         deadline_set: c.deadlineSet.map {
+                             DeadlineSet(at: fmt($0.at), by: $0.by, reason: $0.reason, previous: fmt($0.previous))
+                         })
         }
-        targets = state.targets.map { t in
-            let spec = def.playbook.targets.first { $0.id == t.id }
-            let st = t.metAt != nil ? "met" : (t.missed ? "missed" : "pending")
-            return Target(id: t.id, title: spec?.title ?? t.id, due: fmt(t.due), state: st,
-                          met_after: t.metAt.map { humanDuration($0 - t.origin) })
+        // In the playbook's order, with the targets that have not started yet.
+        targets = def.playbook.targets.map { spec in
+            var countsFrom: String?
+            if case .run(let anchor) = spec.from { countsFrom = anchor.description }
+            guard let t = state.targets.first(where: { $0.id == spec.id }) else {
+                return Target(id: spec.id, title: spec.title, due: nil, state: closed ? "not_met" : "not_started",
+                              met_after: nil, counts_from: countsFrom)
+            }
+            let st = t.metAt != nil ? "met" : (t.missed ? "missed" : closed ? "not_met" : "pending")
+            return Target(id: t.id, title: spec.title, due: fmt(t.due), state: st,
+                          met_after: t.metAt.map { humanDuration($0 - t.origin) }, counts_from: countsFrom)
         }
         deliveries = state.deliveries.filter { !$0.status.isFinal }.map { d in
             DeliveryInfo(key: d.delivery.key, step: d.delivery.step, purpose: d.delivery.purpose.rawValue,

@@ -100,7 +100,7 @@ struct EngineBasicsTests {
             ])
         expectChanges(
             from: d.state, to: skipped.state,
-            only: ["status", "active", "timers", "history[1]", "history[2]", "visits[closed]",
+            only: ["status", "closedAt", "active", "timers", "history[1]", "history[2]", "visits[closed]",
                    "recordedFields[capture]"])
         var done = d
         #expect(done.act("capture", "done").first == .exitStep(step: "capture", outcome: "done"))

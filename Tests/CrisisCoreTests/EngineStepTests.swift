@@ -100,7 +100,7 @@ struct EngineTakedownTests {
             first == [
                 .remind(
                     step: "takedown",
-                    message: "takedown 'takedown' on x is submitted since 2025-10-24T08:10:00.000Z; follow up with the platform")
+                    message: "takedown 'takedown' on x is submitted since 2025-10-24 08:10 UTC; follow up with the platform")
             ])
         #expect(d.timer(.followUp)?.due == t0 + dur("10m") + dur("48h"))
         d.fireNext()
@@ -341,14 +341,14 @@ struct EngineNotifyClockWaitTests {
         #expect(d.state.clocks.first?.startedAt == at("2025-10-24T08:00:00Z"))
         #expect(d.state.clocks.first?.deadline == deadline)
         #expect(d.state.clocks.first?.status == .running)
-        #expect(d.fireNext() == [.remind(step: nil, message: "clock 'gdpr' (GDPR Art. 33): 24h left, deadline 2025-10-27T08:00:00.000Z")])
+        #expect(d.fireNext() == [.remind(step: nil, message: "clock 'gdpr' (GDPR Art. 33): 24h left, deadline 2025-10-27 08:00 UTC")])
         d.advance("1h")
         let actions = d.act("work", "done")
         #expect(
             actions == [
                 .exitStep(step: "work", outcome: "done"), .enterStep(step: "stop_clock", type: .clock), .stopClock(id: "gdpr"),
                 .exitStep(step: "stop_clock", outcome: "done"), .enterStep(step: "check", type: .clock),
-                .remind(step: "check", message: "clock 'gdpr' (GDPR Art. 33) was stopped at 2025-10-26T09:00:00.000Z; deadline was 2025-10-27T08:00:00.000Z"),
+                .remind(step: "check", message: "clock 'gdpr' (GDPR Art. 33) was stopped at 2025-10-26 09:00 UTC; deadline was 2025-10-27 08:00 UTC"),
                 .exitStep(step: "check", outcome: "done"), .enterStep(step: "fin", type: .end), .exitStep(step: "fin", outcome: "ok"),
                 .close(outcome: "ok"),
             ])
@@ -366,8 +366,8 @@ struct EngineNotifyClockWaitTests {
         #expect(d.state.timers.map(\.purpose) == [.clockWarning(clock: "gdpr", before: dur("24h")), .clockWarning(clock: "gdpr", before: dur("70h")), .clockDeadline(clock: "gdpr")])
         d.advance("1h30m")
         let actions = d.act("work", "done")
-        #expect(actions.contains(.remind(step: "again", message: "clock 'gdpr' is already running (deadline 2025-10-27T08:00:00.000Z); it was kept")))
-        #expect(actions.contains(.remind(step: "check", message: "clock 'gdpr' (GDPR Art. 33): 70h30m left, deadline 2025-10-27T08:00:00.000Z")))
+        #expect(actions.contains(.remind(step: "again", message: "clock 'gdpr' is already running (deadline 2025-10-27 08:00 UTC); it was kept")))
+        #expect(actions.contains(.remind(step: "check", message: "clock 'gdpr' (GDPR Art. 33): 70h30m left, deadline 2025-10-27 08:00 UTC")))
         #expect(d.state.timers.count == 3)
         d.fireNext()
         d.fireNext()
