@@ -195,7 +195,9 @@ enum StatusText {
                 case "met": state = Colour.green("met after \(t.met_after ?? "?")", color)
                 case "not_started": state = "not started (counts from \(e(t.counts_from ?? "?")))"
                 case "not_met": state = Colour.red("not met when the incident closed", color) + (t.due.map { " (due \($0))" } ?? "")
-                default: state = "due \(t.due ?? "?")"
+                default:
+                    let rel = t.due_in.map { $0.hasPrefix("overdue") ? Colour.red(" (\($0))", color) : " (\($0))" } ?? ""
+                    state = "due \(t.due ?? "?")\(rel)"
                 }
                 lines.append("  \(t.id)  \(e(t.title))  \(state)")
             }

@@ -98,6 +98,8 @@ public struct StatusReport: Codable, Sendable {
         public var met_after: String?
         /// For a target counting from a moment recorded during the run: which (`field aware_at of confirm`).
         public var counts_from: String?
+        /// For a pending target: its due time relative to `now` (`in 4m`, `overdue 3m`).
+        public var due_in: String?
     }
 
     public struct DeliveryInfo: Codable, Sendable {
@@ -222,11 +224,12 @@ public struct StatusReport: Codable, Sendable {
             if case .run(let anchor) = spec.from { countsFrom = anchor.description }
             guard let t = state.targets.first(where: { $0.id == spec.id }) else {
                 return Target(id: spec.id, title: spec.title, due: nil, state: closed ? "not_met" : "not_started",
-                              met_after: nil, counts_from: countsFrom)
+                              met_after: nil, counts_from: countsFrom, due_in: nil)
             }
             let st = t.metAt != nil ? "met" : (t.missed ? "missed" : closed ? "not_met" : "pending")
             return Target(id: t.id, title: spec.title, due: fmt(t.due), state: st,
-                          met_after: t.metAt.map { humanDuration($0 - t.origin) }, counts_from: countsFrom)
+                          met_after: t.metAt.map { humanDuration($0 - t.origin) }, counts_from: countsFrom,
+                          due_in: st == "pending" ? relative(t.due) : nil)
         }
         deliveries = state.deliveries.filter { !$0.status.isFinal }.map { d in
             DeliveryInfo(key: d.delivery.key, step: d.delivery.step, purpose: d.delivery.purpose.rawValue,
