@@ -22,6 +22,16 @@ extension EscalateSpec: StepKindSpec {
     public var isWaiting: Bool { false }
 }
 
+extension Engine {
+    /// Why `by` may not acknowledge the active escalation `step`, or nil (also nil when `step` is not an active
+    /// escalation, or the incident has no contacts directory). The shell asks before it sends an `ack`; the engine
+    /// does not check it, so trails recorded when anyone could acknowledge still replay to the same state.
+    public static func acknowledgerProblem(by: String, step: String, in state: IncidentState) -> Rejection? {
+        guard let run = state.run(step), case .escalation(_, let e) = run.progress else { return nil }
+        return Machine(state: state, now: state.startedAt).acknowledgerProblem(by, e, instance: step)
+    }
+}
+
 extension IncidentState {
     /// The roles `person` holds for this incident as a deputy standing in for someone whose directory entry says
     /// `deputy_holds_roles: true` (from every escalation so far, active or finished).
@@ -185,8 +195,15 @@ extension Machine {
         let plans = levelPlans(spec).plans
         if e.level < plans.count { e.levels[e.level] = resolve(plans[e.level]) }
         let level = e.levels[e.level]
-        let acked = Set(e.acks.filter(\.counted).map(\.person))
-        let targets = level.targets.filter { !acked.contains($0) }
+        let done = acknowledgedTargets(level, e)
+        let targets = level.targets.filter { !done.contains($0) }
+        if spec.stopAtAck, !level.inform, !level.targets.isEmpty, targets.isEmpty {
+            // Everyone this level pages has already acknowledged (ack: all, an earlier level).
+            e.acknowledgedBy = e.acks.last(where: \.counted)?.person
+            setProgress(instance, .escalation(spec, e))
+            exit(instance, outcome: Outcome.acknowledged)
+            return
+        }
         let text = substitute(spec.message, scope: run.scope)
         var keys: [String] = []
         var channels: [String] = []
@@ -255,7 +272,7 @@ extension Machine {
         else { return false }
         let level = e.levels[e.level]
         guard level.attempts == .sequential else { return false }
-        let acked = Set(e.acks.filter(\.counted).map(\.person))
+        let acked = acknowledgedTargets(level, e)
         let text = substitute(spec.message, scope: run.scope)
         var attempt = PageAttempt(
             attempt: e.attempts.count + 1, level: e.level, round: e.round, targets: [], deliveryKeys: [], at: now)
@@ -307,8 +324,9 @@ extension Machine {
             let person = directoryID(fields["person"] ?? "")
             guard e.level < e.levels.count, e.levels[e.level].targets.contains(person) else {
                 throw Rejection(
-                    .notPaged,
-                    "'\(fields["person"] ?? "")' is not paged by the current level of '\(instance)'; paged now: \(currentTargets(e))")
+                    .invalidField,
+                    "field 'person' names '\(fields["person"] ?? "")', whom the current level of '\(instance)' does not page; paged now: \(currentTargets(e))",
+                    hint: .fieldInvalid(name: "person", allowed: e.level < e.levels.count ? e.levels[e.level].targets : []))
             }
             let lastChannel = lastPage(to: person, in: e)?.channel
             e.notReached.append(
@@ -317,25 +335,17 @@ extension Machine {
             nextChannel(instance: instance, only: [person])
             return
         }
+        // Who may acknowledge is checked by the shell before the event (`Engine.acknowledgerProblem`), never
+        // here: trails recorded before that check (any `by` was accepted) must still replay to the same state.
         let by = fields["by"] ?? actor.name
         let person = directoryID(by)
         let standingInFor = e.levels.flatMap(\.substitutions).first { $0.standIn == person }?.person
-        let paged = e.paged
         let isLead = definition.contacts != nil && hasLeadRole(person)
-        if definition.contacts != nil {
-            let absentOriginal = e.levels.flatMap(\.substitutions).contains { $0.person == person && $0.standIn.map(paged.contains) == true }
-            guard paged.contains(person) || absentOriginal || isLead else {
-                throw Rejection(
-                    .notPaged,
-                    "\(by) was not paged by '\(instance)', stands in for nobody paged and holds no lead role, so may not acknowledge; paged so far: \(paged.joined(separator: ", "))",
-                    hint: .peopleAllowed(paged))
-            }
-        }
-        // Counts towards completion when the person (or whom they stand in for) is a target of a level that
-        // expects an ack and has been paged; a lead's ack completes the escalation.
-        let ackLevels = Set(e.attempts.map(\.level)).filter { $0 < e.levels.count && !e.levels[$0].inform }
-        let counts = isLead || ackLevels.contains { e.levels[$0].targets.contains(person) }
-            || definition.contacts == nil
+        // Every ack counts towards completion except one from someone paged only by inform-only levels; a lead's
+        // ack completes the escalation.
+        let pagedLevels = Set(e.attempts.map(\.level)).filter { $0 < e.levels.count }
+        let covered = pagedLevels.filter { !Self.targets(of: e.levels[$0], coveredBy: person).isEmpty }
+        let counts = isLead || covered.isEmpty || covered.contains { !e.levels[$0].inform }
         let channel = fields["via"] ?? lastPage(to: person, in: e)?.channel
         e.acks.append(
             AckRecord(
@@ -343,20 +353,54 @@ extension Machine {
                 round: e.round, recordedBy: actor.name, at: now))
         var complete = false
         if counts {
-            if isLead && !(e.level < e.levels.count && e.levels[e.level].targets.contains(person)) {
-                complete = true
-            } else if e.level < e.levels.count, e.levels[e.level].ack == .all {
-                let acked = Set(e.acks.filter(\.counted).map(\.person))
-                complete = e.levels[e.level].targets.allSatisfy(acked.contains)
+            let current = e.level < e.levels.count ? e.levels[e.level] : nil
+            if let current, current.ack == .all,
+                !(isLead && Self.targets(of: current, coveredBy: person).isEmpty)
+            {
+                let done = acknowledgedTargets(current, e)
+                complete = current.targets.allSatisfy(done.contains)
             } else {
                 complete = true
             }
         }
-        if complete, e.acknowledgedBy == nil { e.acknowledgedBy = definition.contacts == nil ? by : person }
+        if complete, e.acknowledgedBy == nil { e.acknowledgedBy = by }
         setProgress(instance, .escalation(spec, e))
         guard complete, spec.stopAtAck else { return }
         exit(instance, outcome: Outcome.acknowledged)
         armReescalation(spec, e, run: run)
+    }
+
+    /// Why `by` may not acknowledge the escalation `instance` now, or nil. With a contacts directory only: the
+    /// person must have been paged by it (any level so far), or be the absent person a paged deputy stands in for,
+    /// or hold a lead role (in the directory, or as a stand-in).
+    func acknowledgerProblem(_ by: String, _ e: EscalationRun, instance: String) -> Rejection? {
+        guard definition.contacts != nil else { return nil }
+        let person = directoryID(by)
+        let paged = e.paged
+        let absentOriginal = e.levels.flatMap(\.substitutions).contains {
+            $0.person == person && $0.standIn.map(paged.contains) == true
+        }
+        guard !paged.contains(person), !absentOriginal, !hasLeadRole(person) else { return nil }
+        return Rejection(
+            .notPaged,
+            "\(by) was not paged by '\(instance)', stands in for nobody paged and holds no lead role, so may not acknowledge; paged so far: \(paged.joined(separator: ", "))",
+            hint: .peopleAllowed(paged))
+    }
+
+    /// The targets of a level an ack by `person` answers for: themself, and whoever stands in for them.
+    static func targets(of level: ResolvedLevel, coveredBy person: String) -> [String] {
+        level.targets.filter { target in
+            target == person || level.substitutions.contains { $0.person == person && $0.standIn == target }
+        }
+    }
+
+    /// The targets of a level that have acknowledged (in person, or through the absent person they stand in for).
+    func acknowledgedTargets(_ level: ResolvedLevel, _ e: EscalationRun) -> Set<String> {
+        var done = Set<String>()
+        for ack in e.acks where ack.counted {
+            Self.targets(of: level, coveredBy: ack.person).forEach { done.insert($0) }
+        }
+        return done
     }
 
     /// The directory id of a person named by id or display name; the text itself when there is no such person.

@@ -36,9 +36,6 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
     /// The person has already approved or rejected this revision.
     case alreadyDecided = "already-decided"
     // Engine: who may act.
-    /// With a contacts directory: the person acknowledging (or recorded as not reached) was not paged by the
-    /// escalation, stands in for nobody paged, and holds no lead role.
-    case notPaged = "not-paged"
     /// The person is named by the incident's `conflicted` input and may not draft, decide, acknowledge, choose or
     /// close, whatever role they hold.
     case conflictedPerson = "conflicted-person"
@@ -71,6 +68,9 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
     case unknownRole = "unknown-role"
     /// The operator claims a role they do not hold in the contacts directory.
     case roleNotHeld = "role-not-held"
+    /// With a contacts directory: the person acknowledging was not paged by the escalation, stands in for nobody
+    /// paged, and holds no lead role (the shell asks `Engine.acknowledgerProblem` before the engine sees the ack).
+    case notPaged = "not-paged"
     /// An ack's `by` names nobody in the incident's contacts directory.
     case unknownPerson = "unknown-person"
     /// A statement template is not pinned with the incident.
@@ -125,11 +125,11 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
         switch self {
         case .closed, .unknownStep, .notActive, .unknownAction, .actionUnavailable, .unrenderedDraft,
             .incompleteStatement, .roleRequired, .wrongRole, .unknownField, .missingField, .invalidField, .ownDraft,
-            .conflictedApprover, .alreadyDecided, .notPaged, .conflictedPerson, .missingElements, .unknownTimer, .timerNotDue, .unknownDelivery,
+            .conflictedApprover, .alreadyDecided, .conflictedPerson, .missingElements, .unknownTimer, .timerNotDue, .unknownDelivery,
             .deliveryFinal:
             true
         case .invalidOperator, .tooLarge, .reservedField, .duplicateField, .invalidText, .notInDirectory,
-            .unknownRole, .roleNotHeld, .unknownPerson, .missingTemplate, .templateError, .overChannelLimit:
+            .unknownRole, .roleNotHeld, .notPaged, .unknownPerson, .missingTemplate, .templateError, .overChannelLimit:
             false
         }
     }

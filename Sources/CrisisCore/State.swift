@@ -550,7 +550,8 @@ public struct EscalationRun: Sendable, Hashable, Codable {
     /// How many rounds after the first the policy allows.
     public internal(set) var repeats: Int
     public internal(set) var attempts: [PageAttempt]
-    /// Who completed the acknowledgement (the first counted ack with `ack: any`, the last missing one with `all`).
+    /// Who completed the acknowledgement, as the `by` field gave it (the first counted ack with `ack: any`, the
+    /// last missing one with `all`); `acks` holds directory ids.
     public internal(set) var acknowledgedBy: String?
     /// Every accepted acknowledgement, in order.
     public internal(set) var acks: [AckRecord]

@@ -52,6 +52,9 @@ enum Intake {
                     hint: .didYouMean(suggestions)))
             }
             fields["by"] = by
+            if let problem = Engine.acknowledgerProblem(by: by, step: request.step, in: incident.state) {
+                return .failure(problem)
+            }
         }
         let actor: Actor
         switch resolveRole(request.actor, step: request.step, action: request.action, in: incident) {
