@@ -1,4 +1,5 @@
 import CrisisCore
+import Foundation
 import Testing
 
 /// Escalation shapes (ack all, channel attempts, inform-only levels, stop_at_ack, re-escalation), deputy chains
@@ -343,5 +344,41 @@ struct EscalationShapeTests {
         #expect(d.activeIDs == ["work"])
         // Not a guarded action: a task may still be done by them.
         #expect(d.act("work", "done", as: lena).first == .exitStep(step: "work", outcome: "done"))
+    }
+}
+
+@Suite("Escalation shapes: encoding")
+struct EscalationEncodingTests {
+    @Test("A state with every new escalation field survives encode and decode (snapshots)")
+    func roundTrip() throws {
+        let s = EscalationShapeTests.self
+        let pb = s.book([s.level(["anna"], ack: .all, attempts: .sequential, every: "2m"), s.level(["per"])],
+                        reescalate: "30m")
+        var d = Driver(definition(pb, contacts: EscalationShapeTests.chain()), at: at("2026-01-14T09:00:00Z"))
+        d.act("page", "not_reached", ["person": "cato"])
+        let data = try JSONEncoder().encode(d.state)
+        let decoder = JSONDecoder()
+        decoder.userInfo[IncidentState.definitionKey] = d.state.definition
+        #expect(try decoder.decode(IncidentState.self, from: data) == d.state)
+        d.act("page", "ack", ["by": "cato"])
+        let after = try decoder.decode(IncidentState.self, from: try JSONEncoder().encode(d.state))
+        #expect(after == d.state)
+        #expect(after.timers.map(\.purpose) == [.reescalate(escalation: "page", level: 1)])
+    }
+
+    @Test("An escalation saved before the shapes existed decodes with the defaults")
+    func oldEncoding() throws {
+        let old = """
+            {"levels":[{"targets":["kari"],"ackTimeout":600000,"channels":["sms"]}],
+             "level":0,"round":0,"repeats":1,
+             "attempts":[{"attempt":1,"level":0,"round":0,"targets":["kari"],"deliveryKeys":["k0"],
+                          "at":0}],
+             "acknowledgedBy":"kari"}
+            """
+        let run = try JSONDecoder().decode(EscalationRun.self, from: Data(old.utf8))
+        #expect(run.levels == [ResolvedLevel(targets: ["kari"], ackTimeout: dur("10m"), channels: ["sms"])])
+        #expect(run.attempts.first?.channels == [])
+        #expect(run.acks.isEmpty && run.notReached.isEmpty)
+        #expect(run.acknowledgedBy == "kari")
     }
 }
