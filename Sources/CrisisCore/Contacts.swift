@@ -28,6 +28,36 @@ public struct ContactsDirectory: Sendable, Hashable, Codable {
     public func person(named name: String) -> Person? {
         people.first { $0.id == name } ?? people.first { $0.name == name }
     }
+
+    /// For "did you mean": the person ids closest to `name` (compared with ids and display names, ignoring
+    /// case), nearest first, at most three, within an edit distance that grows with the name's length.
+    public func suggestions(for name: String) -> [String] {
+        guard name.count <= 128 else { return [] }
+        let word = Array(name.lowercased().unicodeScalars)
+        let limit = word.count <= 3 ? 1 : (word.count <= 6 ? 2 : 3)
+        var scored: [(id: String, distance: Int)] = []
+        for p in people {
+            let d = min(Self.distance(word, Array(p.id.lowercased().unicodeScalars)),
+                        Self.distance(word, Array(p.name.lowercased().unicodeScalars)))
+            if d <= limit { scored.append((p.id, d)) }
+        }
+        return scored.sorted { ($0.distance, $0.id) < ($1.distance, $1.id) }.prefix(3).map(\.id)
+    }
+
+    /// Levenshtein distance.
+    static func distance(_ x: [Unicode.Scalar], _ y: [Unicode.Scalar]) -> Int {
+        if x.isEmpty { return y.count }
+        if y.isEmpty { return x.count }
+        var previous = Array(0...y.count)
+        for i in 1...x.count {
+            var row = [i] + [Int](repeating: 0, count: y.count)
+            for j in 1...y.count {
+                row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+            }
+            previous = row
+        }
+        return previous[y.count]
+    }
 }
 
 /// A person in the directory.
@@ -41,16 +71,71 @@ public struct Person: Sendable, Hashable, Codable {
     public var deputy: String?
     /// When the person may be paged, in the directory's time zone. Empty means always.
     public var availability: [AvailabilityWindow]
+    /// Absolute ranges when the person cannot be reached whatever the weekly windows say (a flight, leave).
+    public var unavailable: [Unavailability]
+    /// `deputy_holds_roles: true`: a deputy standing in for this person holds this person's roles for the rest of
+    /// the incident (recorded in the escalation's substitution, never written back to the directory).
+    public var deputyHoldsRoles: Bool
 
     public init(id: String, name: String, roles: [String], channels: [ContactChannel] = [], deputy: String? = nil,
-                availability: [AvailabilityWindow] = []) {
+                availability: [AvailabilityWindow] = [], unavailable: [Unavailability] = [],
+                deputyHoldsRoles: Bool = false) {
         self.id = id
         self.name = name
         self.roles = roles
         self.channels = channels
         self.deputy = deputy
         self.availability = availability
+        self.unavailable = unavailable
+        self.deputyHoldsRoles = deputyHoldsRoles
     }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, roles, channels, deputy, availability, unavailable, deputyHoldsRoles
+    }
+
+    /// Decodes with the defaults of a person written before `unavailable` and `deputy_holds_roles` existed.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        name = try c.decode(String.self, forKey: .name)
+        roles = try c.decode([String].self, forKey: .roles)
+        channels = try c.decode([ContactChannel].self, forKey: .channels)
+        deputy = try c.decodeIfPresent(String.self, forKey: .deputy)
+        availability = try c.decode([AvailabilityWindow].self, forKey: .availability)
+        unavailable = try c.decodeIfPresent([Unavailability].self, forKey: .unavailable) ?? []
+        deputyHoldsRoles = try c.decodeIfPresent(Bool.self, forKey: .deputyHoldsRoles) ?? false
+    }
+
+    /// Why the person cannot be paged at `instant`, or nil when they can: an absolute range first (`on leave until
+    /// 2026-01-12T08:00:00Z`), then the weekly windows (`outside availability windows`).
+    public func unavailability(at instant: Instant) -> String? {
+        if let range = unavailable.first(where: { $0.contains(instant) }) {
+            let why = range.reason.map { "\($0) " } ?? "unavailable "
+            return "\(why)until \(ISO8601.format(range.until))"
+        }
+        if !availability.isEmpty, !availability.contains(where: { $0.contains(instant) }) {
+            return "outside availability windows"
+        }
+        return nil
+    }
+
+    /// Whether the person can be paged at `instant`.
+    public func isAvailable(at instant: Instant) -> Bool { unavailability(at: instant) == nil }
+}
+
+/// An absolute range when a person cannot be reached: `{from, until, reason}` with RFC 3339 instants. `from` is
+/// inside, `until` is not.
+public struct Unavailability: Sendable, Hashable, Codable {
+    public var from: Instant
+    public var until: Instant
+    public var reason: String?
+    public init(from: Instant, until: Instant, reason: String? = nil) {
+        self.from = from
+        self.until = until
+        self.reason = reason
+    }
+    public func contains(_ instant: Instant) -> Bool { from <= instant && instant < until }
 }
 
 /// One way of reaching a person: `{type: sms, address: "+47 ..."}`.
@@ -126,15 +211,40 @@ public struct EscalationPolicy: Sendable, Hashable, Codable {
     }
 }
 
+/// A level of a directory policy; the same keys as a playbook's inline level (`EscalationLevel`).
 public struct PolicyLevel: Sendable, Hashable, Codable {
     /// Who is paged: the holders of a role, or a person (parsed once, when the directory is loaded).
     public var targets: [PageTarget]
+    /// The ack timeout; for an inform-only level, the wait before the next level.
     public var ackTimeout: PlaybookDuration
     public var channels: [String]
+    public var ack: AckMode
+    public var attempts: AttemptMode
+    public var every: PlaybookDuration?
+    public var inform: Bool
 
-    public init(targets: [PageTarget], ackTimeout: PlaybookDuration, channels: [String] = []) {
+    public init(targets: [PageTarget], ackTimeout: PlaybookDuration, channels: [String] = [], ack: AckMode = .any,
+                attempts: AttemptMode = .first, every: PlaybookDuration? = nil, inform: Bool = false) {
         self.targets = targets
         self.ackTimeout = ackTimeout
         self.channels = channels
+        self.ack = ack
+        self.attempts = attempts
+        self.every = every
+        self.inform = inform
+    }
+
+    enum CodingKeys: String, CodingKey { case targets, ackTimeout, channels, ack, attempts, every, inform }
+
+    /// Decodes with the defaults of a level written before `ack`, `attempts`, `every` and `inform` existed.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        targets = try c.decode([PageTarget].self, forKey: .targets)
+        ackTimeout = try c.decode(PlaybookDuration.self, forKey: .ackTimeout)
+        channels = try c.decode([String].self, forKey: .channels)
+        ack = try c.decodeIfPresent(AckMode.self, forKey: .ack) ?? .any
+        attempts = try c.decodeIfPresent(AttemptMode.self, forKey: .attempts) ?? .first
+        every = try c.decodeIfPresent(PlaybookDuration.self, forKey: .every)
+        inform = try c.decodeIfPresent(Bool.self, forKey: .inform) ?? false
     }
 }

@@ -409,6 +409,10 @@ struct Machine {
             if let step = timer.step { openFallback(instance: step) }
         case .ackTimeout:
             if let step = timer.step { escalationTimedOut(instance: step) }
+        case .nextChannel(let level, let round):
+            if let step = timer.step { nextChannelDue(instance: step, level: level, round: round) }
+        case .reescalate(let escalation, let level):
+            if let step = timer.step { reescalate(escalation: escalation, level: level, watched: step) }
         case .followUp:
             if let step = timer.step { followUp(instance: step) }
         case .noResponse:
@@ -459,8 +463,9 @@ struct Machine {
         case .notify(_, let n):
             notifyDeliveryFinished(n, instance: run.instance)
         case .escalation:
-            // A page that went out (or failed) changes nothing: the ack timer decides.
-            return
+            // A page that went out changes nothing: the ack timer decides. One that failed moves a sequential
+            // level to its person's next channel.
+            pageDeliveryFailed(instance: run.instance, record: state.deliveries[index])
         case .choice, .task, .takedown, .clock, .wait, .parallel, .foreach, .end:
             return
         }

@@ -40,7 +40,7 @@ extension Machine {
         case .task(let spec): specs = taskSpecs(spec, owners: owners)
         case .statement(let spec, let s): specs = statementSpecs(spec, s, owners: owners)
         case .takedown(let spec, let t): specs = takedownSpecs(spec, t, owners: owners)
-        case .escalation: specs = escalationSpecs()
+        case .escalation(_, let e): specs = escalationSpecs(e)
         case .notify: specs = []
         case .clock: specs = []
         case .wait(let spec): specs = waitSpecs(spec, owners: owners)
@@ -79,8 +79,10 @@ extension Machine {
             try checkRole(spec, action: action, actor: actor)
             try checkFields(spec, fields)
             if action == .setDeadline {
+                try checkNotConflicted(.setDeadline, actor: actor, fields: fields)
                 try setDeadline(fields: fields, actor: actor)
             } else {
+                try checkNotConflicted(.close, actor: actor, fields: fields)
                 close(outcome: fields["outcome"] ?? "closed")
             }
             return
@@ -97,12 +99,14 @@ extension Machine {
         let (action, spec) = try availableAction(name, run: run, step: step)
         try checkRole(spec, action: action, actor: actor)
         try checkFields(spec, fields)
+        try checkNotConflicted(action, actor: actor, fields: fields)
         if action == .confirmDelivery {
             let result: DeliveryResult = fields["result"] == "failed" ? .failed : .sent
             try completeDelivery(key: fields["key"] ?? "", result: result, detail: fields["detail"])
             return
         }
         state.recordFields(fields, of: run.stepID)
+        progressMade(on: instance)
         switch run.progress {
         case .choice: exit(instance, outcome: fields["option"] ?? "")
         case .task: taskAct(action, instance: instance)
@@ -110,7 +114,7 @@ extension Machine {
             try statementAct(spec, s, instance: instance, action: action, fields: fields, actor: actor)
         case .takedown(let spec, let t):
             try takedownAct(spec, t, instance: instance, action: action, fields: fields, actor: actor)
-        case .escalation: acknowledge(instance: instance, by: fields["by"] ?? actor.name)
+        case .escalation: try escalationAct(action, instance: instance, fields: fields, actor: actor)
         case .wait: exit(instance, outcome: Outcome.received)
         case .notify, .clock, .parallel, .foreach, .end:
             // These kinds take no action of their own (`StepType.actions`); only confirm_delivery, handled above.
@@ -135,12 +139,14 @@ extension Machine {
         let (action, actionSpec) = try availableAction(StepAction.draft.rawValue, run: run, step: step)
         try checkRole(actionSpec, action: action, actor: actor)
         try checkFields(actionSpec, facts)
+        try checkNotConflicted(action, actor: actor, fields: facts)
         let missing = playbook.languages.filter { statement.texts[$0] == nil }
         if !missing.isEmpty || statement.sha256.isEmpty {
             let what = missing.isEmpty ? "its hash" : "the text in \(missing.joined(separator: ", "))"
             throw Rejection(.incompleteStatement, "the draft of '\(instance)' lacks \(what)")
         }
         state.recordFields(facts, of: run.stepID)
+        progressMade(on: instance)
         statementDraft(spec, s, instance: instance, facts: facts, statement: statement, actor: actor)
     }
 

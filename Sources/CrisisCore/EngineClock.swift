@@ -138,7 +138,8 @@ extension Machine {
     static func clockID(of purpose: TimerPurpose) -> String? {
         switch purpose {
         case .clockWarning(let clock, _), .clockDeadline(let clock): clock
-        case .stepTimeout, .approvalFallback, .ackTimeout, .followUp, .noResponse, .delay, .targetDeadline,
+        case .stepTimeout, .approvalFallback, .ackTimeout, .nextChannel, .reescalate, .followUp, .noResponse, .delay,
+            .targetDeadline,
             .runDeadline:
             nil
         }

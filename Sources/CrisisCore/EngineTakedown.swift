@@ -23,7 +23,8 @@ extension StepAction {
         case .partiallyRemoved: .partiallyRemoved
         case .refused: .refused
         case .appeal: .appealed
-        case .choose, .done, .skip, .received, .approve, .reject, .publish, .ack, .confirmDelivery, .close, .setDeadline:
+        case .choose, .done, .skip, .received, .approve, .reject, .publish, .ack, .notReached, .confirmDelivery, .close,
+            .setDeadline:
             nil
         }
     }

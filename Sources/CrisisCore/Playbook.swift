@@ -52,6 +52,10 @@ public struct Playbook: Sendable, Hashable, Codable {
     /// Top-level steps in file order. Steps inside `parallel` branches and `foreach` bodies are nested.
     public var steps: [Step]
     public var location: SourceLocation
+    /// `conflicted: INPUT`: the input (a list of names or person ids, separated by commas or new lines) naming the
+    /// people the incident is about. They may not draft, approve, reject, acknowledge, choose or close, whatever
+    /// role they hold (docs/playbook-format.md, "Who may act").
+    public var conflicted: Located<String>? = nil
 
     public init(
         schema: String = Playbook.schemaV1, id: String, version: String, title: String, summary: String? = nil,
@@ -713,19 +717,69 @@ public enum PageTarget: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 }
 
+/// How many of a level's targets must acknowledge (`ack:`).
+public enum AckMode: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The first acknowledgement from a paged person ends the escalation (the default).
+    case any
+    /// Every target of the level must acknowledge; the ack timeout moves on with those still missing.
+    case all
+}
+
+/// How a level uses its channels (`attempts:`).
+public enum AttemptMode: String, Sendable, Hashable, Codable, CaseIterable {
+    /// One page per target on the level's first channel (else the person's first channel). The default, and the
+    /// only behaviour of playbooks written before `attempts:` existed.
+    case first
+    /// The channels one after the other per target: the next after `every`, or at once when an attempt is
+    /// recorded as not reached (a failed delivery, or the `not_reached` action).
+    case sequential
+    /// Every channel at once, one page per target and channel.
+    case parallel
+}
+
 /// One level of an escalation: who is paged, on which channels, and how long they have to acknowledge.
 public struct EscalationLevel: Sendable, Hashable, Codable {
     /// Roles (`role:legal`) or person ids from the contacts directory.
     public var targets: [Located<PageTarget>]
+    /// How long the targets have to acknowledge; for an inform-only level, how long before the next level is paged
+    /// (`wait:`, zero when absent).
     public var ackTimeout: PlaybookDuration
     public var channels: [String]
     public var location: SourceLocation
+    /// `ack: any | all`.
+    public var ack: AckMode
+    /// `attempts: sequential | parallel` (absent: `first`).
+    public var attempts: AttemptMode
+    /// `every:` the interval between sequential channel attempts; nil: the next channel only when not reached.
+    public var every: PlaybookDuration?
+    /// `inform: true`: the targets are told, no acknowledgement is expected.
+    public var inform: Bool
     public init(targets: [Located<PageTarget>], ackTimeout: PlaybookDuration, channels: [String] = [],
-                location: SourceLocation = .unknown) {
+                location: SourceLocation = .unknown, ack: AckMode = .any, attempts: AttemptMode = .first,
+                every: PlaybookDuration? = nil, inform: Bool = false) {
         self.targets = targets
         self.ackTimeout = ackTimeout
         self.channels = channels
         self.location = location
+        self.ack = ack
+        self.attempts = attempts
+        self.every = every
+        self.inform = inform
+    }
+
+    enum CodingKeys: String, CodingKey { case targets, ackTimeout, channels, location, ack, attempts, every, inform }
+
+    /// Decodes with the defaults of a level written before `ack`, `attempts`, `every` and `inform` existed.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        targets = try c.decode([Located<PageTarget>].self, forKey: .targets)
+        ackTimeout = try c.decode(PlaybookDuration.self, forKey: .ackTimeout)
+        channels = try c.decode([String].self, forKey: .channels)
+        location = try c.decode(SourceLocation.self, forKey: .location)
+        ack = try c.decodeIfPresent(AckMode.self, forKey: .ack) ?? .any
+        attempts = try c.decodeIfPresent(AttemptMode.self, forKey: .attempts) ?? .first
+        every = try c.decodeIfPresent(PlaybookDuration.self, forKey: .every)
+        inform = try c.decodeIfPresent(Bool.self, forKey: .inform) ?? false
     }
 }
 
@@ -736,11 +790,34 @@ public struct EscalateSpec: Sendable, Hashable, Codable {
     public var levels: [EscalationLevel]
     public var repeats: Int
     public var message: String
-    public init(policy: Located<String>? = nil, levels: [EscalationLevel] = [], repeats: Int = 0, message: String) {
+    /// `stop_at_ack: false`: every level is paged in turn whatever the acknowledgements; the step ends after the
+    /// last level (`acknowledged` when a level's acknowledgement was complete, else the next round or
+    /// `exhausted`). True (the default): an acknowledgement ends the escalation.
+    public var stopAtAck: Bool
+    /// `reescalate_after:`: after the acknowledgement, when the step it routes to is still active with no
+    /// accepted action this long afterwards, the next level is paged (and so on, one level per interval).
+    public var reescalateAfter: PlaybookDuration?
+    public init(policy: Located<String>? = nil, levels: [EscalationLevel] = [], repeats: Int = 0, message: String,
+                stopAtAck: Bool = true, reescalateAfter: PlaybookDuration? = nil) {
         self.policy = policy
         self.levels = levels
         self.repeats = repeats
         self.message = message
+        self.stopAtAck = stopAtAck
+        self.reescalateAfter = reescalateAfter
+    }
+
+    enum CodingKeys: String, CodingKey { case policy, levels, repeats, message, stopAtAck, reescalateAfter }
+
+    /// Decodes with the defaults of a spec written before `stop_at_ack` and `reescalate_after` existed.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        policy = try c.decodeIfPresent(Located<String>.self, forKey: .policy)
+        levels = try c.decode([EscalationLevel].self, forKey: .levels)
+        repeats = try c.decode(Int.self, forKey: .repeats)
+        message = try c.decode(String.self, forKey: .message)
+        stopAtAck = try c.decodeIfPresent(Bool.self, forKey: .stopAtAck) ?? true
+        reescalateAfter = try c.decodeIfPresent(PlaybookDuration.self, forKey: .reescalateAfter)
     }
 }
 

@@ -35,6 +35,10 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
     case conflictedApprover = "conflicted-approver"
     /// The person has already approved or rejected this revision.
     case alreadyDecided = "already-decided"
+    // Engine: who may act.
+    /// The person is named by the incident's `conflicted` input and may not draft, decide, acknowledge, choose or
+    /// close, whatever role they hold.
+    case conflictedPerson = "conflicted-person"
     // Engine: takedown.
     /// A takedown notice lacks elements its legal basis requires, so it cannot be submitted.
     case missingElements = "missing-elements"
@@ -64,6 +68,11 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
     case unknownRole = "unknown-role"
     /// The operator claims a role they do not hold in the contacts directory.
     case roleNotHeld = "role-not-held"
+    /// With a contacts directory: the person acknowledging was not paged by the escalation, stands in for nobody
+    /// paged, and holds no lead role (the shell asks `Engine.acknowledgerProblem` before the engine sees the ack).
+    case notPaged = "not-paged"
+    /// An ack's `by` names nobody in the incident's contacts directory.
+    case unknownPerson = "unknown-person"
     /// A statement template is not pinned with the incident.
     case missingTemplate = "missing-template"
     /// A statement template does not parse.
@@ -91,6 +100,9 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .ownDraft: "the drafter of a revision tried to approve it"
         case .conflictedApprover: "the person is listed in the statement's exclude input as conflicted"
         case .alreadyDecided: "the person has already approved or rejected this revision"
+        case .notPaged: "the person was not paged by the escalation, stands in for nobody paged and holds no lead role"
+        case .conflictedPerson: "the person is named as conflicted by the incident and may not draft, decide, acknowledge, choose or close"
+        case .unknownPerson: "an ack's 'by' names nobody in the incident's contacts directory"
         case .missingElements: "a takedown notice lacks elements its legal basis requires"
         case .unknownTimer: "the timer is not armed (it fired, or was cancelled or replaced)"
         case .timerNotDue: "the timer fired before its due time"
@@ -116,11 +128,12 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
         switch self {
         case .closed, .unknownStep, .notActive, .unknownAction, .actionUnavailable, .unrenderedDraft,
             .incompleteStatement, .roleRequired, .wrongRole, .unknownField, .missingField, .invalidField, .ownDraft,
-            .conflictedApprover, .alreadyDecided, .missingElements, .unknownTimer, .timerNotDue, .unknownDelivery,
+            .conflictedApprover, .alreadyDecided, .conflictedPerson, .missingElements, .unknownTimer, .timerNotDue, .unknownDelivery,
             .deliveryFinal:
             true
         case .invalidOperator, .tooLarge, .reservedField, .duplicateField, .invalidText, .notInDirectory,
-            .unknownRole, .roleNotHeld, .missingTemplate, .templateError, .overChannelLimit, .invalidAdvance:
+            .unknownRole, .roleNotHeld, .notPaged, .unknownPerson, .missingTemplate, .templateError, .overChannelLimit,
+            .invalidAdvance:
             false
         }
     }
@@ -143,4 +156,8 @@ public enum RejectionHint: Sendable, Hashable, Codable {
     case stepsActive([String])
     /// The notice elements to fill in, with the takedown's `draft` action, before submitting.
     case elementsMissing([String])
+    /// The people who may do this now (for an ack: those paged so far; a lead role may too).
+    case peopleAllowed([String])
+    /// A name was not recognised; the closest known names (empty: nothing close).
+    case didYouMean([String])
 }

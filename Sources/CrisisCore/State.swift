@@ -160,8 +160,13 @@ public enum TimerPurpose: Sendable, Hashable, Codable {
     case stepTimeout
     /// A statement's approval window; when it passes, fallback approvers may approve.
     case approvalFallback
-    /// An escalation level's acknowledgement timeout.
+    /// An escalation level's acknowledgement timeout (for an inform-only level: its wait).
     case ackTimeout(level: Int, round: Int)
+    /// A sequential level's next channel (`every:`).
+    case nextChannel(level: Int, round: Int)
+    /// `reescalate_after`: the acknowledged escalation `escalation` pages `level` unless the step the
+    /// acknowledgement routed to (the timer's step) has had an accepted action or finished meanwhile.
+    case reescalate(escalation: String, level: Int)
     /// A takedown follow-up reminder.
     case followUp
     /// A takedown's give-up time: `no_response`.
@@ -389,18 +394,82 @@ public struct TakedownTransition: Sendable, Hashable, Codable {
     }
 }
 
-/// One resolved escalation level: concrete people (or unresolved roles when there is no directory).
+/// One resolved escalation level: concrete people (or unresolved roles when there is no directory), resolved
+/// when the escalation is entered and again when the level is paged (availability is read at that instant).
 public struct ResolvedLevel: Sendable, Hashable, Codable {
     public var targets: [String]
     public var ackTimeout: PlaybookDuration
     public var channels: [String]
-    public init(targets: [String], ackTimeout: PlaybookDuration, channels: [String]) {
+    public var ack: AckMode
+    public var attempts: AttemptMode
+    public var every: PlaybookDuration?
+    public var inform: Bool
+    /// Targets replaced by a deputy, or paged although nobody in their chain is available.
+    public var substitutions: [Substitution]
+    public init(targets: [String], ackTimeout: PlaybookDuration, channels: [String], ack: AckMode = .any,
+                attempts: AttemptMode = .first, every: PlaybookDuration? = nil, inform: Bool = false,
+                substitutions: [Substitution] = []) {
         self.targets = targets
         self.ackTimeout = ackTimeout
         self.channels = channels
+        self.ack = ack
+        self.attempts = attempts
+        self.every = every
+        self.inform = inform
+        self.substitutions = substitutions
+    }
+
+    enum CodingKeys: String, CodingKey { case targets, ackTimeout, channels, ack, attempts, every, inform, substitutions }
+
+    /// Decodes with the defaults of a level saved before the escalation shapes existed.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        targets = try c.decode([String].self, forKey: .targets)
+        ackTimeout = try c.decode(PlaybookDuration.self, forKey: .ackTimeout)
+        channels = try c.decode([String].self, forKey: .channels)
+        ack = try c.decodeIfPresent(AckMode.self, forKey: .ack) ?? .any
+        attempts = try c.decodeIfPresent(AttemptMode.self, forKey: .attempts) ?? .first
+        every = try c.decodeIfPresent(PlaybookDuration.self, forKey: .every)
+        inform = try c.decodeIfPresent(Bool.self, forKey: .inform) ?? false
+        substitutions = try c.decodeIfPresent([Substitution].self, forKey: .substitutions) ?? []
+    }
+
+    /// The targets paged although nobody in their deputy chain was available.
+    public var outsideAvailability: [String] { substitutions.filter(\.outsideAvailability).map(\.person) }
+}
+
+/// A target who could not be paged at the instant their level was paged, and what was done about it.
+public struct Substitution: Sendable, Hashable, Codable {
+    /// The person the level names (directly or through a role).
+    public var person: String
+    /// Everyone in the deputy chain who was skipped, the person first, with why.
+    public var skipped: [SkippedPerson]
+    /// Who was paged instead; nil when nobody in the chain was available (then `person` is paged, marked outside
+    /// availability).
+    public var standIn: String?
+    /// The roles of `person` the stand-in holds for the rest of the incident (`deputy_holds_roles: true`).
+    public var heldRoles: [String]
+    public init(person: String, skipped: [SkippedPerson], standIn: String?, heldRoles: [String] = []) {
+        self.person = person
+        self.skipped = skipped
+        self.standIn = standIn
+        self.heldRoles = heldRoles
+    }
+    /// Whether the person was paged although unavailable.
+    public var outsideAvailability: Bool { standIn == nil }
+}
+
+/// Someone skipped in a deputy chain, and why (`outside availability windows`, `on a flight until ...`).
+public struct SkippedPerson: Sendable, Hashable, Codable {
+    public var person: String
+    public var reason: String
+    public init(person: String, reason: String) {
+        self.person = person
+        self.reason = reason
     }
 }
 
+/// One round of pages: a level being paged, or the next channel of a sequential level.
 public struct PageAttempt: Sendable, Hashable, Codable {
     public var attempt: Int
     public var level: Int
@@ -408,12 +477,79 @@ public struct PageAttempt: Sendable, Hashable, Codable {
     public var targets: [String]
     public var deliveryKeys: [String]
     public var at: Instant
-    public init(attempt: Int, level: Int, round: Int, targets: [String], deliveryKeys: [String], at: Instant) {
+    /// The channel of each delivery (parallel to `deliveryKeys`; empty in escalations saved before channels were
+    /// recorded).
+    public var channels: [String]
+    /// The person of each delivery (parallel to `deliveryKeys`; empty in older saves, where it is `targets`).
+    public var recipients: [String]
+    public init(attempt: Int, level: Int, round: Int, targets: [String], deliveryKeys: [String], at: Instant,
+                channels: [String] = [], recipients: [String] = []) {
         self.attempt = attempt
         self.level = level
         self.round = round
         self.targets = targets
         self.deliveryKeys = deliveryKeys
+        self.at = at
+        self.channels = channels
+        self.recipients = recipients
+    }
+
+    enum CodingKeys: String, CodingKey { case attempt, level, round, targets, deliveryKeys, at, channels, recipients }
+
+    /// Decodes with the defaults of an attempt saved before channels were recorded.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        attempt = try c.decode(Int.self, forKey: .attempt)
+        level = try c.decode(Int.self, forKey: .level)
+        round = try c.decode(Int.self, forKey: .round)
+        targets = try c.decode([String].self, forKey: .targets)
+        deliveryKeys = try c.decode([String].self, forKey: .deliveryKeys)
+        at = try c.decode(Instant.self, forKey: .at)
+        channels = try c.decodeIfPresent([String].self, forKey: .channels) ?? []
+        recipients = try c.decodeIfPresent([String].self, forKey: .recipients) ?? []
+    }
+}
+
+/// An accepted acknowledgement: who, on which channel, recorded by whom.
+public struct AckRecord: Sendable, Hashable, Codable {
+    /// The person who acknowledged (a directory id when there is a directory, else as written).
+    public var person: String
+    /// How they were reached: the `via` field, else the channel of the last page to them.
+    public var channel: String?
+    /// The absent person `person` stands in for, when they acknowledged as a deputy.
+    public var standingInFor: String?
+    /// Whether it counted towards the level (false for someone paged only by an inform-only level).
+    public var counted: Bool
+    public var level: Int
+    public var round: Int
+    /// The operator who recorded it.
+    public var recordedBy: String
+    public var at: Instant
+    public init(person: String, channel: String?, standingInFor: String?, counted: Bool, level: Int, round: Int,
+                recordedBy: String, at: Instant) {
+        self.person = person
+        self.channel = channel
+        self.standingInFor = standingInFor
+        self.counted = counted
+        self.level = level
+        self.round = round
+        self.recordedBy = recordedBy
+        self.at = at
+    }
+}
+
+/// A page attempt recorded as not reaching its person (the `not_reached` action).
+public struct NotReachedRecord: Sendable, Hashable, Codable {
+    public var person: String
+    public var channel: String?
+    public var detail: String?
+    public var recordedBy: String
+    public var at: Instant
+    public init(person: String, channel: String?, detail: String?, recordedBy: String, at: Instant) {
+        self.person = person
+        self.channel = channel
+        self.detail = detail
+        self.recordedBy = recordedBy
         self.at = at
     }
 }
@@ -427,7 +563,13 @@ public struct EscalationRun: Sendable, Hashable, Codable {
     /// How many rounds after the first the policy allows.
     public internal(set) var repeats: Int
     public internal(set) var attempts: [PageAttempt]
+    /// Who completed the acknowledgement, as the `by` field gave it (the first counted ack with `ack: any`, the
+    /// last missing one with `all`); `acks` holds directory ids.
     public internal(set) var acknowledgedBy: String?
+    /// Every accepted acknowledgement, in order.
+    public internal(set) var acks: [AckRecord]
+    /// Attempts recorded as not reached.
+    public internal(set) var notReached: [NotReachedRecord]
     public init(levels: [ResolvedLevel], repeats: Int = 0) {
         self.levels = levels
         self.level = 0
@@ -435,7 +577,34 @@ public struct EscalationRun: Sendable, Hashable, Codable {
         self.repeats = repeats
         self.attempts = []
         self.acknowledgedBy = nil
+        self.acks = []
+        self.notReached = []
     }
+
+    enum CodingKeys: String, CodingKey { case levels, level, round, repeats, attempts, acknowledgedBy, acks, notReached }
+
+    /// Decodes with the defaults of an escalation saved before acks were recorded one by one.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        levels = try c.decode([ResolvedLevel].self, forKey: .levels)
+        level = try c.decode(Int.self, forKey: .level)
+        round = try c.decode(Int.self, forKey: .round)
+        repeats = try c.decode(Int.self, forKey: .repeats)
+        attempts = try c.decode([PageAttempt].self, forKey: .attempts)
+        acknowledgedBy = try c.decodeIfPresent(String.self, forKey: .acknowledgedBy)
+        acks = try c.decodeIfPresent([AckRecord].self, forKey: .acks) ?? []
+        notReached = try c.decodeIfPresent([NotReachedRecord].self, forKey: .notReached) ?? []
+    }
+
+    /// Everyone paged in this escalation so far, in order.
+    public var paged: [String] {
+        var out: [String] = []
+        for a in attempts { for t in a.targets where !out.contains(t) { out.append(t) } }
+        return out
+    }
+
+    /// The last acknowledgement, for the log: who and on which channel.
+    public var lastAck: AckRecord? { acks.last }
 }
 
 public struct NotifyRun: Sendable, Hashable, Codable {

@@ -31,7 +31,7 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
         case .task: ["checklist", "fields"]
         case .holdingStatement: ["template", "channels", "facts", "approval", "max_revisions"]
         case .takedown: ["platform", "urls", "basis", "submitters", "follow_up", "give_up_after", "prefill"]
-        case .escalate: ["policy", "levels", "repeat", "message"]
+        case .escalate: ["policy", "levels", "repeat", "message", "stop_at_ack", "reescalate_after"]
         case .notify: ["audience", "channels", "message"]
         case .clock: ["clock", "op", "from"]
         case .wait: ["event", "for"]
@@ -70,7 +70,7 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
         case .holdingStatement: [.draft, .approve, .reject, .publish, .confirmDelivery]
         case .takedown:
             [.draft, .submit, .acknowledge, .removed, .partiallyRemoved, .refused, .appeal, .confirmDelivery]
-        case .escalate: [.ack, .confirmDelivery]
+        case .escalate: [.ack, .notReached, .confirmDelivery]
         case .notify: [.confirmDelivery]
         case .wait: [.received]
         case .clock, .parallel, .foreach, .end: []
@@ -125,6 +125,8 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable {
     case appeal
     /// escalate: someone acknowledged the page.
     case ack
+    /// escalate: a page did not reach its person (a sequential level tries their next channel).
+    case notReached = "not_reached"
     /// Any step with deliveries in doubt or waiting for a manual send: say whether one went out.
     case confirmDelivery = "confirm_delivery"
     /// The incident (`Engine.incidentStep`): close it.
@@ -141,7 +143,7 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable {
         case .close: "closing the incident"
         case .setDeadline: "setting a clock's deadline"
         case .choose, .done, .skip, .received, .draft, .publish, .acknowledge, .removed, .partiallyRemoved, .refused,
-            .appeal, .ack, .confirmDelivery:
+            .appeal, .ack, .notReached, .confirmDelivery:
             nil
         }
     }

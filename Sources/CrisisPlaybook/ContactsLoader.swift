@@ -86,7 +86,9 @@ public enum ContactsLoader {
                             "person id '\(e.key)' must use lower-case letters, digits, '.', '_' and '-'", at: e.keyLocation)
                 }
                 let w = "person '\(e.key)'"
-                guard let vm = r.mapping(e.value, what: w, allowed: ["name", "roles", "channels", "deputy", "availability"])
+                guard let vm = r.mapping(e.value, what: w, allowed: [
+                    "name", "roles", "channels", "deputy", "availability", "unavailable", "deputy_holds_roles",
+                ])
                 else { continue }
                 let name = r.string(vm, "name", what: w, required: true) ?? e.key
                 let roles = vm["roles"].flatMap { r.identifierList($0, what: "'roles' of \(w)") }?.map(\.value) ?? []
@@ -105,6 +107,7 @@ public enum ContactsLoader {
                     deputies.append((e.key, d))
                 }
                 var availability: [AvailabilityWindow] = []
+                var windowLocations: [SourceLocation] = []
                 if let an = vm["availability"], let items = r.sequence(an, what: "'availability' of \(w)") {
                     for item in items {
                         let aw = "an availability window of \(w)"
@@ -133,11 +136,15 @@ public enum ContactsLoader {
                         }
                         if let from, let to, !days.isEmpty {
                             availability.append(AvailabilityWindow(days: days, fromMinute: from, toMinute: to, timeZone: timeZone))
+                            windowLocations.append(am.location)
                         }
                     }
                 }
+                checkWeeklyOverlaps(availability, at: windowLocations, of: w, r: r)
+                let unavailable = vm["unavailable"].map { unavailability($0, of: w, r: r) } ?? []
+                let holds = r.bool(vm, "deputy_holds_roles", what: w) ?? false
                 people.append(Person(id: e.key, name: name, roles: roles, channels: channels, deputy: deputy,
-                                     availability: availability))
+                                     availability: availability, unavailable: unavailable, deputyHoldsRoles: holds))
             }
         }
         let ids = Set(people.map(\.id))
@@ -163,7 +170,7 @@ public enum ContactsLoader {
                     if items.isEmpty { r.error(DiagnosticCode.badValue, "\(w) needs at least one level", at: r.location(ln)) }
                     for (i, item) in items.enumerated() {
                         let lw = "level \(i + 1) of \(w)"
-                        guard let lm = r.mapping(item, what: lw, allowed: ["targets", "ack_timeout", "channels"]) else { continue }
+                        guard let lm = r.mapping(item, what: lw, allowed: EscalationShape.levelKeys) else { continue }
                         var targets: [PageTarget] = []
                         if let tn = r.require(lm, "targets", what: lw), let list = r.stringList(tn, what: "'targets' of \(lw)") {
                             for t in list {
@@ -188,14 +195,87 @@ public enum ContactsLoader {
                                 }
                             }
                         }
-                        let ack = r.duration(lm, "ack_timeout", what: lw, required: true)
                         let channels = lm["channels"].flatMap { r.stringList($0, what: "'channels' of \(lw)") }?.map(\.value) ?? []
-                        if let ack { levels.append(PolicyLevel(targets: targets, ackTimeout: ack, channels: channels)) }
+                        if let s = EscalationShape.read(lm, what: lw, r: r) {
+                            levels.append(PolicyLevel(
+                                targets: targets, ackTimeout: s.ackTimeout, channels: channels, ack: s.ack,
+                                attempts: s.attempts, every: s.every, inform: s.inform))
+                        }
                     }
                 }
                 policies.append(EscalationPolicy(id: e.key, levels: levels, repeats: repeats))
             }
         }
         return ContactsDirectory(people: people, policies: policies, timeZone: timeZone)
+    }
+
+    /// `unavailable: [{from, until, reason}]`: RFC 3339 instants with an offset (`2026-01-10T08:00:00+01:00`),
+    /// `until` after `from`, no two ranges of a person overlapping.
+    static func unavailability(_ node: Node, of w: String, r: NodeReader) -> [Unavailability] {
+        guard let items = r.sequence(node, what: "'unavailable' of \(w)") else { return [] }
+        var out: [(range: Unavailability, at: SourceLocation)] = []
+        for item in items {
+            let uw = "an unavailable range of \(w)"
+            guard let um = r.mapping(item, what: uw, allowed: ["from", "until", "reason"]) else { continue }
+            var instants: [Instant?] = [nil, nil]
+            for (slot, key) in ["from", "until"].enumerated() {
+                guard let n = r.require(um, key, what: uw), let text = r.scalar(n, what: "'\(key)' of \(uw)") else { continue }
+                if let instant = ISO8601.parse(text) {
+                    instants[slot] = instant
+                } else {
+                    r.error(DiagnosticCode.badValue,
+                            "'\(text)' is not an instant with an offset; write RFC 3339 such as \"2026-01-10T08:00:00+01:00\"",
+                            at: r.location(n))
+                }
+            }
+            let reason = um["reason"].flatMap { r.string($0, what: "'reason' of \(uw)") }
+            guard let from = instants[0], let until = instants[1] else { continue }
+            if until <= from {
+                r.error(DiagnosticCode.badValue,
+                        "\(uw) ends (\(ISO8601.format(until))) before it starts (\(ISO8601.format(from))); 'until' must be after 'from'",
+                        at: um["until"].map(r.location) ?? um.location)
+                continue
+            }
+            let range = Unavailability(from: from, until: until, reason: reason)
+            if let other = out.first(where: { $0.range.from < until && from < $0.range.until }) {
+                r.error(DiagnosticCode.badValue,
+                        "\(uw) overlaps the one at line \(other.at.line); merge them into one range",
+                        at: um.location)
+                continue
+            }
+            out.append((range, um.location))
+        }
+        return out.map(\.range)
+    }
+
+    /// Refuses two weekly windows of a person that share a minute of the week (written once, they are easier to
+    /// read and to change).
+    static func checkWeeklyOverlaps(_ windows: [AvailabilityWindow], at locations: [SourceLocation], of w: String,
+                                    r: NodeReader) {
+        func spans(_ window: AvailabilityWindow) -> [Range<Int>] {
+            let week = 7 * 1440
+            var out: [Range<Int>] = []
+            for day in window.days {
+                let start = (day - 1) * 1440 + window.fromMinute
+                let end = window.fromMinute < window.toMinute
+                    ? (day - 1) * 1440 + window.toMinute : day * 1440 + window.toMinute
+                if end <= week {
+                    out.append(start..<end)
+                } else {
+                    out.append(start..<week)
+                    out.append(0..<(end - week))
+                }
+            }
+            return out.filter { !$0.isEmpty }
+        }
+        let all = windows.map(spans)
+        for i in all.indices {
+            for j in 0..<i where all[i].contains(where: { a in all[j].contains(where: { a.overlaps($0) }) }) {
+                r.error(DiagnosticCode.badValue,
+                        "this availability window of \(w) overlaps the one at line \(locations[j].line); a minute of the week belongs to one window",
+                        at: locations[i])
+                break
+            }
+        }
     }
 }

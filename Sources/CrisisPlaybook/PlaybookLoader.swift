@@ -87,7 +87,7 @@ final class PlaybookBuilder {
 
     static let topKeys = [
         "schema", "id", "version", "title", "summary", "timezone", "languages", "roles", "inputs", "targets",
-        "clocks", "deadline", "start", "steps",
+        "clocks", "deadline", "start", "steps", "conflicted",
     ]
     /// "'checklist' belongs to task steps" hints for keys of other step types.
     static func foreignKeys(for type: StepType) -> [String: String] {
@@ -233,10 +233,12 @@ final class PlaybookBuilder {
             }
         }
 
-        return Playbook(
+        var book = Playbook(
             schema: schema, id: id, version: version, title: title, summary: summary, timeZone: timeZone,
             languages: languages, roles: roles, inputs: inputs, targets: targets, clocks: clocks, deadline: deadline,
             start: start, steps: steps, location: m.location)
+        book.conflicted = m["conflicted"].flatMap { r.identifier($0, what: "'conflicted'") }
+        return book
     }
 
     static func isPlaybookID(_ s: String) -> Bool {
@@ -772,7 +774,7 @@ final class PlaybookBuilder {
             if items.isEmpty { r.error(DiagnosticCode.badValue, "'levels' of \(w) needs at least one level", at: r.location(node)) }
             for (i, item) in items.enumerated() {
                 let lw = "level \(i + 1) of \(w)"
-                guard let lm = r.mapping(item, what: lw, allowed: ["targets", "ack_timeout", "channels"]) else { continue }
+                guard let lm = r.mapping(item, what: lw, allowed: EscalationShape.levelKeys) else { continue }
                 var targets: [Located<PageTarget>] = []
                 if let tn = r.require(lm, "targets", what: lw), let list = r.stringList(tn, what: "'targets' of \(lw)") {
                     if list.isEmpty { r.error(DiagnosticCode.badValue, "\(lw) needs at least one target", at: r.location(tn)) }
@@ -781,9 +783,12 @@ final class PlaybookBuilder {
                         if case .role(let role) = t.value { r.checkIdentifier(role, what: "role", at: t.location) }
                     }
                 }
-                let ack = r.duration(lm, "ack_timeout", what: lw, required: true)
                 let channels = lm["channels"].flatMap { r.stringList($0, what: "'channels' of \(lw)") }?.map(\.value) ?? []
-                if let ack { levels.append(EscalationLevel(targets: targets, ackTimeout: ack, channels: channels, location: lm.location)) }
+                if let shape = EscalationShape.read(lm, what: lw, r: r) {
+                    levels.append(EscalationLevel(
+                        targets: targets, ackTimeout: shape.ackTimeout, channels: channels, location: lm.location,
+                        ack: shape.ack, attempts: shape.attempts, every: shape.every, inform: shape.inform))
+                }
             }
         }
         if m.has("policy"), m.has("levels") {
@@ -794,7 +799,19 @@ final class PlaybookBuilder {
         }
         let repeats = r.integer(m, "repeat", what: w, range: 0...5) ?? 0
         let message = r.string(m, "message", what: w, required: true) ?? ""
-        return .escalate(EscalateSpec(policy: policy, levels: levels, repeats: repeats, message: message))
+        let stopAtAck = r.bool(m, "stop_at_ack", what: w) ?? true
+        let reescalate = r.duration(m, "reescalate_after", what: w)
+        if let reescalate, reescalate == .zero, let node = m["reescalate_after"] {
+            r.error(DiagnosticCode.badDuration, "'reescalate_after' of \(w) must be longer than zero", at: r.location(node))
+        }
+        if reescalate != nil, !stopAtAck, let node = m["reescalate_after"] {
+            r.error(DiagnosticCode.conflictingKeys,
+                    "\(w) pages every level whatever the acks ('stop_at_ack: false'), so 'reescalate_after' has nothing to do",
+                    at: r.location(node))
+        }
+        return .escalate(EscalateSpec(
+            policy: policy, levels: levels, repeats: repeats, message: message, stopAtAck: stopAtAck,
+            reescalateAfter: reescalate))
     }
 
     func notify(_ m: MapView, _ w: String) -> StepKind? {
@@ -940,5 +957,67 @@ final class PlaybookBuilder {
         let summary = m["summary"].flatMap { NodeReader.isEmpty($0) ? nil : r.string($0, what: "'summary' of \(w)") }
         guard let outcome else { return nil }
         return .end(EndSpec(outcome: outcome, summary: summary))
+    }
+}
+
+/// The keys an escalation level shares between playbooks (`levels:`) and contacts policies: `ack_timeout`,
+/// `ack`, `attempts`, `every`, `inform`, `wait` (docs/playbook-format.md, "Escalation shapes").
+enum EscalationShape {
+    static let levelKeys = ["targets", "ack_timeout", "channels", "ack", "attempts", "every", "inform", "wait"]
+
+    struct Shape {
+        var ackTimeout: PlaybookDuration
+        var ack: AckMode
+        var attempts: AttemptMode
+        var every: PlaybookDuration?
+        var inform: Bool
+    }
+
+    /// Reads the shape of a level; nil when it cannot be built (every problem reported).
+    static func read(_ lm: MapView, what lw: String, r: NodeReader) -> Shape? {
+        let inform = r.bool(lm, "inform", what: lw) ?? false
+        var ack = AckMode.any
+        if let node = lm["ack"], let text = r.scalar(node, what: "'ack' of \(lw)") {
+            if let mode = AckMode(rawValue: text) {
+                ack = mode
+            } else {
+                r.error(DiagnosticCode.badValue, "'ack' of \(lw) is '\(text)'; write any or all", at: r.location(node))
+            }
+        }
+        var attempts = AttemptMode.first
+        if let node = lm["attempts"], let text = r.scalar(node, what: "'attempts' of \(lw)") {
+            if let mode = AttemptMode(rawValue: text) {
+                attempts = mode
+            } else {
+                r.error(DiagnosticCode.badValue, "'attempts' of \(lw) is '\(text)'; write sequential or parallel",
+                        at: r.location(node))
+            }
+        }
+        let every = r.duration(lm, "every", what: lw)
+        if let every, let node = lm["every"] {
+            if attempts != .sequential {
+                r.error(DiagnosticCode.conflictingKeys,
+                        "'every' of \(lw) spaces sequential channel attempts; add 'attempts: sequential'", at: r.location(node))
+            } else if every == .zero {
+                r.error(DiagnosticCode.badDuration, "'every' of \(lw) must be longer than zero", at: r.location(node))
+            }
+        }
+        if inform {
+            for key in ["ack_timeout", "ack"] {
+                if let at = lm.keyLocation(key) {
+                    r.error(DiagnosticCode.conflictingKeys,
+                            "\(lw) only informs ('inform: true') and expects no ack, so it takes no '\(key)'; use 'wait' to pause before the next level",
+                            at: at)
+                }
+            }
+            let wait = r.duration(lm, "wait", what: lw) ?? .zero
+            return Shape(ackTimeout: wait, ack: .any, attempts: attempts, every: every, inform: true)
+        }
+        if let at = lm.keyLocation("wait") {
+            r.error(DiagnosticCode.conflictingKeys,
+                    "'wait' is for inform-only levels ('inform: true'); \(lw) waits 'ack_timeout' for its ack", at: at)
+        }
+        guard let timeout = r.duration(lm, "ack_timeout", what: lw, required: true) else { return nil }
+        return Shape(ackTimeout: timeout, ack: ack, attempts: attempts, every: every, inform: false)
     }
 }

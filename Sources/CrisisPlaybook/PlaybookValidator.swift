@@ -79,6 +79,7 @@ private struct Validation {
         checkTargets()
         checkGraph()
         checkRoles()
+        if let conflicted = playbook.conflicted { _ = checkInput(conflicted, types: [.string, .text], what: "'conflicted'") }
         if contacts != nil { checkContacts() }
     }
 

@@ -40,6 +40,22 @@ enum Intake {
             if fields[k] != nil { return .failure(Rejection(.duplicateField, "field '\(k)' was given twice")) }
             fields[k] = v
         }
+        if request.action == "ack", let contacts = incident.definition.contacts {
+            // With a directory, `by` defaults to the operator and must name a directory person.
+            let by = fields["by"] ?? request.actor.name
+            guard contacts.person(named: by) != nil else {
+                let suggestions = contacts.suggestions(for: by)
+                let mean = suggestions.isEmpty ? "" : "; did you mean \(suggestions.map { "'\($0)'" }.joined(separator: ", "))?"
+                return .failure(Rejection(
+                    .unknownPerson,
+                    "'\(by)' is not in the incident's contacts directory, so cannot be recorded as acknowledging\(mean)",
+                    hint: .didYouMean(suggestions)))
+            }
+            fields["by"] = by
+            if let problem = Engine.acknowledgerProblem(by: by, step: request.step, in: incident.state) {
+                return .failure(problem)
+            }
+        }
         let actor: Actor
         switch resolveRole(request.actor, step: request.step, action: request.action, in: incident) {
         case .success(let a): actor = a
@@ -137,20 +153,21 @@ enum Intake {
             return .failure(Rejection(
                 .unknownRole, "this playbook has no role '\(role)' (roles: \(playbook.roles.map(\.id).joined(separator: ", ")))"))
         }
+        let held = person.roles + incident.state.rolesHeld(by: person.id).filter { !person.roles.contains($0) }
         if let role = actor.role {
-            guard person.roles.contains(role) else {
+            guard held.contains(role) else {
                 return .failure(Rejection(
                     .roleNotHeld,
-                    "\(person.name) does not hold role '\(role)' in the contacts directory (holds: \(person.roles.joined(separator: ", ")))"))
+                    "\(person.name) does not hold role '\(role)' in the contacts directory (holds: \(held.joined(separator: ", ")))"))
             }
             return .success(actor)
         }
         let needed = Engine.availableActions(for: step, in: incident.state).first { $0.name == action }?.roles ?? []
         let leads = playbook.roles.filter(\.lead).map(\.id)
-        if let role = needed.first(where: person.roles.contains) ?? leads.first(where: person.roles.contains) {
+        if let role = needed.first(where: held.contains) ?? leads.first(where: held.contains) {
             return .success(Actor(name: actor.name, role: role))
         }
-        return .success(Actor(name: actor.name, role: person.roles.first))
+        return .success(Actor(name: actor.name, role: held.first))
     }
 
     /// Why an operator name or role cannot be recorded as an actor, or nil. Names are one line of at most 128

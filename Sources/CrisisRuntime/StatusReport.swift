@@ -246,6 +246,8 @@ public struct StatusReport: Codable, Sendable {
         case .stepTimeout: "step timeout"
         case .approvalFallback: "approval fallback"
         case .ackTimeout(let level, let round): "ack timeout (level \(level + 1), round \(round + 1))"
+        case .nextChannel(let level, let round): "next channel (level \(level + 1), round \(round + 1))"
+        case .reescalate(let escalation, let level): "re-escalation of \(escalation) (level \(level + 1))"
         case .followUp: "takedown follow-up"
         case .noResponse: "takedown no response"
         case .delay: "wait"

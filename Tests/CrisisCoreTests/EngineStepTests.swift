@@ -185,7 +185,8 @@ struct EngineEscalationTests {
                 ])
         #expect(
             run(d)?.attempts
-                == [PageAttempt(attempt: 1, level: 0, round: 0, targets: ["kari"], deliveryKeys: ["INC-1/page/page/0"], at: t0)])
+                == [PageAttempt(attempt: 1, level: 0, round: 0, targets: ["kari"], deliveryKeys: ["INC-1/page/page/0"], at: t0,
+                               channels: ["sms"], recipients: ["kari"])])
         #expect(d.state.timers == [TimerEntry(id: "t1", due: t0 + dur("10m"), step: "page", purpose: .ackTimeout(level: 0, round: 0))])
         #expect(d.available("page") == ["ack", "confirm_delivery"])
     }
