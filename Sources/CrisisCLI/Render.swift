@@ -291,7 +291,12 @@ enum TimelineText {
             return "opened \(r.mode.rawValue) incident from \(e(r.playbook.id))@\(e(r.playbook.version))" + effects(r.effects)
         case .action(let r):
             var s = "\(e(r.step)) \(e(r.action))"
-            if !r.fields.isEmpty { s += " " + fields(r.fields) }
+            var shown = r.fields
+            if r.action == StepAction.ack.rawValue, let by = shown.removeValue(forKey: "by") {
+                s = "\(e(r.step)) acknowledged by \(e(by))"
+                if let via = shown.removeValue(forKey: "via") { s += " via \(e(via))" }
+            }
+            if !shown.isEmpty { s += " " + fields(shown) }
             if let st = r.statement { s += " (statement sha256 \(st.sha256.prefix(12))…)" }
             if let note = r.note { s += " — \(e(note))" }
             return s + effects(r.effects)

@@ -43,7 +43,7 @@ enum Intake {
         if request.action == "ack", let contacts = incident.definition.contacts {
             // With a directory, `by` defaults to the operator and must name a directory person.
             let by = fields["by"] ?? request.actor.name
-            guard contacts.person(named: by) != nil else {
+            guard let person = contacts.person(named: by) else {
                 let suggestions = contacts.suggestions(for: by)
                 let mean = suggestions.isEmpty ? "" : "; did you mean \(suggestions.map { "'\($0)'" }.joined(separator: ", "))?"
                 return .failure(Rejection(
@@ -51,8 +51,18 @@ enum Intake {
                     "'\(by)' is not in the incident's contacts directory, so cannot be recorded as acknowledging\(mean)",
                     hint: .didYouMean(suggestions)))
             }
-            fields["by"] = by
-            if let problem = Engine.acknowledgerProblem(by: by, step: request.step, in: incident.state) {
+            fields["by"] = person.id
+            // The log says how they were reached: the channel of the last page to them, unless told otherwise.
+            if fields["via"] == nil, let run = incident.state.run(request.step),
+                case .escalation(_, let e) = run.progress,
+                let channel = e.attempts.reversed().lazy.compactMap({ a -> String? in
+                    guard let i = a.recipients.lastIndex(of: person.id), i < a.channels.count else { return nil }
+                    return a.channels[i]
+                }).first
+            {
+                fields["via"] = channel
+            }
+            if let problem = Engine.acknowledgerProblem(by: person.id, step: request.step, in: incident.state) {
                 return .failure(problem)
             }
         }

@@ -182,7 +182,8 @@ public struct StatusReport: Codable, Sendable {
                 step: run.instance, type: step?.typeName ?? "?", title: step?.title, instructions: step?.instructions,
                 role: step?.role?.value, entered: fmt(run.enteredAt), deadline: run.dueAt.map(fmt),
                 due_in: run.dueAt.map(relative),
-                detail: Self.detail(run), actions: actions(Engine.availableActions(for: run.instance, in: state)))
+                detail: Self.detail(run, escalationNext: Self.escalationNext(run, state: state, fmt: fmt, relative: relative)),
+                actions: actions(Engine.availableActions(for: run.instance, in: state)))
         }
         timers = state.timers.sorted { ($0.due, $0.order) < ($1.due, $1.order) }.map {
             Timer(id: $0.id, due: fmt($0.due), step: $0.step, purpose: Self.purpose($0.purpose), due_now: $0.due <= now,
@@ -258,7 +259,27 @@ public struct StatusReport: Codable, Sendable {
         }
     }
 
-    static func detail(_ run: StepRun) -> [String: String] {
+    /// An escalation's next move, for people: who is paged next and when (`level 2 (role:crisis_lead) at …`).
+    static func escalationNext(_ run: StepRun, state: IncidentState, fmt: (Instant) -> String,
+                               relative: (Instant) -> String) -> String? {
+        guard case .escalation(_, let e) = run.progress else { return nil }
+        let timers = state.timers.filter { $0.step == run.instance }
+        guard let timer = timers.min(by: { ($0.due, $0.order) < ($1.due, $1.order) }) else { return nil }
+        let when = "\(fmt(timer.due)) (\(relative(timer.due)))"
+        switch timer.purpose {
+        case .ackTimeout:
+            if e.level + 1 < e.levels.count {
+                return "level \(e.level + 2) (\(e.levels[e.level + 1].targets.joined(separator: ", "))) at \(when)"
+            }
+            if e.round < e.repeats { return "round \(e.round + 2) from level 1 at \(when)" }
+            return "exhausted at \(when) unless someone acknowledges"
+        case .nextChannel: return "next channel at \(when)"
+        case .reescalate: return "re-escalation at \(when) unless the next step moves"
+        default: return nil
+        }
+    }
+
+    static func detail(_ run: StepRun, escalationNext: String? = nil) -> [String: String] {
         switch run.detail {
         case .simple: return [:]
         case .statement(let s):
@@ -277,7 +298,31 @@ public struct StatusReport: Codable, Sendable {
             return d
         case .escalation(let e):
             var d = ["level": String(e.level + 1), "round": String(e.round + 1), "levels": String(e.levels.count)]
-            if e.level < e.levels.count { d["paging"] = e.levels[e.level].targets.joined(separator: ", ") }
+            if e.level < e.levels.count {
+                let level = e.levels[e.level]
+                d["paging"] = level.targets.joined(separator: ", ")
+                if level.ack == .all {
+                    let acked = Set(e.acks.filter(\.counted).map(\.person))
+                    let missing = level.targets.filter { !acked.contains($0) }
+                    if !missing.isEmpty { d["waiting_for"] = missing.joined(separator: ", ") + " (every one must ack)" }
+                }
+                let subs = level.substitutions.map { s -> String in
+                    let why = s.skipped.map { "\($0.person): \($0.reason)" }.joined(separator: "; ")
+                    guard let standIn = s.standIn else {
+                        return "\(s.person) paged OUTSIDE AVAILABILITY (nobody in the deputy chain is available: \(why))"
+                    }
+                    return "\(standIn) stands in for \(s.person) (\(why))"
+                        + (s.heldRoles.isEmpty ? "" : ", holding \(s.heldRoles.joined(separator: ", "))")
+                }
+                if !subs.isEmpty { d["stand_ins"] = subs.joined(separator: "\n") }
+            }
+            if !e.acks.isEmpty {
+                d["acknowledged"] = e.acks.map { a in
+                    a.person + (a.channel.map { " via \($0)" } ?? "") + (a.standingInFor.map { " for \($0)" } ?? "")
+                        + (a.counted ? "" : " (inform only, not counted)")
+                }.joined(separator: ", ")
+            }
+            if let next = escalationNext { d["next"] = next }
             return d
         case .notify(let n):
             return ["channels": n.deliveries.keys.sorted().joined(separator: ", ")]
