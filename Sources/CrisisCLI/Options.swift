@@ -161,9 +161,8 @@ func advice(_ hint: RejectionHint) -> String? {
         return steps.isEmpty ? "no step is active now" : "active steps: \(list(steps.map(shellWord)))"
     case .elementsMissing(let names):
         return "fill them in first with the draft action: " + names.map { "--set \($0)=…" }.joined(separator: " ")
-    case .peopleAllowed(let people):
-        return people.isEmpty ? nil : "paged so far (or a lead role): \(list(people))"
-    case .didYouMean(let names):
-        return names.isEmpty ? nil : "did you mean \(list(names.map { "'\($0)'" }))?"
+    case .peopleAllowed, .didYouMean:
+        // The refusal's message already names them (it is what the log keeps); scripts read the hint.
+        return nil
     }
 }
