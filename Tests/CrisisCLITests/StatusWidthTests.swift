@@ -35,6 +35,6 @@ struct StatusWidthTests {
         let pasted = try cli.runShell(command)
         #expect(pasted.status == 0, "\(command)\n\(pasted.stderr)")
         let log = try cli.run(["log", id])
-        #expect(log.stdout.contains("ack by=henrik.moe"))
+        #expect(log.stdout.contains("acknowledged by henrik.moe"))
     }
 }

@@ -134,7 +134,7 @@ struct WhoMayActTests {
         let e = try #require(escalation(accepted.incident.state))
         #expect(e.acks == [AckRecord(person: "thea.larsen", channel: "phone", standingInFor: nil, counted: true,
                                      level: 0, round: 0, recordedBy: "Thea Larsen", at: Self.t0)])
-        #expect(e.acknowledgedBy == "Thea Larsen")  // as written, as before; AckRecord.person is the id
+        #expect(e.acknowledgedBy == "thea.larsen")  // the shell records `by` as the directory id
         #expect(accepted.incident.state.active.map(\.instance) == ["work"])
         // Replay gives the same state.
         #expect(try f.service.load(f.id).state == accepted.incident.state)
