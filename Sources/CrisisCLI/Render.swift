@@ -302,7 +302,8 @@ enum TimelineText {
             return s + effects(r.effects)
         case .timer(let r):
             let late = r.firedAt != nil && r.lateBy.milliseconds >= 1000 ? " \(humanDuration(r.lateBy)) late" : ""
-            return "timer \(e(r.timer)) fired" + (r.step.map { " (\(e($0)))" } ?? "") + late + effects(r.effects)
+            let what = [r.step.map(e), r.purpose.map(e)].compactMap { $0 }.joined(separator: ": ")
+            return "timer \(e(r.timer)) fired" + (what.isEmpty ? "" : " (\(what))") + late + effects(r.effects)
         case .clockAdvanced(let r): return "drill clock advanced by \(humanDuration(r.by))"
         case .intent(let r):
             return "intent: \(r.delivery.purpose.rawValue) on \(e(r.delivery.channel)) to "

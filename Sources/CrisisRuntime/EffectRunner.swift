@@ -80,7 +80,7 @@ struct TimerPump: Sendable {
                 .timerFired(id: timer.id), key: "timer/\(timer.id)", actor: .system, wallNow: wallNow, into: &run
             ) { now, effects in
                 .timer(.init(now: now, timer: timer.id, due: timer.due, step: timer.step, firedAt: firedAt,
-                             effects: effects))
+                             purpose: StatusReport.purpose(timer.purpose), effects: effects))
             }
             switch result {
             case .success(let actions): try effects.run(actions, actor: .system, wallNow: wallNow, into: &run)

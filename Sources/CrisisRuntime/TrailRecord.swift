@@ -71,16 +71,19 @@ public enum TrailRecord: Sendable, Hashable {
         /// Live incidents: the wall-clock instant the timer was fired. Nil in drills (and in records written before
         /// crisis/0.3, where the engine handled timers at the firing command's time: `now`).
         public var firedAt: Instant?
+        /// What the timer was for, for people (`ack timeout (level 1, round 1)`); nil in records before crisis/0.3.
+        public var purpose: String?
         public var effects: [RecordedEffect]
         /// How long after its due instant the timer was fired.
         public var lateBy: PlaybookDuration { (firedAt ?? now) - due }
         public init(now: Instant, timer: String, due: Instant, step: String?, firedAt: Instant? = nil,
-                    effects: [RecordedEffect]) {
+                    purpose: String? = nil, effects: [RecordedEffect]) {
             self.now = now
             self.timer = timer
             self.due = due
             self.step = step
             self.firedAt = firedAt
+            self.purpose = purpose
             self.effects = effects
         }
     }
@@ -282,7 +285,7 @@ public enum TrailRecord: Sendable, Hashable {
             return .timer(TimerFired(
                 now: try b.requiredInstant("now"), timer: try b.requiredString("timer"), due: try b.requiredInstant("due"),
                 step: b["step"]?.stringValue, firedAt: b["fired_at"]?.intValue.map { Instant(millisecondsSinceEpoch: Int64($0)) },
-                effects: try RecordedEffect.decodeList(b["effects"])))
+                purpose: b["purpose"]?.stringValue, effects: try RecordedEffect.decodeList(b["effects"])))
         case .clockAdvanced:
             return .clockAdvanced(ClockAdvanced(now: try b.requiredInstant("now"), from: try b.requiredInstant("from")))
         case .intent:
@@ -354,6 +357,7 @@ public enum TrailRecord: Sendable, Hashable {
                 ("now", .integer(r.now.millisecondsSinceEpoch)), ("timer", .string(r.timer)),
                 ("due", .integer(r.due.millisecondsSinceEpoch)), ("late_by_ms", .integer(r.lateBy.milliseconds)),
                 ("fired_at", r.firedAt.map { .integer($0.millisecondsSinceEpoch) }),
+                ("purpose", r.purpose.map { .string($0) }),
                 ("step", r.step.map { .string($0) }), ("effects", RecordedEffect.encodeList(r.effects)),
             ])
         case .clockAdvanced(let r):

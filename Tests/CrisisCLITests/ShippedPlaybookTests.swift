@@ -98,12 +98,13 @@ struct ShippedPlaybookTests {
             var args = ["act", id, stepID, name]
             let detail = active.first { $0["step"] as? String == stepID }?["detail"] as? [String: String] ?? [:]
             for field in action["fields"] as? [[String: Any]] ?? [] {
-                guard field["required"] as? Bool == true || name == "draft" else { continue }
                 if name == "ack", field["name"] as? String == "by", let paged = detail["paging"]?.components(separatedBy: ", ").first {
-                    // With a contacts directory only someone paged (or a lead) may acknowledge.
+                    // With a contacts directory only someone paged (or a lead) may acknowledge; `by` is then
+                    // optional (it defaults to the operator), so name the person paged.
                     args += ["--set", "by=\(paged)"]
                     continue
                 }
+                guard field["required"] as? Bool == true || name == "draft" else { continue }
                 args += ["--set", "\(field["name"] as! String)=\(Self.value(type: field["type"] as? String ?? "string", values: field["values"] as? [String] ?? [], turn: turns, defaultValue: field["default"] as? String))"]
             }
             if let role = action["role"] as? String {

@@ -70,11 +70,12 @@ struct WatchCommand: AsyncParsableCommand {
             let shouldStop = { stopRequested.load(ordering: .sequentiallyConsistent) }
             var total = 0
             var problems = 0
+            var day: String?
             repeat {
                 let pass = try watcher.pass(wallNow: .wallClock(), shouldStop: shouldStop)
                 total += pass.fired.reduce(0) { $0 + $1.result.records.count }
                 problems += pass.problems.count
-                print(pass, service: service)
+                print(pass, service: service, day: &day)
                 if once || shouldStop() { break }
                 let now = Instant.wallClock()
                 var sleepMs = pollMs
@@ -104,7 +105,18 @@ struct WatchCommand: AsyncParsableCommand {
         }
     }
 
-    func print(_ pass: Watcher.Pass, service: IncidentService) {
+    /// One line per record: `HH:MM:SS  INCIDENT  SEQ  what`, in the incident's zone, with a line naming the date
+    /// whenever it changes (so an 80-column terminal shows whole lines).
+    func print(_ pass: Watcher.Pass, service: IncidentService, day: inout String?) {
+        func stamp(_ zone: ZoneFormat, _ instant: Instant) -> String {
+            let full = zone.humanSeconds(instant)
+            let date = String(full.prefix(10)) + " (" + String(full.split(separator: " ").last ?? "") + ")"
+            if date != day {
+                day = date
+                if !json { Out.print("-- \(date)") }
+            }
+            return String(full.dropFirst(11).prefix(8))
+        }
         for (id, message) in pass.problems {
             if json {
                 Out.jsonLine(["event": "problem", "incident": id, "message": message])
@@ -138,14 +150,14 @@ struct WatchCommand: AsyncParsableCommand {
                     Out.jsonLine(row)
                 } else {
                     let what = record.map(TimelineText.summary) ?? stored.type.rawValue
-                    Out.print("\(zone.humanSeconds(stored.recordedAt))  \(id)  \(String(format: "%4d", stored.seq))  \(what)")
+                    Out.print("\(stamp(zone, stored.recordedAt))  \(id)  \(String(format: "%4d", stored.seq))  \(what)")
                 }
             }
             for reminder in result.reminders where !json {
-                Out.print("\(zone.humanSeconds(.wallClock()))  \(id)  ! \(TerminalText.escape(reminder.message))")
+                Out.print("\(stamp(zone, .wallClock()))  \(id)  ! \(TerminalText.escape(reminder.message))")
             }
             if let cp = result.checkpoint, !json {
-                Out.print("\(zone.humanSeconds(.wallClock()))  \(id)  incident closed; checkpoint at tree size \(cp.treeSize)")
+                Out.print("\(stamp(zone, .wallClock()))  \(id)  incident closed; checkpoint at tree size \(cp.treeSize)")
             }
         }
     }
