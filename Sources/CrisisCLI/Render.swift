@@ -140,7 +140,18 @@ enum StatusText {
                     lines.append(line)
                     let optional = act.fields.filter { !$0.required }.map(\.name)
                     var hints: [String] = []
-                    for f in act.fields where f.values != nil { hints.append("\(f.name): \(f.values!.joined(separator: "|"))") }
+                    for f in act.fields {
+                        guard let values = f.values else { continue }
+                        let joined = values.joined(separator: "|")
+                        if act.name == StepAction.confirmDelivery.rawValue && f.name == "key" {
+                            // The keys are long; each waiting delivery below has its own command.
+                            hints.append("key: \(values.count == 1 ? "the delivery" : "one of the \(values.count) deliveries") below")
+                        } else if joined.count > 60 {
+                            hints.append("\(f.name): one of \(values.count) values (status --json lists them)")
+                        } else {
+                            hints.append("\(f.name): \(joined)")
+                        }
+                    }
                     if !optional.isEmpty { hints.append("optional: \(optional.joined(separator: ", "))") }
                     if !hints.isEmpty { lines.append(Colour.dim("        " + hints.joined(separator: "; "), color)) }
                 }

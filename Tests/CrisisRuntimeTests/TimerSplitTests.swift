@@ -127,7 +127,7 @@ struct TimerSplitTests {
                     title: Task \(i)
                     role: lead
                     timeout: "\(minutes())"
-                    next: {done: \(next), timeout: \(next)}
+                    next: \(next)
                 """)
             case 3:
                 steps.append("""
@@ -160,7 +160,8 @@ struct TimerSplitTests {
                         steps:
                           w\(i)b: {type: wait, title: W, for: "\(minutes())", next: {elapsed: e\(i)b}}
                           e\(i)b: {type: end, title: E, outcome: done}
-                    next: {done: \(next), failed: \(next)}
+                    timeout: "\(minutes())"
+                    next: {done: \(next), failed: \(next), timeout: \(next)}
                 """)
             }
         }
@@ -176,9 +177,10 @@ struct TimerSplitTests {
             clocks:
               c: {title: Clock, duration: "\(minutes())", warn_before: ["\(Int.random(in: 1...20, using: &rng))m"]}
             targets:
-              finish: {title: Finish, step: fin, outcome: resolved, within: "\(Int.random(in: 1...8, using: &rng))h"}
-            start: s0
+              triaged: {title: Triaged, step: t0, outcome: done, within: "\(Int.random(in: 1...8, using: &rng))h"}
+            start: t0
             steps:
+              t0: {type: task, title: Triage, role: lead, timeout: "\(minutes())", next: s0}
             \(steps.joined(separator: "\n"))
               fin: {type: end, title: Done, outcome: resolved}
 
@@ -202,7 +204,7 @@ struct TimerSplitTests {
         var rng = SplitMix64(seed: seed &+ 1000)
         let id = try start()
         var left = span
-        while left > 0 {
+        while left > 0, try f.service.load(id).state.status.isOpen {
             let step = min(left, Int64.random(in: 1...(40 * 60_000), using: &rng))
             _ = try f.service.tick(incident: id, advance: .by(PlaybookDuration(milliseconds: step)), actor: op,
                                    wallNow: Self.t0)
