@@ -97,8 +97,9 @@ struct TickCommand: AsyncParsableCommand {
         commandName: "tick",
         abstract: "Fire due timers; drills may move their simulated clock first.",
         discussion: """
-            Live incidents run on the wall clock: tick fires what is due now. Drills run on a simulated clock
-            that only tick moves: --advance 15m, or --next to jump to the next armed timer.
+            Live incidents run on the wall clock: tick fires what is due now ('crisis watch' does this \
+            continuously). Drills run on a simulated clock that only tick moves: --advance 15m, or --next to \
+            jump to the next armed timer. Timers due on the way fire in due order, each at its own due time.
             """)
 
     @OptionGroup var store: StoreOptions
