@@ -626,11 +626,17 @@ final class PlaybookBuilder {
 
     /// A task's `fields`: values recorded when it is done (optional unless `required: true`).
     func taskFields(_ node: Node, _ w: String) -> [FactSpec] {
-        guard let fm = r.mapping(node, what: "'fields' of \(w)") else { return [] }
-        var fields: [FactSpec] = []
+        factSpecs(node, of: w, kind: "field", requiredByDefault: false)
+    }
+
+    /// Named values a person records (a task's `fields`, a statement's `facts`): each with a prompt, a type and
+    /// whether it is required.
+    func factSpecs(_ node: Node, of w: String, kind: String, requiredByDefault: Bool) -> [FactSpec] {
+        guard let fm = r.mapping(node, what: "'\(kind == "fact" ? "facts" : "fields")' of \(w)") else { return [] }
+        var specs: [FactSpec] = []
         for e in fm.entries {
-            r.checkIdentifier(e.key, what: "field name", at: e.keyLocation)
-            let fw = "field '\(e.key)' of \(w)"
+            r.checkIdentifier(e.key, what: "\(kind) name", at: e.keyLocation)
+            let fw = "\(kind) '\(e.key)' of \(w)"
             guard let vm = r.mapping(e.value, what: fw, allowed: ["prompt", "type", "required"]) else { continue }
             let prompt = r.string(vm, "prompt", what: fw, required: true) ?? e.key
             var type = ValueType.text
@@ -638,10 +644,10 @@ final class PlaybookBuilder {
                                                     what: "'type' of \(fw)") {
                 type = ValueType(rawValue: t) ?? .text
             }
-            let required = r.bool(vm, "required", what: fw) ?? false
-            fields.append(FactSpec(name: e.key, prompt: prompt, type: type, required: required, location: e.keyLocation))
+            let required = r.bool(vm, "required", what: fw) ?? requiredByDefault
+            specs.append(FactSpec(name: e.key, prompt: prompt, type: type, required: required, location: e.keyLocation))
         }
-        return fields
+        return specs
     }
 
     func statement(_ m: MapView, _ w: String) -> StepKind? {
@@ -657,20 +663,8 @@ final class PlaybookBuilder {
             channels = list.map { ChannelSpec(id: $0.value, location: $0.location) }
         }
         var facts: [FactSpec] = []
-        if let node = m["facts"], !NodeReader.isEmpty(node), let fm = r.mapping(node, what: "'facts' of \(w)") {
-            for e in fm.entries {
-                r.checkIdentifier(e.key, what: "fact name", at: e.keyLocation)
-                let fw = "fact '\(e.key)' of \(w)"
-                guard let vm = r.mapping(e.value, what: fw, allowed: ["prompt", "type", "required"]) else { continue }
-                let prompt = r.string(vm, "prompt", what: fw, required: true) ?? e.key
-                var type = ValueType.text
-                if let tn = vm["type"], let t = r.oneOf(tn, ["string", "text", "url", "urls", "integer", "time"],
-                                                        what: "'type' of \(fw)") {
-                    type = ValueType(rawValue: t) ?? .text
-                }
-                let required = r.bool(vm, "required", what: fw) ?? true
-                facts.append(FactSpec(name: e.key, prompt: prompt, type: type, required: required, location: e.keyLocation))
-            }
+        if let node = m["facts"], !NodeReader.isEmpty(node) {
+            facts = factSpecs(node, of: w, kind: "fact", requiredByDefault: true)
         }
         var approval: ApprovalSpec?
         if let node = r.require(m, "approval", what: w) {
