@@ -263,7 +263,7 @@ struct PersonCommandLineTests {
         #expect(!(try cli.run(["status", id], env: ["NO_COLOR": ""]).stdout.contains(escape)))
         // --no-color is accepted by every command, and a note's text after -- is kept as typed.
         #expect(try cli.run(["list", "--no-color"]).status == 0)
-        #expect(try cli.run(["note", id, "--", "--no-color"]).status == 0)
+        #expect(try cli.run(["note", id, "--db", cli.db, "--", "--no-color"], withDB: false).status == 0)
         #expect(try cli.run(["log", id]).stdout.contains("note: --no-color"))
     }
 

@@ -94,7 +94,7 @@ struct ReferenceTests {
     }
 
     func fields(_ f: Fixture, _ id: String, step: String) throws -> [String: String] {
-        let actions = try f.service.timeline(id).compactMap { entry -> TrailRecord.Action? in
+        let actions = try f.service.timeline(id).compactMap { entry -> TrailRecord.ActionTaken? in
             if case .action(let a)? = entry.record, a.step == step { a } else { nil }
         }
         return try #require(actions.last).fields
@@ -156,7 +156,7 @@ struct ReferenceTests {
         _ = try f.service.act(.init(incident: id, step: "statement", action: "confirm_delivery",
                                     fields: [("key", short), ("result", "sent")], actor: comms, wallNow: Self.t0))
         let outcomes = try f.service.timeline(id).compactMap { e -> String? in
-            if case .outcome(let o)? = e.record, o.actor == comms { o.key } else { nil }
+            if case .outcome(let o)? = e.record, o.result == .sent { o.key } else { nil }
         }
         #expect(outcomes == [keys[1]])
         #expect(try f.service.load(id).state.openDeliveries.map(\.delivery.key) == [keys[0]])
