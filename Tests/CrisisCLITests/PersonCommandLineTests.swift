@@ -295,8 +295,40 @@ struct PersonCommandLineTests {
         #expect(try complete(cli, "act", ["crisis", "act", "triage", ""] + db) == ["choose"])
         // No database: nothing, quietly.
         #expect(try complete(cli, "act", ["crisis", "act", "--db", cli.dir.path + "/none.sqlite", ""]).isEmpty)
-        let script = try cli.run(["--generate-completion-script", "bash"], withDB: false)
-        #expect(script.status == 0)
-        #expect(script.stdout.contains("---completion"))
+    }
+
+    @Test("the generated bash script completes incidents, steps and actions in a real bash")
+    func bashCompletion() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let id = try startMini(cli)
+        let generated = try cli.run(["--generate-completion-script", "bash"], withDB: false)
+        #expect(generated.status == 0)
+        let script = cli.dir.appendingPathComponent("crisis.bash").path
+        try generated.stdout.write(toFile: script, atomically: true, encoding: .utf8)
+        let driver = cli.dir.appendingPathComponent("drive.bash").path
+        try """
+            PATH="$(dirname "$CRISIS"):$PATH"
+            export CRISIS_DB="$DB"
+            source '\(script)'
+            line() {
+                COMP_LINE="$1"; read -ra COMP_WORDS <<< "$1"; COMP_WORDS+=("")
+                COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMP_POINT=${#1}; COMPREPLY=()
+                _crisis; echo "${COMPREPLY[*]}"
+            }
+            line "crisis act "
+            line "crisis act \(suffix(id)) "
+            line "crisis act \(suffix(id)) triage "
+            line "crisis log "
+            """.write(toFile: driver, atomically: true, encoding: .utf8)
+        let r = try cli.runShell("bash '\(driver)'")
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.count >= 4, "\(r.stdout)")
+        guard lines.count >= 4 else { return }
+        #expect(lines[0].split(separator: " ").contains { $0 == id } && lines[0].contains("triage"), "\(lines[0])")
+        #expect(lines[1].split(separator: " ").contains("triage"), "\(lines[1])")
+        #expect(lines[2] == "choose", "\(lines[2])")
+        #expect(lines[3] == id, "\(lines[3])")
     }
 }
