@@ -1,4 +1,5 @@
 import ArgumentParser
+import CrisisRuntime
 import Foundation
 
 /// The `crisis` command: a crisis-communication playbook runner.
@@ -10,6 +11,7 @@ public struct CrisisCommand: AsyncParsableCommand {
             Exit codes: 0 ok, 1 refused or invalid input, 2 usage error, 3 audit integrity failure, \
             4 conflict (someone else acted first).
             """,
+        version: CrisisVersion.description,
         subcommands: [
             ValidateCommand.self, GraphCommand.self, CheckTextCommand.self, StartCommand.self, StatusCommand.self,
             ActCommand.self, NoteCommand.self, TickCommand.self, WatchCommand.self, LogCommand.self, ListCommand.self, VerifyCommand.self,
@@ -33,8 +35,14 @@ public struct CrisisCommand: AsyncParsableCommand {
                 Foundation.exit(ExitStatus.refused)
             }
         }
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        // A completion request carries the shell's words verbatim: leave them as they are.
+        if arguments.first != "---completion" {
+            arguments = takeGlobalFlags(arguments)
+        }
+        let wantsJSON = arguments.prefix { $0 != "--" }.contains("--json")
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -44,11 +52,37 @@ public struct CrisisCommand: AsyncParsableCommand {
             let code = exitCode(for: error)
             if code == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                if wantsJSON { Refusal(code: "usage", message: message(for: error), exit: ExitStatus.usage).print() }
                 Foundation.exit(ExitStatus.usage)
             }
             exit(withError: error)
         }
     }
+
+    /// Takes the flags every command accepts anywhere before a `--` out of the arguments and applies them:
+    /// `--no-color` (colour and symbols off, as `NO_COLOR=1`). argument-parser has no global flags, so the
+    /// commands only declare it (`DisplayOptions`) for `--help` and completion.
+    static func takeGlobalFlags(_ arguments: [String]) -> [String] {
+        var out: [String] = []
+        var terminated = false
+        for argument in arguments {
+            if argument == "--" { terminated = true }
+            if !terminated && argument == "--no-color" {
+                Style.turnOff()
+                continue
+            }
+            out.append(argument)
+        }
+        return out
+    }
+}
+
+/// The version of `crisis`, from this one place: `crisis --version` prints it.
+public enum CrisisVersion {
+    /// The release.
+    public static let release = "0.9.0"
+    /// `0.9.0 (engine crisis/0.3)`: the release and the engine version its records carry.
+    public static var description: String { "\(release) (engine \(IncidentService.engineVersion))" }
 }
 
 /// The documented exit statuses.

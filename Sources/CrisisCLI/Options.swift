@@ -12,7 +12,10 @@ struct StoreOptions: ParsableArguments {
         valueName: "path"))
     var db: String?
 
-    var path: String {
+    var path: String { Self.path(db: db) }
+
+    /// The database a command uses: `db` when given, else `$CRISIS_DB`, else the XDG default.
+    static func path(db: String?) -> String {
         if let db { return db }
         let env = ProcessInfo.processInfo.environment
         if let p = env["CRISIS_DB"], !p.isEmpty { return p }
@@ -98,47 +101,141 @@ enum Out {
     }
 }
 
-/// Maps runtime and store errors to the documented exit codes, with the message on standard error.
-func fail(_ error: any Error) -> ExitCode {
+/// `--no-color`: accepted by every command (and before the command name: `crisis --no-color status`).
+/// `CrisisCommand.entry` takes it out of the arguments before parsing and turns colour and symbols off for the
+/// whole process, as `NO_COLOR` does; this group only makes it known to `--help` and to shell completion.
+struct DisplayOptions: ParsableArguments {
+    @Flag(name: .customLong("no-color"),
+          help: "No colour and no symbols (as NO_COLOR=1; also off when not on a terminal or with TERM=dumb).")
+    var noColor = false
+}
+
+/// Whether output may use colour and symbols (→ ✓ ✗ ✉ ⏱): only on a terminal, never with `NO_COLOR` (any
+/// non-empty value), `--no-color` (which sets `NO_COLOR` for the process) or `TERM=dumb`.
+enum Style {
+    /// Colour escapes on standard output.
+    static var colour: Bool { decorated(descriptor: 1) }
+    /// Symbols instead of ASCII words on standard output.
+    static var symbols: Bool { decorated(descriptor: 1) }
+
+    /// A symbol, or its plain fallback when symbols are off.
+    static func symbol(_ unicode: String, plain: String) -> String { symbols ? unicode : plain }
+
+    static func decorated(descriptor: Int32) -> Bool {
+        let env = ProcessInfo.processInfo.environment
+        return isatty(descriptor) == 1 && (env["NO_COLOR"] ?? "").isEmpty && env["TERM"] != "dumb"
+    }
+
+    /// Called once at start-up by `entry` for `--no-color`.
+    static func turnOff() { setenv("NO_COLOR", "1", 1) }
+}
+
+/// A refusal as `--json` prints it on standard output (the human message still goes to standard error; the
+/// exit status is the same): `{"error": {"code", "message", "exit", "hint"?, ...}}`.
+struct Refusal: Encodable {
+    struct Body: Encodable {
+        /// A stable identifier: a rejection code (docs/rejection-codes.md), or one of `usage`, `invalid`,
+        /// `invalid-inputs`, `invalid-playbook`, `unknown-incident`, `ambiguous-incident`, `conflict`,
+        /// `corrupt-trail`, `integrity`, `store`, `error`.
+        var code: String
+        /// What went wrong, as the human message says it.
+        var message: String
+        /// The exit status the command ends with.
+        var exit: Int32
+        /// What would be accepted, as command-line advice.
+        var hint: String?
+        /// Incidents an ambiguous reference could mean.
+        var candidates: [String]?
+        /// `start`: problems with the given inputs, or a playbook's diagnostics.
+        var problems: [String]?
+        /// `start`: required inputs not given.
+        var missing: [Missing]?
+        /// Conflicts: the sequence number expected, the one found, and who acted.
+        var expected_seq: Int?
+        var head_seq: Int?
+        var by: String?
+    }
+    struct Missing: Encodable {
+        var name: String
+        var type: String
+        var prompt: String
+    }
+    var error: Body
+
+    init(code: String, message: String, exit: Int32, hint: String? = nil) {
+        error = Body(code: code, message: message, exit: exit, hint: hint)
+    }
+
+    /// Prints it on standard output as one JSON object on one line (also in a stream such as `watch --json`).
+    func print() {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(self) else { return }
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+}
+
+/// Maps runtime and store errors to the documented exit codes, with the message on standard error; with `json`,
+/// also the refusal as JSON on standard output.
+func fail(_ error: any Error, json: Bool = false) -> ExitCode {
+    let (refusal, lines) = explain(error)
+    for line in lines { Out.error(line) }
+    if json { refusal.print() }
+    return ExitCode(refusal.error.exit)
+}
+
+/// An error as the lines printed on standard error and its JSON form.
+func explain(_ error: any Error) -> (Refusal, [String]) {
     switch error {
     case let e as RuntimeError:
         switch e {
-        case .conflict:
-            Out.error("crisis: \(e)")
-            return ExitCode(ExitStatus.conflict)
+        case .conflict(let expected, let head, let by):
+            var r = Refusal(code: "conflict", message: "\(e)", exit: ExitStatus.conflict)
+            r.error.expected_seq = expected
+            r.error.head_seq = head
+            r.error.by = by
+            return (r, ["crisis: \(e)"])
         case .corruptRecord:
-            Out.error("crisis: \(e)")
-            return ExitCode(ExitStatus.integrity)
+            return (Refusal(code: "corrupt-trail", message: "\(e)", exit: ExitStatus.integrity), ["crisis: \(e)"])
         case .diagnostics(let d):
-            for item in d { Out.error(item.description) }
-            return ExitCode(ExitStatus.refused)
+            var r = Refusal(code: "invalid-playbook", message: "the playbook or contacts file has errors",
+                            exit: ExitStatus.refused)
+            r.error.problems = d.map(\.description)
+            return (r, d.map(\.description))
         case .invalidInputs(let problems, let missing):
             var lines = problems
             if !missing.isEmpty {
                 lines.append("missing required inputs:")
                 lines += missing.map { "  --set \($0.name)=…  (\($0.kind)) \($0.prompt)" }
             }
-            Out.error("crisis: " + lines.joined(separator: "\n"))
-            return ExitCode(ExitStatus.refused)
-        case .refused(_, _, let hint):
-            Out.error("crisis: \(e)")
-            if let hint, let advice = advice(hint) { Out.error("  " + advice) }
-            return ExitCode(ExitStatus.refused)
-        default:
-            Out.error("crisis: \(e)")
-            return ExitCode(ExitStatus.refused)
+            var r = Refusal(code: "invalid-inputs", message: "\(e)", exit: ExitStatus.refused)
+            r.error.problems = problems
+            r.error.missing = missing.map { Refusal.Missing(name: $0.name, type: $0.kind, prompt: $0.prompt) }
+            return (r, ["crisis: " + lines.joined(separator: "\n")])
+        case .refused(let code, let message, let hint):
+            let shown = hint.flatMap { advice($0) }
+            let r = Refusal(code: code, message: message, exit: ExitStatus.refused, hint: shown)
+            return (r, ["crisis: \(e)"] + (shown.map { ["  " + $0] } ?? []))
+        case .invalid(let message):
+            return (Refusal(code: "invalid", message: message, exit: ExitStatus.refused), ["crisis: \(e)"])
         }
+    case let e as IncidentReferenceError:
+        var r = Refusal(code: e.code, message: e.description, exit: ExitStatus.refused,
+                        hint: e.candidates.isEmpty ? "'crisis list' shows the incidents" : nil)
+        if !e.candidates.isEmpty { r.error.candidates = e.candidates }
+        return (r, ["crisis: \(e)"])
     case let e as AuditError:
-        Out.error("crisis: \(e)")
-        if case .integrity = e { return ExitCode(ExitStatus.integrity) }
-        if case .conflict = e { return ExitCode(ExitStatus.conflict) }
-        return ExitCode(ExitStatus.refused)
+        let code: (String, Int32)
+        switch e {
+        case .integrity: code = ("integrity", ExitStatus.integrity)
+        case .conflict: code = ("conflict", ExitStatus.conflict)
+        default: code = ("store", ExitStatus.refused)
+        }
+        return (Refusal(code: code.0, message: "\(e)", exit: code.1), ["crisis: \(e)"])
     case let e as ValidationError:
-        Out.error("crisis: \(e.message)")
-        return ExitCode(ExitStatus.usage)
+        return (Refusal(code: "usage", message: e.message, exit: ExitStatus.usage), ["crisis: \(e.message)"])
     default:
-        Out.error("crisis: \(error)")
-        return ExitCode(ExitStatus.refused)
+        return (Refusal(code: "error", message: "\(error)", exit: ExitStatus.refused), ["crisis: \(error)"])
     }
 }
 

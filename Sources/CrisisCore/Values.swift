@@ -26,7 +26,7 @@ extension ValueType {
             return ["true", "false"].contains(value) ? nil : "must be true or false"
         case .time:
             return ISO8601.parse(value) == nil
-                ? "must be an RFC 3339 time with a zone, such as 2025-10-24T10:00:00+02:00" : nil
+                ? "must be an RFC 3339 time with a zone, such as 2025-10-24T10:00:00+02:00 (or now, -15m, now+2h)" : nil
         }
     }
 
@@ -48,5 +48,44 @@ extension ValueType {
             return "contains spaces or control characters"
         }
         return nil
+    }
+}
+
+/// What an operator may type for a `time` value besides RFC 3339: `now`, `now-15m`, `now+2h`, `-15m`, `+2h`
+/// (any duration `PlaybookDuration` reads, such as `1h30m`). The shell resolves these against the incident's
+/// present and records the absolute time, so replay never depends on a clock; the engine only ever sees
+/// RFC 3339.
+public enum RelativeTime {
+    /// The signed offset from now that `text` names, or nil when it is not a relative time. A bare duration
+    /// (`15m`) is not one: ago or ahead must be said.
+    public static func offset(_ text: String) -> PlaybookDuration? {
+        var rest = Substring(text.trimmingSpaces.lowercased())
+        if rest.hasPrefix("now") {
+            rest = Substring(String(rest.dropFirst(3)).trimmingSpaces)
+            if rest.isEmpty { return .zero }
+        }
+        guard let sign = rest.first, sign == "-" || sign == "+" else { return nil }
+        guard let d = PlaybookDuration(parsing: String(rest.dropFirst()).trimmingSpaces) else { return nil }
+        return sign == "-" ? PlaybookDuration(milliseconds: -d.milliseconds) : d
+    }
+
+    /// Whether `text` is a relative time (and so must be resolved before it is recorded).
+    public static func isRelative(_ text: String) -> Bool { offset(text) != nil }
+
+    /// `text` as an instant: an RFC 3339 time as written, a relative time against `now`. Nil when neither.
+    public static func resolve(_ text: String, now: Instant) -> Instant? {
+        if let instant = ISO8601.parse(text) { return instant }
+        return offset(text).map { now + $0 }
+    }
+}
+
+extension String {
+    /// Without leading and trailing spaces and tabs (Foundation-free).
+    fileprivate var trimmingSpaces: String {
+        let isSpace = { (c: Character) in c == " " || c == "\t" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return String(self[first...last])
     }
 }

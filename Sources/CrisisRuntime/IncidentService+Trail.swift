@@ -23,6 +23,28 @@ public struct IncidentSummary: Codable, Sendable, Hashable {
     }
 }
 
+/// An incident reference that names no incident, or several. Exit 1; `candidates` lists those it could mean.
+public struct IncidentReferenceError: Error, CustomStringConvertible, Sendable {
+    /// What the operator typed.
+    public var reference: String
+    /// The incidents it could mean (empty: none).
+    public var candidates: [String]
+
+    public init(reference: String, candidates: [String]) {
+        self.reference = reference
+        self.candidates = candidates
+    }
+
+    /// `unknown-incident` or `ambiguous-incident`.
+    public var code: String { candidates.isEmpty ? "unknown-incident" : "ambiguous-incident" }
+
+    public var description: String {
+        if candidates.isEmpty { return "no incident '\(reference)' in this database; see 'crisis list'" }
+        let shown = candidates.prefix(10).joined(separator: ", ") + (candidates.count > 10 ? ", …" : "")
+        return "'\(reference)' could be any of \(candidates.count) incidents: \(shown); give more of the id"
+    }
+}
+
 /// One record of a timeline: as stored, and typed (nil when its body cannot be read).
 public struct TimelineEntry: Sendable {
     public var stored: StoredEvent
@@ -78,14 +100,44 @@ extension IncidentService {
         }
     }
 
-    /// The incident an id-less command means: the open incident with the latest activity.
+    /// The incident an id-less command means: the open incident with the latest activity (to the second, then
+    /// the longest trail). Loads incidents newest first and stops at the first open one.
     public func latestOpenIncident() throws -> String {
-        guard let latest = try summaries().filter({ $0.status == "open" })
-            .max(by: { ($0.lastActivity, $0.lastSeq) < ($1.lastActivity, $1.lastSeq) })
-        else {
-            throw RuntimeError.invalid("no open incident in this database; name one (see 'crisis list')")
+        let ordered = try store.incidents().enumerated().map { i, h in
+            (key: ISO8601.format(h.lastEventAt ?? h.createdAt, milliseconds: false), seq: h.lastSeq, index: i, id: h.id)
+        }.sorted { a, b in
+            // Newest first; among equals the one listed first (what `max` over the list picked).
+            (a.key, a.seq) != (b.key, b.seq) ? (a.key, a.seq) > (b.key, b.seq) : a.index < b.index
         }
-        return latest.id
+        for candidate in ordered {
+            guard let incident = try? load(candidate.id), incident.state.status.isOpen else { continue }
+            return candidate.id
+        }
+        throw RuntimeError.invalid("no open incident in this database; name one (see 'crisis list')")
+    }
+
+    /// The incident a command means by `reference`: without one, the latest open incident; else the incident
+    /// whose id it is, or the only one whose id begins or ends with it (ignoring case), so
+    /// `bd63` names `service-outage-20261130-bd63`. Throws `IncidentReferenceError` when it names none or
+    /// several (listing them).
+    public func resolveIncident(_ reference: String?) throws -> String {
+        guard let reference else { return try latestOpenIncident() }
+        let candidates = try incidentCandidates(reference)
+        if candidates.count == 1 { return candidates[0] }
+        throw IncidentReferenceError(reference: reference, candidates: candidates)
+    }
+
+    /// The incidents `reference` may mean: its exact id alone when there is one, else every id that begins or
+    /// ends with it (ignoring case), in the database's order. Empty for an empty reference.
+    public func incidentCandidates(_ reference: String) throws -> [String] {
+        guard !reference.isEmpty else { return [] }
+        let ids = try store.incidents().map(\.id)
+        if ids.contains(reference) { return [reference] }
+        let wanted = reference.lowercased()
+        return ids.filter {
+            let id = $0.lowercased()
+            return id.hasPrefix(wanted) || id.hasSuffix(wanted)
+        }
     }
 
     /// Every record of an incident, typed, in order. Reads the trail without replaying it.

@@ -107,7 +107,8 @@ public struct IncidentService: Sendable {
         let errors = errorsOnly(diagnostics)
         guard errors.isEmpty else { throw RuntimeError.diagnostics(errors) }
 
-        let inputs = try checkInputs(request.inputs, playbook: playbook)
+        let engineNow = request.mode == .drill ? (request.simulatedStart ?? request.wallNow) : request.wallNow
+        let inputs = try checkInputs(request.inputs, playbook: playbook, now: engineNow)
         let playbookSHA = sha256Hex(playbookBytes)
         let fileName = (request.playbookPath as NSString).lastPathComponent
         var files = [PinnedFile(fileName: fileName, bytes: playbookBytes)]
@@ -127,7 +128,6 @@ public struct IncidentService: Sendable {
             contactsRef = .init(path: name, sha256: sha256Hex(contactsBytes))
         }
 
-        let engineNow = request.mode == .drill ? (request.simulatedStart ?? request.wallNow) : request.wallNow
         let title = request.title ?? playbook.title
         var lastError: (any Error)?
         for _ in 0..<5 {
@@ -414,10 +414,17 @@ public struct IncidentService: Sendable {
 
     // MARK: helpers
 
-    private func checkInputs(_ given: [(String, String)], playbook: Playbook) throws -> [String: String] {
+    /// Checks `start`'s inputs against the playbook. A `time` input given relative to `now` (the start instant:
+    /// `now`, `-15m`, `now-1h`) is recorded as the absolute time it names, with the playbook zone's offset.
+    func checkInputs(_ given: [(String, String)], playbook: Playbook, now: Instant) throws -> [String: String] {
         var values: [String: String] = [:]
         var problems: [String] = []
-        for (name, value) in given {
+        let zone = ZoneFormat(identifier: playbook.timeZone)
+        for (name, typed) in given {
+            var value = typed
+            if playbook.input(name)?.type == .time, let offset = RelativeTime.offset(typed) {
+                value = zone.rfc3339(now + offset)
+            }
             guard let spec = playbook.input(name) else {
                 let known = playbook.inputs.map(\.name).joined(separator: ", ")
                 problems.append("unknown input '\(name)' (this playbook takes: \(known))")

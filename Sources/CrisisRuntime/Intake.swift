@@ -40,6 +40,7 @@ enum Intake {
             if fields[k] != nil { return .failure(Rejection(.duplicateField, "field '\(k)' was given twice")) }
             fields[k] = v
         }
+        resolveTimes(&fields, step: request.step, action: request.action, incident: incident, wallNow: wallNow)
         if request.action == "ack", let contacts = incident.definition.contacts {
             // With a directory, `by` defaults to the operator and must name a directory person.
             let by = fields["by"] ?? request.actor.name
@@ -76,7 +77,7 @@ enum Intake {
 
         if request.action == "confirm_delivery" {
             // Settling a delivery by hand is its outcome, whether or not its step is still active.
-            guard let key = fields["key"], let text = fields["result"],
+            guard let given = fields["key"], let text = fields["result"],
                 let result = DeliveryResult(rawValue: text), result == .sent || result == .failed
             else {
                 return .failure(Rejection(
@@ -86,10 +87,15 @@ enum Intake {
                 return .failure(Rejection(
                     .unknownField, "confirm_delivery takes the fields key, result and detail, not '\(unknown)'"))
             }
+            let key: String
+            switch deliveryKey(given, step: request.step, in: incident.state) {
+            case .success(let k): key = k
+            case .failure(let r): return .failure(r)
+            }
             guard let record = incident.state.deliveries.first(where: { $0.delivery.key == key }),
                 record.delivery.step == request.step
             else {
-                return .failure(Rejection(.unknownDelivery, "step '\(request.step)' has no delivery with key '\(key)'"))
+                return .failure(Rejection(.unknownDelivery, "step '\(request.step)' has no delivery with key '\(given)'"))
             }
             let detail = fields["detail"]
             return .success(Accepted(
@@ -126,6 +132,42 @@ enum Intake {
             .action(.init(now: now, step: request.step, action: request.action, fields: given, statement: nil,
                           actor: actor, note: note, effects: effects, clockAnomaly: anomaly))
         })
+    }
+
+    /// Relative times (`now`, `-15m`, `now+2h`) in the action's `time` fields become the absolute time they name
+    /// at the incident's present (the wall clock for live incidents, the simulated clock for drills), written as
+    /// RFC 3339 with the playbook zone's offset: the record holds what they meant, so replay never reads a clock.
+    static func resolveTimes(_ fields: inout [String: String], step: String, action: String,
+                             incident: LoadedIncident, wallNow: Instant) {
+        guard fields.values.contains(where: RelativeTime.isRelative) else { return }
+        let spec = Engine.availableActions(for: step, in: incident.state).first { $0.name == action }
+        let present = Committer.engineNow(incident, wallNow: wallNow)
+        let zone = ZoneFormat(identifier: incident.definition.playbook.timeZone)
+        for field in spec?.fields ?? [] where field.type == .time {
+            guard let value = fields[field.name], let offset = RelativeTime.offset(value) else { continue }
+            fields[field.name] = zone.rfc3339(present + offset)
+        }
+    }
+
+    /// The delivery `confirm_delivery --set key=` means: a key as recorded, or its last segments (`7`,
+    /// `publish/7`) when they name exactly one delivery still waiting (among the step's own when several of the
+    /// incident's match). The record always holds the full key.
+    static func deliveryKey(_ given: String, step: String, in state: IncidentState) -> Result<String, Rejection> {
+        if state.deliveries.contains(where: { $0.delivery.key == given }) { return .success(given) }
+        var matches = state.openDeliveries.filter { $0.delivery.key.hasSuffix("/" + given) }
+        if matches.count > 1 {
+            let own = matches.filter { $0.delivery.step == step }
+            if !own.isEmpty { matches = own }
+        }
+        switch matches.count {
+        case 0: return .success(given)
+        case 1: return .success(matches[0].delivery.key)
+        default:
+            return .failure(Rejection(
+                .unknownDelivery,
+                "key '\(given)' matches \(matches.count) waiting deliveries (\(matches.map(\.delivery.key).joined(separator: ", "))); "
+                    + "give more of the key"))
+        }
     }
 
     static func note(_ text: String, actor: Actor, incident: LoadedIncident, wallNow: Instant) -> Result<Accepted, Rejection> {

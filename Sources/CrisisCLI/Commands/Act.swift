@@ -7,8 +7,16 @@ struct ActCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "act",
         abstract: "Perform an action on an active step.",
+        usage: "crisis act [<id>] <step> <action> [--set <name=value> ...] [<options>]",
         discussion: """
             'crisis status ID' lists the active steps, the actions each accepts and their fields.
+            ID is the incident: its full id, or any part that begins or ends exactly one id (bd63 for \
+            service-outage-20261130-bd63). With two words, 'crisis act STEP ACTION', the latest open incident is \
+            meant ('crisis status' shows which); two words whose first names an incident and no step of it are \
+            refused as a usage error (the action is missing), and nothing is recorded.
+            Time fields take RFC 3339 or a time relative to the incident's clock: now, -15m, now+2h (recorded as \
+            the absolute time it was). confirm_delivery's key may be the delivery's last part (the number after \
+            its last '/').
             Examples (Playbooks/employee-post-viral.yaml, people from Examples/contacts.yaml):
               crisis act ID capture_evidence done --as sara.ali
               crisis act ID holding_statement approve --as aleksander.dahl --role legal
@@ -21,9 +29,12 @@ struct ActCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var op: OperatorOptions
     @OptionGroup var keys: KeyOptions
-    @Argument(help: "Incident id.") var id: String
-    @Argument(help: "Step (as listed by status; 'incident' for incident-wide actions).") var step: String
-    @Argument(help: "Action name.") var action: String
+    @OptionGroup var display: DisplayOptions
+    @Argument(help: ArgumentHelp(
+        "[ID] STEP ACTION: the incident (default: the latest open one), the step (as listed by status; "
+            + "'incident' for incident-wide actions) and the action.", valueName: "words"),
+        completion: Complete.act)
+    var words: [String] = []
     @Option(name: .customLong("set"), help: ArgumentHelp("A field value (repeatable).", valueName: "name=value"))
     var sets: [String] = []
     @Option(help: "A note recorded with the action.") var note: String?
@@ -35,37 +46,79 @@ struct ActCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try parseAssignments(sets)
+        guard (2...3).contains(words.count) else {
+            throw ValidationError(words.count < 2
+                ? "give the step and the action: crisis act [ID] STEP ACTION"
+                : "too many words: crisis act [ID] STEP ACTION (quote a value with spaces, or pass it with --set)")
+        }
     }
 
     func run() async throws {
         let fields = try parseAssignments(sets)
         do {
             let service = try store.service(keys: keys)
+            let target = try actTarget(words, service: service)
             let result = try service.act(.init(
-                incident: id, step: step, action: action, fields: fields, actor: op.actor, note: note,
-                expectSeq: expectSeq, idempotencyKey: idempotencyKey, wallNow: .wallClock()))
+                incident: target.incident, step: target.step, action: target.action, fields: fields,
+                actor: op.actor, note: note, expectSeq: expectSeq, idempotencyKey: idempotencyKey,
+                wallNow: .wallClock()))
             try report(result, service: service, store: store, keys: keys, json: json)
         } catch {
-            throw fail(error)
+            throw fail(error, json: json)
         }
     }
+}
+
+/// What `act [ID] STEP ACTION` means: three words name the incident first; two are a step and an action of
+/// the latest open incident. Two words whose first names an incident (by id or short reference) and is no step
+/// of that latest incident are a usage error: the action was left out.
+func actTarget(_ words: [String], service: IncidentService) throws -> (incident: String, step: String, action: String) {
+    if words.count == 3 { return (try service.resolveIncident(words[0]), words[1], words[2]) }
+    guard words.count == 2 else { throw ValidationError("give the step and the action: crisis act [ID] STEP ACTION") }
+    let named = try service.incidentCandidates(words[0])
+    guard !named.isEmpty else { return (try service.latestOpenIncident(), words[0], words[1]) }
+    let latest = try? service.latestOpenIncident()
+    if let latest, let incident = try? service.load(latest),
+        words[0] == Engine.incidentStep || incident.state.run(words[0]) != nil
+            || incident.definition.playbook.step(words[0]) != nil
+    {
+        return (latest, words[0], words[1])
+    }
+    throw ValidationError(
+        "'\(words[0])' names an incident, so the action is missing: crisis act \(words[0]) \(words[1]) ACTION "
+            + "(or, for the latest open incident, crisis act STEP ACTION)")
 }
 
 struct NoteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "note",
-        abstract: "Add a free-text entry to the incident's timeline (the scribe's command).")
+        abstract: "Add a free-text entry to the incident's timeline (the scribe's command).",
+        usage: "crisis note [<id>] <text> [<options>]",
+        discussion: """
+            With one word, the text goes to the latest open incident; with two, the first is the incident (its id, \
+            or any part that begins or ends exactly one id). A single word that is an incident's full id is \
+            refused (the text is missing).
+            """)
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var op: OperatorOptions
-    @Argument(help: "Incident id.") var id: String
-    @Argument(help: "The text (quote it), or - to read it from standard input.") var text: String
+    @OptionGroup var display: DisplayOptions
+    @Argument(help: ArgumentHelp(
+        "[ID] TEXT: the incident (default: the latest open one), and the text (quote it), or - to read it from "
+            + "standard input.", valueName: "words"),
+        completion: Complete.note)
+    var words: [String] = []
+    var text: String { words.last ?? "" }
     @Option(name: .customLong("expect-seq"), help: "Record only if the incident's last record is still N.")
     var expectSeq: Int?
     @Option(name: .customLong("idempotency-key"), help: "Retrying with the same key never records twice.")
     var idempotencyKey: String?
 
     func validate() throws {
+        guard (1...2).contains(words.count) else {
+            throw ValidationError(words.isEmpty ? "give the text: crisis note [ID] TEXT"
+                                  : "too many words: crisis note [ID] TEXT (quote the text)")
+        }
         guard !text.isEmpty else { throw ValidationError("the note is empty") }
     }
 
@@ -82,6 +135,15 @@ struct NoteCommand: AsyncParsableCommand {
         guard !body.isEmpty else { throw ValidationError("the note is empty") }
         do {
             let service = try store.service()
+            let id: String
+            if words.count == 2 {
+                id = try service.resolveIncident(words[0])
+            } else {
+                if try service.store.incident(id: words[0]) != nil {
+                    throw ValidationError("'\(words[0])' is an incident; give the text: crisis note \(words[0]) TEXT")
+                }
+                id = try service.latestOpenIncident()
+            }
             let result = try service.note(incident: id, text: body, actor: op.actor, expectSeq: expectSeq,
                                           idempotencyKey: idempotencyKey, wallNow: .wallClock())
             let seq = result.records.last?.seq ?? 0
@@ -105,7 +167,10 @@ struct TickCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var op: OperatorOptions
     @OptionGroup var keys: KeyOptions
-    @Argument(help: "Incident id (default: the latest open incident).") var id: String?
+    @OptionGroup var display: DisplayOptions
+    @Argument(help: "Incident id or a short part of it (default: the latest open incident).",
+              completion: Complete.incidents("tick"))
+    var id: String?
     @Option(help: ArgumentHelp("Drills: move the clock forward by this much (\"15m\", \"2h\").", valueName: "duration"))
     var advance: String?
     @Flag(help: "Drills: move the clock to the next armed timer.") var next = false
@@ -127,11 +192,11 @@ struct TickCommand: AsyncParsableCommand {
         }
         do {
             let service = try store.service(keys: keys)
-            let incidentID = try resolveIncident(id, service: service)
+            let incidentID = try service.resolveIncident(id)
             let result = try service.tick(incident: incidentID, advance: how, actor: op.actor, wallNow: .wallClock())
             try report(result, service: service, store: store, keys: keys, json: json)
         } catch {
-            throw fail(error)
+            throw fail(error, json: json)
         }
     }
 }
@@ -142,7 +207,7 @@ func report(_ result: CommitResult, service: IncidentService, store: StoreOption
         printClosingCheckpoint(result, print: false)
         try Out.json(StatusReport(try service.load(result.incident.header.id), wallNow: .wallClock()))
     } else {
-        Out.print(EffectsText.render(result, color: Colour.enabled))
+        Out.print(EffectsText.render(result, color: Style.colour))
         printClosingCheckpoint(result, print: true)
     }
 }

@@ -14,6 +14,7 @@ struct CheckTextCommand: AsyncParsableCommand {
 
     @Option(help: "The channel: x, sms, facebook, instagram, linkedin, threads, tiktok, youtube, ...")
     var channel: String
+    @OptionGroup var display: DisplayOptions
     @Argument(help: "The text to measure.") var text: String
     @Flag(help: "Print the measure as JSON.") var json = false
 

@@ -37,14 +37,18 @@ struct CheckpointCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var keys: KeyOptions
-    @Argument(help: "Incident id.") var id: String
+    @OptionGroup var display: DisplayOptions
+    @Argument(help: "Incident id or a short part of it (default: the latest open incident).",
+              completion: Complete.incidents("checkpoint"))
+    var id: String?
     @Option(name: [.customShort("o"), .long], help: "Also write the note to this file.") var output: String?
 
     func run() async throws {
         do {
             let service = try store.service()
+            let incident = try service.resolveIncident(id)
             let signer = try keys.signer(store: store)
-            let checkpoint = try service.checkpoint(id, signer: signer, wallNow: .wallClock())
+            let checkpoint = try service.checkpoint(incident, signer: signer, wallNow: .wallClock())
             FileHandle.standardOutput.write(Data(checkpoint.note.utf8))
             if let output {
                 guard FileManager.default.createFile(atPath: output, contents: Data(checkpoint.note.utf8)) else {

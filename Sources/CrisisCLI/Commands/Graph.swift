@@ -16,7 +16,8 @@ struct GraphCommand: AsyncParsableCommand {
         case mermaid, dot
     }
 
-    @Argument(help: "Playbook file.") var file: String
+    @OptionGroup var display: DisplayOptions
+    @Argument(help: "Playbook file.", completion: .file(extensions: ["yaml", "yml"])) var file: String
     @Option(help: "Output format: mermaid or dot.") var format: Format = .mermaid
 
     func run() async throws {

@@ -11,12 +11,16 @@ struct LogCommand: AsyncParsableCommand {
         discussion: "--json prints the exact hashed record bytes, one JSON object per record, in an array.")
 
     @OptionGroup var store: StoreOptions
-    @Argument(help: "Incident id.") var id: String
+    @OptionGroup var display: DisplayOptions
+    @Argument(help: "Incident id or a short part of it (default: the latest open incident).",
+              completion: Complete.incidents("log"))
+    var reference: String?
     @Flag(help: "Machine-readable output (the canonical records).") var json = false
 
     func run() async throws {
         do {
             let service = try store.service(reading: true)
+            let id = try service.resolveIncident(reference)
             if json {
                 let entries = try service.timeline(id)
                 var out = Data("[\n".utf8)
@@ -28,10 +32,10 @@ struct LogCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(out)
             } else {
                 let incident = try service.load(id)
-                Out.print(TimelineText.render(try service.timeline(id), incident: incident, color: Colour.enabled))
+                Out.print(TimelineText.render(try service.timeline(id), incident: incident, color: Style.colour))
             }
         } catch {
-            throw fail(error)
+            throw fail(error, json: json)
         }
     }
 }
@@ -41,6 +45,7 @@ struct ListCommand: AsyncParsableCommand {
         commandName: "list", abstract: "List the incidents in the database.")
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var display: DisplayOptions
     @Flag(help: "Only open incidents.") var open = false
     @Flag(help: "Machine-readable output.") var json = false
 
@@ -70,7 +75,7 @@ struct ListCommand: AsyncParsableCommand {
                 }
             Out.print(TextTable.render(table))
         } catch {
-            throw fail(error)
+            throw fail(error, json: json)
         }
     }
 }
@@ -87,7 +92,10 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var keys: KeyOptions
-    @Argument(help: "Incident id (default: all).") var id: String?
+    @OptionGroup var display: DisplayOptions
+    @Argument(help: "Incident id or a short part of it (default: every incident).",
+              completion: Complete.incidents("verify"))
+    var id: String?
     @Option(help: ArgumentHelp(
         "A checkpoint note kept outside the database (repeatable): the trail must still contain exactly what it "
             + "signed.", valueName: "file"))
@@ -103,13 +111,13 @@ struct VerifyCommand: AsyncParsableCommand {
         let ids: [String]
         do {
             service = try store.service(reading: true)
-            ids = try id.map { [$0] } ?? service.store.incidents().map(\.id)
-        } catch { throw fail(error) }
+            ids = try id.map { [try service.resolveIncident($0)] } ?? service.store.incidents().map(\.id)
+        } catch { throw fail(error, json: json) }
         if !checkpoint.isEmpty && ids.count != 1 { throw ValidationError("--checkpoint needs one incident ID") }
         var notes: [(name: String, note: String)] = []
         for file in checkpoint {
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw fail(RuntimeError.invalid("cannot read checkpoint \(file)"))
+                throw fail(RuntimeError.invalid("cannot read checkpoint \(file)"), json: json)
             }
             notes.append((file, String(decoding: data, as: UTF8.self)))
         }
@@ -120,7 +128,7 @@ struct VerifyCommand: AsyncParsableCommand {
                     verifierKey: try verifierKey ?? keys.signer(store: store).verifierKey)
                 results.append(try service.verify(incidentID, checkpoints: notes, verifier: verifier))
             } catch let e as RuntimeError {
-                if case .invalid = e { throw fail(e) }
+                if case .invalid = e { throw fail(e, json: json) }
                 results.append(VerifyOutcome(incident: incidentID, ok: false, records: 0, problem: "\(e)"))
             } catch {
                 results.append(VerifyOutcome(incident: incidentID, ok: false, records: 0, problem: "\(error)"))

@@ -10,7 +10,10 @@ struct StartCommand: AsyncParsableCommand {
             The playbook's exact bytes (and its templates and contacts file) are pinned in the audit trail:
             editing the files later never changes a running incident.
 
-            Without a required input, start lists every missing one and creates nothing.
+            Without a required input, start lists every missing one and creates nothing (with --json, also as \
+            {"error": {"code": "invalid-inputs", "missing": [...]}} on standard output).
+            Time inputs take RFC 3339 or a time relative to the start: now, -15m, now-1h30m (recorded as the \
+            absolute time, with the playbook zone's offset).
             Example:
               crisis start Playbooks/executive-impersonation.yaml --drill --contacts Examples/contacts.yaml \\
                 --clock 2025-10-24T10:00:00+02:00 --set detected_at=2025-10-24T10:00:00+02:00 \\
@@ -19,8 +22,11 @@ struct StartCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var op: OperatorOptions
+    @OptionGroup var display: DisplayOptions
 
-    @Argument(help: ArgumentHelp("The playbook file.", valueName: "playbook")) var file: String
+    @Argument(help: ArgumentHelp("The playbook file.", valueName: "playbook"),
+              completion: .file(extensions: ["yaml", "yml"]))
+    var file: String
     @Option(name: .customLong("set"), help: ArgumentHelp("An input value (repeatable).", valueName: "name=value"))
     var sets: [String] = []
     @Flag(help: "Run as a drill: simulated clock, every outbound channel sandboxed, marked DRILL for ever.")
@@ -54,11 +60,11 @@ struct StartCommand: AsyncParsableCommand {
                 try Out.json(StatusReport(result.incident, wallNow: .wallClock()))
             } else {
                 let report = StatusReport(result.incident, wallNow: .wallClock())
-                Out.print(StatusText.render(report, color: Colour.enabled))
+                Out.print(StatusText.render(report, color: Style.colour))
             }
             Out.print(result.incident.header.id)
         } catch {
-            throw fail(error)
+            throw fail(error, json: json)
         }
     }
 }

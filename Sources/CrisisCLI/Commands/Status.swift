@@ -6,25 +6,27 @@ struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show an incident: active steps and the actions each accepts, deadlines, clocks, approvals.",
-        discussion: "Without ID, shows the most recently active open incident. --json is the scripting contract.")
+        discussion: """
+            Without ID, shows the most recently active open incident. ID may be any part of the id that begins \
+            or ends exactly one incident's id (bd63). --json is the scripting contract; with --json a refusal is \
+            also printed as {"error": {"code", "message", "exit", "hint"}} on standard output.
+            """)
 
     @OptionGroup var store: StoreOptions
-    @Argument(help: "Incident id.") var id: String?
+    @OptionGroup var display: DisplayOptions
+    @Argument(help: "Incident id or a short part of it (default: the latest open incident).",
+              completion: Complete.incidents("status"))
+    var id: String?
     @Flag(help: "Machine-readable output.") var json = false
 
     func run() async throws {
         do {
             let service = try store.service(reading: true)
-            let incident = try service.load(try resolveIncident(id, service: service))
+            let incident = try service.load(try service.resolveIncident(id))
             let report = StatusReport(incident, wallNow: .wallClock())
-            if json { try Out.json(report) } else { Out.print(StatusText.render(report, color: Colour.enabled)) }
+            if json { try Out.json(report) } else { Out.print(StatusText.render(report, color: Style.colour)) }
         } catch {
-            throw fail(error)
+            throw fail(error, json: json)
         }
     }
-}
-
-/// The incident an ID-less command means: the open incident with the latest activity.
-func resolveIncident(_ id: String?, service: IncidentService) throws -> String {
-    try id ?? service.latestOpenIncident()
 }

@@ -16,7 +16,8 @@ struct ValidateCommand: AsyncParsableCommand {
         case text, json
     }
 
-    @Argument(help: "Playbook files.") var files: [String]
+    @OptionGroup var display: DisplayOptions
+    @Argument(help: "Playbook files.", completion: .file(extensions: ["yaml", "yml"])) var files: [String]
     @Option(help: "A contacts directory (contacts.yaml) to check people, roles and policies against.")
     var contacts: String?
     @Option(help: "Output format: text or json.") var format: Format = .text
@@ -29,7 +30,7 @@ struct ValidateCommand: AsyncParsableCommand {
         let reports = ValidationReport.check(files: files, contactsPath: contacts)
         let output: String
         switch format {
-        case .text: output = ValidationText.text(reports, printer: .forDescriptor(STDOUT_FILENO))
+        case .text: output = ValidationText.text(reports, printer: DiagnosticPrinter(useColor: Style.colour))
         case .json: output = ValidationReport.json(reports)
         }
         FileHandle.standardOutput.write(Data(output.utf8))

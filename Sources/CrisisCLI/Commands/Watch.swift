@@ -28,7 +28,12 @@ struct WatchCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var keys: KeyOptions
-    @Argument(help: "Only these incidents (drills included). Default: every open live incident.") var ids: [String] = []
+    @OptionGroup var display: DisplayOptions
+    @Argument(help: ArgumentHelp(
+        "Only these incidents (drills included), by id or a short part of it. Default: every open live incident.",
+        discussion: "A name that matches no incident yet is watched for until it appears.", valueName: "id"),
+        completion: Complete.incidents("watch"))
+    var ids: [String] = []
     @Flag(help: "One pass: fire what is due now, then exit.") var once = false
     @Option(help: ArgumentHelp("Named drills: how fast their simulated clock runs (2 = twice real time).",
                                valueName: "factor"))
@@ -49,6 +54,7 @@ struct WatchCommand: AsyncParsableCommand {
         do {
             try checkWritable(store.path)
             let service = try store.service(keys: keys)
+            let ids = try self.ids.map { try watchedIncident($0, service: service) }
             var watcher = Watcher(service: service, named: ids, speed: speed)
             let pollMs = Int64((poll * 1000).rounded())
             let wake = DispatchSemaphore(value: 0)
@@ -88,7 +94,18 @@ struct WatchCommand: AsyncParsableCommand {
         } catch let e as ExitCode {
             throw e
         } catch {
-            throw fail(error)
+            throw fail(error, json: json)
+        }
+    }
+
+    /// A named incident: the one the reference names; a name that matches none is kept as it is (the watcher
+    /// waits for it to be started); an ambiguous one is refused.
+    func watchedIncident(_ reference: String, service: IncidentService) throws -> String {
+        let candidates = try service.incidentCandidates(reference)
+        switch candidates.count {
+        case 0: return reference
+        case 1: return candidates[0]
+        default: throw IncidentReferenceError(reference: reference, candidates: candidates)
         }
     }
 
