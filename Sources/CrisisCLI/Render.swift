@@ -373,10 +373,21 @@ enum StatusText {
             }
         }
         let isStatement = a.type == StepType.holdingStatement.yamlName
+        var detail = a.detail
+        if a.type == StepType.escalate.yamlName, let level = detail["level"], let paging = detail["paging"] {
+            // Who is being paged now, then what else is known (acks, stand-ins, the next move).
+            lines.append("      level \(level) of \(detail["levels"] ?? "?"), round \(detail["round"] ?? "?"): paging "
+                         + TerminalText.escape(paging))
+            for key in ["level", "levels", "round", "paging"] { detail.removeValue(forKey: key) }
+            if let next = detail["next"] {
+                detail["next"] = next.split(separator: " ", omittingEmptySubsequences: false)
+                    .map { HumanTime.show(String($0), today: r.now) }.joined(separator: " ")
+            }
+        }
         if isStatement {
             lines += statement(a, r, width: width)
         } else {
-            for (k, v) in a.detail.sorted(by: { $0.key < $1.key }) {
+            for (k, v) in detail.sorted(by: { $0.key < $1.key }) {
                 let shown = TerminalText.escape(v, keepNewlines: true)
                     .split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n          ")
                 lines.append("      \(k): \(shown)")

@@ -454,8 +454,8 @@ public struct StepReport: Codable, Sendable {
             basis_title: basisTitle(spec.basis), urls: t.urls, elements: elements,
             missing: elements.filter(\.missing).map(\.name), notice: lines.joined(separator: "\n"),
             submitters: spec.submitterRoles.map(\.value), ticket: t.ticket, submitted: t.submittedAt.map(fmt),
-            submitted_by: t.submittedBy, follow_up: spec.followUp.map(humanDuration),
-            give_up_after: spec.giveUpAfter.map(humanDuration),
+            submitted_by: t.submittedBy, follow_up: spec.followUp.map(duration),
+            give_up_after: spec.giveUpAfter.map(duration),
             history: t.history.map {
                 Takedown.Transition(from: $0.from.rawValue, to: $0.to.rawValue, by: $0.by, at: fmt($0.at), note: $0.note)
             })
@@ -468,6 +468,12 @@ public struct StepReport: Codable, Sendable {
             return ""
         }
         return String(s[first...last])
+    }
+
+    /// A duration for people, whole days without their zero hours (`1d`, not `1d 0h`).
+    static func duration(_ d: PlaybookDuration) -> String {
+        let text = humanDuration(d)
+        return text.hasSuffix("d 0h") ? String(text.dropLast(3)) : text
     }
 
     /// A legal basis for people.
@@ -559,8 +565,8 @@ public struct StepReport: Codable, Sendable {
             levels: e.levels.enumerated().map { i, l in
                 Escalation.Level(
                     number: i + 1, targets: l.targets, channels: l.channels, ack: l.ack.rawValue,
-                    ack_timeout: humanDuration(l.ackTimeout), attempts: l.attempts.rawValue,
-                    every: l.every.map(humanDuration), inform: l.inform,
+                    ack_timeout: duration(l.ackTimeout), attempts: l.attempts.rawValue,
+                    every: l.every.map(duration), inform: l.inform,
                     state: i < e.level ? "paged" : i == e.level ? "current" : "waiting",
                     stand_ins: l.substitutions.map { s in
                         let why = s.skipped.map { "\($0.person): \($0.reason)" }.joined(separator: "; ")
