@@ -461,6 +461,11 @@ enum EffectsText {
                 continue
             }
             guard let said = says(record, incident: incident, zone: zone) else { continue }
+            if case .clockAdvanced = record {
+                // The clock moved first; the timers it made due are recorded before it, in due order.
+                lines.insert(said, at: 0)
+                continue
+            }
             lines.append((stored.replayedFromKey ? "already recorded (same idempotency key): " : "") + said)
             if case .action(let a) = record, a.statement != nil {
                 lines.append("  read it in full:")
