@@ -32,7 +32,7 @@ enum TextTable {
 
 /// Fits text into the terminal: a long line breaks at a run of spaces, its continuation indented four columns
 /// deeper than the line itself. A suggested command (`→ crisis …`) breaks with a trailing ` \` so it still pastes
-/// as one command. Colour escapes take no columns.
+/// as one command, and never inside a quoted word. Colour escapes take no columns.
 enum Fit {
     /// The terminal's width on a terminal; else `$COLUMNS`; else 80. Never below 40.
     static func terminalWidth() -> Int {
@@ -58,6 +58,12 @@ enum Fit {
         return n
     }
 
+    /// Every line of `text` fitted to `width`.
+    static func text(_ text: String, width: Int) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false)
+            .flatMap { lines(String($0), width: width) }.joined(separator: "\n")
+    }
+
     static func lines(_ line: String, width: Int) -> [String] {
         guard columns(line) > width else { return [line] }
         let indent = line.prefix { $0 == " " }.count
@@ -66,12 +72,16 @@ enum Fit {
         // A command keeps room for its trailing backslash, and for the arrow's two extra bytes (byte-counting
         // tools such as awk in the C locale see the line as wider than it shows).
         let room = width - (isCommand ? 4 : 0)
-        // Words with the spaces before them, so double spaces between columns survive where nothing breaks.
+        // Words with the spaces before them, so double spaces between columns survive where nothing breaks. In a
+        // command, a single-quoted word is one word whatever it holds (a break inside quotes would change it).
         var words: [(gap: String, word: String)] = []
         var gap = ""
         var word = ""
+        var quoted = false
+        var previous: Character = " "
         for ch in line.dropFirst(indent) {
-            if ch == " " {
+            defer { previous = ch }
+            if ch == " " && !quoted {
                 if !word.isEmpty {
                     words.append((gap, word))
                     word = ""
@@ -79,10 +89,26 @@ enum Fit {
                 }
                 gap.append(ch)
             } else {
+                // `\'` outside quotes is a quote character, not the start of a quoted word.
+                if isCommand && ch == "'" && (quoted || previous != "\\") { quoted.toggle() }
                 word.append(ch)
             }
         }
         if !word.isEmpty { words.append((gap, word)) }
+        if isCommand {
+            // `--set name=value` and `--role comms` stay on one line: a person reads them as one thing.
+            var glued: [(gap: String, word: String)] = []
+            for w in words {
+                if let last = glued.last, last.word.hasPrefix("--"), !last.word.contains("="), !w.word.hasPrefix("-"),
+                    w.gap == " ", columns(last.word) + 1 + columns(w.word) <= room - indent - 4
+                {
+                    glued[glued.count - 1].word += " " + w.word
+                } else {
+                    glued.append(w)
+                }
+            }
+            words = glued
+        }
         var out: [String] = []
         var current = String(repeating: " ", count: indent)
         var fresh = true
@@ -98,64 +124,155 @@ enum Fit {
         out.append(current)
         return out
     }
+
+    /// A text (its own newlines kept) wrapped at `width`, every line indented by `indent` spaces. Breaks only at
+    /// spaces, and never drops a character but the spaces it breaks at: a word longer than the room stays whole.
+    static func paragraph(_ text: String, indent: Int, width: Int) -> [String] {
+        let pad = String(repeating: " ", count: indent)
+        let room = max(20, width - indent)
+        var out: [String] = []
+        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            var current = ""
+            var pendingGap = ""
+            var word = ""
+            func flushWord() {
+                guard !word.isEmpty else { return }
+                if !current.isEmpty && columns(current) + pendingGap.count + columns(word) > room {
+                    out.append(pad + current)
+                    current = word
+                } else {
+                    current += pendingGap + word
+                }
+                pendingGap = ""
+                word = ""
+            }
+            for ch in raw {
+                if ch == " " {
+                    flushWord()
+                    pendingGap.append(ch)
+                } else {
+                    word.append(ch)
+                }
+            }
+            flushWord()
+            // Spaces that end a line are part of the text: keep them where they are.
+            current += pendingGap
+            out.append(current.isEmpty ? "" : pad + current)
+        }
+        return out
+    }
 }
 
-/// A step instance as a shell word: `takedown_each[1]` is a glob in sh and zsh, so it is quoted.
+/// A word the shell reads as itself: as is when it holds only letters, digits and `_-.,:/@%+=`, else in single
+/// quotes (`takedown_each[1]` is a glob in sh and zsh; `sev2 or sev3` is three words).
 func shellWord(_ s: String) -> String {
-    s.contains("[") ? "'\(s)'" : s
+    let plain = !s.isEmpty && s.unicodeScalars.allSatisfy { u in
+        (u.properties.isAlphabetic || u.properties.numericType != nil) && !TerminalText.isUnsafe(u)
+            || "_-.,:/@%+=".unicodeScalars.contains(u)
+    } && !s.hasPrefix("-") && !s.hasPrefix("=")
+    if plain { return s }
+    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// Times for people: the incident's local time with its offset, without seconds.
+enum HumanTime {
+    /// `2026-03-02T09:15:00+01:00` as `2026-03-02 09:15 +01:00`; as `09:15 +01:00` when `today` (another RFC 3339
+    /// time in the same zone) is on the same local day. Anything else is returned as it is.
+    static func show(_ rfc: String, today: String? = nil) -> String {
+        guard let t = rfc.firstIndex(of: "T"), rfc.distance(from: rfc.startIndex, to: t) == 10 else { return rfc }
+        let date = String(rfc[..<t])
+        let time = rfc[rfc.index(after: t)...]
+        guard time.count >= 6 else { return rfc }
+        let zone = rfc.hasSuffix("Z") ? "UTC" : String(rfc.suffix(6))
+        let hm = time.prefix(5)
+        if let today, today.hasPrefix(date + "T") { return "\(hm) \(zone)" }
+        return "\(date) \(hm) \(zone)"
+    }
+}
+
+/// Suggested commands: one line per alternative, each safe to paste as printed (words quoted for the shell, no
+/// `a|b` alternatives the shell would read as a pipe). Enum values are separate lines when there are few; else
+/// a hint line lists them, in words.
+enum Suggest {
+    /// Most lines one action expands into (one per value of its enum field).
+    static let maxAlternatives = 6
+
+    /// The command lines (`→ crisis act …`, indented by `indent`) and the hints under them (without indent).
+    static func act(incident: String, step: String, _ action: StatusReport.Action, indent: Int = 4)
+        -> (commands: [String], hints: [String])
+    {
+        let pad = String(repeating: " ", count: indent)
+        let base = "\(pad)→ crisis act \(shellWord(incident)) \(shellWord(step)) \(shellWord(action.name))"
+        let role = action.role.map { " --role \(shellWord($0))" } ?? ""
+        let required = action.fields.filter(\.required)
+        // The first required enum field with few values becomes one command per value.
+        let expand = required.first { ($0.values?.count ?? 0) > 0 && ($0.values?.count ?? 0) <= maxAlternatives }
+        func line(_ value: String?) -> String {
+            var s = base
+            for f in required {
+                if f.name == expand?.name, let value {
+                    s += " --set " + shellWord(f.name + "=" + value)
+                } else {
+                    s += " --set \(shellWord(f.name))=…"
+                }
+            }
+            return s + role
+        }
+        let commands = expand?.values.map { $0.map(line) } ?? [line(nil)]
+        var hints: [String] = []
+        for f in action.fields {
+            guard let values = f.values, f.name != expand?.name else { continue }
+            let joined = values.joined(separator: ", ")
+            hints.append(joined.count > 60 ? "\(f.name): one of \(values.count) values (status --json lists them)"
+                         : "\(f.name): \(joined)")
+        }
+        let optional = action.fields.filter { !$0.required }.map(\.name)
+        if !optional.isEmpty { hints.append("optional: \(optional.joined(separator: ", "))") }
+        return (commands, hints)
+    }
+
+    /// The two ways to settle a delivery waiting for a person.
+    static func confirm(incident: String, step: String, key: String, indent: Int = 4) -> [String] {
+        let pad = String(repeating: " ", count: indent)
+        return ["sent", "failed"].map {
+            "\(pad)→ crisis act \(shellWord(incident)) \(shellWord(step)) confirm_delivery --set key=\(shellWord(key)) "
+                + "--set result=\($0)"
+        }
+    }
+}
+
+/// A channel's measure for people: `x 231 of 280`, `sms GSM-7, 2 messages`, `website 231 characters`.
+func lengthText(_ m: ChannelMeasure) -> String {
+    if let encoding = m.encoding, let segments = m.segments {
+        return "\(m.channel) \(encoding), \(segments) message\(segments == 1 ? "" : "s")"
+            + (m.overLimit ? " (OVER \(ChannelLength.maxSMSSegments))" : "")
+    }
+    guard let limit = m.limit else { return "\(m.channel) \(m.count) characters" }
+    return "\(m.channel) \(m.count) of \(limit)" + (m.overLimit ? " (OVER by \(m.count - limit))" : "")
 }
 
 /// `crisis status` for people.
 enum StatusText {
     static func render(_ r: StatusReport, color: Bool) -> String {
+        render(r, color: color, width: Fit.terminalWidth())
+    }
+
+    static func render(_ r: StatusReport, color: Bool, width: Int) -> String {
         let e = { (s: String) in TerminalText.escape(s) }
+        let when = { (s: String) in HumanTime.show(s, today: r.now) }
         var lines: [String] = []
         let banner = r.mode == "drill" ? Colour.yellow("DRILL — EXERCISE ONLY — nothing is sent", color) + "\n" : ""
         lines.append(banner + Colour.bold("\(e(r.title))", color) + "  [\(r.incident)]")
         lines.append("playbook \(r.playbook.id)@\(r.playbook.version) (sha256 \(r.playbook.sha256.prefix(12))…)  "
                      + "status \(r.status)\(r.outcome.map { " (\(e($0)))" } ?? "")  record \(r.seq)")
         let clockName = r.clock == "simulated" ? "simulated clock" : "wall clock"
-        lines.append("now \(r.now) (\(r.timezone), \(clockName))" + (r.deadline.map { "  run deadline \($0)" } ?? "")
+        lines.append("now \(HumanTime.show(r.now)) (\(r.timezone), \(clockName))"
+                     + (r.deadline.map { "  run deadline \(when($0))" } ?? "")
                      + (r.deadline_exceeded ? Colour.red("  DEADLINE EXCEEDED", color) : ""))
         if !r.active.isEmpty {
             lines.append("")
             lines.append(Colour.bold("Active steps", color))
-            for a in r.active {
-                var head = "  \(a.step)  (\(a.type))"
-                if let t = a.title { head += "  \(e(t))" }
-                if let role = a.role { head += "  role: \(role)" }
-                if let d = a.deadline {
-                    let rel = a.due_in.map { $0.hasPrefix("overdue") ? Colour.red(" (\($0))", color) : " (\($0))" } ?? ""
-                    head += "  due \(d)\(rel)"
-                }
-                lines.append(head)
-                for (k, v) in a.detail.sorted(by: { $0.key < $1.key }) {
-                    let shown = e(v).split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n        ")
-                    lines.append("      \(k): \(shown)")
-                }
-                for act in a.actions {
-                    var line = "    → crisis act \(r.incident) \(shellWord(a.step)) \(act.name)"
-                    for f in act.fields where f.required { line += " --set \(f.name)=…" }
-                    if let role = act.role { line += " --role \(role)" }
-                    lines.append(line)
-                    let optional = act.fields.filter { !$0.required }.map(\.name)
-                    var hints: [String] = []
-                    for f in act.fields {
-                        guard let values = f.values else { continue }
-                        let joined = values.joined(separator: "|")
-                        if act.name == StepAction.confirmDelivery.rawValue && f.name == "key" {
-                            // The keys are long; each waiting delivery below has its own command.
-                            hints.append("key: \(values.count == 1 ? "the delivery" : "one of the \(values.count) deliveries") below")
-                        } else if joined.count > 60 {
-                            hints.append("\(f.name): one of \(values.count) values (status --json lists them)")
-                        } else {
-                            hints.append("\(f.name): \(joined)")
-                        }
-                    }
-                    if !optional.isEmpty { hints.append("optional: \(optional.joined(separator: ", "))") }
-                    if !hints.isEmpty { lines.append(Colour.dim("        " + hints.joined(separator: "; "), color)) }
-                }
-            }
+            for a in r.active { lines += active(a, r, color: color, width: width) }
         }
         if !r.deliveries.isEmpty {
             lines.append("")
@@ -164,9 +281,8 @@ enum StatusText {
                 let why = d.in_doubt ? Colour.red("IN DOUBT: intent recorded, no outcome — did it go out?", color)
                     : "send by hand, then confirm"
                 lines.append("  \(d.key)  \(d.purpose) on \(d.channel) to \(e(d.recipients.joined(separator: ", "))): \(why)")
-                let text = e(d.text).split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n      ")
-                lines.append("      \"\(text)\"")
-                lines.append("    → crisis act \(r.incident) \(shellWord(d.step)) confirm_delivery --set key=\(d.key) --set result=sent|failed")
+                lines += Fit.paragraph(TerminalText.escape(d.text, keepNewlines: true), indent: 6, width: width)
+                lines += Suggest.confirm(incident: r.incident, step: d.step, key: d.key)
             }
         }
         if !r.clocks.isEmpty {
@@ -181,18 +297,19 @@ enum StatusText {
                 case "expired":
                     state = Colour.red("EXPIRED, \(c.remaining)", color)
                 case "stopped":
-                    state = "stopped \(c.stopped ?? "?"): "
+                    state = "stopped \(c.stopped.map(when) ?? "?"): "
                         + (c.result == "met" ? Colour.green("met, \(c.remaining) to spare", color) : missed)
                 case "not_stopped":
                     state = "not stopped when the incident closed" + (c.result == "missed" ? ": \(missed)" : ", \(c.remaining) left")
                 default:
                     state = c.state
                 }
-                lines.append("  \(c.id)  \(e(c.title))  deadline \(c.deadline)  \(state)"
+                lines.append("  \(c.id)  \(e(c.title))  deadline \(when(c.deadline))  \(state)"
                              + (c.reference.map { "  (\(e($0)))" } ?? ""))
                 if let set = c.deadline_set {
                     lines.append(Colour.dim(
-                        "      deadline set \(set.at) by \(e(set.by)): \(e(set.reason)) (was \(set.previous))", color))
+                        "      deadline set \(when(set.at)) by \(e(set.by)): \(e(set.reason)) (was \(when(set.previous)))",
+                        color))
                 }
             }
         }
@@ -205,10 +322,11 @@ enum StatusText {
                 case "missed": state = Colour.red("MISSED", color)
                 case "met": state = Colour.green("met after \(t.met_after ?? "?")", color)
                 case "not_started": state = "not started (counts from \(e(t.counts_from ?? "?")))"
-                case "not_met": state = Colour.red("not met when the incident closed", color) + (t.due.map { " (due \($0))" } ?? "")
+                case "not_met":
+                    state = Colour.red("not met when the incident closed", color) + (t.due.map { " (due \(when($0)))" } ?? "")
                 default:
                     let rel = t.due_in.map { $0.hasPrefix("overdue") ? Colour.red(" (\($0))", color) : " (\($0))" } ?? ""
-                    state = "due \(t.due ?? "?")\(rel)"
+                    state = "due \(t.due.map(when) ?? "?")\(rel)"
                 }
                 lines.append("  \(t.id)  \(e(t.title))  \(state)")
             }
@@ -221,44 +339,316 @@ enum StatusText {
                 let late = !t.due_now ? ""
                     : r.mode == "drill" ? Colour.yellow("  due: crisis tick \(r.incident)", color)
                     : Colour.red("  not fired yet: is 'crisis watch' running? (or: crisis tick \(r.incident))", color)
-                lines.append("  \(t.due)\(rel)  \(t.purpose)\(t.step.map { " (\($0))" } ?? "")" + late)
+                lines.append("  \(when(t.due))\(rel)  \(t.purpose)\(t.step.map { " (\($0))" } ?? "")" + late)
             }
         }
         if r.status == "open" && r.active.isEmpty && r.deliveries.isEmpty {
             lines.append("")
             lines.append("No step is active; run 'crisis tick \(r.incident)' to fire due timers.")
         }
-        let width = Fit.terminalWidth()
-        return lines.joined(separator: "\n").split(separator: "\n", omittingEmptySubsequences: false)
-            .flatMap { Fit.lines(String($0), width: width) }.joined(separator: "\n")
+        return Fit.text(lines.joined(separator: "\n"), width: width)
+    }
+
+    /// One active step: what it is, its guidance, its progress and what may be done.
+    static func active(_ a: StatusReport.Active, _ r: StatusReport, color: Bool, width: Int) -> [String] {
+        let e = { (s: String) in TerminalText.escape(s) }
+        var lines: [String] = []
+        lines.append("  \(a.step)  (\(a.type))" + (a.title.map { "  \(e($0))" } ?? ""))
+        var facts: [String] = []
+        if let role = a.role { facts.append("role \(role)") }
+        if let d = a.deadline {
+            let rel = a.due_in.map { $0.hasPrefix("overdue") ? Colour.red(" (\($0))", color) : " (\($0))" } ?? ""
+            facts.append("due \(HumanTime.show(d, today: r.now))\(rel)")
+        }
+        if !facts.isEmpty { lines.append("      " + facts.joined(separator: " · ")) }
+        if let text = a.instructions?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
+            lines += Fit.paragraph(TerminalText.escape(text, keepNewlines: true), indent: 6, width: width)
+        }
+        for item in a.checklist ?? [] { lines.append("      [ ] \(e(item))") }
+        if let options = a.options, !options.isEmpty {
+            lines.append("      options" + (a.default_option.map { " (default: \($0))" } ?? "") + ":")
+            let w = options.map(\.id.count).max() ?? 0
+            for o in options {
+                lines.append("        \(o.id)\(String(repeating: " ", count: w - o.id.count))  \(e(o.label))")
+            }
+        }
+        let isStatement = a.type == StepType.holdingStatement.yamlName
+        var detail = a.detail
+        if a.type == StepType.escalate.yamlName, let level = detail["level"], let paging = detail["paging"] {
+            // Who is being paged now, then what else is known (acks, stand-ins, the next move).
+            lines.append("      level \(level) of \(detail["levels"] ?? "?"), round \(detail["round"] ?? "?"): paging "
+                         + TerminalText.escape(paging))
+            for key in ["level", "levels", "round", "paging"] { detail.removeValue(forKey: key) }
+            if let next = detail["next"] {
+                detail["next"] = next.split(separator: " ", omittingEmptySubsequences: false)
+                    .map { HumanTime.show(String($0), today: r.now) }.joined(separator: " ")
+            }
+        }
+        if isStatement {
+            lines += statement(a, r, width: width)
+        } else {
+            for (k, v) in detail.sorted(by: { $0.key < $1.key }) {
+                let shown = TerminalText.escape(v, keepNewlines: true)
+                    .split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n          ")
+                lines.append("      \(k): \(shown)")
+            }
+        }
+        if a.type == StepType.takedown.yamlName {
+            lines.append("      the notice, ready to paste, and what it still lacks:")
+            lines.append("    → crisis show \(shellWord(r.incident)) \(shellWord(a.step))")
+        }
+        for act in a.actions {
+            if act.name == StepAction.confirmDelivery.rawValue {
+                let n = r.deliveries.filter { $0.step == a.step }.count
+                if n > 0 {
+                    lines.append(Colour.dim("    confirm_delivery: one command for each delivery below", color))
+                }
+                continue
+            }
+            let (commands, hints) = Suggest.act(incident: r.incident, step: a.step, act)
+            lines += commands
+            if !hints.isEmpty { lines.append(Colour.dim("        " + hints.joined(separator: "; "), color)) }
+        }
+        return lines
+    }
+
+    /// A statement's revision, approvals and texts (one block per language, as published).
+    static func statement(_ a: StatusReport.Active, _ r: StatusReport, width: Int) -> [String] {
+        let d = a.detail
+        var lines: [String] = []
+        var head = ["revision \(d["revision"] ?? "0")", (d["phase"] ?? "?").replacingOccurrences(of: "_", with: " ")]
+        if let progress = a.approvals { head.append(progress) }
+        if let by = d["approved_by"], !by.isEmpty { head.append("approved by \(TerminalText.escape(by))") }
+        if d["fallback"] == "open" { head.append("fallback approvers may approve") }
+        lines.append("      " + head.joined(separator: " · "))
+        if let sha = d["sha256"] { lines.append("      sha256 \(sha.prefix(16))…") }
+        let order = r.languages ?? []
+        let languages = d.keys.filter { $0.hasPrefix("text.") }.map { String($0.dropFirst(5)) }
+            .sorted { (order.firstIndex(of: $0) ?? Int.max, $0) < (order.firstIndex(of: $1) ?? Int.max, $1) }
+        for language in languages {
+            lines.append("      \(language):")
+            lines += Fit.paragraph(TerminalText.escape(d["text.\(language)"] ?? "", keepNewlines: true), indent: 8,
+                                   width: width)
+        }
+        if !languages.isEmpty {
+            lines.append("      lengths per channel and who may still approve:")
+            lines.append("    → crisis show \(shellWord(r.incident)) \(shellWord(a.step))")
+        }
+        return lines
     }
 }
 
-/// What one command changed, for people: the records written and the transitions they caused.
+/// What one command did, in words: a sentence for each thing that happened ("approved by ola (1 of 2)",
+/// "acknowledged by jonas.lie via sms: page_comms acknowledged → status_page_first"), what the engine sent and
+/// started, and one line naming the records written, for the trail.
 enum EffectsText {
     static func render(_ result: CommitResult, color: Bool) -> String {
+        render(result, color: color, width: Fit.terminalWidth(), wallNow: .wallClock())
+    }
+
+    static func render(_ result: CommitResult, color: Bool, width: Int, wallNow: Instant) -> String {
+        let incident = result.incident
+        let zone = ZoneFormat(identifier: incident.definition.playbook.timeZone)
         var lines: [String] = []
-        for record in result.records {
-            lines.append("record \(record.seq): \(record.type.rawValue)" + (record.replayedFromKey ? " (already recorded: same idempotency key)" : ""))
+        // What a drill's sandbox did with the deliveries: one line, with the steps it moved.
+        var sandboxed: [String] = []
+        var sandboxMoves: [RecordedEffect] = []
+        for stored in result.records {
+            guard let record = try? TrailRecord.decode(stored) else { continue }
+            if case .outcome(let o) = record, o.result == .sandboxed, !stored.replayedFromKey {
+                sandboxed.append(o.key)
+                sandboxMoves += o.effects
+                continue
+            }
+            guard let said = says(record, incident: incident, zone: zone) else { continue }
+            if case .clockAdvanced = record {
+                // The clock moved first; the timers it made due are recorded before it, in due order.
+                lines.insert(said, at: 0)
+                continue
+            }
+            lines.append((stored.replayedFromKey ? "already recorded (same idempotency key): " : "") + said)
+            if case .action(let a) = record, a.statement != nil {
+                lines.append("  read it in full:")
+                lines.append("  → crisis show \(shellWord(incident.id)) \(shellWord(a.step))")
+            }
         }
-        let zone = ZoneFormat(identifier: result.incident.definition.playbook.timeZone)
+        if !sandboxed.isEmpty {
+            lines.append((sandboxed.count == 1 ? "1 delivery" : "\(sandboxed.count) deliveries")
+                         + " written to the drill's sandbox (nothing was sent)" + moves(sandboxMoves))
+        }
         for action in result.actions { if let s = describe(action, zone: zone, color: color) { lines.append("  " + s) } }
-        let status = StatusReport(result.incident, wallNow: .wallClock())
+        if let first = result.records.first?.seq, let last = result.records.last?.seq {
+            lines.append(Colour.dim("trail: " + (first == last ? "record \(first)" : "records \(first)–\(last)"), color))
+        }
+        let status = StatusReport(result.incident, wallNow: wallNow)
         if status.status == "closed" {
             lines.append(Colour.bold("incident closed: \(TerminalText.escape(status.outcome ?? ""))", color))
         } else if !status.active.isEmpty {
             lines.append("active: " + status.active.map { $0.step }.joined(separator: ", "))
         }
-        return lines.joined(separator: "\n")
+        return Fit.text(lines.joined(separator: "\n"), width: width)
     }
 
+    /// What one record says happened, in words; nil for records that only carry bookkeeping (intents,
+    /// checkpoints).
+    static func says(_ record: TrailRecord, incident: LoadedIncident, zone: ZoneFormat) -> String? {
+        let e = { (s: String) in TerminalText.escape(s) }
+        switch record {
+        case .action(let r):
+            let what = action(r, incident: incident)
+            let moved = moves(r.effects)
+            // The step is named by its move ("page_comms acknowledged → ..."), else up front.
+            let named = moved.hasPrefix(": \(r.step) ") || r.step == "incident"
+            return (named ? "" : "\(r.step): ") + what + moved
+        case .timer(let r):
+            return "timer: " + e(r.purpose ?? r.timer) + (r.step.map { " on \(e($0))" } ?? "") + " came due" + moves(r.effects)
+        case .outcome(let r):
+            return "delivery \(e(r.key)) \(r.result.rawValue)" + (r.detail.map { " (\(e($0)))" } ?? "")
+                + ", recorded by \(e(r.actor.name))" + (r.note.map { " — \(e($0))" } ?? "") + moves(r.effects)
+        case .clockAdvanced(let r):
+            return "drill clock advanced by \(humanDuration(r.by)) to \(zone.human(r.now))"
+        case .note(let r):
+            return "noted by \(e(r.actor.name))"
+        case .rejected(let r):
+            return "refused \(e(r.step)) \(e(r.action)): \(e(r.message))"
+        case .opened(let r):
+            return "opened \(r.mode.rawValue) incident" + moves(r.effects)
+        case .intent, .checkpoint:
+            return nil
+        }
+    }
+
+    /// The step's progress as it stands after the command (active, else the last finished instance).
+    static func detail(_ instance: String, in state: IncidentState) -> StepDetail? {
+        state.run(instance)?.detail ?? state.history.last { $0.instance == instance }?.detail
+    }
+
+    /// An operator's action in words, without the moves it caused.
+    static func action(_ r: TrailRecord.ActionTaken, incident: LoadedIncident) -> String {
+        let e = { (s: String) in TerminalText.escape(s) }
+        let state = incident.state
+        let playbook = incident.definition.playbook
+        let who = e(r.actor.name)
+        let stepID = state.run(r.step)?.stepID ?? state.history.last { $0.instance == r.step }?.stepID ?? r.step
+        let kind = playbook.step(stepID)?.kind
+        switch (r.action, kind) {
+        case ("draft", .holdingStatement(let spec)?):
+            guard let st = r.statement, case .statement(let s)? = detail(r.step, in: state) else {
+                return "drafted by \(who)"
+            }
+            let revision = s.drafts.last { $0.sha256 == st.sha256 }?.revision ?? s.drafts.count
+            var measures: [String] = []
+            for channel in spec.channels {
+                let all = playbook.languages.map { ChannelLength.measure(st.texts[$0] ?? "", channel: channel.id) }
+                let worst = all.max { ($0.segments ?? $0.count) < ($1.segments ?? $1.count) }
+                if let m = worst, m.limit != nil || m.segments != nil {
+                    if let encoding = m.encoding, let segments = m.segments {
+                        measures.append("\(segments) SMS message\(segments == 1 ? "" : "s") (\(encoding))")
+                    } else if let limit = m.limit {
+                        measures.append("\(m.count) of \(limit) on \(channel.id)")
+                    }
+                }
+            }
+            var roles = spec.approval.roles.map(\.value)
+            if s.fallbackOpen { for f in spec.approval.fallbackRoles.map(\.value) where !roles.contains(f) { roles.append(f) } }
+            let quorum = max(1, spec.approval.quorum)
+            return "draft \(revision) ready" + (measures.isEmpty ? "" : ": " + measures.joined(separator: ", "))
+                + "; waiting for \(roles.joined(separator: " or ")) (0 of \(quorum) approval\(quorum == 1 ? "" : "s"))"
+        case ("approve", .holdingStatement(let spec)?), ("reject", .holdingStatement(let spec)?):
+            guard case .statement(let s)? = detail(r.step, in: state),
+                let mine = s.decisions.lastIndex(where: { $0.person == r.actor.name })
+            else { return "\(r.action)d by \(who)" }
+            let decision = s.decisions[mine]
+            if !decision.approved {
+                let rejected = Set(s.decisions.filter { !$0.approved }.map(\.revision)).count
+                let left = max(0, spec.maxRevisions - rejected)
+                return "revision \(decision.revision) rejected by \(who)" + (decision.reason.map { ": \(e($0))" } ?? "")
+                    + "; \(left) revision\(left == 1 ? "" : "s") left"
+            }
+            var approvers: [String] = []
+            for d in s.decisions[...mine] where d.revision == decision.revision && d.approved {
+                if !approvers.contains(where: { $0.lowercased() == d.person.lowercased() }) { approvers.append(d.person) }
+            }
+            let quorum = max(1, spec.approval.quorum)
+            return "approved by \(who) (\(min(approvers.count, quorum)) of \(quorum))"
+                + (approvers.count >= quorum ? "; revision \(decision.revision) is approved and locked" : "")
+        case ("publish", _):
+            return "publication asked for by \(who)" + (r.fields["channel"].map { " on \(e($0))" } ?? " on every channel left")
+        case ("ack", _):
+            let by = r.fields["by"] ?? r.actor.name
+            return "acknowledged by \(e(by))" + (r.fields["via"].map { " via \(e($0))" } ?? "")
+                + (by == r.actor.name ? "" : " (recorded by \(who))")
+        case ("not_reached", _):
+            return "\(e(r.fields["person"] ?? "?")) not reached" + (r.fields["detail"].map { " (\(e($0)))" } ?? "")
+                + ", recorded by \(who)"
+        case ("choose", .choice(let spec)?):
+            let option = r.fields["option"] ?? "?"
+            let label = spec.options.first { $0.id == option }?.label
+            return "\(who) chose \(e(option))" + (label.map { " (\(e($0)))" } ?? "")
+        case ("draft", .takedown(let spec)?):
+            guard case .takedown(let t)? = detail(r.step, in: state) else { return "notice drafted by \(who)" }
+            let missing = spec.basis.requiredElements.filter { element in
+                let v = (t.notice[element.rawValue] ?? "").trimmingCharacters(in: .whitespaces)
+                return element.valueType == .boolean ? v != "true" : v.isEmpty
+            }.map(\.rawValue)
+            return "notice for \(e(t.platform)) drafted by \(who)"
+                + (missing.isEmpty ? ": complete, ready to submit" : "; still missing: \(missing.joined(separator: ", "))")
+        case ("submit", .takedown?):
+            let platform: String
+            if case .takedown(let t)? = detail(r.step, in: state) { platform = t.platform } else { platform = "the platform" }
+            return "submitted to \(e(platform)) by \(who)" + (r.fields["ticket"].map { " (ticket \(e($0)))" } ?? "")
+        case ("done", _), ("skip", _), ("received", _):
+            let verb = r.action == "skip" ? "skipped" : r.action
+            return "\(verb) by \(who)" + (r.fields["reason"].map { " (\(e($0)))" } ?? "")
+        case ("close", _):
+            return "closed by \(who)" + (r.fields["reason"].map { " (\(e($0)))" } ?? "")
+        default:
+            return "\(e(r.action).replacingOccurrences(of: "_", with: " ")) recorded by \(who)"
+        }
+    }
+
+    /// The steps a record finished and entered: `: page_comms acknowledged → status_page_first`.
+    static func moves(_ effects: [RecordedEffect]) -> String {
+        var parts: [String] = []
+        var current: String?
+        var entered: [String] = []
+        func flush() {
+            if let c = current {
+                parts.append(c + (entered.isEmpty ? "" : " → " + entered.joined(separator: ", ")))
+            } else if !entered.isEmpty {
+                parts.append("→ " + entered.joined(separator: ", "))
+            }
+            current = nil
+            entered = []
+        }
+        for effect in effects {
+            switch effect {
+            case .exit(let step, let outcome):
+                flush()
+                current = "\(step) \(TerminalText.escape(outcome))"
+            case .enter(let step, _):
+                entered.append(step)
+            case .cancel(let step, _):
+                flush()
+                parts.append("\(step) cancelled")
+            case .deliver, .remind, .startClock, .stopClock, .expireClock, .meetTarget, .missTarget, .exceedDeadline,
+                .close:
+                continue
+            }
+        }
+        flush()
+        return parts.isEmpty ? "" : ": " + parts.joined(separator: "; ")
+    }
+
+    /// The engine's other answers (steps moving are told by `moves`).
     static func describe(_ a: EngineAction, zone: ZoneFormat, color: Bool) -> String? {
         let e = { (s: String) in TerminalText.escape(s) }
         switch a {
-        case .enterStep(let step, let type): return "→ \(step) (\(type.rawValue))"
-        case .exitStep(let step, let outcome): return "✓ \(step): \(outcome)"
+        case .enterStep, .exitStep: return nil
         case .cancelStep(let step, let reason): return "✗ \(step) cancelled: \(e(reason))"
-        case .deliver(let d): return "✉ \(d.purpose.rawValue) on \(d.channel) [\(d.key)]"
+        case .deliver(let d):
+            let to = d.recipients == [d.channel] ? "" : " to \(e(d.recipients.joined(separator: ", ")))"
+            return "✉ \(d.purpose.rawValue) on \(d.channel)\(to) [\(d.key)]"
         case .remind(_, let message): return Colour.yellow("! \(e(message))", color)
         case .startClock(let id, let deadline): return "⏱ clock \(id) started, deadline \(zone.human(deadline))"
         case .stopClock(let id): return "⏱ clock \(id) stopped"

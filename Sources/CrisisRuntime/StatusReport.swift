@@ -43,6 +43,20 @@ public struct StatusReport: Codable, Sendable {
         public var due_in: String?
         public var detail: [String: String]
         public var actions: [Action]
+        /// A task's checklist (absent when it has none).
+        public var checklist: [String]?
+        /// A choice's options with their labels (absent for other steps).
+        public var options: [Option]?
+        /// A choice's default option: taken on timeout unless the step routes `timeout` elsewhere.
+        public var default_option: String?
+        /// A statement's quorum progress on its current revision (`1 of 2 approvals`), once drafted.
+        public var approvals: String?
+    }
+
+    /// A choice's option: its id (the value of `--set option=`) and its label.
+    public struct Option: Codable, Sendable {
+        public var id: String
+        public var label: String
     }
 
     public struct Timer: Codable, Sendable {
@@ -128,6 +142,8 @@ public struct StatusReport: Codable, Sendable {
     /// `wall` (live) or `simulated` (drill).
     public var clock: String?
     public var timezone: String
+    /// The playbook's languages, in its order (a statement's texts are `detail["text.<language>"]`).
+    public var languages: [String]?
     public var inputs: [String: String]
     public var active: [Active]
     public var timers: [Timer]
@@ -147,17 +163,7 @@ public struct StatusReport: Codable, Sendable {
         let now = incident.isDrill || !state.status.isOpen ? incident.now : max(wallNow ?? incident.now, incident.now)
         func relative(_ i: Instant) -> String { relativeTime(i - now) }
         func fmt(_ i: Instant) -> String { zone.rfc3339(i) }
-        func actions(_ specs: [ActionSpec]) -> [Action] {
-            specs.map { a in
-                Action(
-                    name: a.name, title: a.title,
-                    fields: a.fields.map {
-                        Field(name: $0.name, type: $0.type.rawValue, required: $0.required,
-                              values: $0.values.isEmpty ? nil : $0.values, prompt: $0.prompt, default: $0.defaultValue)
-                    }, role: a.roles.first, roles: a.roles,
-                    people: def.contacts?.people.filter { p in a.roles.contains(where: p.roles.contains) }.map(\.id) ?? [])
-            }
-        }
+        func actions(_ specs: [ActionSpec]) -> [Action] { Self.actionReports(specs, def) }
         self.incident = def.incidentID
         self.title = def.title
         self.playbook = PlaybookRef(id: def.playbook.id, version: def.playbook.version, sha256: def.playbookSHA256,
@@ -175,6 +181,7 @@ public struct StatusReport: Codable, Sendable {
         self.now = fmt(now)
         clock = incident.isDrill ? "simulated" : "wall"
         timezone = def.playbook.timeZone
+        languages = def.playbook.languages
         inputs = def.inputs
         active = state.active.map { run in
             let step = def.playbook.step(run.stepID)
@@ -183,7 +190,9 @@ public struct StatusReport: Codable, Sendable {
                 role: step?.role?.value, entered: fmt(run.enteredAt), deadline: run.dueAt.map(fmt),
                 due_in: run.dueAt.map(relative),
                 detail: Self.detail(run, escalationNext: Self.escalationNext(run, state: state, fmt: fmt, relative: relative)),
-                actions: actions(Engine.availableActions(for: run.instance, in: state)))
+                actions: actions(Engine.availableActions(for: run.instance, in: state)),
+                checklist: Self.checklist(step), options: Self.options(step), default_option: Self.defaultOption(step),
+                approvals: Self.approvals(run))
         }
         timers = state.timers.sorted { ($0.due, $0.order) < ($1.due, $1.order) }.map {
             Timer(id: $0.id, due: fmt($0.due), step: $0.step, purpose: Self.purpose($0.purpose), due_now: $0.due <= now,
@@ -240,6 +249,45 @@ public struct StatusReport: Codable, Sendable {
         deadline = state.deadline.map(fmt)
         deadline_exceeded = state.deadlineExceeded
         incident_actions = actions(Engine.availableActions(for: "incident", in: state))
+    }
+
+    /// The actions an active step accepts, as the report shows them (with the directory people who may act).
+    static func actionReports(_ specs: [ActionSpec], _ def: RunDefinition) -> [Action] {
+        specs.map { a in
+            Action(
+                name: a.name, title: a.title,
+                fields: a.fields.map {
+                    Field(name: $0.name, type: $0.type.rawValue, required: $0.required,
+                          values: $0.values.isEmpty ? nil : $0.values, prompt: $0.prompt, default: $0.defaultValue)
+                }, role: a.roles.first, roles: a.roles,
+                people: def.contacts?.people.filter { p in a.roles.contains(where: p.roles.contains) }.map(\.id) ?? [])
+        }
+    }
+
+    static func checklist(_ step: Step?) -> [String]? {
+        guard case .task(let t)? = step?.kind, !t.checklist.isEmpty else { return nil }
+        return t.checklist
+    }
+
+    static func options(_ step: Step?) -> [Option]? {
+        guard case .choice(let c)? = step?.kind else { return nil }
+        return c.options.map { Option(id: $0.id, label: $0.label) }
+    }
+
+    static func defaultOption(_ step: Step?) -> String? {
+        guard case .choice(let c)? = step?.kind else { return nil }
+        return c.defaultOption?.value
+    }
+
+    /// `1 of 2 approvals` for a statement with a current revision.
+    static func approvals(_ run: StepRun) -> String? {
+        guard case .statement(let spec, let s) = run.progress, let c = s.current else { return nil }
+        var approvers: [String] = []
+        for d in s.decisions where d.revision == c.revision && d.approved {
+            if !approvers.contains(where: { $0.lowercased() == d.person.lowercased() }) { approvers.append(d.person) }
+        }
+        let quorum = max(1, spec.approval.quorum)
+        return "\(min(approvers.count, quorum)) of \(quorum) approval\(quorum == 1 ? "" : "s")"
     }
 
     static func purpose(_ p: TimerPurpose) -> String {

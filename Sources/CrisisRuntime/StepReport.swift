@@ -1,0 +1,592 @@
+import CrisisCore
+
+/// `crisis show ID STEP`: one step in full, for the person who must act on it: a statement's text per language
+/// with its length on every channel and its approvals, a takedown's assembled notice, a choice's options, an
+/// escalation's pages and acknowledgements. `--json` prints it as is; the live board reads the same report.
+///
+/// Times are RFC 3339 in the playbook's zone (`deadline`, `at`), with a human form beside the ones people wait
+/// for (`due`: `2026-03-02 09:15 +01:00`, `due_in`: `in 4m`). Field names are stable; new fields may be added.
+public struct StepReport: Codable, Sendable {
+    /// A holding statement: the current revision as it will be published, its lengths, its approvals.
+    public struct Statement: Codable, Sendable {
+        /// One language's text, exactly as it will be published, with its length on every channel of the step.
+        public struct Text: Codable, Sendable {
+            public var language: String
+            public var text: String
+            public var lengths: [ChannelMeasure]
+        }
+
+        /// An approval or a rejection of some revision.
+        public struct Decision: Codable, Sendable {
+            public var person: String
+            public var role: String
+            public var revision: Int
+            public var approved: Bool
+            /// The approver's comment, or the reason for a rejection.
+            public var reason: String?
+            public var at: String
+        }
+
+        /// A channel's publication, once asked for.
+        public struct Publication: Codable, Sendable {
+            public var channel: String
+            public var key: String
+            /// The delivery's status (`manual`, `sent`, `failed`, ...).
+            public var status: String
+        }
+
+        /// `drafting`, `awaiting_approval`, `approved`, `publishing`.
+        public var phase: String
+        /// The current revision (0 before the first draft).
+        public var revision: Int
+        public var sha256: String?
+        public var drafter: String?
+        /// When the current revision was drafted.
+        public var drafted: String?
+        /// The facts the current revision was drafted from.
+        public var facts: [String: String]
+        /// The current revision's texts in the playbook's language order.
+        public var texts: [Text]
+        public var channels: [String]
+        /// How many distinct approvers a revision needs.
+        public var quorum: Int
+        /// Distinct people who approved the current revision.
+        public var approved_by: [String]
+        /// For people: `1 of 2 approvals`.
+        public var progress: String
+        /// How many more approvals the current revision needs (0 once approved).
+        public var approvals_needed: Int
+        /// Every decision, on every revision, in order.
+        public var decisions: [Decision]
+        /// The roles that may approve now (the fallback roles too once the approval window has passed).
+        public var approver_roles: [String]
+        public var fallback_roles: [String]
+        public var fallback_open: Bool
+        /// People of the contacts directory who may still approve the current revision: holding an approver role
+        /// (or standing in for someone who does), not its drafter when the playbook says so, not conflicted, not
+        /// yet decided. Nil without a directory (then anyone acting in an approver role may).
+        public var may_approve: [String]?
+        /// Rejections left before the step gives up with outcome `rejected`.
+        public var revisions_left: Int
+        public var publications: [Publication]
+    }
+
+    /// A takedown request: its notice as it will be sent, element by element.
+    public struct Takedown: Codable, Sendable {
+        /// One notice element the legal basis requires.
+        public struct Element: Codable, Sendable {
+            public var name: String
+            /// For people: `Notifier name`.
+            public var title: String
+            public var type: String
+            /// The value so far (prefilled, or drafted), nil when empty.
+            public var value: String?
+            /// Whether it must still be filled in before `submit` (a boolean element must be `true`).
+            public var missing: Bool
+        }
+
+        /// A change of the request's status.
+        public struct Transition: Codable, Sendable {
+            public var from: String
+            public var to: String
+            public var by: String
+            public var at: String
+            public var note: String?
+        }
+
+        public var status: String
+        public var platform: String
+        /// The legal basis (`privacy`, `dsa_art16`, ...).
+        public var basis: String
+        /// The basis for people (`Notice of illegal content (EU Digital Services Act, Art. 16)`).
+        public var basis_title: String
+        public var urls: [String]
+        public var elements: [Element]
+        /// Names of the elements still missing.
+        public var missing: [String]
+        /// The assembled notice, ready to paste into the platform's form or an e-mail; missing elements are
+        /// marked `[MISSING: name]`.
+        public var notice: String
+        /// Roles whose holders may submit it.
+        public var submitters: [String]
+        public var ticket: String?
+        public var submitted: String?
+        public var submitted_by: String?
+        public var follow_up: String?
+        public var give_up_after: String?
+        public var history: [Transition]
+    }
+
+    /// A choice: its options with their labels, and what happens when nobody chooses.
+    public struct Choice: Codable, Sendable {
+        public struct Option: Codable, Sendable {
+            public var id: String
+            public var label: String
+            /// The step the option leads to (nil: the route ends).
+            public var next: String?
+            /// Whether it is the default (taken on timeout unless the step routes `timeout` elsewhere).
+            public var `default`: Bool
+            /// For a choice the inputs decide: the guard (`severity in sev1`).
+            public var when: String?
+        }
+
+        public var options: [Option]
+        public var default_option: String?
+        /// Decided by the inputs (guards), not by a person.
+        public var automatic: Bool
+        /// What happens on timeout, for people: `normal → page_comms`.
+        public var on_timeout: String?
+        /// The option taken, once the step finished.
+        public var chosen: String?
+    }
+
+    /// An escalation: its levels, who was paged on which channel, who acknowledged, and what comes next.
+    public struct Escalation: Codable, Sendable {
+        public struct Level: Codable, Sendable {
+            /// 1-based.
+            public var number: Int
+            public var targets: [String]
+            public var channels: [String]
+            /// `any` or `all`.
+            public var ack: String
+            public var ack_timeout: String
+            public var attempts: String
+            public var every: String?
+            public var inform: Bool
+            /// `paged` (an earlier level), `current`, or `waiting` (not paged yet).
+            public var state: String
+            /// Stand-ins and people paged outside their availability, for people.
+            public var stand_ins: [String]
+        }
+
+        /// One page to one person.
+        public struct Page: Codable, Sendable {
+            public var at: String
+            public var level: Int
+            public var round: Int
+            public var person: String
+            public var channel: String
+            public var key: String
+            /// The delivery's status, if it is known.
+            public var status: String?
+        }
+
+        public struct Ack: Codable, Sendable {
+            public var person: String
+            public var channel: String?
+            public var standing_in_for: String?
+            /// False for someone paged only by an inform-only level.
+            public var counted: Bool
+            public var level: Int
+            public var round: Int
+            public var recorded_by: String
+            public var at: String
+        }
+
+        public struct NotReached: Codable, Sendable {
+            public var person: String
+            public var channel: String?
+            public var detail: String?
+            public var recorded_by: String
+            public var at: String
+        }
+
+        /// The current level, 1-based.
+        public var level: Int
+        /// The current round, 1-based, of `rounds`.
+        public var round: Int
+        public var rounds: Int
+        public var levels: [Level]
+        public var pages: [Page]
+        public var acks: [Ack]
+        public var not_reached: [NotReached]
+        public var acknowledged_by: String?
+        /// Who must still acknowledge on the current level (an `ack: all` level), else empty.
+        public var waiting_for: [String]
+        /// The next move while nobody acknowledges (`level 2 (kari) at ... (in 10m)`).
+        public var next: String?
+    }
+
+    /// A delivery of this step (a page, a notification, a publication).
+    public struct Delivery: Codable, Sendable {
+        public var key: String
+        public var purpose: String
+        public var channel: String
+        public var recipients: [String]
+        public var status: String
+        public var text: String
+    }
+
+    public var incident: String
+    public var mode: String
+    public var timezone: String
+    /// The incident's present, as in `status`.
+    public var now: String
+    /// The step instance (`takedown_each[2]`).
+    public var step: String
+    public var step_id: String
+    public var type: String
+    public var title: String?
+    /// `active`, `finished`, or `not_entered`.
+    public var state: String
+    /// The outcome of a finished step.
+    public var outcome: String?
+    public var role: String?
+    public var instructions: String?
+    public var checklist: [String]
+    public var entered: String?
+    public var finished: String?
+    /// When the active step times out (RFC 3339).
+    public var deadline: String?
+    /// The deadline for people, in the playbook's zone: `2026-03-02 09:15 +01:00`.
+    public var due: String?
+    /// The deadline relative to `now`: `in 4m`, `overdue 3m`.
+    public var due_in: String?
+    /// Where the step goes when it times out (a step id), if it can.
+    public var on_timeout: String?
+    public var statement: Statement?
+    public var takedown: Takedown?
+    public var choice: Choice?
+    public var escalation: Escalation?
+    public var deliveries: [Delivery]
+    /// What may be done on the step now, as in `status`.
+    public var actions: [StatusReport.Action]
+
+    /// The report on `step` (an active instance, a step id with one active instance, a finished step, or a step
+    /// not entered yet) as of `wallNow` (ignored by drills, as in `StatusReport`).
+    public init(_ incident: LoadedIncident, step name: String, wallNow: Instant? = nil) throws {
+        let def = incident.definition
+        let state = incident.state
+        let playbook = def.playbook
+        let zone = ZoneFormat(identifier: playbook.timeZone)
+        let now = incident.isDrill || !state.status.isOpen ? incident.now : max(wallNow ?? incident.now, incident.now)
+        func fmt(_ i: Instant) -> String { zone.rfc3339(i) }
+
+        let run: StepRun?
+        let finished: StepRecord?
+        if let r = state.run(name) {
+            run = r
+            finished = nil
+        } else if case let instances = state.active.filter({ $0.stepID == name }), !instances.isEmpty {
+            guard instances.count == 1 else {
+                throw RuntimeError.invalid(
+                    "step '\(name)' has \(instances.count) active instances; name one: "
+                        + instances.map(\.instance).joined(separator: ", "))
+            }
+            run = instances[0]
+            finished = nil
+        } else {
+            run = nil
+            finished = state.history.last { $0.instance == name } ?? state.history.last { $0.stepID == name }
+        }
+        let stepID = run?.stepID ?? finished?.stepID ?? name
+        guard let step = playbook.step(stepID) else {
+            let ids = state.active.map(\.instance)
+            throw RuntimeError.invalid(
+                "no step '\(name)' in playbook \(playbook.id)"
+                    + (ids.isEmpty ? "" : "; active now: \(ids.joined(separator: ", "))"))
+        }
+        let instance = run?.instance ?? finished?.instance ?? name
+
+        self.incident = def.incidentID
+        mode = def.mode.rawValue
+        timezone = playbook.timeZone
+        self.now = fmt(now)
+        self.step = instance
+        step_id = stepID
+        type = step.typeName
+        title = step.title
+        self.state = run != nil ? "active" : finished != nil ? "finished" : "not_entered"
+        outcome = finished?.outcome
+        role = step.role?.value
+        instructions = step.instructions
+        if case .task(let t) = step.kind { checklist = t.checklist } else { checklist = [] }
+        entered = (run?.enteredAt ?? finished?.enteredAt).map(fmt)
+        self.finished = finished.map { fmt($0.exitedAt) }
+        deadline = run?.dueAt.map(fmt)
+        due = run?.dueAt.map(zone.human)
+        due_in = run?.dueAt.map { relativeTime($0 - now) }
+        if step.timeout != nil, step.kind.canTimeOut {
+            var target = step.next[Outcome.timeout]?.value
+            if target == nil, case .choice(let c) = step.kind, let d = c.defaultOption { target = step.next[d.value]?.value }
+            on_timeout = target
+        } else {
+            on_timeout = nil
+        }
+
+        let detail = run?.detail ?? finished?.detail ?? .simple
+        statement = nil
+        takedown = nil
+        choice = nil
+        escalation = nil
+        switch step.kind {
+        case .holdingStatement(let spec):
+            let s: StatementRun
+            if case .statement(let r) = detail { s = r } else { s = StatementRun() }
+            statement = Self.statement(spec, s, incident: incident, fmt: fmt)
+        case .takedown(let spec):
+            if case .takedown(let t) = detail { takedown = Self.takedown(spec, t, fmt: fmt) }
+        case .choice(let spec):
+            choice = Self.choice(spec, step: step, chosen: finished?.outcome)
+        case .escalate:
+            if case .escalation(let e) = detail {
+                let next = run.flatMap { r in
+                    StatusReport.escalationNext(r, state: state, fmt: fmt, relative: { relativeTime($0 - now) })
+                }
+                escalation = Self.escalation(e, state: state, next: next, fmt: fmt)
+            }
+        case .task, .notify, .clock, .wait, .parallel, .foreach, .end:
+            break
+        }
+        deliveries = state.deliveries.filter { $0.delivery.step == instance }.map {
+            Delivery(key: $0.delivery.key, purpose: $0.delivery.purpose.rawValue, channel: $0.delivery.channel,
+                     recipients: $0.delivery.recipients, status: $0.status.rawValue, text: $0.delivery.text)
+        }
+        actions = run == nil ? [] : StatusReport.actionReports(Engine.availableActions(for: instance, in: state), def)
+    }
+
+    static func statement(_ spec: StatementSpec, _ s: StatementRun, incident: LoadedIncident,
+                          fmt: (Instant) -> String) -> Statement {
+        let def = incident.definition
+        let state = incident.state
+        let current = s.current
+        var approvers: [String] = []
+        if let c = current {
+            for d in s.decisions where d.revision == c.revision && d.approved {
+                if !approvers.contains(where: { $0.lowercased() == d.person.lowercased() }) { approvers.append(d.person) }
+            }
+        }
+        let quorum = max(1, spec.approval.quorum)
+        var roles = spec.approval.roles.map(\.value)
+        let fallback = spec.approval.fallbackRoles.map(\.value)
+        if s.fallbackOpen { for r in fallback where !roles.contains(r) { roles.append(r) } }
+        let texts = def.playbook.languages.map { lang -> Statement.Text in
+            let text = current?.texts[lang] ?? ""
+            return Statement.Text(language: lang, text: text,
+                                  lengths: spec.channels.map { ChannelLength.measure(text, channel: $0.id) })
+        }
+        let rejected = Set(s.decisions.filter { !$0.approved }.map(\.revision)).count
+        let approved = s.phase == .approved || s.phase == .publishing
+        let mayApprove: [String]?
+        if def.contacts == nil {
+            mayApprove = nil
+        } else if let c = current, s.phase == .awaitingApproval {
+            mayApprove = Self.mayApprove(spec, s, draft: c, roles: roles, state: state)
+        } else {
+            mayApprove = []
+        }
+        return Statement(
+            phase: s.phase.rawValue, revision: current?.revision ?? 0, sha256: current?.sha256,
+            drafter: current?.drafter, drafted: current.map { fmt($0.at) }, facts: current?.facts ?? [:],
+            texts: current == nil ? [] : texts, channels: spec.channels.map(\.id), quorum: quorum,
+            approved_by: approvers,
+            progress: "\(min(approvers.count, quorum)) of \(quorum) approval\(quorum == 1 ? "" : "s")",
+            approvals_needed: approved ? 0 : max(0, quorum - approvers.count),
+            decisions: s.decisions.map {
+                Statement.Decision(person: $0.person, role: $0.role, revision: $0.revision, approved: $0.approved,
+                                   reason: $0.reason, at: fmt($0.at))
+            },
+            approver_roles: roles, fallback_roles: fallback, fallback_open: s.fallbackOpen,
+            may_approve: mayApprove,
+            revisions_left: max(0, spec.maxRevisions - rejected),
+            publications: s.publications.sorted { $0.key < $1.key }.map { channel, key in
+                Statement.Publication(
+                    channel: channel, key: key,
+                    status: state.deliveries.first { $0.delivery.key == key }?.status.rawValue ?? "pending")
+            })
+    }
+
+    /// Directory people who may still decide on `draft`, mirroring the engine's checks (role, own draft,
+    /// excluded or conflicted, already decided). Nil without a directory.
+    static func mayApprove(_ spec: StatementSpec, _ s: StatementRun, draft: StatementDraft, roles: [String],
+                           state: IncidentState) -> [String]? {
+        let def = state.definition
+        guard let contacts = def.contacts else { return nil }
+        func same(_ name: String, _ p: Person) -> Bool {
+            name.lowercased() == p.id.lowercased() || name.lowercased() == p.name.lowercased()
+                || contacts.person(named: name)?.id == p.id
+        }
+        var excluded = state.conflictedPeople
+        if let input = spec.approval.excludeInput?.value, let value = def.inputs[input] {
+            excluded += value.split(whereSeparator: { $0 == "," || $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+                .map { trimmed($0) }.filter { !$0.isEmpty }
+        }
+        return contacts.people.filter { p in
+            let held = p.roles + state.rolesHeld(by: p.id)
+            guard held.contains(where: roles.contains) else { return false }
+            if spec.approval.distinctFromDrafter, same(draft.drafter, p) { return false }
+            if excluded.contains(where: { same($0, p) }) { return false }
+            return !s.decisions.contains { $0.revision == draft.revision && same($0.person, p) }
+        }.map(\.id)
+    }
+
+    static func takedown(_ spec: TakedownSpec, _ t: TakedownRun, fmt: (Instant) -> String) -> Takedown {
+        let elements = spec.basis.requiredElements.map { element -> Takedown.Element in
+            let raw = trimmed(t.notice[element.rawValue] ?? "")
+            let missing = element.valueType == .boolean ? raw != "true" : raw.isEmpty
+            return Takedown.Element(
+                name: element.rawValue, title: noticeTitle(element), type: element.valueType.rawValue,
+                value: raw.isEmpty ? nil : t.notice[element.rawValue], missing: missing)
+        }
+        // Short elements one to a line; long ones and statements as paragraphs of their own.
+        var lines = ["To: \(t.platform)", "Subject: \(basisTitle(spec.basis))", ""]
+        var paragraph = false
+        for e in elements {
+            let block: [String]
+            if let value = e.value, !e.missing {
+                if let element = NoticeElement(rawValue: e.name), element.valueType == .boolean {
+                    block = [statementText(element, basis: spec.basis)]
+                } else if value.contains("\n") || value.count > 60 {
+                    block = ["\(e.title):", value]
+                } else {
+                    block = ["\(e.title): \(value)"]
+                }
+            } else {
+                block = ["\(e.title): [MISSING: \(e.name)]"]
+            }
+            let long = block.count > 1 || block[0].count > 80
+            if (long || paragraph) && lines.last != "" { lines.append("") }
+            lines += block
+            paragraph = long
+        }
+        return Takedown(
+            status: t.status.rawValue, platform: t.platform, basis: spec.basis.rawValue,
+            basis_title: basisTitle(spec.basis), urls: t.urls, elements: elements,
+            missing: elements.filter(\.missing).map(\.name), notice: lines.joined(separator: "\n"),
+            submitters: spec.submitterRoles.map(\.value), ticket: t.ticket, submitted: t.submittedAt.map(fmt),
+            submitted_by: t.submittedBy, follow_up: spec.followUp.map(duration),
+            give_up_after: spec.giveUpAfter.map(duration),
+            history: t.history.map {
+                Takedown.Transition(from: $0.from.rawValue, to: $0.to.rawValue, by: $0.by, at: fmt($0.at), note: $0.note)
+            })
+    }
+
+    /// The text without leading and trailing spaces and tabs (as the engine trims names and notice values).
+    static func trimmed(_ s: some StringProtocol) -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = s.firstIndex(where: { !isSpace($0) }), let last = s.lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return String(s[first...last])
+    }
+
+    /// A duration for people, whole days without their zero hours (`1d`, not `1d 0h`).
+    static func duration(_ d: PlaybookDuration) -> String {
+        let text = humanDuration(d)
+        return text.hasSuffix("d 0h") ? String(text.dropLast(3)) : text
+    }
+
+    /// A legal basis for people.
+    public static func basisTitle(_ basis: LegalBasis) -> String {
+        switch basis {
+        case .dsaArt16: "Notice of illegal content (EU Digital Services Act, Art. 16)"
+        case .dmca512c3: "DMCA takedown notice (17 U.S.C. 512(c)(3))"
+        case .privacy: "Request to remove personal data (privacy)"
+        case .impersonation: "Impersonation report"
+        case .defamation: "Request to remove defamatory content"
+        case .termsOfService: "Report under the platform's rules (terms of service)"
+        }
+    }
+
+    /// A notice element's name for people.
+    public static func noticeTitle(_ element: NoticeElement) -> String {
+        switch element {
+        case .explanation: "Explanation"
+        case .urls: "URLs"
+        case .notifierName: "Notifier name"
+        case .notifierEmail: "Notifier e-mail"
+        case .notifierAddress: "Notifier address"
+        case .notifierPhone: "Notifier phone"
+        case .goodFaithStatement: "Good-faith statement"
+        case .accuracyUnderPerjury: "Accuracy under penalty of perjury"
+        case .signature: "Signature"
+        case .copyrightedWork: "Copyrighted work"
+        case .affectedPerson: "Affected person"
+        case .authorisation: "Authorisation"
+        case .impersonatedAccount: "Impersonated account"
+        case .policyReference: "Rule broken"
+        }
+    }
+
+    /// The sentence a confirmed boolean element stands for in the notice.
+    static func statementText(_ element: NoticeElement, basis: LegalBasis) -> String {
+        switch (element, basis) {
+        case (.accuracyUnderPerjury, _):
+            "The information in this notification is accurate, and under penalty of perjury, I am authorised to "
+                + "act on behalf of the owner of an exclusive right that is allegedly infringed."
+        case (.goodFaithStatement, .dmca512c3):
+            "I have a good faith belief that use of the material in the manner complained of is not authorised by "
+                + "the copyright owner, its agent, or the law."
+        default:
+            "I confirm in good faith that the information and allegations in this notice are accurate and complete."
+        }
+    }
+
+    static func choice(_ spec: ChoiceSpec, step: Step, chosen: String?) -> Choice {
+        let timeoutTarget = step.next[Outcome.timeout]?.value
+        var onTimeout: String?
+        if step.timeout != nil {
+            if let timeoutTarget {
+                onTimeout = "→ \(timeoutTarget)"
+            } else if let d = spec.defaultOption?.value {
+                onTimeout = "\(d) → \(step.next[d]?.value ?? "end of route")"
+            }
+        }
+        return Choice(
+            options: spec.options.map { o in
+                Choice.Option(id: o.id, label: o.label, next: step.next[o.id]?.value,
+                              default: o.id == spec.defaultOption?.value,
+                              when: o.when.map { "\($0.input.value) in \($0.anyOf.joined(separator: ", "))" })
+            },
+            default_option: spec.defaultOption?.value, automatic: spec.isAutomatic, on_timeout: onTimeout,
+            chosen: chosen)
+    }
+
+    static func escalation(_ e: EscalationRun, state: IncidentState, next: String?,
+                           fmt: (Instant) -> String) -> Escalation {
+        var waiting: [String] = []
+        if e.level < e.levels.count, e.levels[e.level].ack == .all {
+            let acked = Set(e.acks.filter(\.counted).map(\.person))
+            waiting = e.levels[e.level].targets.filter { !acked.contains($0) }
+        }
+        var pages: [Escalation.Page] = []
+        for a in e.attempts {
+            for (i, key) in a.deliveryKeys.enumerated() {
+                let record = state.deliveries.first { $0.delivery.key == key }
+                let person = i < a.recipients.count ? a.recipients[i]
+                    : record?.delivery.recipients.joined(separator: ", ") ?? a.targets.joined(separator: ", ")
+                let channel = i < a.channels.count ? a.channels[i] : record?.delivery.channel ?? "?"
+                pages.append(Escalation.Page(at: fmt(a.at), level: a.level + 1, round: a.round + 1, person: person,
+                                             channel: channel, key: key, status: record?.status.rawValue))
+            }
+        }
+        return Escalation(
+            level: min(e.level, max(0, e.levels.count - 1)) + 1, round: e.round + 1, rounds: e.repeats + 1,
+            levels: e.levels.enumerated().map { i, l in
+                Escalation.Level(
+                    number: i + 1, targets: l.targets, channels: l.channels, ack: l.ack.rawValue,
+                    ack_timeout: duration(l.ackTimeout), attempts: l.attempts.rawValue,
+                    every: l.every.map(duration), inform: l.inform,
+                    state: i < e.level ? "paged" : i == e.level ? "current" : "waiting",
+                    stand_ins: l.substitutions.map { s in
+                        let why = s.skipped.map { "\($0.person): \($0.reason)" }.joined(separator: "; ")
+                        guard let standIn = s.standIn else {
+                            return "\(s.person) paged outside availability (nobody in the deputy chain is available: \(why))"
+                        }
+                        return "\(standIn) stands in for \(s.person) (\(why))"
+                            + (s.heldRoles.isEmpty ? "" : ", holding \(s.heldRoles.joined(separator: ", "))")
+                    })
+            },
+            pages: pages,
+            acks: e.acks.map {
+                Escalation.Ack(person: $0.person, channel: $0.channel, standing_in_for: $0.standingInFor,
+                               counted: $0.counted, level: $0.level + 1, round: $0.round + 1, recorded_by: $0.recordedBy,
+                               at: fmt($0.at))
+            },
+            not_reached: e.notReached.map {
+                Escalation.NotReached(person: $0.person, channel: $0.channel, detail: $0.detail,
+                                      recorded_by: $0.recordedBy, at: fmt($0.at))
+            },
+            acknowledged_by: e.acknowledgedBy, waiting_for: waiting, next: next)
+    }
+}
