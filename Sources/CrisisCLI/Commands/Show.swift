@@ -18,6 +18,7 @@ struct ShowCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var display: DisplayOptions
     @Argument(help: ArgumentHelp("The incident id, then the step; or only the step (latest open incident).",
                                  valueName: "id-or-step"))
     var first: String
@@ -28,12 +29,12 @@ struct ShowCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let service = try store.service(reading: true)
-            let id = try resolveIncident(second == nil ? nil : first, service: service)
+            let id = try service.resolveIncident(second == nil ? nil : first)
             let incident = try service.load(id)
             let report = try StepReport(incident, step: second ?? first, wallNow: .wallClock())
             if json { try Out.json(report) } else { Out.print(StepText.render(report, color: Colour.enabled)) }
         } catch {
-            throw fail(error)
+            throw fail(error, json: json)
         }
     }
 }
