@@ -12,7 +12,7 @@ public struct CrisisCommand: AsyncParsableCommand {
             """,
         subcommands: [
             ValidateCommand.self, GraphCommand.self, CheckTextCommand.self, StartCommand.self, StatusCommand.self,
-            ActCommand.self, NoteCommand.self, TickCommand.self, WatchCommand.self, LogCommand.self, ListCommand.self, VerifyCommand.self,
+            ActCommand.self, NoteCommand.self, TickCommand.self, WatchCommand.self, RunCommand.self, LogCommand.self, ListCommand.self, VerifyCommand.self,
             CheckpointCommand.self,
         ]
     )
