@@ -14,8 +14,8 @@ public struct CrisisCommand: AsyncParsableCommand {
         version: CrisisVersion.description,
         subcommands: [
             ValidateCommand.self, GraphCommand.self, CheckTextCommand.self, StartCommand.self, StatusCommand.self,
-            ActCommand.self, NoteCommand.self, TickCommand.self, WatchCommand.self, LogCommand.self, ListCommand.self, VerifyCommand.self,
-            CheckpointCommand.self, ShowCommand.self,
+            ActCommand.self, NoteCommand.self, TickCommand.self, WatchCommand.self, RunCommand.self, ShowCommand.self,
+            LogCommand.self, ListCommand.self, VerifyCommand.self, CheckpointCommand.self,
         ]
     )
 
