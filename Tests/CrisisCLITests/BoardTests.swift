@@ -26,15 +26,6 @@ struct BoardTests {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func wait(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if try condition() { return true }
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        return try condition()
-    }
-
     @Test("line mode: the board is printed, a numbered choice asks for its fields and records the action")
     func lineMode() throws {
         let cli = try CLI()
@@ -64,22 +55,22 @@ struct BoardTests {
         defer { _ = try? Self.tmux(["kill-session", "-t", session]) }
         let pane = { try Self.tmux(["capture-pane", "-p", "-t", session]) }
         let shown = { (try? pane()) ?? "" }
-        #expect(try Self.wait(10) { try pane().hasPrefix("LIVE") }, "\(shown())")
+        #expect(try CLI.wait(10) { try pane().hasPrefix("LIVE") }, "\(shown())")
         let board = try pane().split(separator: "\n", omittingEmptySubsequences: false)
         #expect(board.count >= 23 && board.count <= 25, "\(board.count) lines")
         for line in board { #expect(line.count <= 80) }
         // The 3-second ack timeout passes with no key pressed: the board shows level 2 being paged.
-        #expect(try Self.wait(10) { try pane().contains("level 3") }, "the timer did not fire on the board:\n\(shown())")
+        #expect(try CLI.wait(10) { try pane().contains("level 3") }, "the timer did not fire on the board:\n\(shown())")
         // Choose 1 (ack) and answer its prompts.
         try Self.tmux(["send-keys", "-t", session, "1"])
-        #expect(try Self.wait(5) { try pane().contains("by: ") })
+        #expect(try CLI.wait(5) { try pane().contains("by: ") })
         try Self.tmux(["send-keys", "-t", session, "someone", "Enter"])
-        #expect(try Self.wait(5) { try pane().contains("via: ") })
+        #expect(try CLI.wait(5) { try pane().contains("via: ") })
         try Self.tmux(["send-keys", "-t", session, "Enter"])
-        #expect(try Self.wait(5) { try pane().contains("CLOSED") }, "\(shown())")
+        #expect(try CLI.wait(5) { try pane().contains("CLOSED") }, "\(shown())")
         // Ctrl-C leaves cleanly: exit 0, and the shell's screen is back.
         try Self.tmux(["send-keys", "-t", session, "C-c"])
-        #expect(Self.wait(5) { FileManager.default.fileExists(atPath: marker) })
+        #expect(CLI.wait(5) { FileManager.default.fileExists(atPath: marker) })
         let code = try String(contentsOfFile: marker, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(code == "0")
         #expect(!shown().contains("LIVE"), "the alternate screen was left")

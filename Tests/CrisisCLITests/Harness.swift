@@ -98,6 +98,16 @@ struct CLI {
     }
 
     func remove() { try? FileManager.default.removeItem(at: dir) }
+
+    /// Waits until `condition` holds, checking every 0.2 s, up to `seconds` (for tests on the real clock).
+    static func wait(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if try condition() { return true }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        return try condition()
+    }
 }
 
 struct HarnessError: Error, CustomStringConvertible {

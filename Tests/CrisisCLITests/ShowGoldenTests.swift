@@ -38,6 +38,7 @@ struct ShowGoldenTests {
             return r.stdout.replacingOccurrences(of: id, with: ShowGoldenTests.placeholderID)
         }
 
+        @discardableResult
         func act(_ step: String, _ action: String, as person: String, _ sets: [String] = []) throws -> String {
             try run(["act", id, step, action, "--as", person] + sets.flatMap { ["--set", $0] })
         }

@@ -53,14 +53,6 @@ struct WatchTests {
     }
 
     /// Waits until `condition` holds, up to `seconds`.
-    static func wait(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if try condition() { return true }
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        return try condition()
-    }
 
     @Test("a live incident escalates to the next level with no human command, within 2 s of due")
     func escalatesByItself() throws {
@@ -68,7 +60,7 @@ struct WatchTests {
         defer { cli.remove() }
         let id = try Self.start(cli)
         let watcher = try Watcher(cli)
-        let reached = try Self.wait(15) {
+        let reached = try CLI.wait(15) {
             try Self.records(cli, id).contains { r in
                 r["type"] as? String == "action.intent" && (r["body"] as? [String: Any])?["channel"] as? String == "phone"
             }
@@ -96,7 +88,7 @@ struct WatchTests {
         let ids = try (0..<4).map { _ in try Self.start(cli) }
         let a = try Watcher(cli, name: "a")
         let b = try Watcher(cli, name: "b")
-        let done = try Self.wait(25) {
+        let done = try CLI.wait(25) {
             try ids.allSatisfy { id in
                 try cli.run(["status", id, "--json"]).json()["status"] as? String == "closed"
             }
@@ -119,7 +111,7 @@ struct WatchTests {
         let ids = try (0..<3).map { _ in try Self.start(cli) }
         let first = try Watcher(cli, name: "first")
         // Kill it once it has fired the first level of every incident.
-        let started = try Self.wait(15) { try ids.allSatisfy { !Self.timers(try Self.records(cli, $0)).isEmpty } }
+        let started = try CLI.wait(15) { try ids.allSatisfy { !Self.timers(try Self.records(cli, $0)).isEmpty } }
         first.kill9()
         #expect(started, "\(first.text)")
         // Everything else comes due while nobody watches.
@@ -163,7 +155,7 @@ struct WatchTests {
         #expect(try Self.records(cli, drill).count == before, "an unnamed drill was touched")
         // Named, its simulated clock runs at --speed times the wall clock: 9 simulated seconds in under one.
         let named = try Watcher(cli, args: [drill, "--speed", "20"], name: "drill")
-        let ran = try Self.wait(10) { Self.timers(try Self.records(cli, drill)).count == 3 }
+        let ran = try CLI.wait(10) { Self.timers(try Self.records(cli, drill)).count == 3 }
         _ = named.terminate()
         #expect(ran, "\(named.text)")
         #expect(Self.timers(try Self.records(cli, drill)).allSatisfy { $0["fired_at"] == nil },

@@ -6,8 +6,6 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Set by Ctrl-C and SIGTERM while the board is open; the board finishes what it is recording, then leaves.
-private let boardStop = Atomic<Bool>(false)
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -85,25 +83,15 @@ struct Board {
 
     mutating func interactive() throws {
         let term = Terminal()
-        let wake = DispatchSemaphore(value: 0)
-        var sources: [any DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler {
-                boardStop.store(true, ordering: .sequentiallyConsistent)
-                wake.signal()
-            }
-            s.resume()
-            sources.append(s)
-        }
+        // Ctrl-C and SIGTERM: the board finishes what it is recording, then leaves.
+        let signals = StopSignals()
         defer {
             term.leave()
-            _ = sources
+            _ = signals
         }
         term.enterBoard()
         try refresh()
-        while !boardStop.load(ordering: .sequentiallyConsistent) {
+        while !StopSignals.requested {
             let (w, h) = Terminal.size()
             term.paint(frame(width: w, height: h, color: true))
             guard let key = term.key(timeoutMs: 1000) else {
@@ -150,7 +138,7 @@ struct Board {
         let (w, h) = Terminal.size()
         let shown = lines.suffix(h - 1).map { BoardLayout.clip($0, w) }
         term.paint(Array(shown) + ["— the last \(shown.count) of \(lines.count) records; any key returns —"])
-        while term.key(timeoutMs: 1000) == nil, !boardStop.load(ordering: .sequentiallyConsistent) {}
+        while term.key(timeoutMs: 1000) == nil, !StopSignals.requested {}
         _ = height
     }
 

@@ -6,8 +6,6 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Set by SIGTERM and SIGINT; the watcher checks it between transactions.
-private let stopRequested = Atomic<Bool>(false)
 
 struct WatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,23 +55,13 @@ struct WatchCommand: AsyncParsableCommand {
             let ids = try self.ids.map { try watchedIncident($0, service: service) }
             var watcher = Watcher(service: service, named: ids, speed: speed)
             let pollMs = Int64((poll * 1000).rounded())
-            let wake = DispatchSemaphore(value: 0)
-            var sources: [any DispatchSourceSignal] = []
+            let signals = once ? nil : StopSignals()
+            let wake = signals?.wake ?? DispatchSemaphore(value: 0)
             if !once {
-                for sig in [SIGTERM, SIGINT] {
-                    signal(sig, SIG_IGN)
-                    let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-                    source.setEventHandler {
-                        stopRequested.store(true, ordering: .sequentiallyConsistent)
-                        wake.signal()
-                    }
-                    source.resume()
-                    sources.append(source)
-                }
                 Out.error("crisis watch: watching \(ids.isEmpty ? "every open live incident" : ids.joined(separator: ", ")) "
                           + "in \(store.path) (Ctrl-C to stop)")
             }
-            let shouldStop = { stopRequested.load(ordering: .sequentiallyConsistent) }
+            let shouldStop = { StopSignals.requested }
             var total = 0
             var problems = 0
             var day: String?
@@ -88,7 +76,7 @@ struct WatchCommand: AsyncParsableCommand {
                 if let next = pass.nextWake { sleepMs = max(0, min(sleepMs, (next - now).milliseconds)) }
                 if sleepMs > 0 { _ = wake.wait(timeout: .now() + .milliseconds(Int(sleepMs))) }
             } while !shouldStop()
-            _ = sources
+            _ = signals
             if !once { Out.error("crisis watch: stopped; \(total) record(s) written") }
             if problems > 0 && once { throw ExitCode(ExitStatus.refused) }
         } catch let e as ExitCode {
