@@ -9,21 +9,15 @@ struct BoardTests {
         FileManager.default.isExecutableFile(atPath: $0)
     }
 
-    /// Runs tmux with `args`, returning its standard output.
+    /// Runs tmux with `args`, returning its standard output (through `Spawn`: `Process` would wait forever
+    /// for the `new-session` that starts the tmux server).
     @discardableResult
     static func tmux(_ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tmux ?? "/usr/bin/tmux")
-        p.arguments = args
-        // The tmux server outlives `new-session` and would hold a pipe open: only capture what ends.
-        let capture = args.first == "capture-pane"
-        let out = Pipe()
-        p.standardOutput = capture ? out : FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = capture ? out.fileHandleForReading.readDataToEndOfFile() : Data()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        let r = Spawn.run(tmux ?? "/usr/bin/tmux", args, capture: args.first == "capture-pane")
+        if r.status != 0 && args.first != "kill-session" {
+            throw HarnessError("tmux \(args.first ?? "") exited \(r.status)")
+        }
+        return r.stdout
     }
 
     @Test("line mode: the board is printed, a numbered choice asks for its fields and records the action")

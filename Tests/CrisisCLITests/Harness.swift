@@ -67,11 +67,7 @@ struct CLI {
         try p.run()
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try input.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
+        return CLI.collect(p, out, err)
     }
 
     /// Runs a shell command line with $CRISIS and $DB set (for arguments Foundation cannot pass, such as
@@ -90,11 +86,39 @@ struct CLI {
         p.standardOutput = out
         p.standardError = err
         try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
+        return CLI.collect(p, out, err)
+    }
+
+    /// How long one command may run before the harness kills it: a hung command fails its test, it never
+    /// hangs the suite.
+    static let commandLimit: Double = 180
+
+    /// Reads both pipes at once (a child filling one pipe never deadlocks us) and waits for the process,
+    /// killing it after `limit` seconds; a killed command reports status -9 and says so on stderr.
+    static func collect(_ p: Process, _ out: Pipe, _ err: Pipe, limit: Double = commandLimit) -> Result {
+        let o = Collected(), e = Collected()
+        let group = DispatchGroup()
+        for (pipe, box) in [(out, o), (err, e)] {
+            group.enter()
+            DispatchQueue.global().async {
+                box.set(pipe.fileHandleForReading.readDataToEndOfFile())
+                group.leave()
+            }
+        }
+        var timedOut = false
+        if group.wait(timeout: .now() + limit) == .timedOut {
+            timedOut = true
+            kill(p.processIdentifier, SIGKILL)
+            _ = group.wait(timeout: .now() + 5)
+        }
         p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
+        var stderr = String(decoding: e.get(), as: UTF8.self)
+        if timedOut {
+            stderr += "\n[harness] killed after \(Int(limit)) s: \(p.arguments ?? [])"
+            Issue.record("command did not finish in \(Int(limit)) s: \(p.arguments ?? [])")
+        }
+        return Result(status: timedOut ? -9 : p.terminationStatus, stdout: String(decoding: o.get(), as: UTF8.self),
+                      stderr: stderr)
     }
 
     func remove() { try? FileManager.default.removeItem(at: dir) }
@@ -110,7 +134,45 @@ struct CLI {
     }
 }
 
+/// Bytes read on another thread.
+final class Collected: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func set(_ d: Data) { lock.withLock { data = d } }
+    func get() -> Data { lock.withLock { data } }
+}
+
 struct HarnessError: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }
+}
+
+/// Runs a program and waits for it with `posix_spawn` and `waitpid`, not Foundation's `Process`. A program that
+/// leaves a daemon behind (`tmux new-session` starting the tmux server) hands that daemon whatever descriptor
+/// `Process` watches, and `Process.waitUntilExit()` then never returns although the program has exited; the
+/// suite hung on CI that way. `waitpid` on the child's own pid does not care what its grandchildren hold.
+enum Spawn {
+    /// Runs `path ARGS` with standard input from /dev/null, standard error discarded, and standard output
+    /// captured when `capture` is true; returns the exit status (-1 if it could not start or was killed) and
+    /// what it printed.
+    @discardableResult
+    static func run(_ path: String, _ args: [String], capture: Bool = false) -> (status: Int32, stdout: String) {
+        let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("spawn-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: outPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, capture ? outPath : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + args).map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, path, &actions, nil, argv, environ) == 0 else { return (-1, "") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exited = (status & 0x7f) == 0
+        let text = capture ? ((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "") : ""
+        return (exited ? (status >> 8) & 0xff : -1, text)
+    }
 }
