@@ -663,24 +663,6 @@ enum EffectsText {
 
 /// `crisis log` for people.
 enum TimelineText {
-    static func render(_ entries: [TimelineEntry], incident: LoadedIncident, color: Bool) -> String {
-        let zone = ZoneFormat(identifier: incident.definition.playbook.timeZone)
-        var rows: [String] = []
-        if incident.isDrill { rows.append(Colour.yellow("DRILL — exercise record", color)) }
-        for entry in entries {
-            let stored = entry.stored
-            let simulated = entry.record?.now
-            var time = zone.human(simulated ?? stored.recordedAt)
-            if incident.isDrill { time += simulated == nil ? " (real)" : " (sim)" }
-            let role = entry.record?.actor?.role ?? stored.actor.role
-            let who = TerminalText.escape(stored.actor.id) + (role.map { " [\(TerminalText.escape($0))]" } ?? "")
-            let anomaly = entry.record?.clockAnomaly != nil ? Colour.red("  [wall clock went backwards]", color) : ""
-            let what = entry.record.map(summary) ?? Colour.red("\(stored.type.rawValue): unreadable body", color)
-            rows.append("\(String(format: "%4d", stored.seq))  \(time)  \(who)  \(what)\(anomaly)")
-        }
-        return rows.joined(separator: "\n")
-    }
-
     static func fields(_ f: [String: String]) -> String {
         f.sorted { $0.key < $1.key }.map { "\($0.key)=\(TerminalText.escape($0.value))" }.joined(separator: " ")
     }

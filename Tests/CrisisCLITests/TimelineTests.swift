@@ -22,7 +22,7 @@ struct TimelineTests {
         r = try cli.run(["act", id, "statement", "approve", "--set", "bogus=1", "--as", "ola", "--role", "legal"])
         let log = try cli.run(["log", id])
         #expect(log.status == 0)
-        let lines = log.stdout.split(separator: "\n").map(String.init)
+        let lines = Self.entries(log.stdout)
         let choose = try #require(lines.first { $0.contains("triage choose") })
         #expect(choose.contains("option=serious"))
         #expect(choose.contains("the post has 40k shares"))
@@ -37,5 +37,48 @@ struct TimelineTests {
             let refused = try #require(lines.first { $0.contains("REFUSED") })
             #expect(refused.contains("bogus=1"))
         }
+    }
+
+    /// The log's entries, each with its wrapped lines joined back (an entry starts with its sequence number).
+    static func entries(_ log: String) -> [String] {
+        var out: [String] = []
+        for line in log.split(separator: "\n").map(String.init) {
+            let trimmed = line.drop { $0 == " " }
+            if let first = trimmed.first, first.isNumber, trimmed.contains(":") {
+                out.append(line)
+            } else if !out.isEmpty, line.hasPrefix("     ") {
+                out[out.count - 1] += " " + trimmed
+            } else {
+                out.append(line)
+            }
+        }
+        return out
+    }
+
+    @Test("log fits the width it is given: a day heading with the offset, local times, entries wrapped under their text, never cut")
+    func logFitsWidth() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let id = try cli.run(["start", Self.mini, "--set", "post_url=https://x.com/someone/status/1", "--drill",
+                              "--clock", "2025-10-24T23:50:00+02:00"]).lastLine
+        let long = String(repeating: "evidence ", count: 30) + "END-OF-NOTE"
+        #expect(try cli.run(["note", id, long]).status == 0)
+        #expect(try cli.run(["tick", id, "--advance", "20m"]).status == 0)
+        #expect(try cli.run(["note", id, "next day"]).status == 0)
+        for width in [80, 60, 120] {
+            let log = try cli.run(["log", id], env: ["COLUMNS": "\(width)"]).stdout
+            let lines = log.split(separator: "\n")
+            for line in lines { #expect(line.count <= width, "wider than \(width): \(line)") }
+            // Nothing is cut: the whole note is there once the wrapped lines are joined.
+            let joined = Self.entries(log).joined(separator: "\n")
+            #expect(joined.contains(long), "the note was cut at \(width) columns")
+            // One heading per local day, with the zone and its offset; entries carry only the local time.
+            #expect(lines.filter { $0.hasPrefix("Fri 24 Oct 2025, ") }.count == 1, "\(log)")
+            #expect(lines.filter { $0.hasPrefix("Sat 25 Oct 2025, ") }.count == 1, "\(log)")
+            #expect(log.contains("+02:00"))
+            #expect(!log.contains("2025-10-24T"), "no RFC 3339 stamps for people")
+        }
+        let narrow = try cli.run(["log", id], env: ["COLUMNS": "60"]).stdout
+        #expect(narrow.split(separator: "\n").count > (try cli.run(["log", id], env: ["COLUMNS": "120"]).stdout).split(separator: "\n").count)
     }
 }

@@ -1,0 +1,96 @@
+import CrisisCore
+import CrisisRuntime
+import Foundation
+
+extension TimelineText {
+    /// The timeline as a person reads it, at `width` columns: a heading per local day with its offset, then one
+    /// entry per record (`seq`, local time, who, what); long entries wrap under their text, never cut. Delivery
+    /// keys are shown without the incident id they all start with.
+    ///
+    ///        Mon 30 Nov 2026, Europe/Oslo +01:00
+    ///        1 15:59  root  opened live incident from employee-post-viral@1
+    ///        2 16:09  crisis  timer t7 fired (page_lead: ack timeout (level 1, round
+    ///                 1))  [page_lead→exhausted]
+    static func render(_ entries: [TimelineEntry], incident: LoadedIncident, color: Bool,
+                       width: Int = Fit.terminalWidth()) -> String {
+        let zone = ZoneFormat(identifier: incident.definition.playbook.timeZone)
+        var rows: [String] = []
+        if incident.isDrill {
+            rows += wrap("DRILL — exercise record; times are the drill's simulated clock", width: width)
+                .map { Colour.yellow($0, color) }
+        }
+        let seqWidth = max(3, String(entries.last?.stored.seq ?? 0).count)
+        let textColumn = seqWidth + 1 + 5 + 2
+        var day = ""
+        let keyPrefix = incident.id + "/"
+        for entry in entries {
+            let stored = entry.stored
+            let simulated = entry.record?.now
+            let at = simulated ?? stored.recordedAt
+            let stamp = zone.human(at)  // 2025-10-27 09:00 +01:00
+            // A drill's records made on the real clock (checkpoints) say their full time, outside the day headings.
+            let offClock = incident.isDrill && simulated == nil
+            let heading = dayHeading(at, zone: zone)
+            if heading != day && !offClock {
+                day = heading
+                rows += wrap(heading, width: width).map { Colour.bold($0, color) }
+            }
+            let clock = offClock ? "  -  " : String(stamp.dropFirst(11).prefix(5))
+            let real = offClock ? " (real clock: \(stamp))" : ""
+            let role = entry.record?.actor?.role ?? stored.actor.role
+            let who = TerminalText.escape(stored.actor.id) + (role.map { " [\(TerminalText.escape($0))]" } ?? "")
+            let anomaly = entry.record?.clockAnomaly != nil ? Colour.red("  [wall clock went backwards]", color) : ""
+            var what = entry.record.map(summary) ?? Colour.red("\(stored.type.rawValue): unreadable body", color)
+            what = what.replacingOccurrences(of: keyPrefix, with: "")
+            let seq = String(repeating: " ", count: seqWidth - String(stored.seq).count) + String(stored.seq)
+            let lines = wrap("\(who)  \(what)\(real)\(anomaly)", width: max(20, width - textColumn))
+            for (i, line) in lines.enumerated() {
+                rows.append((i == 0 ? "\(seq) \(clock)  " : String(repeating: " ", count: textColumn)) + line)
+            }
+        }
+        return rows.joined(separator: "\n")
+    }
+
+    /// `Mon 30 Nov 2026, Europe/Oslo +01:00`: the day in the incident's zone, with the offset its times carry.
+    static func dayHeading(_ instant: Instant, zone: ZoneFormat) -> String {
+        let stamp = zone.human(instant)
+        let date = Date(timeIntervalSince1970: Double(instant.millisecondsSinceEpoch) / 1000)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone.zone
+        let weekday = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][calendar.component(.weekday, from: date) - 1]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let c = calendar.dateComponents([.year, .month, .day], from: date)
+        let offset = String(stamp.split(separator: " ").last ?? "")
+        return "\(weekday) \(c.day ?? 0) \(months[(c.month ?? 1) - 1]) \(c.year ?? 0), \(zone.zone.identifier) \(offset)"
+    }
+
+    /// Words into lines of at most `width` columns; a word longer than a line is split, never cut.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            var word = String(word)
+            while Fit.columns(word) > width {
+                if !line.isEmpty { lines.append(line); line = "" }
+                lines.append(String(word.prefix(width)))
+                word = String(word.dropFirst(width))
+            }
+            if line.isEmpty {
+                line = word
+            } else if Fit.columns(line) + 1 + Fit.columns(word) <= width {
+                line += " " + word
+            } else {
+                lines.append(line)
+                line = word
+            }
+        }
+        if !line.isEmpty || lines.isEmpty { lines.append(line) }
+        // The double spaces between columns may fall at a break: no trailing or leading blanks on wrapped lines.
+        return lines.enumerated().map { i, l in
+            var l = Substring(l)
+            while l.last == " " { l = l.dropLast() }
+            if i > 0 { while l.first == " " { l = l.dropFirst() } }
+            return String(l)
+        }.filter { !$0.isEmpty }.ifEmpty([""])
+    }
+}
