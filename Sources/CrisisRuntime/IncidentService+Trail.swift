@@ -15,9 +15,11 @@ public struct IncidentSummary: Codable, Sendable, Hashable {
     public var opened: String
     public var lastActivity: String
     public var lastSeq: Int
+    /// The playbook's IANA time zone, in which people read the incident's times (null if it does not replay).
+    public var timezone: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, title, playbook, mode, status, outcome, opened
+        case id, title, playbook, mode, status, outcome, opened, timezone
         case lastActivity = "last_activity"
         case lastSeq = "seq"
     }
@@ -82,7 +84,9 @@ extension IncidentService {
             var status = "unreadable"
             var outcome: String?
             var seq = 0
+            var zone: String?
             if let incident = try? load(header.id) {
+                zone = incident.definition.playbook.timeZone
                 switch incident.state.status {
                 case .open: status = "open"
                 case .closed(let o):
@@ -96,7 +100,7 @@ extension IncidentService {
                 id: header.id, title: header.title, playbook: "\(header.playbookID)@\(header.playbookVersion)",
                 mode: header.mode.rawValue, status: status, outcome: outcome,
                 opened: ISO8601.format(header.createdAt, milliseconds: false),
-                lastActivity: ISO8601.format(lastActivity, milliseconds: false), lastSeq: seq)
+                lastActivity: ISO8601.format(lastActivity, milliseconds: false), lastSeq: seq, timezone: zone)
         }
     }
 

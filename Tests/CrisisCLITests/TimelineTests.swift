@@ -81,4 +81,22 @@ struct TimelineTests {
         let narrow = try cli.run(["log", id], env: ["COLUMNS": "60"]).stdout
         #expect(narrow.split(separator: "\n").count > (try cli.run(["log", id], env: ["COLUMNS": "120"]).stdout).split(separator: "\n").count)
     }
+
+    @Test("list fits 80 columns and gives each incident's opening in its own zone with the offset; JSON keeps UTC and names the zone")
+    func listFits() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        for _ in 0..<3 {
+            #expect(try cli.run(["start", Self.mini, "--set", "post_url=https://x.com/someone/status/1", "--drill"]).status == 0)
+        }
+        let list = try cli.run(["list"], env: ["COLUMNS": "80"])
+        #expect(list.status == 0)
+        for line in list.stdout.split(separator: "\n") { #expect(line.count <= 80, "wider than 80: \(line)") }
+        #expect(!list.stdout.contains("UTC"), "the mini playbook's zone is Europe/Oslo")
+        #expect(list.stdout.contains("+01:00") || list.stdout.contains("+02:00"))
+        #expect(list.stdout.contains("Mini incident"))
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(try cli.run(["list", "--json"]).stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count == 3)
+        #expect(rows.allSatisfy { ($0["opened"] as? String)?.hasSuffix("Z") == true && $0["timezone"] as? String == "Europe/Oslo" })
+    }
 }

@@ -66,14 +66,24 @@ struct ListCommand: AsyncParsableCommand {
                 Out.print(open ? "No open incidents." : "No incidents in \(store.path).")
                 return
             }
-            let table = [["ID", "MODE", "STATUS", "OPENED (UTC)", "LAST ACTIVITY", "PLAYBOOK", "TITLE"]]
-                + rows.map { r in
-                    [r.id, r.mode.uppercased(), r.status + (r.outcome.map { " (\($0))" } ?? ""),
-                     String(r.opened.prefix(16)).replacingOccurrences(of: "T", with: " "),
-                     String(r.lastActivity.prefix(16)).replacingOccurrences(of: "T", with: " "), r.playbook,
-                     TerminalText.escape(r.title)]
+            // Two lines per incident, so it fits 80 columns: the id, mode, status and when it opened (in the
+            // incident's own zone, with the offset), then its title, playbook and last activity.
+            let now = Instant.wallClock()
+            let width = Fit.terminalWidth()
+            var lines: [String] = []
+            for r in rows {
+                let opened = ISO8601.parse(r.opened)
+                let zone = ZoneFormat(identifier: r.timezone ?? "UTC")
+                let status = r.status + (r.outcome.map { " (\(TerminalText.escape($0)))" } ?? "")
+                let mode = r.mode == "drill" ? Colour.yellow("DRILL", Style.colour) : Colour.red("LIVE ", Style.colour)
+                lines.append("\(r.id)  \(mode)  \(status)  opened \(opened.map(zone.human) ?? r.opened)")
+                var second = "    \(TerminalText.escape(r.title)) · \(r.playbook)"
+                if let last = ISO8601.parse(r.lastActivity) {
+                    second += " · last activity \(humanDuration(now - last)) ago"
                 }
-            Out.print(TextTable.render(table))
+                lines += Fit.lines(second, width: width)
+            }
+            Out.print(lines.joined(separator: "\n"))
         } catch {
             throw fail(error, json: json)
         }
