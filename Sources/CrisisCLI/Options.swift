@@ -206,7 +206,7 @@ func explain(_ error: any Error) -> (Refusal, [String]) {
             var lines = problems
             if !missing.isEmpty {
                 lines.append("missing required inputs:")
-                lines += missing.map { "  --set \($0.name)=…  (\($0.kind)) \($0.prompt)" }
+                lines += missing.map { "  --set \($0.name)=\(Sym.errorEllipsis)  (\($0.kind)) \($0.prompt)" }
             }
             var r = Refusal(code: "invalid-inputs", message: "\(e)", exit: ExitStatus.refused)
             r.error.problems = problems
@@ -215,6 +215,9 @@ func explain(_ error: any Error) -> (Refusal, [String]) {
         case .refused(let code, let message, let hint):
             let shown = hint.flatMap { advice($0) }
             let r = Refusal(code: code, message: message, exit: ExitStatus.refused, hint: shown)
+            if let hint, let commands = retryCommands(hint) {
+                return (r, Fit.lines("crisis: \(e)", width: max(40, min(Fit.terminalWidth(), 80))) + commands)
+            }
             return (r, ["crisis: \(e)"] + (shown.map { ["  " + $0] } ?? []))
         case .invalid(let message):
             return (Refusal(code: "invalid", message: message, exit: ExitStatus.refused), ["crisis: \(e)"])
@@ -239,6 +242,42 @@ func explain(_ error: any Error) -> (Refusal, [String]) {
     }
 }
 
+/// An `act` refused for a missing field that takes one of a few values, answered with the command the person
+/// typed and that field added: one paste-safe line per value (as `status` suggests them; never an `a|b`), each
+/// fitted to the width with ` \` continuations. With more values than `Suggest.maxAlternatives`, one line to fill
+/// in and the values under it. Nil for other refusals and other commands. `--json`, `--no-color`, `--expect-seq`
+/// and `--idempotency-key` are left out: the refusal itself was recorded, so the old sequence number is stale.
+func retryCommands(_ hint: RejectionHint, arguments: [String] = Array(CommandLine.arguments.dropFirst()),
+                   width: Int = Fit.terminalWidth()) -> [String]? {
+    guard case .fieldMissing(let name, _, let allowed) = hint, !allowed.isEmpty else { return nil }
+    var kept: [String] = []
+    var skipNext = false
+    for argument in arguments {
+        if skipNext {
+            skipNext = false
+            continue
+        }
+        if ["--json", "--no-color"].contains(argument) { continue }
+        if ["--expect-seq", "--idempotency-key"].contains(argument) {
+            skipNext = true
+            continue
+        }
+        if argument.hasPrefix("--expect-seq=") || argument.hasPrefix("--idempotency-key=") { continue }
+        kept.append(argument)
+    }
+    guard kept.first == "act" else { return nil }
+    // Options as options (`--role`, not `'--role'`); every other word quoted for the shell where it must be.
+    let words = kept.map { $0.hasPrefix("-") && shellWord("x" + $0) == "x" + $0 ? $0 : shellWord($0) }
+    let base = "  → crisis " + words.joined(separator: " ")
+    let room = max(40, min(width, 80))
+    if allowed.count <= Suggest.maxAlternatives {
+        return ["  give it with one of:"]
+            + allowed.flatMap { Fit.lines(base + " --set " + shellWord(name + "=" + $0), width: room) }
+    }
+    return ["  give it with:"] + Fit.lines(base + " --set \(shellWord(name))=\(Sym.errorEllipsis)", width: room)
+        + Fit.paragraph("\(name) is one of: " + allowed.joined(separator: ", "), indent: 4, width: room)
+}
+
 /// A refusal's hint as command-line advice: the engine says what would be accepted, the CLI says how to type it.
 func advice(_ hint: RejectionHint) -> String? {
     func list(_ items: [String]) -> String { items.joined(separator: ", ") }
@@ -247,7 +286,7 @@ func advice(_ hint: RejectionHint) -> String? {
         guard let first = roles.first else { return nil }
         return "act in a role that may do this: --role \(first)" + (roles.count > 1 ? " (or: \(list(Array(roles.dropFirst()))))" : "")
     case .fieldMissing(let name, let type, let allowed):
-        return "give it with --set \(name)=" + (allowed.isEmpty ? "… (\(type.rawValue))" : "\(allowed[0])  (one of: \(list(allowed)))")
+        return "give it with --set \(name)=" + (allowed.isEmpty ? "\(Sym.errorEllipsis) (\(type.rawValue))" : "\(allowed[0])  (one of: \(list(allowed)))")
     case .fieldInvalid(let name, let allowed):
         return allowed.isEmpty ? nil : "--set \(name)= takes one of: \(list(allowed))"
     case .fieldsAccepted(let names):
@@ -257,7 +296,7 @@ func advice(_ hint: RejectionHint) -> String? {
     case .stepsActive(let steps):
         return steps.isEmpty ? "no step is active now" : "active steps: \(list(steps.map(shellWord)))"
     case .elementsMissing(let names):
-        return "fill them in first with the draft action: " + names.map { "--set \($0)=…" }.joined(separator: " ")
+        return "fill them in first with the draft action: " + names.map { "--set \($0)=\(Sym.errorEllipsis)" }.joined(separator: " ")
     case .peopleAllowed, .didYouMean:
         // The refusal's message already names them (it is what the log keeps); scripts read the hint.
         return nil

@@ -16,6 +16,25 @@ enum Colour {
     static func dim(_ s: String, _ on: Bool) -> String { on ? "\u{1B}[2m\(s)\u{1B}[0m" : s }
 }
 
+/// The symbols people see on a terminal, and their plain ASCII stand-ins everywhere else (a pipe, a file,
+/// `NO_COLOR`, `--no-color`, `TERM=dumb`), through `Style.symbol(_:plain:)`.
+enum Sym {
+    /// `…`: a value to fill in (`--set reason=…`), a shortened hash.
+    static var ellipsis: String { Style.symbol("…", plain: "...") }
+    /// `…` in what is written to standard error (a refusal's advice): as `ellipsis`, for that stream.
+    static var errorEllipsis: String { Style.decorated(descriptor: 2) ? "…" : "..." }
+    /// `✓`: done, met.
+    static var check: String { Style.symbol("✓", plain: "ok") }
+    /// `✗`: cancelled, failed.
+    static var cross: String { Style.symbol("✗", plain: "x") }
+    /// `▸`: the current one.
+    static var current: String { Style.symbol("▸", plain: ">") }
+    /// `⏱`: a clock.
+    static var clock: String { Style.symbol("⏱", plain: "*") }
+    /// `✉`: a delivery.
+    static var envelope: String { Style.symbol("✉", plain: "@") }
+}
+
 /// Left-aligned columns, two spaces apart.
 enum TextTable {
     static func render(_ rows: [[String]]) -> String {
@@ -213,7 +232,7 @@ enum Suggest {
                 if f.name == expand?.name, let value {
                     s += " --set " + shellWord(f.name + "=" + value)
                 } else {
-                    s += " --set \(shellWord(f.name))=…"
+                    s += " --set \(shellWord(f.name))=\(Sym.ellipsis)"
                 }
             }
             return s + role
@@ -231,7 +250,8 @@ enum Suggest {
         return (commands, hints)
     }
 
-    /// The two ways to settle a delivery waiting for a person.
+    /// The two ways to settle a delivery waiting for a person. `key` is the short key people type (the
+    /// reports' `short_key`: the last segments of the delivery's key), never the full one.
     static func confirm(incident: String, step: String, key: String, indent: Int = 4) -> [String] {
         let pad = String(repeating: " ", count: indent)
         return ["sent", "failed"].map {
@@ -261,9 +281,10 @@ enum StatusText {
         let e = { (s: String) in TerminalText.escape(s) }
         let when = { (s: String) in HumanTime.show(s, today: r.now) }
         var lines: [String] = []
-        let banner = r.mode == "drill" ? Colour.yellow("DRILL — EXERCISE ONLY — nothing is sent", color) + "\n" : ""
+        let banner = r.mode == "drill" ? Colour.yellow("DRILL — EXERCISE ONLY — nothing is sent", color) + "\n"
+            : Colour.red(Colour.bold(liveBanner(r), color), color) + "\n"
         lines.append(banner + Colour.bold("\(e(r.title))", color) + "  [\(r.incident)]")
-        lines.append("playbook \(r.playbook.id)@\(r.playbook.version) (sha256 \(r.playbook.sha256.prefix(12))…)  "
+        lines.append("playbook \(r.playbook.id)@\(r.playbook.version) (sha256 \(r.playbook.sha256.prefix(12))\(Sym.ellipsis))  "
                      + "status \(r.status)\(r.outcome.map { " (\(e($0)))" } ?? "")  record \(r.seq)")
         let clockName = r.clock == "simulated" ? "simulated clock" : "wall clock"
         lines.append("now \(HumanTime.show(r.now)) (\(r.timezone), \(clockName))"
@@ -280,9 +301,9 @@ enum StatusText {
             for d in r.deliveries {
                 let why = d.in_doubt ? Colour.red("IN DOUBT: intent recorded, no outcome — did it go out?", color)
                     : "send by hand, then confirm"
-                lines.append("  \(d.key)  \(d.purpose) on \(d.channel) to \(e(d.recipients.joined(separator: ", "))): \(why)")
+                lines.append("  \(d.short_key ?? d.key)  \(d.purpose) on \(d.channel) to \(e(d.recipients.joined(separator: ", "))): \(why)")
                 lines += Fit.paragraph(TerminalText.escape(d.text, keepNewlines: true), indent: 6, width: width)
-                lines += Suggest.confirm(incident: r.incident, step: d.step, key: d.key)
+                lines += Suggest.confirm(incident: r.incident, step: d.step, key: d.short_key ?? d.key)
             }
         }
         if !r.clocks.isEmpty {
@@ -347,6 +368,14 @@ enum StatusText {
             lines.append("No step is active; run 'crisis tick \(r.incident)' to fire due timers.")
         }
         return Fit.text(lines.joined(separator: "\n"), width: width)
+    }
+
+    /// A live incident's first line: `LIVE — REAL INCIDENT — bd63 — open 2h 05m` (the id's last part, which
+    /// names it in every command, and how long it has been open).
+    static func liveBanner(_ r: StatusReport) -> String {
+        let short = r.incident.split(separator: "-").last.map(String.init) ?? r.incident
+        let time = r.elapsed.map { r.status == "closed" ? " — closed after \($0)" : " — open \($0)" } ?? ""
+        return "LIVE — REAL INCIDENT — \(short)\(time)"
     }
 
     /// One active step: what it is, its guidance, its progress and what may be done.
@@ -421,7 +450,7 @@ enum StatusText {
         if let by = d["approved_by"], !by.isEmpty { head.append("approved by \(TerminalText.escape(by))") }
         if d["fallback"] == "open" { head.append("fallback approvers may approve") }
         lines.append("      " + head.joined(separator: " · "))
-        if let sha = d["sha256"] { lines.append("      sha256 \(sha.prefix(16))…") }
+        if let sha = d["sha256"] { lines.append("      sha256 \(sha.prefix(16))\(Sym.ellipsis)") }
         let order = r.languages ?? []
         let languages = d.keys.filter { $0.hasPrefix("text.") }.map { String($0.dropFirst(5)) }
             .sorted { (order.firstIndex(of: $0) ?? Int.max, $0) < (order.firstIndex(of: $1) ?? Int.max, $1) }
@@ -645,14 +674,14 @@ enum EffectsText {
         let e = { (s: String) in TerminalText.escape(s) }
         switch a {
         case .enterStep, .exitStep: return nil
-        case .cancelStep(let step, let reason): return "✗ \(step) cancelled: \(e(reason))"
+        case .cancelStep(let step, let reason): return "\(Sym.cross) \(step) cancelled: \(e(reason))"
         case .deliver(let d):
             let to = d.recipients == [d.channel] ? "" : " to \(e(d.recipients.joined(separator: ", ")))"
-            return "✉ \(d.purpose.rawValue) on \(d.channel)\(to) [\(d.key)]"
+            return "\(Sym.envelope) \(d.purpose.rawValue) on \(d.channel)\(to) [\(d.key)]"
         case .remind(_, let message): return Colour.yellow("! \(e(message))", color)
-        case .startClock(let id, let deadline): return "⏱ clock \(id) started, deadline \(zone.human(deadline))"
-        case .stopClock(let id): return "⏱ clock \(id) stopped"
-        case .expireClock(let id): return Colour.red("⏱ clock \(id) EXPIRED", color)
+        case .startClock(let id, let deadline): return "\(Sym.clock) clock \(id) started, deadline \(zone.human(deadline))"
+        case .stopClock(let id): return "\(Sym.clock) clock \(id) stopped"
+        case .expireClock(let id): return Colour.red("\(Sym.clock) clock \(id) EXPIRED", color)
         case .meetTarget(let id, let after): return Colour.green("target \(id) met after \(humanDuration(after))", color)
         case .missTarget(let id): return Colour.red("target \(id) MISSED", color)
         case .exceedDeadline: return Colour.red("run deadline exceeded", color)
@@ -680,7 +709,7 @@ enum TimelineText {
                 if let via = shown.removeValue(forKey: "via") { s += " via \(e(via))" }
             }
             if !shown.isEmpty { s += " " + fields(shown) }
-            if let st = r.statement { s += " (statement sha256 \(st.sha256.prefix(12))…)" }
+            if let st = r.statement { s += " (statement sha256 \(st.sha256.prefix(12))\(Sym.ellipsis))" }
             if let note = r.note { s += " — \(e(note))" }
             return s + effects(r.effects)
         case .timer(let r):

@@ -672,10 +672,13 @@ public struct TakedownSpec: Sendable, Hashable, Codable {
     public var giveUpAfter: PlaybookDuration?
     /// Prefilled notice element values (templated text with `{{inputs.x}}`).
     public var prefill: [String: String]
+    /// Where to send the assembled notice (a reporting form's URL, an address), by platform (`reporting_route`);
+    /// a route for any platform is under `*`. Nil when the playbook does not say.
+    public var reportingRoutes: [String: String]?
     public init(
         platform: ValueSource, urls: ValueSource, basis: LegalBasis, basisLocation: SourceLocation = .unknown,
         submitterRoles: [Located<String>] = [], followUp: PlaybookDuration? = nil, giveUpAfter: PlaybookDuration? = nil,
-        prefill: [String: String] = [:]
+        prefill: [String: String] = [:], reportingRoutes: [String: String]? = nil
     ) {
         self.platform = platform
         self.urls = urls
@@ -685,6 +688,16 @@ public struct TakedownSpec: Sendable, Hashable, Codable {
         self.followUp = followUp
         self.giveUpAfter = giveUpAfter
         self.prefill = prefill
+        self.reportingRoutes = reportingRoutes
+    }
+
+    /// The route for `platform`: its own (its name in any case), else the one for any platform (`*`), else the
+    /// one for `other`.
+    public func reportingRoute(for platform: String) -> String? {
+        guard let routes = reportingRoutes else { return nil }
+        if let r = routes[platform] { return r }
+        if let r = routes.first(where: { $0.key.lowercased() == platform.lowercased() })?.value { return r }
+        return routes["*"] ?? routes["other"]
     }
 }
 

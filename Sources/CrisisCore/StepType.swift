@@ -30,7 +30,7 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
         case .choice: ["options", "default"]
         case .task: ["checklist", "fields"]
         case .holdingStatement: ["template", "channels", "facts", "approval", "max_revisions"]
-        case .takedown: ["platform", "urls", "basis", "submitters", "follow_up", "give_up_after", "prefill"]
+        case .takedown: ["platform", "urls", "basis", "submitters", "follow_up", "give_up_after", "prefill", "reporting_route"]
         case .escalate: ["policy", "levels", "repeat", "message", "stop_at_ack", "reescalate_after"]
         case .notify: ["audience", "channels", "message"]
         case .clock: ["clock", "op", "from"]

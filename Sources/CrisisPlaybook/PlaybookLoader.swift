@@ -755,10 +755,25 @@ final class PlaybookBuilder {
                 if let v = r.string(e.value, what: "prefill '\(e.key)'", allowEmpty: true) { prefill[e.key] = v }
             }
         }
+        // Where the notice goes: one route (`reporting_route: https://...`), or one per platform value.
+        var routes: [String: String]?
+        if let node = m["reporting_route"] {
+            if case .mapping = node {
+                if let rm = r.mapping(node, what: "'reporting_route' of \(w)") {
+                    var byPlatform: [String: String] = [:]
+                    for e in rm.entries {
+                        if let v = r.string(e.value, what: "'reporting_route.\(e.key)' of \(w)") { byPlatform[e.key] = v }
+                    }
+                    routes = byPlatform
+                }
+            } else if let v = r.string(node, what: "'reporting_route' of \(w)") {
+                routes = ["*": v]
+            }
+        }
         guard let platform, let urls, let basis else { return nil }
         return .takedown(TakedownSpec(
             platform: platform, urls: urls, basis: basis, basisLocation: basisLocation, submitterRoles: submitters,
-            followUp: followUp, giveUpAfter: giveUp, prefill: prefill))
+            followUp: followUp, giveUpAfter: giveUp, prefill: prefill, reportingRoutes: routes))
     }
 
     func escalate(_ m: MapView, _ w: String) -> StepKind? {

@@ -1,5 +1,6 @@
 import CrisisAudit
 import CrisisCore
+import Foundation
 
 /// Turns an operator's request into the event the engine judges: checks what only the shell can check (the
 /// operator's name, sizes, repeated or reserved fields, the role against the contacts directory), renders a
@@ -38,6 +39,13 @@ enum Intake {
                     .reservedField, "field '\(k)' is reserved; field names starting with '_' are set by crisis"))
             }
             if fields[k] != nil { return .failure(Rejection(.duplicateField, "field '\(k)' was given twice")) }
+            if isPlaceholder(v) {
+                let shown = v.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "is empty"
+                    : "is only the placeholder '\(v.trimmingCharacters(in: .whitespacesAndNewlines))'"
+                return .failure(Rejection(
+                    .invalidField, "field '\(k)' \(shown); give its real value (or leave the field out if it is optional)",
+                    hint: .fieldInvalid(name: k, allowed: [])))
+            }
             fields[k] = v
         }
         resolveTimes(&fields, step: request.step, action: request.action, incident: incident, wallNow: wallNow)
@@ -134,6 +142,18 @@ enum Intake {
         })
     }
 
+    /// Whether a field value is only a placeholder someone forgot to fill in: empty or blank, dots or an ellipsis
+    /// (`…`, `...`), a bracketed name (`<url>`, `<your name>`), or `TODO`, `TBD`, `FIXME`, `XXX` in any case.
+    /// Such a value is refused (`invalid-field`) rather than recorded as if it were the answer.
+    static func isPlaceholder(_ value: String) -> Bool {
+        let v = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        if v.isEmpty || v.allSatisfy({ $0 == "." || $0 == "…" }) { return true }
+        if v.hasPrefix("<"), v.hasSuffix(">"), v.count >= 2, !v.dropFirst().dropLast().contains(where: { "<>".contains($0) }) {
+            return true
+        }
+        return ["todo", "tbd", "fixme", "xxx"].contains(v.lowercased())
+    }
+
     /// Relative times (`now`, `-15m`, `now+2h`) in the action's `time` fields become the absolute time they name
     /// at the incident's present (the wall clock for live incidents, the simulated clock for drills), written as
     /// RFC 3339 with the playbook zone's offset: the record holds what they meant, so replay never reads a clock.
@@ -168,6 +188,22 @@ enum Intake {
                 "key '\(given)' matches \(matches.count) waiting deliveries (\(matches.map(\.delivery.key).joined(separator: ", "))); "
                     + "give more of the key"))
         }
+    }
+
+    /// The shortest key `confirm_delivery --set key=` reads as this delivery (`deliveryKey`): its last segments,
+    /// as few as name it alone among the deliveries still waiting and are no delivery's full key. The full key
+    /// when nothing shorter does, or when the delivery is no longer waiting.
+    public static func shortDeliveryKey(_ key: String, in state: IncidentState) -> String {
+        let open = state.openDeliveries
+        guard open.contains(where: { $0.delivery.key == key }) else { return key }
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        for n in stride(from: 1, to: parts.count, by: 1) {
+            let suffix = parts.suffix(n).joined(separator: "/")
+            if suffix.isEmpty || state.deliveries.contains(where: { $0.delivery.key == suffix }) { continue }
+            let matches = open.filter { $0.delivery.key.hasSuffix("/" + suffix) }
+            if matches.count == 1 { return suffix }
+        }
+        return key
     }
 
     static func note(_ text: String, actor: Actor, incident: LoadedIncident, wallNow: Instant) -> Result<Accepted, Rejection> {

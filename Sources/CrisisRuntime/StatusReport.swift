@@ -127,6 +127,8 @@ public struct StatusReport: Codable, Sendable {
         /// Who it is for: person ids, `role:NAME`, or an audience.
         public var recipients: [String]
         public var text: String
+        /// The shortest key `confirm_delivery --set key=` accepts for it (its last segments): what people type.
+        public var short_key: String?
     }
 
     public var incident: String
@@ -153,6 +155,10 @@ public struct StatusReport: Codable, Sendable {
     public var deadline: String?
     public var deadline_exceeded: Bool
     public var incident_actions: [Action]
+    /// When the incident was opened (RFC 3339 in the playbook's zone). Absent in reports printed before it existed.
+    public var opened_at: String?
+    /// How long the incident has been open as of `now` (until it closed, once closed): `2h 05m`.
+    public var elapsed: String?
 
     /// The report as of `wallNow` (a live incident's present; drills ignore it and use their simulated clock).
     /// Without `wallNow`, a live incident is shown as of its last record.
@@ -244,21 +250,29 @@ public struct StatusReport: Codable, Sendable {
         deliveries = state.deliveries.filter { !$0.status.isFinal }.map { d in
             DeliveryInfo(key: d.delivery.key, step: d.delivery.step, purpose: d.delivery.purpose.rawValue,
                          channel: d.delivery.channel, status: d.status.rawValue, in_doubt: d.status == .pending,
-                         recipients: d.delivery.recipients, text: d.delivery.text)
+                         recipients: d.delivery.recipients, text: d.delivery.text,
+                         short_key: Intake.shortDeliveryKey(d.delivery.key, in: state))
         }
         deadline = state.deadline.map(fmt)
         deadline_exceeded = state.deadlineExceeded
         incident_actions = actions(Engine.availableActions(for: "incident", in: state))
+        opened_at = fmt(state.startedAt)
+        elapsed = humanDuration(max(PlaybookDuration(milliseconds: 0), closedAt - state.startedAt))
     }
 
     /// The actions an active step accepts, as the report shows them (with the directory people who may act).
+    /// A field is `required` as Intake requires it: an ack's `by` is optional with a contacts directory (it
+    /// defaults to the operator, who must be in the directory), required without one.
     static func actionReports(_ specs: [ActionSpec], _ def: RunDefinition) -> [Action] {
         specs.map { a in
             Action(
                 name: a.name, title: a.title,
                 fields: a.fields.map {
-                    Field(name: $0.name, type: $0.type.rawValue, required: $0.required,
-                          values: $0.values.isEmpty ? nil : $0.values, prompt: $0.prompt, default: $0.defaultValue)
+                    let defaultsToOperator = def.contacts != nil && a.name == StepAction.ack.rawValue && $0.name == "by"
+                    return Field(name: $0.name, type: $0.type.rawValue, required: $0.required && !defaultsToOperator,
+                                 values: $0.values.isEmpty ? nil : $0.values,
+                                 prompt: defaultsToOperator ? $0.prompt + "; default: you, the operator" : $0.prompt,
+                                 default: $0.defaultValue)
                 }, role: a.roles.first, roles: a.roles,
                 people: def.contacts?.people.filter { p in a.roles.contains(where: p.roles.contains) }.map(\.id) ?? [])
         }

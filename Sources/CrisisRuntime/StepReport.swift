@@ -96,6 +96,9 @@ public struct StepReport: Codable, Sendable {
 
         public var status: String
         public var platform: String
+        /// Where to send the notice for this platform (a reporting form's URL, an address), when the playbook
+        /// says (`reporting_route`).
+        public var reporting_route: String?
         /// The legal basis (`privacy`, `dsa_art16`, ...).
         public var basis: String
         /// The basis for people (`Notice of illegal content (EU Digital Services Act, Art. 16)`).
@@ -169,6 +172,8 @@ public struct StepReport: Codable, Sendable {
             public var key: String
             /// The delivery's status, if it is known.
             public var status: String?
+            /// The shortest key `confirm_delivery --set key=` accepts for it while it waits.
+            public var short_key: String?
         }
 
         public struct Ack: Codable, Sendable {
@@ -210,6 +215,8 @@ public struct StepReport: Codable, Sendable {
     /// A delivery of this step (a page, a notification, a publication).
     public struct Delivery: Codable, Sendable {
         public var key: String
+        /// The shortest key `confirm_delivery --set key=` accepts for it while it waits.
+        public var short_key: String?
         public var purpose: String
         public var channel: String
         public var recipients: [String]
@@ -339,7 +346,7 @@ public struct StepReport: Codable, Sendable {
             break
         }
         deliveries = state.deliveries.filter { $0.delivery.step == instance }.map {
-            Delivery(key: $0.delivery.key, purpose: $0.delivery.purpose.rawValue, channel: $0.delivery.channel,
+            Delivery(key: $0.delivery.key, short_key: Intake.shortDeliveryKey($0.delivery.key, in: state), purpose: $0.delivery.purpose.rawValue, channel: $0.delivery.channel,
                      recipients: $0.delivery.recipients, status: $0.status.rawValue, text: $0.delivery.text)
         }
         actions = run == nil ? [] : StatusReport.actionReports(Engine.availableActions(for: instance, in: state), def)
@@ -450,7 +457,8 @@ public struct StepReport: Codable, Sendable {
             paragraph = long
         }
         return Takedown(
-            status: t.status.rawValue, platform: t.platform, basis: spec.basis.rawValue,
+            status: t.status.rawValue, platform: t.platform, reporting_route: spec.reportingRoute(for: t.platform),
+            basis: spec.basis.rawValue,
             basis_title: basisTitle(spec.basis), urls: t.urls, elements: elements,
             missing: elements.filter(\.missing).map(\.name), notice: lines.joined(separator: "\n"),
             submitters: spec.submitterRoles.map(\.value), ticket: t.ticket, submitted: t.submittedAt.map(fmt),
@@ -557,7 +565,8 @@ public struct StepReport: Codable, Sendable {
                     : record?.delivery.recipients.joined(separator: ", ") ?? a.targets.joined(separator: ", ")
                 let channel = i < a.channels.count ? a.channels[i] : record?.delivery.channel ?? "?"
                 pages.append(Escalation.Page(at: fmt(a.at), level: a.level + 1, round: a.round + 1, person: person,
-                                             channel: channel, key: key, status: record?.status.rawValue))
+                                             channel: channel, key: key, status: record?.status.rawValue,
+                                             short_key: Intake.shortDeliveryKey(key, in: state)))
             }
         }
         return Escalation(

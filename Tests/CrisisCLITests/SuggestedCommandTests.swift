@@ -55,9 +55,15 @@ struct SuggestedCommandTests {
             // 127: a word ran as a command; 2: the shell or the parser could not read it.
             #expect(r.status == 0 || r.status == 1, "\(label): \(command)\n→ \(r.status) \(r.stderr)")
             #expect(!r.stderr.contains("not found") && !r.stderr.contains("syntax error"), "\(label): \(r.stderr)")
+            // A value left to fill in (`…` on a terminal, `...` elsewhere) is a placeholder: pasted as printed,
+            // it is refused, never recorded as if it were the answer.
+            let placeholder = command.contains("=…") || command.contains("=...")
+            if placeholder {
+                #expect(r.status == 1 && r.stderr.contains("placeholder"), "\(label): \(command)\n\(r.stderr)")
+            }
             // A command with nothing left to fill in may still be refused for what the incident lacks (a notice
             // with elements missing), never for how it was typed; a choice's options are always accepted.
-            if !command.contains("…") && (r.status == 0 || command.contains(" choose ")) {
+            if !placeholder && (r.status == 0 || command.contains(" choose ")) {
                 #expect(r.status == 0, "\(label): a complete suggested command was refused: \(command)\n\(r.stderr)")
                 accepted += 1
             }

@@ -92,12 +92,12 @@ enum StepText {
             lines.append("")
             lines.append(Colour.bold("Deliveries", color))
             for d in others {
-                lines.append("  \(d.key)  \(d.purpose) on \(d.channel) to \(e(d.recipients.joined(separator: ", "))): \(d.status)")
+                lines.append("  \(d.short_key ?? d.key)  \(d.purpose) on \(d.channel) to \(e(d.recipients.joined(separator: ", "))): \(d.status)")
                 if r.statement == nil {
                     lines += Fit.paragraph(TerminalText.escape(d.text, keepNewlines: true), indent: 6, width: width)
                 }
                 if d.status == "manual" || d.status == "pending" {
-                    lines += Suggest.confirm(incident: r.incident, step: r.step, key: d.key)
+                    lines += Suggest.confirm(incident: r.incident, step: r.step, key: d.short_key ?? d.key)
                 }
             }
         }
@@ -189,6 +189,17 @@ enum StepText {
         let when = { (s: String) in HumanTime.show(s, today: r.now) }
         var lines = ["", Colour.bold("Takedown request", color) + ": \(t.status.replacingOccurrences(of: "_", with: " "))"]
         lines.append("  platform \(e(t.platform)) · basis \(t.basis) · submitted by \(t.submitters.joined(separator: " or "))")
+        if let route = t.reporting_route.map({ TerminalText.escape($0) }) {
+            // A URL is never broken: on a line of its own when it does not fit beside the words.
+            if Fit.columns("  send it to: " + route) <= width {
+                lines.append("  send it to: " + route)
+            } else {
+                lines.append("  send it to:")
+                lines += Fit.paragraph(route, indent: 4, width: width)
+            }
+        } else {
+            lines.append("  send it through \(e(t.platform))'s own reporting form (the playbook names no route)")
+        }
         if let at = t.submitted {
             lines.append("  submitted \(when(at)) by \(e(t.submitted_by ?? "?"))" + (t.ticket.map { ", ticket \(e($0))" } ?? ""))
         }
@@ -203,7 +214,7 @@ enum StepText {
             if let draft = r.actions.first(where: { $0.name == StepAction.draft.rawValue }) {
                 lines.append("  fill them in:")
                 lines.append("    → crisis act \(shellWord(r.incident)) \(shellWord(r.step)) draft "
-                             + t.missing.map { "--set \(shellWord($0))=…" }.joined(separator: " ")
+                             + t.missing.map { "--set \(shellWord($0))=\(Sym.ellipsis)" }.joined(separator: " ")
                              + (draft.role.map { " --role \(shellWord($0))" } ?? ""))
             }
         }
@@ -227,7 +238,7 @@ enum StepText {
         if let by = x.acknowledged_by { head += ", acknowledged by \(e(by))" }
         var lines = ["", Colour.bold("Escalation", color) + ": " + head]
         for l in x.levels {
-            let mark = l.state == "current" ? "▸" : " "
+            let mark = l.state == "current" ? Sym.current : " "
             var line = " \(mark)level \(l.number)  \(e(l.targets.joined(separator: ", ")))  on \(l.channels.joined(separator: ", "))"
             line += "  ack \(l.ack == "all" ? "by every one" : "by any one") within \(l.ack_timeout)"
             if l.inform { line += "  (inform only)" }
@@ -243,7 +254,7 @@ enum StepText {
                              + (p.status ?? "?"))
                 // A page waiting for a person to send it (or in doubt) is settled here.
                 if p.status == "manual" || p.status == "pending" {
-                    lines += Suggest.confirm(incident: r.incident, step: r.step, key: p.key)
+                    lines += Suggest.confirm(incident: r.incident, step: r.step, key: p.short_key ?? p.key)
                 }
             }
         }
