@@ -44,7 +44,7 @@ struct TimelineTests {
         var out: [String] = []
         for line in log.split(separator: "\n").map(String.init) {
             let trimmed = line.drop { $0 == " " }
-            if let first = trimmed.first, first.isNumber, trimmed.contains(":") {
+            if (try? /^ *\d+ (\d\d:\d\d|  -  )\s\s/.firstMatch(in: line)) != nil {
                 out.append(line)
             } else if !out.isEmpty, line.hasPrefix("     ") {
                 out[out.count - 1] += " " + trimmed

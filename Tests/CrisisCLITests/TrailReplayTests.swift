@@ -54,9 +54,12 @@ struct TrailReplayTests {
             #expect(!log.stdout.contains("unreadable"))
             let records = try #require(try JSONSerialization.jsonObject(
                 with: Data(try cli.run(["log", id, "--json"]).stdout.utf8)) as? [Any])
-            // One line per record, plus the drill banner.
-            let lines = log.stdout.split(separator: "\n").filter { !$0.hasPrefix("DRILL") }
-            #expect(lines.count == records.count)
+            // One entry per record, numbered 1 to N (wrapped lines and day headings aside).
+            let entry = /^ *(\d+) (\d\d:\d\d|  -  )\s\s/
+            let numbers = log.stdout.split(separator: "\n").compactMap { line in
+                (try? entry.firstMatch(in: String(line))).flatMap { Int($0.output.1) }
+            }
+            #expect(numbers == Array(1...records.count))
         }
     }
 
