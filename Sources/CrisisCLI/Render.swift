@@ -301,7 +301,7 @@ enum StatusText {
             for d in r.deliveries {
                 let why = d.in_doubt ? Colour.red("IN DOUBT: intent recorded, no outcome — did it go out?", color)
                     : "send by hand, then confirm"
-                lines.append("  \(d.short_key ?? d.key)  \(d.purpose) on \(d.channel) to \(e(d.recipients.joined(separator: ", "))): \(why)")
+                lines.append("  \(d.short_key ?? d.key)  \(d.purpose) on \(d.channel) to \(e(d.recipientsText)): \(why)")
                 lines += Fit.paragraph(TerminalText.escape(d.text, keepNewlines: true), indent: 6, width: width)
                 lines += Suggest.confirm(incident: r.incident, step: d.step, key: d.short_key ?? d.key)
             }
@@ -505,7 +505,19 @@ enum EffectsText {
             lines.append((sandboxed.count == 1 ? "1 delivery" : "\(sandboxed.count) deliveries")
                          + " written to the drill's sandbox (nothing was sent)" + moves(sandboxMoves))
         }
-        for action in result.actions { if let s = describe(action, zone: zone, color: color) { lines.append("  " + s) } }
+        for action in result.actions {
+            if case .deliver(let d) = action {
+                // Who to reach and where, and the short key the confirm command takes.
+                let info = StatusReport.recipients(d.recipients, channel: d.channel, incident.definition.contacts)
+                let to = info.map { $0.map { r in r.name + (r.address.map { " \($0)" } ?? "") }.joined(separator: ", ") }
+                    ?? (d.recipients == [d.channel] ? nil : d.recipients.joined(separator: ", "))
+                let key = incident.state.shortDeliveryKey(d.key)
+                lines.append("  \(Sym.envelope) \(d.purpose.rawValue) on \(d.channel)"
+                             + (to.map { " to \(TerminalText.escape($0))" } ?? "") + " [\(key)]")
+            } else if let s = describe(action, zone: zone, color: color) {
+                lines.append("  " + s)
+            }
+        }
         if let first = result.records.first?.seq, let last = result.records.last?.seq {
             lines.append(Colour.dim("trail: " + (first == last ? "record \(first)" : "records \(first)–\(last)"), color))
         }
@@ -532,7 +544,7 @@ enum EffectsText {
         case .timer(let r):
             return "timer: " + e(r.purpose ?? r.timer) + (r.step.map { " on \(e($0))" } ?? "") + " came due" + moves(r.effects)
         case .outcome(let r):
-            return "delivery \(e(r.key)) \(r.result.rawValue)" + (r.detail.map { " (\(e($0)))" } ?? "")
+            return "delivery \(e(incident.state.shortDeliveryKey(r.key))) \(r.result.rawValue)" + (r.detail.map { " (\(e($0)))" } ?? "")
                 + ", recorded by \(e(r.actor.name))" + (r.note.map { " — \(e($0))" } ?? "") + moves(r.effects)
         case .clockAdvanced(let r):
             return "drill clock advanced by \(humanDuration(r.by)) to \(zone.human(r.now))"
@@ -747,5 +759,15 @@ enum TimelineText {
             }
         }
         return parts.isEmpty ? "" : "  [" + parts.joined(separator: "; ") + "]"
+    }
+}
+
+extension StatusReport.DeliveryInfo {
+    /// `Kari Nordmann +47 900 01 101, Ola Hansen +47 900 01 102`: who to reach and where, from the contacts
+    /// directory; the recipient ids as recorded when the directory does not know them.
+    var recipientsText: String {
+        guard let to, !to.isEmpty else { return recipients.joined(separator: ", ") }
+        return to.map { r in r.name + (r.address.map { " \($0)" } ?? " (no \(channel) address)") }
+            .joined(separator: ", ")
     }
 }

@@ -116,6 +116,14 @@ public struct StatusReport: Codable, Sendable {
         public var due_in: String?
     }
 
+    /// Someone a delivery is for, as the person delivering it by hand needs them.
+    public struct Recipient: Codable, Sendable {
+        public var id: String
+        public var name: String
+        /// Their address on the delivery's channel (a phone number, an e-mail address); null if they have none.
+        public var address: String?
+    }
+
     public struct DeliveryInfo: Codable, Sendable {
         public var key: String
         public var step: String
@@ -129,6 +137,9 @@ public struct StatusReport: Codable, Sendable {
         public var text: String
         /// The shortest key `confirm_delivery --set key=` accepts for it (its last segments): what people type.
         public var short_key: String?
+        /// The recipients a person can reach: each person's name and their address on this channel, from the
+        /// incident's contacts directory (absent without one, or for a recipient it does not list).
+        public var to: [Recipient]?
     }
 
     public var incident: String
@@ -251,7 +262,8 @@ public struct StatusReport: Codable, Sendable {
             DeliveryInfo(key: d.delivery.key, step: d.delivery.step, purpose: d.delivery.purpose.rawValue,
                          channel: d.delivery.channel, status: d.status.rawValue, in_doubt: d.status == .pending,
                          recipients: d.delivery.recipients, text: d.delivery.text,
-                         short_key: Intake.shortDeliveryKey(d.delivery.key, in: state))
+                         short_key: Intake.shortDeliveryKey(d.delivery.key, in: state),
+                         to: Self.recipients(d.delivery.recipients, channel: d.delivery.channel, def.contacts))
         }
         deadline = state.deadline.map(fmt)
         deadline_exceeded = state.deadlineExceeded
@@ -275,6 +287,16 @@ public struct StatusReport: Codable, Sendable {
                                  default: $0.defaultValue)
                 }, role: a.roles.first, roles: a.roles,
                 people: def.contacts?.people.filter { p in a.roles.contains(where: p.roles.contains) }.map(\.id) ?? [])
+        }
+    }
+
+    /// Names and addresses for a delivery's recipients, from the directory; nil without one.
+    public static func recipients(_ ids: [String], channel: String, _ contacts: ContactsDirectory?) -> [Recipient]? {
+        guard let contacts else { return nil }
+        let found = ids.compactMap { id in contacts.people.first { $0.id == id } }
+        guard !found.isEmpty else { return nil }
+        return found.map { p in
+            Recipient(id: p.id, name: p.name, address: p.channels.first { $0.type == channel }?.address)
         }
     }
 
@@ -394,4 +416,9 @@ public struct StatusReport: Codable, Sendable {
             return ["items": String(f.items.count), "finished": String(f.outcomes.count)]
         }
     }
+}
+
+extension IncidentState {
+    /// The shortest form of a delivery key that `confirm_delivery --set key=` accepts for this incident now.
+    public func shortDeliveryKey(_ key: String) -> String { Intake.shortDeliveryKey(key, in: self) }
 }

@@ -109,7 +109,10 @@ struct StatusPolishTests {
         let words = sent.split(whereSeparator: { $0 == " " || $0 == "\n" })
         let given = try #require(words.first { $0.hasPrefix("key=") }.map { String($0.dropFirst(4)) })
         // The record holds the full key the short one stands for.
-        #expect(try cli.run(["log", id]).stdout.contains("outcome sent [\(shortKeys[given] ?? "?")]"))
+        let records = try #require(try JSONSerialization.jsonObject(
+            with: Data(try cli.run(["log", id, "--json"]).stdout.utf8)) as? [[String: Any]])
+        let outcome = records.last { $0["type"] as? String == "action.outcome" }?["body"] as? [String: Any]
+        #expect(outcome?["key"] as? String == shortKeys[given], "\(outcome ?? [:])")
     }
 
     @Test("show of a takedown names where to send the notice: the playbook's route for the platform")

@@ -29,6 +29,6 @@ struct StatusWidthTests {
         let pasted = try cli.runShell(line)
         #expect(pasted.status == 0, "\(line)\n\(pasted.stderr)")
         let log = try cli.run(["log", id])
-        #expect(log.stdout.contains("acknowledged by henrik.moe"))
+        #expect(TimelineTests.entries(log.stdout).contains { $0.contains("acknowledged by henrik.moe") })
     }
 }
