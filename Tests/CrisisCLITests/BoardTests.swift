@@ -13,8 +13,14 @@ struct BoardTests {
     @discardableResult
     static func tmux(_ args: [String]) throws -> String {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: tmux ?? "/usr/bin/tmux")
-        p.arguments = args
+        // Through bash (dash cannot close descriptors above 9), which first closes every descriptor above 2: a
+        // process spawned at the same moment by another test (Foundation does not mark its pipes close-on-exec
+        // in time) must not leave its pipe's write end in the long-lived tmux server, or that test would wait
+        // for ever for end of file.
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = ["-c", """
+            for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; exec "$0" "$@"
+            """, tmux ?? "/usr/bin/tmux"] + args
         // The tmux server outlives `new-session` and would hold a pipe open: only capture what ends.
         let capture = args.first == "capture-pane"
         let out = Pipe()
