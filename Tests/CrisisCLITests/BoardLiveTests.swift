@@ -83,7 +83,7 @@ struct BoardLiveTests {
         #expect(!log.contains("REFUSED"), "nothing bad reached the trail: \(log)")
     }
 
-    @Test("line mode: a required field left empty is asked again; the end of input cancels and exits 0")
+    @Test("line mode: the end of input in a choice cancels it and exits 0; out-of-range numbers and unknown commands are said so")
     func requiredAndEndOfInput() throws {
         let cli = try CLI()
         defer { cli.remove() }
@@ -206,5 +206,22 @@ extension BoardTests {
         #expect(CLI.wait(5) { FileManager.default.fileExists(atPath: marker) })
         let code = try String(contentsOfFile: marker, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(code == "0")
+    }
+}
+
+extension BoardLiveTests {
+    @Test("line mode: an acknowledgement by someone not in the contacts directory is asked again, naming whom")
+    func ackByUnknownPerson() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let id = try Self.drill(cli)
+        let board = try cli.run(["run", id, "--as", "jonas.comms"], stdin: Data("q\n".utf8))
+        let n = try #require(Self.number(of: "page_comms:", in: board.stdout), "\(board.stdout)")
+        let r = try cli.run(["run", id, "--as", "jonas.comms"], stdin: Data("\(n)\njonas\njonas.comms\n\nq\n".utf8))
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("» by: 'jonas' is not in the contacts directory"), "\(r.stdout)")
+        let log = try cli.run(["log", id]).stdout
+        #expect(log.contains("acknowledged by jonas.comms"), "\(log)")
+        #expect(!log.contains("REFUSED"), "\(log)")
     }
 }

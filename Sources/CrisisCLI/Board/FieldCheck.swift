@@ -13,8 +13,16 @@ enum FieldCheck {
 
     /// The value to record for `field` from what was typed: nil when nothing is sent (an optional field left
     /// empty, or one with a default), else the value, or the problem with it.
-    static func check(_ typed: String, field: StatusReport.Field) -> Result<String?, Problem> {
+    /// With `action` and `contacts`, an acknowledgement's `by` must name a person of the directory, as the
+    /// runtime's intake requires (it says whom you may mean).
+    static func check(_ typed: String, field: StatusReport.Field, action: String? = nil,
+                      contacts: ContactsDirectory? = nil) -> Result<String?, Problem> {
         let value = typed.trimmingCharacters(in: .whitespaces)
+        if action == "ack", field.name == "by", !value.isEmpty, let contacts, contacts.person(named: value) == nil {
+            let mean = contacts.suggestions(for: value)
+            return .failure(Problem(description: "by: '\(value)' is not in the contacts directory"
+                + (mean.isEmpty ? "" : "; did you mean \(mean.joined(separator: " or "))?")))
+        }
         if value.isEmpty {
             if field.required && field.default == nil {
                 return .failure(Problem(description: "\(field.name) is required: type a value (Ctrl-D cancels)"))

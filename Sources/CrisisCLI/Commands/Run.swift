@@ -329,7 +329,7 @@ struct Board {
             if let d = f.default { hint += " (default \(d))" }
             while true {
                 guard let answer = io.ask("\(f.name): \(f.prompt)\(hint): ") else { return "cancelled: \(choice.title)" }
-                switch FieldCheck.check(answer, field: f) {
+                switch FieldCheck.check(answer, field: f, action: choice.action, contacts: loaded?.definition.contacts) {
                 case .success(let value):
                     if let value { fields.append((f.name, value)) }
                 case .failure(let problem):
