@@ -4,7 +4,9 @@ import Foundation
 /// PgDn or j/↓ scroll on, b, PgUp or k/↑ back; Enter or any other key continues; q or Esc cancels.
 enum Pager {
     /// Shows `lines` until a key ends it. Returns false when the person cancelled (q, Esc, Ctrl-C).
-    static func page(_ term: Terminal, lines: [String], startAtEnd: Bool = false) -> Bool {
+    /// `then` says what Enter does (the prompts, or back to the board).
+    static func page(_ term: Terminal, lines: [String], startAtEnd: Bool = false,
+                     then: String = "Enter goes on · q cancels") -> Bool {
         var top = -1
         var painted: [String] = []
         while !StopSignals.requested {
@@ -18,7 +20,7 @@ enum Pager {
             while screen.count < body { screen.append("") }
             let more = end < lines.count ? "space/j more · " : ""
             screen.append(BoardLayout.clip(
-                "— lines \(top + 1)-\(end) of \(lines.count) · \(more)k back · Enter goes on · q cancels —", w))
+                "— lines \(top + 1)-\(end) of \(lines.count) · \(more)k back · \(then) —", w))
             if screen != painted {
                 term.paint(screen)
                 painted = screen

@@ -242,7 +242,7 @@ struct Board {
         guard let entries = try? service.timeline(incident), let loaded = try? service.load(incident) else { return }
         let lines = TimelineText.render(entries, incident: loaded, color: false).split(separator: "\n").map(String.init)
         // The newest records last, as the log reads; the pager opens on its end.
-        _ = Pager.page(term, lines: lines, startAtEnd: true)
+        _ = Pager.page(term, lines: lines, startAtEnd: true, then: "Enter or q: the board")
     }
 
     // MARK: Line mode
