@@ -28,6 +28,9 @@ struct BoardChoice: Sendable {
         return out
     }
 
+    /// Actions that commit to a statement's or a takedown's text: the board shows the step in full first.
+    static let previewed: Set<String> = ["approve", "publish", "submit", "reject"]
+
     /// Actions that cannot be taken back: the board shows what they act on and asks before recording them.
     var isIrreversible: Bool {
         ["approve", "publish", "submit", "close", "reject", "choose", "set_deadline"].contains(action)
@@ -49,6 +52,8 @@ struct BoardChoice: Sendable {
 enum BoardLayout {
     static func render(_ r: StatusReport, choices: [BoardChoice], width: Int, height: Int, message: String?,
                        elapsed: String, color: Bool) -> [String] {
+        // Laid out for at least 40x12; a smaller terminal sees the top-left of it, never a line wider than it.
+        let terminal = (width: max(1, width), height: max(1, height))
         let width = max(40, width)
         let height = max(12, height)
         var top: [String] = []
@@ -81,8 +86,13 @@ enum BoardLayout {
         if !row.isEmpty { bottom.append(row) }
         if choices.count > shown { bottom.append("   … \(choices.count - shown) more: type its number") }
         if choices.isEmpty { bottom.append(r.status == "open" ? "   nothing to do now: waiting for timers or others" : "   the incident is closed") }
-        bottom.append(pad(clip("[1-\(max(1, choices.count))] choose  n note  l log  ? help  q quit", width / 2 + 8),
-                          right: message.map { clip($0, width / 2 - 10) } ?? "", width: width))
+        let keys = clip("[1-\(max(1, choices.count))] choose  n note  l log  ? help  q quit", width / 2 + 8)
+        if let message, Fit.columns(message) > width - Fit.columns(keys) - 2 {
+            // A message longer than the room beside the keys takes the whole line (? shows the keys again).
+            bottom.append(clip("» " + message, width))
+        } else {
+            bottom.append(pad(keys, right: message ?? "", width: width))
+        }
 
         let room = height - top.count - bottom.count
         var middle: [String] = []
@@ -109,7 +119,7 @@ enum BoardLayout {
             middle = Array(middle.prefix(room - 1)) + ["   … \(cut) more lines: l for the log, or crisis status"]
         }
         while middle.count < room { middle.append("") }
-        return (top + middle + bottom).map { clip($0, width) }
+        return (top + middle + bottom).prefix(terminal.height).map { clip($0, min(width, terminal.width)) }
     }
 
     /// The nearest deadlines: step timeouts, pending targets and running clocks, soonest first.

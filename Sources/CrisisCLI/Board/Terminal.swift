@@ -71,15 +71,34 @@ final class Terminal {
         write("\u{1B}[\(row);1H\u{1B}[K" + text)
     }
 
-    /// Waits up to `timeoutMs` for a key. Nil on timeout; `\u{4}` when standard input closed.
+    /// Waits up to `timeoutMs` for a key. Nil on timeout; `\u{4}` when standard input closed or the terminal hung up.
     func key(timeoutMs: Int32) -> UInt8? {
         var fds = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
         let n = poll(&fds, 1, timeoutMs)
         guard n > 0 else { return nil }
         var byte: UInt8 = 0
         let r = read(0, &byte, 1)
-        if r == 0 { return 4 }
-        return r == 1 ? byte : nil
+        if r == 1 { return byte }
+        // The terminal went away (hang-up, closed): as the end of input, so the board leaves.
+        if r == 0 || (errno != EINTR && errno != EAGAIN) || fds.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
+            return 4
+        }
+        return nil
+    }
+
+    /// A line typed at a prompt (after `lineMode`), or nil at the end of input (Ctrl-D on an empty line). Read
+    /// from the descriptor, not through stdio: the end of input on a terminal is not for ever, and the next
+    /// prompt (or key) reads again.
+    static func readLine() -> String? {
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while true {
+            let r = read(0, &byte, 1)
+            if r < 0 && errno == EINTR { continue }
+            if r <= 0 { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(byte)
+        }
     }
 
     func write(_ s: String) {

@@ -13,27 +13,65 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Work an incident from a full-screen board: what is due, who was paged, what you can do now.",
         discussion: """
             The board fits 80x24 and uses more room when there is more. Choose an action by its number: the \
-            board asks for each field with the playbook's prompt and asks again before anything irreversible. \
-            n adds a timeline note, l shows the timeline, ? help, q leaves; 'crisis run ID' later returns to the \
-            same board. Timers fire while the board is open (it does what 'crisis watch' does for its incident), \
-            and another operator's action redraws it. Without a terminal (a pipe, CI) it runs in line mode: the \
-            board is printed, then one command per line is read from standard input (a number, n, l, q).
+            board asks for each field with the playbook's prompt, checks each value as it is typed (an enum \
+            value may be given by an unambiguous prefix or its number), and asks again before anything \
+            irreversible. Before approving, publishing, submitting or rejecting a statement or a takedown it \
+            shows the text in full, as 'crisis show' does. n adds a timeline note, l shows the timeline, \
+            ? help, q leaves; 'crisis run ID' later returns to the same board. Timers fire while the board is \
+            open (it does what 'crisis watch' does for its incident), and another operator's action redraws \
+            it within a moment. Without a terminal (a pipe, CI) it runs in line mode: the board is printed, \
+            then one command per line is read from standard input (a number, n TEXT, l, q).
+            Given a playbook file instead of an incident, it starts an incident as 'crisis start' does (with \
+            the same --set, --drill, --contacts, --title and --clock) and opens the board on it.
             """)
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var op: OperatorOptions
     @OptionGroup var keys: KeyOptions
     @OptionGroup var display: DisplayOptions
-    @Argument(help: "Incident id, or an unambiguous part of it (default: the latest open incident).") var id: String?
+    @Argument(help: ArgumentHelp(
+        "Incident id, or an unambiguous part of it (default: the latest open incident); or a playbook file "
+            + "(.yaml, .yml) to start an incident from.", valueName: "id-or-playbook"),
+              completion: .file(extensions: ["yaml", "yml"]))
+    var id: String?
+    @OptionGroup var start: StartOptions
+
+    /// Whether `argument` names a playbook file to start from rather than an incident.
+    static func isPlaybook(_ argument: String) -> Bool {
+        var directory: ObjCBool = false
+        let ext = (argument as NSString).pathExtension.lowercased()
+        return (ext == "yaml" || ext == "yml")
+            && FileManager.default.fileExists(atPath: argument, isDirectory: &directory) && !directory.boolValue
+    }
+
+    func validate() throws {
+        if !start.isEmpty, !(id.map(Self.isPlaybook) ?? false) {
+            throw ValidationError(
+                "--set, --drill, --title, --contacts and --clock start an incident: give a playbook file (.yaml) "
+                    + "to start from, or leave them out to open the board on an incident")
+        }
+    }
 
     func run() async throws {
         do {
-            let service = try store.service(keys: keys)
-            let incidentID = try service.resolveIncident(id)
+            let service: IncidentService
+            let incidentID: String
+            var message: String?
+            if let id, Self.isPlaybook(id) {
+                service = try store.service(create: true, keys: keys)
+                let started = try service.start(start.request(playbook: id, actor: op.actor))
+                incidentID = started.incident.header.id
+                message = "started \(incidentID)"
+            } else {
+                service = try store.service(keys: keys)
+                incidentID = try service.resolveIncident(id)
+            }
             var board = Board(service: service, incident: incidentID, actor: op.actor)
+            board.message = message
             if Terminal.isInteractive {
                 try board.interactive()
             } else {
+                if let message { Out.print(message) }
                 try board.lineMode()
             }
         } catch {
@@ -48,9 +86,16 @@ struct Board {
     let incident: String
     let actor: Actor
     var seq = -1
+    var loaded: LoadedIncident?
     var report: StatusReport?
     var message: String?
     var opened: Instant = .wallClock()
+    /// When `report` was computed: countdowns are recomputed from `loaded` once a second, without a replay.
+    var reportedAt: Instant = .wallClock()
+    let colour = Style.colour
+
+    /// How often the interactive board looks for another process's records (a single indexed read).
+    static let pollMs: Int32 = 250
 
     init(service: IncidentService, incident: String, actor: Actor) {
         self.service = service
@@ -58,7 +103,7 @@ struct Board {
         self.actor = actor
     }
 
-    /// Reads the incident again when it changed; fires its due timers when it is live (what `watch` does).
+    /// Reads the incident again; fires its due timers when it is live (what `watch` does).
     mutating func refresh() throws {
         var loaded = try service.load(incident)
         if !loaded.isDrill, loaded.state.status.isOpen, let due = loaded.state.nextTimer?.due, due <= .wallClock() {
@@ -69,7 +114,42 @@ struct Board {
         }
         opened = loaded.header.createdAt
         seq = loaded.seq
-        report = StatusReport(loaded, wallNow: .wallClock())
+        self.loaded = loaded
+        reportedAt = .wallClock()
+        report = StatusReport(loaded, wallNow: reportedAt)
+    }
+
+    /// The cheap check of an idle board: whether someone else recorded something (the trail's head seq, one
+    /// primary-key read) or a timer is due. Returns whether the board changed. Once a second, the countdowns
+    /// are recomputed from the incident already read (no replay).
+    mutating func idle() throws -> Bool {
+        let head = try service.store.headSeq(incident: incident)
+        let now = Instant.wallClock()
+        let timerDue = loaded.map { l in
+            !l.isDrill && l.state.status.isOpen && (l.state.nextTimer.map { $0.due <= now } ?? false)
+        } ?? true
+        if head != seq || timerDue {
+            let before = seq
+            try refresh()
+            if head != before, before >= 0, !timerDue { message = lastRecords(after: before) ?? message }
+            return true
+        }
+        if now - reportedAt >= .seconds(1), let loaded {
+            reportedAt = now
+            report = StatusReport(loaded, wallNow: now)
+            return true
+        }
+        return false
+    }
+
+    /// One line about what another process recorded after `seq`: the newest record's summary.
+    func lastRecords(after seq: Int) -> String? {
+        guard let events = try? service.store.events(incident: incident, from: seq + 1), let last = events.last else {
+            return nil
+        }
+        let what = (try? TrailRecord.decode(last)).map(TimelineText.summary) ?? last.type.rawValue
+        let more = events.count > 1 ? " (+\(events.count - 1) more)" : ""
+        return "record \(last.seq): \(what)\(more)"
     }
 
     func frame(width: Int, height: Int, color: Bool) -> [String] {
@@ -91,13 +171,20 @@ struct Board {
         }
         term.enterBoard()
         try refresh()
+        var painted: [String] = []
         while !StopSignals.requested {
+            // The size is read on every pass (every 250 ms at most), so a resized terminal is redrawn at once.
             let (w, h) = Terminal.size()
-            term.paint(frame(width: w, height: h, color: true))
-            guard let key = term.key(timeoutMs: 1000) else {
-                try refresh()
+            let lines = frame(width: w, height: h, color: colour)
+            if lines != painted {
+                term.paint(lines)
+                painted = lines
+            }
+            guard let key = term.key(timeoutMs: Self.pollMs) else {
+                _ = try idle()
                 continue
             }
+            painted = []
             switch key {
             case UInt8(ascii: "q"), 4:
                 return
@@ -108,47 +195,76 @@ struct Board {
             case UInt8(ascii: "n"):
                 term.lineMode()
                 term.at(row: h, "note: ")
-                if let text = readLine(), !text.isEmpty { message = submitNote(text) }
+                let text = Terminal.readLine()
+                if let text, !text.isEmpty { message = submitNote(text) } else { message = "no note" }
                 term.keyMode()
                 try refresh()
             case UInt8(ascii: "l"):
-                showLog(term, height: h)
+                showLog(term)
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
                 var digits = String(UnicodeScalar(key))
                 // A second digit within a short moment makes a two-digit number.
                 if let next = term.key(timeoutMs: 400), (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(next) {
                     digits.append(Character(UnicodeScalar(next)))
                 }
-                term.lineMode()
-                message = choose(Int(digits) ?? 0, ask: { prompt in
-                    term.at(row: h, prompt)
-                    return readLine()
-                })
-                term.keyMode()
+                let io = BoardIO(
+                    ask: { prompt in
+                        let (w, h) = Terminal.size()
+                        term.lineMode()
+                        defer { term.keyMode() }
+                        term.at(row: h, BoardLayout.clip(prompt, max(10, w - 12)))
+                        return Terminal.readLine()
+                    },
+                    say: { line in
+                        let (w, h) = Terminal.size()
+                        term.at(row: max(1, h - 1), BoardLayout.clip("» " + line, w))
+                    },
+                    preview: { text in
+                        Pager.page(term, lines: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+                    },
+                    previewWidth: { Terminal.size().width })
+                // The board stays painted under the prompts.
+                term.paint(frame(width: w, height: h, color: colour))
+                message = choose(Int(digits) ?? 0, io: io)
                 try refresh()
-            default:
+            case 27:
+                // An escape sequence (arrows, function keys): not a board key; its bytes are dropped.
+                while term.key(timeoutMs: 20) != nil {}
                 message = "unknown key; ? for help"
+            default:
+                let shown = key >= 0x20 && key < 0x7F ? "'\(Character(UnicodeScalar(key)))'" : "that key"
+                message = "unknown key \(shown); ? for help"
             }
         }
     }
 
-    func showLog(_ term: Terminal, height: Int) {
+    func showLog(_ term: Terminal) {
         guard let entries = try? service.timeline(incident), let loaded = try? service.load(incident) else { return }
         let lines = TimelineText.render(entries, incident: loaded, color: false).split(separator: "\n").map(String.init)
-        let (w, h) = Terminal.size()
-        let shown = lines.suffix(h - 1).map { BoardLayout.clip($0, w) }
-        term.paint(Array(shown) + ["— the last \(shown.count) of \(lines.count) records; any key returns —"])
-        while term.key(timeoutMs: 1000) == nil, !StopSignals.requested {}
-        _ = height
+        // The newest records last, as the log reads; the pager opens on its end.
+        _ = Pager.page(term, lines: lines, startAtEnd: true, then: "Enter or q: the board")
     }
 
     // MARK: Line mode
 
-    /// For pipes and scripts: the board once, then commands from standard input, one per line.
+    /// For pipes and scripts: the board once, then commands from standard input, one per line. The end of
+    /// standard input ends the board (exit 0).
     mutating func lineMode() throws {
         try refresh()
-        Out.print(frame(width: Fit.terminalWidth(), height: 24, color: false).joined(separator: "\n"))
-        while let line = readLine() {
+        let width = Fit.terminalWidth()
+        Out.print(frame(width: width, height: 24, color: false).joined(separator: "\n"))
+        let io = BoardIO(
+            ask: { prompt in
+                for line in Fit.lines(prompt, width: width) { Out.print(line) }
+                return Swift.readLine()
+            },
+            say: { line in Out.print(BoardLayout.clip("» " + line, width)) },
+            preview: { text in
+                Out.print(text)
+                return true
+            },
+            previewWidth: { width })
+        while let line = Swift.readLine() {
             let cmd = line.trimmingCharacters(in: .whitespaces)
             if cmd == "q" || cmd == "quit" { return }
             if cmd == "l" {
@@ -159,16 +275,13 @@ struct Board {
             if cmd.hasPrefix("n ") {
                 message = submitNote(String(cmd.dropFirst(2)))
             } else if let n = Int(cmd) {
-                message = choose(n, ask: { prompt in
-                    for line in Fit.lines(prompt, width: Fit.terminalWidth()) { Out.print(line) }
-                    return readLine()
-                })
+                message = choose(n, io: io)
             } else if !cmd.isEmpty {
-                message = "say a number, 'n TEXT', 'l' or 'q'"
+                message = "'\(BoardLayout.clip(cmd, 20))' is not a command: say a number, 'n TEXT', 'l' or 'q'"
             }
             try refresh()
-            Out.print((message.map { Fit.lines("» \($0)", width: Fit.terminalWidth()).joined(separator: "\n") + "\n" } ?? "") + frame(width: Fit.terminalWidth(), height: 24, color: false)
-                .joined(separator: "\n"))
+            Out.print((message.map { Fit.lines("» \($0)", width: width).joined(separator: "\n") + "\n" } ?? "")
+                + frame(width: width, height: 24, color: false).joined(separator: "\n"))
         }
     }
 
@@ -184,30 +297,51 @@ struct Board {
         }
     }
 
+    /// The step in full, as `crisis show` prints it, before an action that commits to its text: approving,
+    /// publishing, rejecting a statement; submitting or rejecting a takedown. Nil for any other choice.
+    func preview(_ choice: BoardChoice, width: Int) -> String? {
+        guard BoardChoice.previewed.contains(choice.action), let loaded,
+            let step = try? StepReport(loaded, step: choice.step, wallNow: .wallClock()),
+            step.statement != nil || step.takedown != nil
+        else { return nil }
+        return StepText.render(step, color: colour, width: width)
+    }
+
     /// Asks for the fields of choice `number` and records it at the sequence number the board showed: a board
-    /// gone stale (someone else acted first) is refused with who it was, and the fresh board is shown.
-    func choose(_ number: Int, ask: (String) -> String?) -> String {
+    /// gone stale (someone else acted first) is refused with who it was, and the fresh board is shown. Each
+    /// value is checked as it is typed and asked again, with the reason, until it is good; the end of input
+    /// (Ctrl-D) cancels the choice.
+    func choose(_ number: Int, io: BoardIO) -> String {
         guard let r = report else { return "no board yet" }
         let choices = BoardChoice.all(r)
         guard let choice = choices.first(where: { $0.number == number }) else {
-            return choices.isEmpty ? "nothing can be done now" : "no choice \(number): 1 to \(choices.count)"
+            return choices.isEmpty ? "nothing can be done now" : "no choice \(number): choose 1 to \(choices.count)"
+        }
+        if let text = preview(choice, width: io.previewWidth()), !io.preview(text) {
+            return "cancelled: \(choice.title)"
         }
         var fields: [(String, String)] = []
         for f in choice.fields {
             var hint = f.required ? "" : " (optional, Enter to skip)"
-            if let values = f.values { hint += " [\(values.joined(separator: "/"))]" }
-            if let d = f.default { hint += " (default \(d))" }
-            guard let answer = ask("\(f.name): \(f.prompt)\(hint): ") else { return "cancelled" }
-            let value = answer.trimmingCharacters(in: .whitespaces)
-            if value.isEmpty {
-                if f.required && f.default == nil { return "cancelled: \(f.name) is required" }
-                continue
+            if let values = f.values {
+                hint += " [" + values.enumerated().map { "\($0.offset + 1) \($0.element)" }.joined(separator: ", ") + "]"
             }
-            fields.append((f.name, value))
+            if let d = f.default { hint += " (default \(d))" }
+            while true {
+                guard let answer = io.ask("\(f.name): \(f.prompt)\(hint): ") else { return "cancelled: \(choice.title)" }
+                switch FieldCheck.check(answer, field: f, action: choice.action, contacts: loaded?.definition.contacts) {
+                case .success(let value):
+                    if let value { fields.append((f.name, value)) }
+                case .failure(let problem):
+                    io.say(problem.description)
+                    continue
+                }
+                break
+            }
         }
         if choice.isIrreversible {
             let what = fields.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
-            guard let yes = ask("\(choice.title) \(what) — record it? [y/N] "), yes.lowercased().hasPrefix("y") else {
+            guard let yes = io.ask("\(choice.title) \(what) — record it? [y/N] "), yes.lowercased().hasPrefix("y") else {
                 return "not recorded"
             }
         }
@@ -223,4 +357,13 @@ struct Board {
             return "refused: \(error)"
         }
     }
+}
+
+/// How a choice talks to the person: one prompt answered (nil at the end of input), one line said (a value's
+/// problem), and a step's full text shown before the prompts (false when the person cancels there).
+struct BoardIO {
+    var ask: (String) -> String?
+    var say: (String) -> Void
+    var preview: (String) -> Bool
+    var previewWidth: () -> Int
 }

@@ -27,6 +27,29 @@ struct StartCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The playbook file.", valueName: "playbook"),
               completion: .file(extensions: ["yaml", "yml"]))
     var file: String
+    @OptionGroup var options: StartOptions
+    @Flag(help: "Print the incident as JSON (status --json) instead of text.") var json = false
+
+    func run() async throws {
+        let request = try options.request(playbook: file, actor: op.actor)
+        do {
+            let service = try store.service(create: true)
+            let result = try service.start(request)
+            if json {
+                try Out.json(StatusReport(result.incident, wallNow: .wallClock()))
+            } else {
+                let report = StatusReport(result.incident, wallNow: .wallClock())
+                Out.print(StatusText.render(report, color: Style.colour))
+            }
+            Out.print(result.incident.header.id)
+        } catch {
+            throw fail(error, json: json)
+        }
+    }
+}
+
+/// What opens an incident from a playbook: `crisis start` and `crisis run PLAYBOOK` take the same options.
+struct StartOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("An input value (repeatable).", valueName: "name=value"))
     var sets: [String] = []
     @Flag(help: "Run as a drill: simulated clock, every outbound channel sandboxed, marked DRILL for ever.")
@@ -36,7 +59,9 @@ struct StartCommand: AsyncParsableCommand {
     var contacts: String?
     @Option(help: ArgumentHelp("Drills: the simulated start time (RFC 3339), default now.", valueName: "time"))
     var clock: String?
-    @Flag(help: "Print the incident as JSON (status --json) instead of text.") var json = false
+
+    /// Whether none of these options was given (`crisis run ID` on an existing incident takes none).
+    var isEmpty: Bool { sets.isEmpty && !drill && title == nil && contacts == nil && clock == nil }
 
     func validate() throws {
         _ = try parseAssignments(sets)
@@ -48,23 +73,10 @@ struct StartCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        let inputs = try parseAssignments(sets)
-        let simulated = clock.flatMap(ISO8601.parse)
-        do {
-            let service = try store.service(create: true)
-            let result = try service.start(.init(
-                playbookPath: file, contactsPath: contacts, inputs: inputs, mode: drill ? .drill : .live,
-                title: title, actor: op.actor, wallNow: .wallClock(), simulatedStart: simulated))
-            if json {
-                try Out.json(StatusReport(result.incident, wallNow: .wallClock()))
-            } else {
-                let report = StatusReport(result.incident, wallNow: .wallClock())
-                Out.print(StatusText.render(report, color: Style.colour))
-            }
-            Out.print(result.incident.header.id)
-        } catch {
-            throw fail(error, json: json)
-        }
+    /// The service request that starts an incident from `playbook` with these options.
+    func request(playbook: String, actor: Actor) throws -> IncidentService.StartRequest {
+        try .init(playbookPath: playbook, contactsPath: contacts, inputs: parseAssignments(sets),
+                  mode: drill ? .drill : .live, title: title, actor: actor, wallNow: .wallClock(),
+                  simulatedStart: clock.flatMap(ISO8601.parse))
     }
 }
