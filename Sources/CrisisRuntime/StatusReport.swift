@@ -17,6 +17,16 @@ public struct StatusReport: Codable, Sendable {
         public var values: [String]?
         public var prompt: String
         public var `default`: String?
+
+        public init(name: String, type: String, required: Bool, values: [String]?, prompt: String,
+                    default: String? = nil) {
+            self.name = name
+            self.type = type
+            self.required = required
+            self.values = values
+            self.prompt = prompt
+            self.default = `default`
+        }
     }
 
     public struct Action: Codable, Sendable {

@@ -11,21 +11,50 @@ struct BoardChoice: Sendable {
     var fields: [StatusReport.Field]
     var role: String?
 
-    /// The choices of a status, numbered in the order the board shows them: each active step's actions, then
-    /// the incident-wide ones.
+    /// The choices of a status, numbered in the order the board shows them: each active step's actions, then a
+    /// confirmation for each finished step that still has deliveries waiting for a person (a page sent by hand
+    /// before someone acknowledged), then the incident-wide ones. Deliveries are chosen by their short keys.
     static func all(_ r: StatusReport) -> [BoardChoice] {
         var out: [BoardChoice] = []
         for a in r.active {
             for act in a.actions {
+                let fields = act.name == "confirm_delivery" ? confirmFields(act.fields, step: a.step, r) : act.fields
                 out.append(BoardChoice(number: out.count + 1, step: a.step, action: act.name,
-                                       title: "\(a.step): \(act.title)", fields: act.fields, role: act.role))
+                                       title: "\(a.step): \(act.title)", fields: fields, role: act.role))
             }
+        }
+        let active = Set(r.active.map(\.step))
+        var finished: [String] = []
+        for d in r.deliveries where !active.contains(d.step) && !finished.contains(d.step) { finished.append(d.step) }
+        for step in finished {
+            let fields = confirmFields([
+                StatusReport.Field(name: "key", type: "enum", required: true, values: [], prompt: "Delivery key"),
+                StatusReport.Field(name: "result", type: "enum", required: true, values: ["sent", "failed"],
+                                   prompt: "Did it go out?"),
+                StatusReport.Field(name: "detail", type: "text", required: false, values: nil,
+                                   prompt: "Details (who sent it, how)"),
+            ], step: step, r)
+            out.append(BoardChoice(number: out.count + 1, step: step, action: "confirm_delivery",
+                                   title: "\(step): Confirm whether a delivery went out", fields: fields, role: nil))
         }
         for act in r.incident_actions {
             out.append(BoardChoice(number: out.count + 1, step: Engine.incidentStep, action: act.name,
                                    title: "incident: \(act.title)", fields: act.fields, role: act.role))
         }
         return out
+    }
+
+    /// A confirmation's fields with the step's waiting deliveries as short keys (`12`, not the 60-character
+    /// key), the only one as the default.
+    static func confirmFields(_ fields: [StatusReport.Field], step: String, _ r: StatusReport) -> [StatusReport.Field] {
+        let keys = r.deliveries.filter { $0.step == step }.map { $0.short_key ?? $0.key }
+        return fields.map { f in
+            guard f.name == "key", !keys.isEmpty else { return f }
+            var f = f
+            f.values = keys
+            f.default = keys.count == 1 ? keys[0] : nil
+            return f
+        }
     }
 
     /// Actions that commit to a statement's or a takedown's text: the board shows the step in full first.
@@ -86,7 +115,9 @@ enum BoardLayout {
         if !row.isEmpty { bottom.append(row) }
         if choices.count > shown { bottom.append("   … \(choices.count - shown) more: type its number") }
         if choices.isEmpty { bottom.append(r.status == "open" ? "   nothing to do now: waiting for timers or others" : "   the incident is closed") }
-        let keys = clip("[1-\(max(1, choices.count))] choose  n note  l log  ? help  q quit", width / 2 + 8)
+        let drillKey = r.mode == "drill" && r.status == "open" ? "t next timer  " : ""
+        let keys = clip("[1-\(max(1, choices.count))] choose  n note  l log  \(drillKey)? help  q quit",
+                        width / 2 + 8 + drillKey.count)
         if let message, Fit.columns(message) > width - Fit.columns(keys) - 2 {
             // A message longer than the room beside the keys takes the whole line (? shows the keys again).
             bottom.append(clip("» " + message, width))
@@ -95,25 +126,42 @@ enum BoardLayout {
         }
 
         let room = height - top.count - bottom.count
-        var middle: [String] = []
+        // Each active step: its heading and what is happening (always), then the playbook's guidance in the room
+        // that is left, first steps first.
+        var steps: [(step: String, lines: [String], guidance: [String])] = []
         for a in r.active {
-            var head = "▸ \(a.step) (\(a.type))"
+            var head = "\(Sym.current) \(a.step) (\(a.type))"
             if let t = a.title { head += " \(t)" }
             let due = a.due_in.map { "due \($0)" } ?? ""
-            middle.append(pad(clip(head, width - due.count - 2), right: due, width: width))
-            for line in details(a) { middle.append(contentsOf: wrap("    " + line, width: width)) }
+            var lines = [pad(clip(head, width - due.count - 2), right: due, width: width)]
+            for line in details(a, now: r.now) { lines.append(contentsOf: wrap("    " + line, width: width)) }
+            steps.append((a.step, lines, guidance(a).flatMap { wrap("    " + $0, width: width) }))
         }
+        var rest: [String] = []
         if !r.deliveries.isEmpty {
-            middle.append("✉ \(r.deliveries.count) deliver\(r.deliveries.count == 1 ? "y" : "ies") waiting for a person:")
+            rest.append("\(Sym.envelope) \(r.deliveries.count) deliver\(r.deliveries.count == 1 ? "y" : "ies") waiting for a person:")
             for d in r.deliveries {
-                let doubt = d.in_doubt ? " IN DOUBT" : ""
-                middle.append(contentsOf: wrap(
-                    "    \(d.purpose) on \(d.channel) to \(d.recipients.joined(separator: ", "))\(doubt)", width: width))
+                // Who to reach and where, and the short key the confirm choice asks for.
+                let doubt = d.in_doubt ? " IN DOUBT: did it go out?" : ""
+                rest.append(contentsOf: wrap(
+                    "    [\(d.short_key ?? d.key)] \(d.purpose) on \(d.channel)"
+                        + (d.recipients == [d.channel] ? "" : " to \(d.recipientsText)") + doubt, width: width))
             }
         }
         for c in r.clocks where c.state == "running" || c.state == "expired" {
-            middle.append(clip("⏱ \(c.id): \(c.state == "expired" ? "EXPIRED" : "left \(c.remaining)")  \(c.title)", width))
+            rest.append(clip("\(Sym.clock) \(c.id): \(c.state == "expired" ? "EXPIRED" : "left \(c.remaining)")  \(c.title)", width))
         }
+        var spare = room - steps.reduce(0) { $0 + $1.lines.count } - rest.count
+        var middle: [String] = []
+        for step in steps {
+            let take = max(0, min(spare, step.guidance.count))
+            middle += step.lines + step.guidance.prefix(take)
+            if take > 0 && take < step.guidance.count {
+                middle[middle.count - 1] = "    \(Sym.ellipsis) the rest: crisis show \(shellWord(step.step))"
+            }
+            spare -= take
+        }
+        middle += rest
         if middle.count > room {
             let cut = middle.count - room + 1
             middle = Array(middle.prefix(room - 1)) + ["   … \(cut) more lines: l for the log, or crisis status"]
@@ -128,28 +176,55 @@ enum BoardLayout {
         for a in r.active { if let d = a.deadline, let rel = a.due_in { items.append((d, "\(a.step) \(rel)")) } }
         for t in r.targets where t.state == "pending" { if let d = t.due, let rel = t.due_in { items.append((d, "target \(t.id) \(rel)")) } }
         for c in r.clocks where c.state == "running" { items.append((c.deadline, "\(c.id) left \(c.remaining)")) }
-        for t in r.timers.prefix(3) { if let rel = t.due_in { items.append((t.due, "\(t.purpose) \(rel)")) } }
+        // Timers the lines above do not already show (step timeouts and targets are there): escalation moves,
+        // reminders, the run deadline.
+        for t in r.timers where !t.purpose.hasPrefix("target ") && t.purpose != "step timeout" {
+            if let rel = t.due_in { items.append((t.due, (t.step.map { "\($0): " } ?? "") + "\(t.purpose) \(rel)")) }
+        }
         let sorted = items.sorted { $0.0 < $1.0 }.map(\.1)
         var seen = Set<String>()
         return Array(sorted.filter { seen.insert($0).inserted }.prefix(3)).ifEmpty(["nothing armed"])
     }
 
-    /// What a person needs about a step, in a few lines.
-    static func details(_ a: StatusReport.Active) -> [String] {
+    /// What a person needs about a step, in a few lines: who is paged and who is next, approvals, a takedown's
+    /// state, then the playbook's guidance (instructions, checklist) when the board has room for it.
+    static func details(_ a: StatusReport.Active, now: String) -> [String] {
         var out: [String] = []
         if let role = a.role { out.append("role \(role)") }
         let d = a.detail
-        if let paging = d["paging"] { out.append("paging \(paging)") }
+        let times = { (s: String) in
+            s.split(separator: " ", omittingEmptySubsequences: false).map { HumanTime.show(String($0), today: now) }
+                .joined(separator: " ")
+        }
+        if let paging = d["paging"] {
+            let level = d["level"].map { "level \($0) of \(d["levels"] ?? "?"): " } ?? ""
+            out.append("\(level)paging \(paging)")
+        }
         if let acked = d["acknowledged"] { out.append("acknowledged: \(acked)") }
         if let waiting = d["waiting_for"] { out.append("waiting for \(waiting)") }
         if let stand = d["stand_ins"] { out.append(contentsOf: stand.split(separator: "\n").map(String.init)) }
-        if let next = d["next"] { out.append("next: \(next)") }
+        if let next = d["next"] { out.append("next: \(times(next))") }
         if let phase = d["phase"] {
             var s = "statement \(phase), revision \(d["revision"] ?? "0")"
             if let by = d["approved_by"], !by.isEmpty { s += ", approved by \(by)" }
+            if let approvals = a.approvals { s += " (\(approvals))" }
             out.append(s)
         }
         if let status = d["status"], let platform = d["platform"] { out.append("takedown on \(platform): \(status)") }
+        return out
+    }
+
+    /// The playbook's guidance for a step: its options with the default, its instructions, its checklist.
+    static func guidance(_ a: StatusReport.Active) -> [String] {
+        var out: [String] = []
+        if let options = a.options {
+            out.append("options: " + options.map { $0.id + ($0.id == a.default_option ? " (default)" : "") }
+                .joined(separator: ", "))
+        }
+        if let text = a.instructions?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
+            out.append(text.replacingOccurrences(of: "\n", with: " "))
+        }
+        for item in a.checklist ?? [] { out.append("[ ] \(item)") }
         return out
     }
 

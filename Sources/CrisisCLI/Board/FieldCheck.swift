@@ -27,7 +27,8 @@ enum FieldCheck {
             if field.required && field.default == nil {
                 return .failure(Problem(description: "\(field.name) is required: type a value (Ctrl-D cancels)"))
             }
-            return .success(nil)
+            // Enter takes the default the prompt showed, recorded as given.
+            return .success(field.default)
         }
         let type = ValueType(rawValue: field.type)
         switch type {

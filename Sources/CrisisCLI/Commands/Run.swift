@@ -109,8 +109,7 @@ struct Board {
         if !loaded.isDrill, loaded.state.status.isOpen, let due = loaded.state.nextTimer?.due, due <= .wallClock() {
             let fired = try service.tick(incident: incident, advance: .none, actor: .system, wallNow: .wallClock())
             loaded = fired.incident
-            if let reminder = fired.reminders.last { message = reminder.message }
-            else if fired.records.count > 0 { message = "timers fired: \(fired.records.count) record(s)" }
+            if fired.records.count > 0 { message = Self.news(fired) }
         }
         opened = loaded.header.createdAt
         seq = loaded.seq
@@ -142,6 +141,27 @@ struct Board {
         return false
     }
 
+    /// `t` on a drill's board: the simulated clock moves to the next timer, which fires (as `tick --next`); a
+    /// live incident's clock is the wall clock, so it is refused with why.
+    func nextTimer() -> String {
+        guard loaded?.isDrill == true else { return "t moves a drill's clock; a live incident runs on the wall clock" }
+        do {
+            return "drill clock moved — " + Self.news(try service.tick(incident: incident, advance: .toNextTimer,
+                                                                       actor: actor, wallNow: .wallClock()))
+        } catch {
+            return "refused: \(error)"
+        }
+    }
+
+    /// What a commit did, in words, on one line: what each record says (a timer that came due and the page it
+    /// sent, the step it moved), who to reach for each delivery, reminders; the trail numbers left out.
+    static func news(_ result: CommitResult) -> String {
+        let said = EffectsText.render(result, color: false, width: 10_000, wallNow: .wallClock())
+            .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("trail:") && !$0.hasPrefix("active:") }
+        return said.isEmpty ? "recorded" : said.joined(separator: " · ")
+    }
+
     /// One line about what another process recorded after `seq`: the newest record's summary.
     func lastRecords(after seq: Int) -> String? {
         guard let events = try? service.store.events(incident: incident, from: seq + 1), let last = events.last else {
@@ -149,7 +169,7 @@ struct Board {
         }
         let what = (try? TrailRecord.decode(last)).map(TimelineText.summary) ?? last.type.rawValue
         let more = events.count > 1 ? " (+\(events.count - 1) more)" : ""
-        return "record \(last.seq): \(what)\(more)"
+        return "\(TerminalText.escape(last.actor.id)): \(what)\(more) (record \(last.seq))"
     }
 
     func frame(width: Int, height: Int, color: Bool) -> [String] {
@@ -188,8 +208,12 @@ struct Board {
             switch key {
             case UInt8(ascii: "q"), 4:
                 return
+            case UInt8(ascii: "t"):
+                message = nextTimer()
+                try refresh()
             case UInt8(ascii: "?"):
-                message = "number: act · n: note · l: log · r: redraw · q: quit"
+                message = "number: act · n: note · l: log · " + (loaded?.isDrill == true ? "t: drill clock to the next timer · " : "")
+                    + "r: redraw · q: quit"
             case UInt8(ascii: "r"):
                 try refresh()
             case UInt8(ascii: "n"):
@@ -274,6 +298,8 @@ struct Board {
             }
             if cmd.hasPrefix("n ") {
                 message = submitNote(String(cmd.dropFirst(2)))
+            } else if cmd == "t" {
+                message = nextTimer()
             } else if let n = Int(cmd) {
                 message = choose(n, io: io)
             } else if !cmd.isEmpty {
@@ -349,8 +375,7 @@ struct Board {
             let result = try service.act(.init(
                 incident: incident, step: choice.step, action: choice.action, fields: fields,
                 actor: Actor(name: actor.name, role: actor.role), expectSeq: seq, wallNow: .wallClock()))
-            let last = result.records.last?.seq ?? 0
-            return "\(choice.step) \(choice.action): recorded as record \(last)"
+            return "\(choice.step) \(choice.action): recorded — " + Self.news(result)
         } catch RuntimeError.conflict(_, let head, let by) {
             return "not recorded: \(by) acted first (record \(head)); here is the fresh board"
         } catch {
