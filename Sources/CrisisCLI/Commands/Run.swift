@@ -141,6 +141,26 @@ struct Board {
         return false
     }
 
+    /// A prompt on the board's last row, with room to type. One too long for that row is shown whole on the two
+    /// rows above it, and the last row keeps only what is answered: the field's name, or the `[y/N]` question.
+    static func showPrompt(_ prompt: String, term: Terminal, width w: Int, height h: Int) {
+        guard Fit.columns(prompt) > w - 20, h >= 6 else {
+            term.at(row: h, BoardLayout.clip(prompt, max(10, w - 12)))
+            return
+        }
+        let whole = Array(BoardLayout.wrap(prompt.trimmingCharacters(in: .whitespaces), width: w).prefix(2))
+        for (i, line) in whole.enumerated() { term.at(row: h - whole.count + i, line) }
+        let short: String
+        if let dash = prompt.range(of: " — ", options: .backwards) {
+            short = String(prompt[dash.upperBound...])
+        } else if let colon = prompt.range(of: ": ") {
+            short = String(prompt[..<colon.upperBound])
+        } else {
+            short = "> "
+        }
+        term.at(row: h, BoardLayout.clip(short, max(10, w - 12)))
+    }
+
     /// `t` on a drill's board: the simulated clock moves to the next timer, which fires (as `tick --next`); a
     /// live incident's clock is the wall clock, so it is refused with why.
     func nextTimer() -> String {
@@ -236,7 +256,7 @@ struct Board {
                         let (w, h) = Terminal.size()
                         term.lineMode()
                         defer { term.keyMode() }
-                        term.at(row: h, BoardLayout.clip(prompt, max(10, w - 12)))
+                        Self.showPrompt(prompt, term: term, width: w, height: h)
                         return Terminal.readLine()
                     },
                     say: { line in

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CrisisCore
 import CrisisRuntime
+import Foundation
 
 struct StartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,7 +56,9 @@ struct StartOptions: ParsableArguments {
     @Flag(help: "Run as a drill: simulated clock, every outbound channel sandboxed, marked DRILL for ever.")
     var drill = false
     @Option(help: "A title for this incident (default: the playbook's).") var title: String?
-    @Option(help: ArgumentHelp("Contacts directory (people, roles, escalation policies).", valueName: "file"))
+    @Option(help: ArgumentHelp(
+        "Contacts directory (people, roles, escalation policies); default: $CRISIS_CONTACTS when set.",
+        valueName: "file"))
     var contacts: String?
     @Option(help: ArgumentHelp("Drills: the simulated start time (RFC 3339), default now.", valueName: "time"))
     var clock: String?
@@ -75,7 +78,8 @@ struct StartOptions: ParsableArguments {
 
     /// The service request that starts an incident from `playbook` with these options.
     func request(playbook: String, actor: Actor) throws -> IncidentService.StartRequest {
-        try .init(playbookPath: playbook, contactsPath: contacts, inputs: parseAssignments(sets),
+        let installed = ProcessInfo.processInfo.environment["CRISIS_CONTACTS"].flatMap { $0.isEmpty ? nil : $0 }
+        return try .init(playbookPath: playbook, contactsPath: contacts ?? installed, inputs: parseAssignments(sets),
                   mode: drill ? .drill : .live, title: title, actor: actor, wallNow: .wallClock(),
                   simulatedStart: clock.flatMap(ISO8601.parse))
     }

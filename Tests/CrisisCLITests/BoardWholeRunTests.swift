@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+
+/// A whole live `employee-post-viral` incident worked through `crisis run` in tmux at 80x24 by two people, from
+/// `crisis run PLAYBOOK --set ...` to close: `scripts/keystrokes --test` types what they type and checks what
+/// they see (numbered choices, a bad value asked again, the statement in full before approve and publish, a
+/// timer firing at the prompt with level 2 shown paged and no key pressed, another process's note on the board,
+/// Ctrl-C and `crisis run` resuming, the four-hour wait passed under faketime, close, verify).
+struct BoardWholeRunTests {
+    static let available = ["tmux", "faketime", "python3"].allSatisfy { tool in
+        ["/usr/bin/", "/usr/local/bin/", "/bin/"].contains { FileManager.default.isExecutableFile(atPath: $0 + tool) }
+    }
+
+    @Test("a whole live employee-post-viral run on the board, by keys, under 300 keystrokes", .enabled(if: available))
+    func wholeRun() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let script = CLI.root.appendingPathComponent("scripts/keystrokes").path
+        let r = try cli.runShell("python3 '\(script)' --test --crisis \"$CRISIS\"")
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains("closed (resolved)"), "\(r.stdout)")
+        #expect(!r.stdout.contains("FAIL"), "\(r.stdout)")
+        for check in ["a bad value records nothing", "level 2 paged", "a second process adds a note",
+                      "the board came back to the same incident", "the statement is shown in full before approve",
+                      "verify ok"] {
+            #expect(r.stdout.contains("ok   " + check) || r.stdout.contains(check), "missing check: \(check)\n\(r.stdout)")
+        }
+        let keys = try #require(try /keys pressed: (\d+)/.firstMatch(in: r.stdout)).output.1
+        #expect((Int(keys) ?? 999) < 300, "\(keys) keys for a whole run")
+    }
+}
