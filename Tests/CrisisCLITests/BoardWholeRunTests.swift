@@ -28,4 +28,26 @@ struct BoardWholeRunTests {
         let keys = try #require(try /keys pressed: (\d+)/.firstMatch(in: r.stdout)).output.1
         #expect((Int(keys) ?? 999) < 300, "\(keys) keys for a whole run")
     }
+
+    @Test("t on a drill's board moves the simulated clock to the next timer, which fires; a live board refuses it with why")
+    func drillNextTimer() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let mini = "Tests/CrisisCLITests/Fixtures/mini.yaml"
+        let drill = try cli.run(["start", mini, "--drill", "--set", "post_url=https://x.com/a/status/1",
+                                 "--clock", "2025-10-24T10:05:00+02:00"]).lastLine
+        let before = try cli.run(["status", drill, "--json"]).json()
+        let r = try cli.run(["run", drill], stdin: Data("t\nq\n".utf8))
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("drill clock moved"), "\(r.stdout)")
+        let after = try cli.run(["status", drill, "--json"]).json()
+        #expect((after["now"] as? String ?? "") > (before["now"] as? String ?? ""), "the drill clock moved")
+        let log = try cli.run(["log", drill, "--json"]).stdout
+        #expect(log.contains("\"timer.fired\""))
+        let live = try cli.run(["start", mini, "--set", "post_url=https://x.com/a/status/1"]).lastLine
+        let seq = try cli.run(["status", live, "--json"]).json()["seq"] as? Int
+        let refused = try cli.run(["run", live], stdin: Data("t\nq\n".utf8))
+        #expect(refused.stdout.contains("a live incident runs on the wall clock"), "\(refused.stdout)")
+        #expect(try cli.run(["status", live, "--json"]).json()["seq"] as? Int == seq, "nothing recorded")
+    }
 }

@@ -17,10 +17,11 @@ struct RunCommand: AsyncParsableCommand {
             value may be given by an unambiguous prefix or its number), and asks again before anything \
             irreversible. Before approving, publishing, submitting or rejecting a statement or a takedown it \
             shows the text in full, as 'crisis show' does. n adds a timeline note, l shows the timeline, \
-            ? help, q leaves; 'crisis run ID' later returns to the same board. Timers fire while the board is \
+            t (drills) moves the simulated clock to the next timer, ? help, q leaves; 'crisis run ID' later \
+            returns to the same board. Timers fire while the board is \
             open (it does what 'crisis watch' does for its incident), and another operator's action redraws \
             it within a moment. Without a terminal (a pipe, CI) it runs in line mode: the board is printed, \
-            then one command per line is read from standard input (a number, n TEXT, l, q).
+            then one command per line is read from standard input (a number, n TEXT, l, t, q).
             Given a playbook file instead of an incident, it starts an incident as 'crisis start' does (with \
             the same --set, --drill, --contacts, --title and --clock) and opens the board on it.
             """)
