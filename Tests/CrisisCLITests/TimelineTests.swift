@@ -89,14 +89,18 @@ struct TimelineTests {
         for _ in 0..<3 {
             #expect(try cli.run(["start", Self.mini, "--set", "post_url=https://x.com/someone/status/1", "--drill"]).status == 0)
         }
+        // A shipped playbook's long id and title too.
+        #expect(try cli.run(["start", "Playbooks/employee-post-viral.yaml", "--drill", "--contacts", "Examples/contacts.yaml",
+                             "--set", "post_url=https://www.linkedin.com/posts/x-1", "--set", "detected_at=now"]).status == 0)
         let list = try cli.run(["list"], env: ["COLUMNS": "80"])
         #expect(list.status == 0)
         for line in list.stdout.split(separator: "\n") { #expect(line.count <= 80, "wider than 80: \(line)") }
         #expect(!list.stdout.contains("UTC"), "the mini playbook's zone is Europe/Oslo")
         #expect(list.stdout.contains("+01:00") || list.stdout.contains("+02:00"))
         #expect(list.stdout.contains("Mini incident"))
+        #expect(list.stdout.contains("An employee's post about us has gone viral"))
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(try cli.run(["list", "--json"]).stdout.utf8)) as? [[String: Any]])
-        #expect(rows.count == 3)
+        #expect(rows.count == 4)
         #expect(rows.allSatisfy { ($0["opened"] as? String)?.hasSuffix("Z") == true && $0["timezone"] as? String == "Europe/Oslo" })
     }
 }

@@ -66,8 +66,8 @@ struct ListCommand: AsyncParsableCommand {
                 Out.print(open ? "No open incidents." : "No incidents in \(store.path).")
                 return
             }
-            // Two lines per incident, so it fits 80 columns: the id, mode, status and when it opened (in the
-            // incident's own zone, with the offset), then its title, playbook and last activity.
+            // Three lines per incident, so it fits 80 columns: the id, mode and status; the title and playbook;
+            // when it opened (in the incident's own zone, with the offset) and its last activity.
             let now = Instant.wallClock()
             let width = Fit.terminalWidth()
             var lines: [String] = []
@@ -76,12 +76,11 @@ struct ListCommand: AsyncParsableCommand {
                 let zone = ZoneFormat(identifier: r.timezone ?? "UTC")
                 let status = r.status + (r.outcome.map { " (\(TerminalText.escape($0)))" } ?? "")
                 let mode = r.mode == "drill" ? Colour.yellow("DRILL", Style.colour) : Colour.red("LIVE ", Style.colour)
-                lines.append("\(r.id)  \(mode)  \(status)  opened \(opened.map(zone.human) ?? r.opened)")
-                var second = "    \(TerminalText.escape(r.title)) · \(r.playbook)"
-                if let last = ISO8601.parse(r.lastActivity) {
-                    second += " · last activity \(humanDuration(now - last)) ago"
-                }
-                lines += Fit.lines(second, width: width)
+                lines += Fit.lines("\(r.id)  \(mode)  \(status)", width: width)
+                lines += Fit.lines("    \(TerminalText.escape(r.title)) (\(r.playbook))", width: width)
+                var third = "    opened \(opened.map(zone.human) ?? r.opened)"
+                if let last = ISO8601.parse(r.lastActivity) { third += ", last activity \(humanDuration(now - last)) ago" }
+                lines += Fit.lines(third, width: width)
             }
             Out.print(lines.joined(separator: "\n"))
         } catch {
