@@ -21,7 +21,8 @@ struct BoardWholeRunTests {
         #expect(r.stdout.contains("closed (resolved)"), "\(r.stdout)")
         #expect(!r.stdout.contains("FAIL"), "\(r.stdout)")
         for check in ["a bad value records nothing", "level 2 paged", "a second process adds a note",
-                      "the board came back to the same incident", "the statement is shown in full before approve",
+                      "Ctrl-C at a prompt records nothing", "the board came back to the same incident",
+                      "the statement is shown in full before approve",
                       "verify ok"] {
             #expect(r.stdout.contains("ok   " + check) || r.stdout.contains(check), "missing check: \(check)\n\(r.stdout)")
         }

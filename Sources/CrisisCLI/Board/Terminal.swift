@@ -93,6 +93,11 @@ final class Terminal {
         var bytes: [UInt8] = []
         var byte: UInt8 = 0
         while true {
+            // Ctrl-C at a prompt cancels it: nothing half-typed is recorded, and the board then leaves.
+            var fds = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&fds, 1, 100)
+            if StopSignals.requested { return nil }
+            if ready == 0 || (ready < 0 && errno == EINTR) { continue }
             let r = read(0, &byte, 1)
             if r < 0 && errno == EINTR { continue }
             if r <= 0 { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
