@@ -136,7 +136,7 @@ struct WatchCommand: AsyncParsableCommand {
                 Out.jsonLine(["event": "watching", "incident": id, "mode": drill ? "drill" : "live",
                               "next_timer": next.map { ISO8601.format($0) } ?? ""])
             } else {
-                Out.print("watching \(id) (\(drill ? "DRILL" : "LIVE")): next timer \(due)")
+                Out.print("watching \(id) [\(Self.short(id))] (\(drill ? "DRILL" : "LIVE")): next timer \(due)")
             }
         }
         for (id, result) in pass.fired {
@@ -154,16 +154,24 @@ struct WatchCommand: AsyncParsableCommand {
                     }
                     Out.jsonLine(row)
                 } else {
-                    let what = record.map(TimelineText.summary) ?? stored.type.rawValue
-                    Out.print("\(stamp(zone, stored.recordedAt))  \(id)  \(String(format: "%4d", stored.seq))  \(what)")
+                    // The incident by its short id (what `watching` lines and the board show, and every command
+                    // takes), wrapped to the terminal.
+                    let what = (record.map(TimelineText.summary) ?? stored.type.rawValue)
+                        .replacingOccurrences(of: id + "/", with: "")
+                    let line = "\(stamp(zone, stored.recordedAt))  \(Self.short(id))  \(String(format: "%4d", stored.seq))  \(what)"
+                    for part in Fit.lines(line, width: Fit.terminalWidth()) { Out.print(part) }
                 }
             }
             for reminder in result.reminders where !json {
-                Out.print("\(stamp(zone, .wallClock()))  \(id)  ! \(TerminalText.escape(reminder.message))")
+                for part in Fit.lines("\(stamp(zone, .wallClock()))  \(Self.short(id))  ! \(TerminalText.escape(reminder.message))",
+                                      width: Fit.terminalWidth()) { Out.print(part) }
             }
             if let cp = result.checkpoint, !json {
-                Out.print("\(stamp(zone, .wallClock()))  \(id)  incident closed; checkpoint at tree size \(cp.treeSize)")
+                Out.print("\(stamp(zone, .wallClock()))  \(Self.short(id))  incident closed; checkpoint at tree size \(cp.treeSize)")
             }
         }
     }
+
+    /// `5d36` for `employee-post-viral-20261130-5d36`: the part after the last dash, which commands accept.
+    static func short(_ id: String) -> String { String(id.split(separator: "-").last ?? Substring(id)) }
 }
