@@ -20,7 +20,7 @@ struct BoardWholeRunTests {
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stdout.contains("closed (resolved)"), "\(r.stdout)")
         #expect(!r.stdout.contains("FAIL"), "\(r.stdout)")
-        for check in ["a bad value records nothing", "level 2 paged", "a second process adds a note",
+        for check in ["a bad input is asked again with the reason", "a bad value records nothing", "level 2 paged", "a second process adds a note",
                       "Ctrl-C at a prompt records nothing", "the board came back to the same incident",
                       "the statement is shown in full before approve",
                       "verify ok"] {

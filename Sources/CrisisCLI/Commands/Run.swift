@@ -45,6 +45,50 @@ struct RunCommand: AsyncParsableCommand {
             && FileManager.default.fileExists(atPath: argument, isDirectory: &directory) && !directory.boolValue
     }
 
+    /// Starts the incident; on a terminal, a required input that was not given (or not valid) is asked for, with
+    /// its prompt, and checked as typed, instead of refusing the start. Ctrl-D gives up (nothing is created).
+    static func start(_ service: IncidentService, _ request: IncidentService.StartRequest, ask: Bool) throws
+        -> CommitResult
+    {
+        var request = request
+        while true {
+            do {
+                return try service.start(request)
+            } catch RuntimeError.invalidInputs(let problems, let missing) where ask && !missing.isEmpty {
+                for problem in problems { Out.print("» \(problem)") }
+                for input in missing {
+                    var field = StatusReport.Field(name: input.name, type: input.kind, required: true, values: nil,
+                                                   prompt: input.prompt)
+                    if input.kind.hasPrefix("enum: ") {
+                        field.type = "enum"
+                        field.values = input.kind.dropFirst(6).split(separator: "|").map(String.init)
+                    }
+                    let hint = field.values.map { " [" + $0.enumerated().map { "\($0.offset + 1) \($0.element)" }
+                        .joined(separator: ", ") + "]" } ?? ""
+                    while true {
+                        for line in Fit.lines("\(input.name): \(input.prompt)\(hint)", width: Fit.terminalWidth()) {
+                            Out.print(line)
+                        }
+                        FileHandle.standardOutput.write(Data("> ".utf8))
+                        guard let typed = Swift.readLine() else {
+                            throw RuntimeError.invalidInputs(problems: problems, missing: missing)
+                        }
+                        switch FieldCheck.check(typed, field: field) {
+                        case .success(let value?):
+                            request.inputs.append((input.name, value))
+                        case .success(nil):
+                            continue
+                        case .failure(let problem):
+                            Out.print("» \(problem.description)")
+                            continue
+                        }
+                        break
+                    }
+                }
+            }
+        }
+    }
+
     func validate() throws {
         if !start.isEmpty, !(id.map(Self.isPlaybook) ?? false) {
             throw ValidationError(
@@ -60,7 +104,8 @@ struct RunCommand: AsyncParsableCommand {
             var message: String?
             if let id, Self.isPlaybook(id) {
                 service = try store.service(create: true, keys: keys)
-                let started = try service.start(start.request(playbook: id, actor: op.actor))
+                let started = try Self.start(service, start.request(playbook: id, actor: op.actor),
+                                             ask: Terminal.isInteractive)
                 incidentID = started.incident.header.id
                 message = "started \(incidentID)"
             } else {
