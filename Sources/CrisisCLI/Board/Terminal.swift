@@ -19,15 +19,9 @@ final class Terminal {
     /// Keys one at a time, no echo; signals (Ctrl-C) still arrive as signals. Switches to the alternate screen.
     func enterBoard() {
         tcgetattr(0, &saved)
-        var t = saved
-        t.c_lflag &= ~tcflag_t(ICANON | ECHO)
-        withUnsafeMutableBytes(of: &t.c_cc) { cc in
-            cc[Int(VMIN)] = 0
-            cc[Int(VTIME)] = 0
-        }
-        tcsetattr(0, TCSANOW, &t)
         raw = true
-        write("\u{1B}[?1049h\u{1B}[?25l")
+        write("\u{1B}[?1049h")
+        keyMode()
     }
 
     /// Back to lines with echo, for typing a field's value; the cursor shows.
