@@ -41,6 +41,8 @@ struct BoardWholeRunTests {
         let r = try cli.run(["run", drill], stdin: Data("t\nq\n".utf8))
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("drill clock moved"), "\(r.stdout)")
+        // The top names each target with what is left, and after the jump, the one missed.
+        #expect(r.stdout.contains("targets: statement_out in "), "\(r.stdout)")
         let after = try cli.run(["status", drill, "--json"]).json()
         #expect((after["now"] as? String ?? "") > (before["now"] as? String ?? ""), "the drill clock moved")
         let log = try cli.run(["log", drill, "--json"]).stdout

@@ -92,6 +92,18 @@ enum BoardLayout {
         let titleRoom = max(10, width - 6 - short.count - 4 - right.count - 2)
         top.append(pad("\(mode)  \(clip(r.title, titleRoom))  [\(short)]", right: right, width: width))
         top.append(clip("next: " + nextDeadlines(r).joined(separator: " · "), width))
+        if !r.targets.isEmpty {
+            // Targets: met, missed, or how long is left (the nearest first after those decided).
+            let shown = r.targets.map { t -> String in
+                switch t.state {
+                case "met": return "\(Sym.check) \(t.id)"
+                case "missed", "not_met": return Colour.red("\(Sym.cross) \(t.id) MISSED", color)
+                case "pending": return "\(t.id) \(t.due_in ?? "")"
+                default: return "\(t.id) not started"
+                }
+            }
+            top.append(clip("targets: " + shown.joined(separator: " · "), width))
+        }
         if r.status != "open" {
             top.append(Colour.bold(clip("CLOSED: \(r.outcome ?? "")", width), color))
         }
@@ -170,11 +182,11 @@ enum BoardLayout {
         return (top + middle + bottom).prefix(terminal.height).map { clip($0, min(width, terminal.width)) }
     }
 
-    /// The nearest deadlines: step timeouts, pending targets and running clocks, soonest first.
+    /// The nearest deadlines: step timeouts, running clocks and escalation moves, soonest first.
     static func nextDeadlines(_ r: StatusReport) -> [String] {
         var items: [(String, String)] = []
         for a in r.active { if let d = a.deadline, let rel = a.due_in { items.append((d, "\(a.step) \(rel)")) } }
-        for t in r.targets where t.state == "pending" { if let d = t.due, let rel = t.due_in { items.append((d, "target \(t.id) \(rel)")) } }
+        // (Targets have their own line.)
         for c in r.clocks where c.state == "running" { items.append((c.deadline, "\(c.id) left \(c.remaining)")) }
         // Timers the lines above do not already show (step timeouts and targets are there): escalation moves,
         // reminders, the run deadline.
