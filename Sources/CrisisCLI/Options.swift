@@ -206,7 +206,11 @@ func explain(_ error: any Error) -> (Refusal, [String]) {
             var lines = problems
             if !missing.isEmpty {
                 lines.append("missing required inputs:")
-                lines += missing.map { "  --set \($0.name)=\(Sym.errorEllipsis)  (\($0.kind)) \($0.prompt)" }
+                // The option and its type on one line (scripts read it), the prompt under it, wrapped to 80.
+                for m in missing {
+                    lines.append("  --set \(m.name)=\(Sym.errorEllipsis)  (\(m.kind))")
+                    lines += TimelineText.wrap(m.prompt, width: max(34, min(Fit.terminalWidth(), 80) - 6)).map { "      " + $0 }
+                }
             }
             var r = Refusal(code: "invalid-inputs", message: "\(e)", exit: ExitStatus.refused)
             r.error.problems = problems
