@@ -238,6 +238,15 @@ struct Board {
         return "\(TerminalText.escape(last.actor.id)): \(what)\(more) (record \(last.seq))"
     }
 
+    /// The board for line mode: no trailing blanks (a terminal overwrites them, a log keeps them).
+    func plainFrame(width: Int) -> String {
+        frame(width: width, height: 24, color: false).map { line in
+            var l = Substring(line)
+            while l.last == " " { l = l.dropLast() }
+            return String(l)
+        }.joined(separator: "\n")
+    }
+
     func frame(width: Int, height: Int, color: Bool) -> [String] {
         guard let r = report else { return [] }
         let elapsed = humanDuration(Instant.wallClock() - opened)
@@ -342,7 +351,7 @@ struct Board {
     mutating func lineMode() throws {
         try refresh()
         let width = Fit.terminalWidth()
-        Out.print(frame(width: width, height: 24, color: false).joined(separator: "\n"))
+        Out.print(plainFrame(width: width))
         let io = BoardIO(
             ask: { prompt in
                 for line in Fit.lines(prompt, width: width) { Out.print(line) }
@@ -373,7 +382,7 @@ struct Board {
             }
             try refresh()
             Out.print((message.map { Fit.lines("» \($0)", width: width).joined(separator: "\n") + "\n" } ?? "")
-                + frame(width: width, height: 24, color: false).joined(separator: "\n"))
+                + plainFrame(width: width))
         }
     }
 
