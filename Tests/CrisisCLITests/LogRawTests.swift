@@ -101,4 +101,36 @@ struct LogRawTests {
         #expect(!log.stdout.contains("\u{0}") && !log.stdout.contains("\u{1B}"), "control bytes are escaped")
         #expect(try cli.run(["log", id, "--raw"]).status == 3)
     }
+
+    @Test("log folds delivery intents and sandboxed outcomes into the line that caused them; --all shows each")
+    func foldsPlumbing() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let id = try startMini(cli)
+        for (args, who) in [(["triage", "choose", "--set", "option=serious"], ["--role", "comms"]),
+                            (["statement", "draft", "--set", "what_we_know=Batch 7731."], ["--as", "kari", "--role", "comms"]),
+                            (["statement", "approve"], ["--as", "ola", "--role", "legal"]),
+                            (["statement", "publish"], ["--as", "kari", "--role", "comms"])] {
+            let r = try cli.run(["act", id] + args + who)
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+        }
+        let wide = ["COLUMNS": "300"]
+        let all = try cli.run(["log", id, "--all"], env: wide)
+        let folded = try cli.run(["log", id], env: wide)
+        #expect(all.status == 0 && folded.status == 0, "\(folded.stderr)")
+        let intents = all.stdout.split(separator: "\n").filter { $0.contains("intent: ") }.count
+        #expect(intents > 0, "the run must deliver something: \(all.stdout)")
+        #expect(!folded.stdout.contains("intent: "))
+        // A sandboxed outcome with no effects of its own folds too; one that moved the incident keeps its line.
+        func count(_ text: String, _ part: String) -> Int { text.components(separatedBy: part).count - 1 }
+        let marks = count(folded.stdout, "(sandboxed)")
+        #expect(marks >= 1)
+        #expect(count(folded.stdout, "outcome sandboxed") == count(all.stdout, "outcome sandboxed") - marks)
+        let publish = try #require(folded.stdout.split(separator: "\n").first { $0.contains("statement publish") })
+        #expect(publish.contains("[sends: "), "\(folded.stdout)")
+        #expect(publish.contains("(sandboxed)"), "\(publish)")
+        // Nothing is lost: every delivery folded is named once on a line.
+        #expect(folded.stdout.components(separatedBy: " via ").count - 1 == intents, "\(folded.stdout)")
+        #expect(folded.stdout.split(separator: "\n").count < all.stdout.split(separator: "\n").count)
+    }
 }

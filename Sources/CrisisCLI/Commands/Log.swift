@@ -23,6 +23,9 @@ struct LogCommand: AsyncParsableCommand {
     @Flag(help: "Machine-readable output (the canonical records).") var json = false
     @Flag(help: "The records as stored, without replaying them: seq, time, type, actor, hash check, body.")
     var raw = false
+    @Flag(help: ArgumentHelp("Every record on its own line, delivery intents and sandboxed outcomes too (folded "
+                             + "into the line that caused them otherwise)."))
+    var all = false
 
     func run() async throws {
         let damaged: Bool
@@ -53,7 +56,7 @@ struct LogCommand: AsyncParsableCommand {
                 do {
                     let incident = try service.load(id)
                     let timeline = try service.timeline(id)
-                    lines.append(TimelineText.render(timeline, incident: incident, color: Style.colour))
+                    lines.append(TimelineText.render(timeline, incident: incident, color: Style.colour, all: all))
                     damaged = broken
                 } catch {
                     let (_, why) = explain(error)
