@@ -200,8 +200,9 @@ public final class SQLiteAuditLog: AuditLog {
         // Never `.wal`: GRDB would then lower synchronous to NORMAL after our settings.
         config.journalMode = .default
         config.label = "crisis.audit"
+        let base = config  // prepareDatabase adds to a configuration: the read-only open starts from this one
         if mode == .readOnly || (mode == .existing && !DatabaseLocation.isWritable(path)) {
-            return (try openReadOnly(path, config: config), true)
+            return (try openReadOnly(path, config: base), true)
         }
         config.prepareDatabase { db in
             try AuditStore.applyConnectionSettings(db)
@@ -214,14 +215,26 @@ public final class SQLiteAuditLog: AuditLog {
                 try queue.read { db in _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
             }
             return (queue, false)
-        } catch let error as DatabaseError where mode == .existing
-            && [.SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM].contains(error.resultCode)
-        {
-            return (try openReadOnly(path, config: config), true)
+        } catch where mode == .existing && isReadOnlyMediaError(error) {
+            return (try openReadOnly(path, config: base), true)
         } catch {
             throw AuditStore.mapError(error, operation: "open \(path)")
         }
     }
+
+    /// An open that failed because the media cannot be written: SQLite refused to write or create a file, or
+    /// could not keep WAL mode (it cannot create the `-shm`). Never a busy or locked database: a reader must not
+    /// then fall back to `immutable`, which takes no locks.
+    static func isReadOnlyMediaError(_ error: any Error) -> Bool {
+        if let e = error as? DatabaseError {
+            return [.SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM].contains(e.resultCode)
+        }
+        if case .io(let operation, _)? = error as? AuditError { return operation == walOperation }
+        return false
+    }
+
+    /// The operation named when SQLite will not keep WAL mode.
+    static let walOperation = "enable WAL"
 
     /// A read-only connection that creates no file: `immutable=1` when the `-wal` is absent or empty, else
     /// `mode=ro` (which reads the WAL through its `-shm`).
@@ -263,7 +276,7 @@ public final class SQLiteAuditLog: AuditLog {
     static func applyConnectionSettings(_ db: Database) throws {
         let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
         guard mode?.lowercased() == "wal" else {
-            throw AuditError.io(operation: "enable WAL", underlying: "SQLite kept journal_mode=\(mode ?? "?")")
+            throw AuditError.io(operation: walOperation, underlying: "SQLite kept journal_mode=\(mode ?? "?")")
         }
         try db.execute(sql: """
             PRAGMA synchronous = FULL;
