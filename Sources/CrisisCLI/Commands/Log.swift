@@ -216,8 +216,6 @@ struct VerifyCommand: AsyncParsableCommand {
                         + "--verifier-key KEY (the verifier key 'crisis checkpoint' printed) or --key FILE; there is "
                         + "no signing key at \(keys.path(store: store))")
                 }
-            } catch let e as ValidationError {
-                throw fail(e, json: json)
             } catch {
                 throw fail(error, json: json)
             }
