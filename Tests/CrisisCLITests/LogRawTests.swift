@@ -132,5 +132,11 @@ struct LogRawTests {
         // Nothing is lost: every delivery folded is named once on a line.
         #expect(folded.stdout.components(separatedBy: " via ").count - 1 == intents, "\(folded.stdout)")
         #expect(folded.stdout.split(separator: "\n").count < all.stdout.split(separator: "\n").count)
+        // The folded deliveries wrap with the rest of the line: nothing is wider than the terminal.
+        let narrow = try cli.run(["log", id], env: ["COLUMNS": "60"])
+        for line in narrow.stdout.split(separator: "\n") {
+            #expect(line.count <= 60, "\(line)")
+        }
+        #expect(narrow.stdout.contains("[sends:"))
     }
 }
