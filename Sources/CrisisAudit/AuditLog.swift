@@ -83,6 +83,10 @@ public protocol AuditLog: Sendable {
     /// The files pinned when the incident was created, in the order given then.
     func pinnedFiles(incident: String) throws -> [PinnedFile]
 
+    /// Every stored record of an incident as it is, each checked against the hash chain, without decoding
+    /// types or bodies (for reading a damaged trail). Throws `unknownIncident`.
+    func rawRecords(incident: String) throws -> [RawRecord]
+
     // MARK: Verification and checkpoints
 
     /// Recomputes the incident's trail from the stored record bytes and reports every problem.

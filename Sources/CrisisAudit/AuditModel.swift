@@ -240,3 +240,35 @@ public enum AuditError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// One stored record read as it is, without decoding its type or replaying it (`crisis log --raw`): a damaged
+/// trail can still be read. Columns that no longer have their type read as nil.
+public struct RawRecord: Sendable, Hashable {
+    /// The stored seq.
+    public var seq: Int
+    /// The `event_type` column as stored (nil when it is not text).
+    public var type: String?
+    /// The `recorded_utc_ms` column (nil when it is not an integer).
+    public var recordedAt: Instant?
+    /// The `actor_id` column.
+    public var actorID: String?
+    /// The `actor_role` column.
+    public var actorRole: String?
+    /// The record bytes exactly as stored.
+    public var record: [UInt8]
+    /// Whether the stored entry hash is the SHA-256 of the record bytes.
+    public var hashMatches: Bool
+    /// Every chain rule this record breaks (hash, link to the one before, seq, canonical form), in words; empty
+    /// when it checks out.
+    public var problems: [String]
+
+    /// The record's `body` member re-encoded canonically, or the whole record as stored when it does not decode.
+    public var bodyText: String {
+        if let value = try? CanonicalJSON.decode(record), let body = value["body"],
+            let bytes = try? CanonicalJSON.encode(body)
+        {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        return String(decoding: record, as: UTF8.self)
+    }
+}

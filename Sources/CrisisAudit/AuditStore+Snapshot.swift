@@ -11,7 +11,8 @@ extension SQLiteAuditLog {
     public func snapshot(incident: String) throws -> StateSnapshot? {
         try read("read the snapshot of incident \(incident)") { db in
             guard try incidentExists(db, incident) else { throw AuditError.unknownIncident(incident) }
-            guard hasSnapshotTable else { return nil }
+            guard !isReadOnly else { throw AuditStore.readOnlyError("save a snapshot", path: path) }
+        guard hasSnapshotTable else { return nil }
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT s.seq, s.entry_hash, s.engine_version, s.bytes, s.saved_utc_ms, e.entry_hash
                 FROM state_snapshot s

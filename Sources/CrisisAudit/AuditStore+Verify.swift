@@ -21,6 +21,55 @@ extension SQLiteAuditLog {
         }
     }
 
+    /// Every stored record of an incident as it is, walked along the hash chain from the genesis hash the
+    /// incident's header gives: the chain check of `verify` without its schema, pinned-file, checkpoint and
+    /// SQLite integrity checks (cheap enough for `log`). Reads columns leniently: a value of the wrong type is nil.
+    public func rawRecords(incident: String) throws -> [RawRecord] {
+        try read("read the records of incident \(incident)") { db in
+            guard let header = try Row.fetchOne(db, sql: """
+                SELECT origin, created_utc_ms, playbook_sha256 FROM incident WHERE incident_id = ?
+                """, arguments: [incident])
+            else { throw AuditError.unknownIncident(incident) }
+            func text(_ v: DatabaseValue) -> String? {
+                if case .string(let s) = v.storage { return s }
+                return nil
+            }
+            func blob(_ v: DatabaseValue) -> [UInt8] {
+                switch v.storage {
+                case .blob(let d): return [UInt8](d)
+                case .string(let s): return Array(s.utf8)
+                default: return []
+                }
+            }
+            func int(_ v: DatabaseValue) -> Int64? {
+                if case .int64(let n) = v.storage { return n }
+                return nil
+            }
+            let genesis = HashChain.genesis(
+                incidentID: incident, origin: text(header[0]) ?? "", createdUTCMilliseconds: int(header[1]) ?? 0,
+                playbookSHA256: blob(header[2]))
+            var walker = HashChain.Walker(genesis: genesis)
+            var out: [RawRecord] = []
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT seq, event_type, recorded_utc_ms, actor_id, actor_role, record, prev_hash, entry_hash
+                FROM audit_event WHERE incident_id = ? ORDER BY seq
+                """, arguments: [incident])
+            while let row = try rows.next() {
+                let seq = Int(int(row[0]) ?? 0)
+                let record = blob(row[5])
+                let link = HashChain.Link(seq: seq, prevHash: blob(row[6]), entryHash: blob(row[7]), record: record)
+                let step = walker.walk(link)
+                out.append(RawRecord(
+                    seq: seq, type: text(row[1]),
+                    recordedAt: int(row[2]).map { Instant(millisecondsSinceEpoch: $0) },
+                    actorID: text(row[3]), actorRole: text(row[4]), record: record,
+                    hashMatches: step.entryHash == link.entryHash,
+                    problems: step.problems.map(\.description)))
+            }
+            return out
+        }
+    }
+
     // MARK: - Checkpoints
 
     /// Signs the incident's current tree head (records 1..N) and records it, in one transaction: a row in

@@ -83,8 +83,16 @@ public final class SQLiteAuditLog: AuditLog {
         /// For readers (`status`, `log`, `verify`…): never creates a file or changes its schema. Refuses a missing
         /// file and one that is not an audit database; accepts an audit database whose schema lacks later
         /// migrations (then `snapshot` answers nil and `saveSnapshot` throws). It is not a read-only connection:
-        /// appends and snapshot saves still work on a current schema.
+        /// appends and snapshot saves still work on a current schema. On media it cannot write (the file or its
+        /// folder not writable, a read-only mount) it opens as `.readOnly` instead.
         case existing
+        /// For readers of evidence: as `.existing`, through a read-only connection that never writes and never
+        /// creates a file (not even the `-wal` and `-shm`). A database whose `-wal` is absent or empty (every
+        /// record is in the main file, as after a clean close) is opened `immutable=1`: no locks, no `-shm`. One
+        /// whose `-wal` still holds records is opened `mode=ro`, which needs its `-shm` beside it (or a folder
+        /// where SQLite may create one); without either it is refused with advice rather than read without its
+        /// newest records. Appends and snapshot saves throw. See docs/audit-format.md, "Read-only media".
+        case readOnly
     }
 
     /// The database file.
@@ -93,6 +101,8 @@ public final class SQLiteAuditLog: AuditLog {
     public let writer: WriterInfo
     /// How the store was opened.
     public let mode: OpenMode
+    /// Whether the connection is read-only (`.readOnly`, or `.existing` on media it cannot write).
+    public let isReadOnly: Bool
     /// Whether the file has the snapshot table (a database a reader opened before a writer migrated it has not).
     let hasSnapshotTable: Bool
     /// A reader opened a file with no tables at all, as a `start` that crashed before its schema committed leaves
@@ -125,27 +135,16 @@ public final class SQLiteAuditLog: AuditLog {
     /// a network or FUSE filesystem, or whose WAL-mode database has a `-shm` but lost its `-wal`. Applies the
     /// connection settings on every open and checks that WAL and `synchronous=FULL` really took effect.
     public init(path: String, writer: WriterInfo = .current(), mode: OpenMode = .create) throws {
-        if mode == .existing && DatabaseLocation.facts(path).kind == .missing {
+        if mode != .create && DatabaseLocation.facts(path).kind == .missing {
             throw AuditError.io(operation: "open \(path)", underlying: "no database there (opened as existing: nothing is created)")
         }
         try DatabaseLocation.check(path)
         self.path = path
         self.writer = writer
         self.mode = mode
-        var config = Configuration()
-        config.busyMode = .timeout(AuditStore.busyTimeoutSeconds)
-        config.foreignKeysEnabled = true
-        // Never `.wal`: GRDB would then lower synchronous to NORMAL after our settings.
-        config.journalMode = .default
-        config.label = "crisis.audit"
-        config.prepareDatabase { db in
-            try AuditStore.applyConnectionSettings(db)
-        }
-        do {
-            queue = try DatabaseQueue(path: path, configuration: config)
-        } catch {
-            throw AuditStore.mapError(error, operation: "open \(path)")
-        }
+        let opened = try AuditStore.open(path, mode: mode)
+        queue = opened.queue
+        isReadOnly = opened.readOnly
         // The schema: a read tells whether it is current (the common case, no write lock taken); only a new or
         // older database goes through the migrating write transaction, and only for a writer.
         let applied: Set<String>?
@@ -156,13 +155,13 @@ public final class SQLiteAuditLog: AuditLog {
         }
         let current = AuditSchema.all.allSatisfy { applied?.contains($0.name) ?? false }
         var blank = false
-        if mode == .existing && applied == nil {
+        if mode != .create && applied == nil {
             blank = (try? queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }) == 0
         }
         isBlank = blank
         if blank {
             hasSnapshotTable = false
-        } else if mode == .existing {
+        } else if mode != .create {
             guard let applied, let first = AuditSchema.all.first, applied.contains(first.name) else {
                 throw AuditError.integrity("\(path) is not a crisis audit database (no recorded schema); "
                     + "nothing was changed")
@@ -171,6 +170,7 @@ public final class SQLiteAuditLog: AuditLog {
         } else {
             hasSnapshotTable = true
         }
+        if isReadOnly { return }
         if !current && mode == .create {
             try write("create the audit schema in \(path)") { db in
                 do {
@@ -191,11 +191,92 @@ public final class SQLiteAuditLog: AuditLog {
         }
     }
 
+    /// Opens the connection: read-write for `.create`, and for `.existing` on media it can write; read-only
+    /// otherwise (see `OpenMode.readOnly`).
+    static func open(_ path: String, mode: OpenMode) throws -> (queue: DatabaseQueue, readOnly: Bool) {
+        var config = Configuration()
+        config.busyMode = .timeout(AuditStore.busyTimeoutSeconds)
+        config.foreignKeysEnabled = true
+        // Never `.wal`: GRDB would then lower synchronous to NORMAL after our settings.
+        config.journalMode = .default
+        config.label = "crisis.audit"
+        let base = config  // prepareDatabase adds to a configuration: the read-only open starts from this one
+        if mode == .readOnly || (mode == .existing && !DatabaseLocation.isWritable(path)) {
+            return (try openReadOnly(path, config: base), true)
+        }
+        config.prepareDatabase { db in
+            try AuditStore.applyConnectionSettings(db)
+        }
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            if mode == .existing {
+                // Media that refuses writes although access(2) allowed them (an immutable attribute, a
+                // filesystem remounted read-only underneath): found by the first read.
+                try queue.read { db in _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+            }
+            return (queue, false)
+        } catch where mode == .existing && isReadOnlyMediaError(error) {
+            return (try openReadOnly(path, config: base), true)
+        } catch {
+            throw AuditStore.mapError(error, operation: "open \(path)")
+        }
+    }
+
+    /// An open that failed because the media cannot be written: SQLite refused to write or create a file, or
+    /// could not keep WAL mode (it cannot create the `-shm`). Never a busy or locked database: a reader must not
+    /// then fall back to `immutable`, which takes no locks.
+    static func isReadOnlyMediaError(_ error: any Error) -> Bool {
+        if let e = error as? DatabaseError {
+            return [.SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM].contains(e.resultCode)
+        }
+        if case .io(let operation, _)? = error as? AuditError { return operation == walOperation }
+        return false
+    }
+
+    /// The operation named when SQLite will not keep WAL mode.
+    static let walOperation = "enable WAL"
+
+    /// A read-only connection that creates no file: `immutable=1` when the `-wal` is absent or empty, else
+    /// `mode=ro` (which reads the WAL through its `-shm`).
+    static func openReadOnly(_ path: String, config base: Configuration) throws -> DatabaseQueue {
+        guard sqlite3_compileoption_used("USE_URI") == 1 || sqlite3_compileoption_used("SQLITE_USE_URI") == 1 else {
+            throw AuditError.io(operation: "open \(path) read-only", underlying: "this SQLite library does not "
+                + "accept URI file names (built without SQLITE_USE_URI); copy the database to writable storage")
+        }
+        var config = base
+        config.readonly = true
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF; PRAGMA query_only = ON;")
+            if let connection = db.sqliteConnection {
+                _ = sqlite3_limit(connection, SQLITE_LIMIT_LENGTH, 2 * 1_048_576)
+                _ = sqlite3_limit(connection, SQLITE_LIMIT_SQL_LENGTH, 100_000)
+                _ = DefensiveMode.set(connection, on: true)
+            }
+        }
+        var st = stat()
+        let walHoldsRecords = stat(path + "-wal", &st) == 0 && st.st_size > 0
+        let uri = "file:" + DatabaseLocation.uriPath(path) + (walHoldsRecords ? "?mode=ro" : "?immutable=1")
+        do {
+            let queue = try DatabaseQueue(path: uri, configuration: config)
+            try queue.read { db in _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+            return queue
+        } catch let error as DatabaseError where walHoldsRecords
+            && [.SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM].contains(error.resultCode)
+        {
+            throw AuditError.io(operation: "open \(path) read-only", underlying: "its -wal file holds records not "
+                + "yet in the main file, and SQLite needs a -shm file beside it (or a folder it may write) to read "
+                + "them (\(error.message ?? "\(error)")); copy the database with its -wal and -shm files to "
+                + "writable storage and read the copy")
+        } catch {
+            throw AuditStore.mapError(error, operation: "open \(path) read-only")
+        }
+    }
+
     /// Pragmas and C-level limits applied on every connection.
     static func applyConnectionSettings(_ db: Database) throws {
         let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
         guard mode?.lowercased() == "wal" else {
-            throw AuditError.io(operation: "enable WAL", underlying: "SQLite kept journal_mode=\(mode ?? "?")")
+            throw AuditError.io(operation: walOperation, underlying: "SQLite kept journal_mode=\(mode ?? "?")")
         }
         try db.execute(sql: """
             PRAGMA synchronous = FULL;
@@ -235,6 +316,7 @@ public final class SQLiteAuditLog: AuditLog {
     /// Runs `body` in `BEGIN IMMEDIATE … COMMIT`. Every write of the store goes through here. A failed COMMIT
     /// throws (the outcome is then unknown: re-read by idempotency key before retrying).
     func write<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
+        guard !isReadOnly else { throw AuditStore.readOnlyError(operation, path: path) }
         var result: T?
         do {
             try queue.inTransaction(.immediate) { db in
@@ -259,6 +341,12 @@ public final class SQLiteAuditLog: AuditLog {
         } catch {
             throw AuditStore.mapError(error, operation: operation)
         }
+    }
+
+    /// The refusal of a write through a read-only connection.
+    static func readOnlyError(_ operation: String, path: String) -> AuditError {
+        .io(operation: operation, underlying: "\(path) was opened read-only (read-only media, or "
+            + "CRISIS_READ_ONLY); nothing was recorded")
     }
 
     /// Translates SQLite errors into `AuditError`s that name the operation.

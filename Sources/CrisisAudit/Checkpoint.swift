@@ -36,25 +36,29 @@ public struct CheckpointSigner: Sendable {
         self.privateKey = try Curve25519.Signing.PrivateKey(rawRepresentation: seed)
     }
 
+    /// Loads the key at `keyFile`, or nil when there is no file there. Never creates anything (for readers such as
+    /// `verify`, which must not leave a new key beside an evidence copy). Refuses what `loadOrCreate` refuses.
+    public static func loadExisting(keyFile: String) throws -> CheckpointSigner? {
+        var st = stat()
+        guard lstat(keyFile, &st) == 0 else { return nil }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            throw AuditError.unsafeLocation("\(keyFile) is not a regular file (a symbolic link?)")
+        }
+        guard st.st_mode & 0o077 == 0 else {
+            throw AuditError.unsafeLocation(
+                "\(keyFile) is readable by others (mode \(String(st.st_mode & 0o777, radix: 8))); run chmod 600 on it")
+        }
+        guard let data = FileManager.default.contents(atPath: keyFile) else {
+            throw AuditError.io(operation: "read signing key \(keyFile)", underlying: "cannot read the file")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), file: keyFile)
+    }
+
     /// Loads the key at `keyFile`, or creates it there (mode 0600, parent directory 0700) with a new random
     /// key named `name`. An existing file keeps its own name. Refuses a key file that is a symbolic link or
     /// readable by group or others.
     public static func loadOrCreate(keyFile: String, name: String) throws -> CheckpointSigner {
-        var st = stat()
-        if lstat(keyFile, &st) == 0 {
-            guard st.st_mode & S_IFMT == S_IFREG else {
-                throw AuditError.unsafeLocation("\(keyFile) is not a regular file (a symbolic link?)")
-            }
-            guard st.st_mode & 0o077 == 0 else {
-                throw AuditError.unsafeLocation(
-                    "\(keyFile) is readable by others (mode \(String(st.st_mode & 0o777, radix: 8))); "
-                        + "run chmod 600 on it")
-            }
-            guard let data = FileManager.default.contents(atPath: keyFile) else {
-                throw AuditError.io(operation: "read signing key \(keyFile)", underlying: "cannot read the file")
-            }
-            return try parse(String(decoding: data, as: UTF8.self), file: keyFile)
-        }
+        if let existing = try loadExisting(keyFile: keyFile) { return existing }
         try CheckpointNote.validateKeyName(name)
         let key = Curve25519.Signing.PrivateKey()
         let signer = try CheckpointSigner(name: name, seed: Array(key.rawRepresentation))

@@ -44,6 +44,27 @@ enum DatabaseLocation {
         return FileFacts(kind: kind, links: UInt64(st.st_nlink))
     }
 
+    /// Whether the database file and its folder can be written (access(2): false on a read-only mount, and for
+    /// a user without write permission; root passes permission bits but not a read-only mount).
+    static func isWritable(_ path: String) -> Bool {
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return access(path, W_OK) == 0 && access(parent, W_OK) == 0
+    }
+
+    /// `path` as the path part of an SQLite URI file name: absolute, with `%`, `?` and `#` percent-encoded.
+    static func uriPath(_ path: String) -> String {
+        var out = ""
+        for byte in URL(fileURLWithPath: path).standardizedFileURL.path.utf8 {
+            switch byte {
+            case UInt8(ascii: "%"), UInt8(ascii: "?"), UInt8(ascii: "#"), 0..<0x21, 0x7F...:
+                out += String(format: "%%%02X", byte)
+            default:
+                out += String(UnicodeScalar(byte))
+            }
+        }
+        return "//" + out
+    }
+
     /// Throws `AuditError.unsafeLocation` naming the problem, after creating the parent directory if missing.
     static func check(_ path: String) throws {
         guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else {

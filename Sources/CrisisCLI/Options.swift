@@ -8,7 +8,9 @@ import Foundation
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "SQLite database file.",
-        discussion: "Default: $CRISIS_DB, else $XDG_DATA_HOME/crisis/crisis.sqlite (~/.local/share/crisis/crisis.sqlite).",
+        discussion: "Default: $CRISIS_DB, else $XDG_DATA_HOME/crisis/crisis.sqlite (~/.local/share/crisis/crisis.sqlite). "
+            + "Reading commands open a database on read-only media read-only; CRISIS_READ_ONLY=1 makes them always "
+            + "do so (nothing written, no file created).",
         valueName: "path"))
     var db: String?
 
@@ -32,7 +34,7 @@ struct StoreOptions: ParsableArguments {
         if !create && !FileManager.default.fileExists(atPath: path) {
             throw RuntimeError.invalid("no database at \(path); pass --db or set CRISIS_DB ('crisis start' creates one)")
         }
-        var service = IncidentService(store: try SQLiteAuditLog(path: path, mode: reading ? .existing : .create))
+        var service = IncidentService(store: try SQLiteAuditLog(path: path, mode: reading ? Self.readingMode : .create))
         if let keys {
             let keyFile = keys.path(store: self)
             service.checkpointSigner = { try CheckpointSigner.loadOrCreate(keyFile: keyFile, name: "crisis") }
@@ -41,6 +43,20 @@ struct StoreOptions: ParsableArguments {
     }
 
     var exists: Bool { FileManager.default.fileExists(atPath: path) }
+
+    /// How reading commands open the store: `.existing` (read-only by itself on read-only media), or always
+    /// `.readOnly` with `CRISIS_READ_ONLY` set to anything but empty or `0`.
+    static var readingMode: SQLiteAuditLog.OpenMode {
+        let flag = ProcessInfo.processInfo.environment["CRISIS_READ_ONLY"] ?? ""
+        return flag.isEmpty || flag == "0" ? .existing : .readOnly
+    }
+}
+
+extension KeyOptions {
+    /// The signing key when its file exists, else nil. Never creates a key (readers such as `verify` use it).
+    func existingSigner(store: StoreOptions) throws -> CheckpointSigner? {
+        try CheckpointSigner.loadExisting(keyFile: path(store: store))
+    }
 }
 
 /// `--as` and `--role`: who is acting.

@@ -11,8 +11,13 @@ extension TimelineText {
     ///        1 15:59  root  opened live incident from employee-post-viral@1
     ///        2 16:09  crisis  timer t7 fired (page_lead: ack timeout (level 1, round
     ///                 1))  [page_lead→exhausted]
+    ///
+    /// Unless `all`, plumbing is folded into the line that caused it: a delivery intent becomes
+    /// `[sends: PURPOSE via CHANNEL to RECIPIENTS]` on the record before it, and a drill's sandboxed outcome of that
+    /// delivery (with no effects or note of its own) adds `(sandboxed)` there instead of a line.
     static func render(_ entries: [TimelineEntry], incident: LoadedIncident, color: Bool,
-                       width: Int = Fit.terminalWidth()) -> String {
+                       width: Int = Fit.terminalWidth(), all: Bool = true) -> String {
+        let (folded, sends) = all ? ([], [:]) : fold(entries)
         let zone = ZoneFormat(identifier: incident.definition.playbook.timeZone)
         var rows: [String] = []
         if incident.isDrill {
@@ -23,7 +28,7 @@ extension TimelineText {
         let textColumn = seqWidth + 1 + 5 + 2
         var day = ""
         let keyPrefix = incident.id + "/"
-        for entry in entries {
+        for (index, entry) in entries.enumerated() where !folded.contains(index) {
             let stored = entry.stored
             let simulated = entry.record?.now
             let at = simulated ?? stored.recordedAt
@@ -41,6 +46,7 @@ extension TimelineText {
             let who = TerminalText.escape(stored.actor.id) + (role.map { " [\(TerminalText.escape($0))]" } ?? "")
             let anomaly = entry.record?.clockAnomaly != nil ? Colour.red("  [wall clock went backwards]", color) : ""
             var what = entry.record.map(summary) ?? Colour.red("\(stored.type.rawValue): unreadable body", color)
+            if let parts = sends[index] { what += "  [sends: " + parts.joined(separator: "; ") + "]" }
             what = what.replacingOccurrences(of: keyPrefix, with: "")
             let seq = String(repeating: " ", count: seqWidth - String(stored.seq).count) + String(stored.seq)
             let lines = wrap("\(who)  \(what)\(real)\(anomaly)", width: max(20, width - textColumn))
@@ -49,6 +55,34 @@ extension TimelineText {
             }
         }
         return rows.joined(separator: "\n")
+    }
+
+    /// Which entries fold into another (intents, and sandboxed outcomes of folded intents), and what each host
+    /// line gains, by entry index.
+    static func fold(_ entries: [TimelineEntry]) -> (folded: Set<Int>, sends: [Int: [String]]) {
+        var folded = Set<Int>()
+        var sends: [Int: [String]] = [:]
+        var host: Int?
+        var byKey: [String: (host: Int, part: Int)] = [:]
+        for (index, entry) in entries.enumerated() {
+            switch entry.record {
+            case .intent(let r)? where host != nil:
+                let h = host ?? index
+                let d = r.delivery
+                let text = "\(d.purpose.rawValue) via \(TerminalText.escape(d.channel)) to "
+                    + TerminalText.escape(d.recipients.joined(separator: ", "))
+                sends[h, default: []].append(text)
+                byKey[d.key] = (h, (sends[h]?.count ?? 1) - 1)
+                folded.insert(index)
+            case .outcome(let r)? where r.result == .sandboxed && r.effects.isEmpty && r.note == nil
+                && r.clockAnomaly == nil && byKey[r.key] != nil:
+                if let place = byKey[r.key] { sends[place.host]?[place.part] += " (sandboxed)" }
+                folded.insert(index)
+            default:
+                host = index
+            }
+        }
+        return (folded, sends)
     }
 
     /// `Mon 30 Nov 2026, Europe/Oslo +01:00`: the day in the incident's zone, with the offset its times carry.

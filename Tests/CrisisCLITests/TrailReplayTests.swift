@@ -49,8 +49,10 @@ struct TrailReplayTests {
                     "status of \(id) differs from what the recording build printed")
             let verify = try cli.run(["verify", id])
             #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
-            let log = try cli.run(["log", id])
+            // --all: by default log folds delivery intents and sandboxed outcomes into the line that caused them.
+            let log = try cli.run(["log", id, "--all"])
             #expect(log.status == 0)
+            #expect(try cli.run(["log", id]).status == 0)
             #expect(!log.stdout.contains("unreadable"))
             let records = try #require(try JSONSerialization.jsonObject(
                 with: Data(try cli.run(["log", id, "--json"]).stdout.utf8)) as? [Any])

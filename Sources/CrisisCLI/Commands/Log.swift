@@ -8,7 +8,12 @@ struct LogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Show an incident's timeline: every record, who, when, what.",
-        discussion: "--json prints the exact hashed record bytes, one JSON object per record, in an array.")
+        discussion: """
+            --json prints the exact hashed record bytes, one JSON object per record, in an array. --raw prints the \
+            records as stored, one line each, without replaying the trail: a damaged trail can still be read. When \
+            the hash chain does not verify, log warns at the top; when the trail does not replay, it says so and \
+            prints the raw form. Either way it exits 3 after printing ('crisis verify' says more).
+            """)
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var display: DisplayOptions
@@ -16,8 +21,14 @@ struct LogCommand: AsyncParsableCommand {
               completion: Complete.incidents("log"))
     var reference: String?
     @Flag(help: "Machine-readable output (the canonical records).") var json = false
+    @Flag(help: "The records as stored, without replaying them: seq, time, type, actor, hash check, body.")
+    var raw = false
+    @Flag(help: ArgumentHelp("Every record on its own line, delivery intents and sandboxed outcomes too (folded "
+                             + "into the line that caused them otherwise)."))
+    var all = false
 
     func run() async throws {
+        let damaged: Bool
         do {
             let service = try store.service(reading: true)
             let id = try service.resolveIncident(reference)
@@ -30,13 +41,68 @@ struct LogCommand: AsyncParsableCommand {
                 }
                 out.append(contentsOf: Array("]\n".utf8))
                 FileHandle.standardOutput.write(out)
+                return
+            }
+            // The chain check (hashes and links, no replay) first: a warning belongs above the story.
+            let records = try service.store.rawRecords(incident: id)
+            let broken = records.contains { !$0.problems.isEmpty }
+            var lines: [String] = []
+            if broken { lines += RawLogText.chainWarning(records, incident: id) }
+            if raw {
+                lines += RawLogText.lines(records)
+                Out.print(lines.joined(separator: "\n"))
+                damaged = broken
             } else {
-                let incident = try service.load(id)
-                Out.print(TimelineText.render(try service.timeline(id), incident: incident, color: Style.colour))
+                do {
+                    let incident = try service.load(id)
+                    let timeline = try service.timeline(id)
+                    lines.append(TimelineText.render(timeline, incident: incident, color: Style.colour, all: all))
+                    damaged = broken
+                } catch {
+                    let (_, why) = explain(error)
+                    lines += Fit.lines("This trail does not replay, so its timeline cannot be told: "
+                        + why.joined(separator: " ").replacingOccurrences(of: "crisis: ", with: ""),
+                        width: max(40, min(Fit.terminalWidth(), 100)))
+                    lines.append("The records as stored (crisis log --raw):")
+                    lines += RawLogText.lines(records)
+                    damaged = true
+                }
+                Out.print(lines.joined(separator: "\n"))
             }
         } catch {
             throw fail(error, json: json)
         }
+        if damaged { throw ExitCode(ExitStatus.integrity) }
+    }
+}
+
+/// `crisis log --raw`: the records as stored, one line each, and the warning `log` prints above a trail whose
+/// chain does not verify.
+enum RawLogText {
+    /// One line per record: seq, recorded time (UTC), type, actor (and role), `ok` or what is wrong with its
+    /// hash or link, then its body as canonical JSON. Every stored text is escaped for the terminal.
+    static func lines(_ records: [RawRecord]) -> [String] {
+        records.map { r in
+            let when = r.recordedAt.map { ISO8601.format($0, milliseconds: true) } ?? "?"
+            let actor = (r.actorID ?? "?") + (r.actorRole.map { "(\($0))" } ?? "")
+            let check = r.problems.isEmpty ? "ok" : (r.hashMatches ? "LINK-BAD" : "HASH-BAD")
+            return "#\(r.seq) \(when) \(TerminalText.escape(r.type ?? "?")) \(TerminalText.escape(actor)) \(check) "
+                + TerminalText.escape(r.bodyText)
+        }
+    }
+
+    /// The lines above the output when a record breaks the chain: how many, the first few problems, what to run.
+    static func chainWarning(_ records: [RawRecord], incident: String) -> [String] {
+        let bad = records.filter { !$0.problems.isEmpty }
+        guard !bad.isEmpty else { return [] }
+        let width = max(40, min(Fit.terminalWidth(), 100))
+        var lines = Fit.lines("WARNING: the hash chain of this trail does not verify (\(bad.count) of \(records.count) "
+            + "records): it was altered, damaged or cut; 'crisis verify \(incident)' checks it in full.", width: width)
+        for r in bad.prefix(3) {
+            lines += Fit.lines("  seq \(r.seq): " + TerminalText.escape(r.problems.joined(separator: "; ")), width: width)
+        }
+        if bad.count > 3 { lines.append("  and \(bad.count - 3) more") }
+        return lines + [""]
     }
 }
 
@@ -110,7 +176,8 @@ struct VerifyCommand: AsyncParsableCommand {
             + "signed.", valueName: "file"))
     var checkpoint: [String] = []
     @Option(name: .customLong("verifier-key"), help: ArgumentHelp(
-        "The published verifier key the checkpoints must be signed with (default: the one of --key).",
+        "The published verifier key the checkpoints must be signed with (default: the one of --key when that "
+            + "file exists; verify never creates a key).",
         valueName: "key"))
     var verifierKey: String?
     @Flag(help: "Machine-readable output.") var json = false
@@ -130,11 +197,32 @@ struct VerifyCommand: AsyncParsableCommand {
             }
             notes.append((file, String(decoding: data, as: UTF8.self)))
         }
+        // The trusted key: --verifier-key, else the signing key that already exists (--key, $CRISIS_KEY, next to
+        // the database). Never created here: a new key beside an evidence copy would make every genuine
+        // checkpoint look forged.
+        var verifier: CheckpointVerifier?
+        if !notes.isEmpty {
+            do {
+                if let verifierKey {
+                    do {
+                        verifier = try CheckpointVerifier(verifierKey: verifierKey)
+                    } catch {
+                        throw ValidationError("--verifier-key: \(error)")
+                    }
+                } else if let signer = try keys.existingSigner(store: store) {
+                    verifier = try CheckpointVerifier(verifierKey: signer.verifierKey)
+                } else {
+                    throw ValidationError("--checkpoint needs the key the checkpoint was signed with: pass "
+                        + "--verifier-key KEY (the verifier key 'crisis checkpoint' printed) or --key FILE; there is "
+                        + "no signing key at \(keys.path(store: store))")
+                }
+            } catch {
+                throw fail(error, json: json)
+            }
+        }
         var results: [VerifyOutcome] = []
         for incidentID in ids {
             do {
-                let verifier = notes.isEmpty ? nil : try CheckpointVerifier(
-                    verifierKey: try verifierKey ?? keys.signer(store: store).verifierKey)
                 results.append(try service.verify(incidentID, checkpoints: notes, verifier: verifier))
             } catch let e as RuntimeError {
                 if case .invalid = e { throw fail(e, json: json) }
@@ -154,7 +242,8 @@ struct VerifyCommand: AsyncParsableCommand {
                                   + "\(r.records - anchored) later records are not externally anchored")
                     } else {
                         Out.print("  not checked against an external checkpoint (\(r.checkpoints ?? 0) stored in the "
-                                  + "database); pass --checkpoint FILE to prove nothing was rewritten or cut")
+                                  + "database, checked only against the key each names); pass --checkpoint FILE "
+                                  + "--verifier-key KEY to prove nothing was rewritten or cut")
                     }
                 } else if let seq = r.first_bad_seq {
                     Out.print("\(r.incident): TAMPERED at record \(seq): \(TerminalText.escape(r.problem ?? ""))")
