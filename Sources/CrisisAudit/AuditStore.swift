@@ -226,12 +226,13 @@ public final class SQLiteAuditLog: AuditLog {
     /// could not keep WAL mode (it cannot create the `-shm`). Never a busy or locked database: a reader must not
     /// then fall back to `immutable`, which takes no locks.
     static func isReadOnlyMediaError(_ error: any Error) -> Bool {
-        if let e = error as? DatabaseError {
-            return [.SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM].contains(e.resultCode)
-        }
+        if let e = error as? DatabaseError { return readOnlyMediaCodes.contains(e.resultCode) }
         if case .io(let operation, _)? = error as? AuditError { return operation == walOperation }
         return false
     }
+
+    /// What SQLite answers when it may not write or create a file.
+    static let readOnlyMediaCodes: [ResultCode] = [.SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM]
 
     /// The operation named when SQLite will not keep WAL mode.
     static let walOperation = "enable WAL"
@@ -247,11 +248,7 @@ public final class SQLiteAuditLog: AuditLog {
         config.readonly = true
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF; PRAGMA query_only = ON;")
-            if let connection = db.sqliteConnection {
-                _ = sqlite3_limit(connection, SQLITE_LIMIT_LENGTH, 2 * 1_048_576)
-                _ = sqlite3_limit(connection, SQLITE_LIMIT_SQL_LENGTH, 100_000)
-                _ = DefensiveMode.set(connection, on: true)
-            }
+            AuditStore.applyLimits(db)
         }
         var st = stat()
         let walHoldsRecords = stat(path + "-wal", &st) == 0 && st.st_size > 0
@@ -260,9 +257,7 @@ public final class SQLiteAuditLog: AuditLog {
             let queue = try DatabaseQueue(path: uri, configuration: config)
             try queue.read { db in _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
             return queue
-        } catch let error as DatabaseError where walHoldsRecords
-            && [.SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM].contains(error.resultCode)
-        {
+        } catch let error as DatabaseError where walHoldsRecords && readOnlyMediaCodes.contains(error.resultCode) {
             throw AuditError.io(operation: "open \(path) read-only", underlying: "its -wal file holds records not "
                 + "yet in the main file, and SQLite needs a -shm file beside it (or a folder it may write) to read "
                 + "them (\(error.message ?? "\(error)")); copy the database with its -wal and -shm files to "
@@ -284,12 +279,16 @@ public final class SQLiteAuditLog: AuditLog {
             PRAGMA trusted_schema = OFF;
             PRAGMA journal_size_limit = 67108864;
             """)
-        if let connection = db.sqliteConnection {
-            // Limits: a row holds at most a 1 MiB pinned file; statements are short and parameterised.
-            _ = sqlite3_limit(connection, SQLITE_LIMIT_LENGTH, 2 * 1_048_576)
-            _ = sqlite3_limit(connection, SQLITE_LIMIT_SQL_LENGTH, 100_000)
-            _ = DefensiveMode.set(connection, on: true)
-        }
+        applyLimits(db)
+    }
+
+    /// C-level limits and defensive mode, on every connection (read-write and read-only): a row holds at most a
+    /// 1 MiB pinned file; statements are short and parameterised.
+    static func applyLimits(_ db: Database) {
+        guard let connection = db.sqliteConnection else { return }
+        _ = sqlite3_limit(connection, SQLITE_LIMIT_LENGTH, 2 * 1_048_576)
+        _ = sqlite3_limit(connection, SQLITE_LIMIT_SQL_LENGTH, 100_000)
+        _ = DefensiveMode.set(connection, on: true)
     }
 
     /// Reads back the settings of the store's connection.

@@ -207,6 +207,12 @@ enum HumanTime {
         if let today, today.hasPrefix(date + "T") { return "\(hm) \(zone)" }
         return "\(date) \(hm) \(zone)"
     }
+
+    /// Every RFC 3339 time among the words of `text`, shown as `show` shows one.
+    static func inText(_ text: String, today: String? = nil) -> String {
+        text.split(separator: " ", omittingEmptySubsequences: false).map { show(String($0), today: today) }
+            .joined(separator: " ")
+    }
 }
 
 /// Suggested commands: one line per alternative, each safe to paste as printed (words quoted for the shell, no
@@ -408,10 +414,7 @@ enum StatusText {
             lines.append("      level \(level) of \(detail["levels"] ?? "?"), round \(detail["round"] ?? "?"): paging "
                          + TerminalText.escape(paging))
             for key in ["level", "levels", "round", "paging"] { detail.removeValue(forKey: key) }
-            if let next = detail["next"] {
-                detail["next"] = next.split(separator: " ", omittingEmptySubsequences: false)
-                    .map { HumanTime.show(String($0), today: r.now) }.joined(separator: " ")
-            }
+            if let next = detail["next"] { detail["next"] = HumanTime.inText(next, today: r.now) }
         }
         if isStatement {
             lines += statement(a, r, width: width)
@@ -509,7 +512,7 @@ enum EffectsText {
             if case .deliver(let d) = action {
                 // Who to reach and where, and the short key the confirm command takes.
                 let info = StatusReport.recipients(d.recipients, channel: d.channel, incident.definition.contacts)
-                let to = info.map { $0.map { r in r.name + (r.address.map { " \($0)" } ?? "") }.joined(separator: ", ") }
+                let to = info.map { Recipients.text($0, channel: d.channel) }
                     ?? (d.recipients == [d.channel] ? nil : d.recipients.joined(separator: ", "))
                 let key = incident.state.shortDeliveryKey(d.key)
                 lines.append("  \(Sym.envelope) \(d.purpose.rawValue) on \(d.channel)"
@@ -767,7 +770,14 @@ extension StatusReport.DeliveryInfo {
     /// directory; the recipient ids as recorded when the directory does not know them.
     var recipientsText: String {
         guard let to, !to.isEmpty else { return recipients.joined(separator: ", ") }
-        return to.map { r in r.name + (r.address.map { " \($0)" } ?? " (no \(channel) address)") }
+        return Recipients.text(to, channel: channel)
+    }
+}
+
+enum Recipients {
+    /// `Kari Nordmann +47 900 01 101, Ola Hansen (no sms address)`.
+    static func text(_ people: [StatusReport.Recipient], channel: String) -> String {
+        people.map { r in r.name + (r.address.map { " \($0)" } ?? " (no \(channel) address)") }
             .joined(separator: ", ")
     }
 }

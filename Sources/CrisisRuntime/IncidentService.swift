@@ -442,7 +442,8 @@ public struct IncidentService: Sendable {
                 values[spec.name] = d
             } else if spec.required {
                 let kind = spec.type == .enum ? "enum: " + spec.values.joined(separator: "|") : spec.type.rawValue
-                missing.append(MissingInput(name: spec.name, kind: kind, prompt: spec.prompt))
+                missing.append(MissingInput(name: spec.name, kind: kind, prompt: spec.prompt, type: spec.type.rawValue,
+                                            values: spec.values))
             }
         }
         guard problems.isEmpty && missing.isEmpty else {

@@ -35,6 +35,10 @@ public enum RuntimeError: Error, CustomStringConvertible {
 /// A required input `start` was not given: its name, its type (`enum: a|b` for enums) and its prompt.
 public struct MissingInput: Sendable, Hashable {
     public var name: String
+    /// As people read it: the type, or `enum: a|b|c`.
     public var kind: String
     public var prompt: String
+    /// The input's type (`ValueType` raw value) and, for an enum, its values: what a prompt checks against.
+    public var type: String = ""
+    public var values: [String] = []
 }

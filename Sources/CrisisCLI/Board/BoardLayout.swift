@@ -204,10 +204,6 @@ enum BoardLayout {
         var out: [String] = []
         if let role = a.role { out.append("role \(role)") }
         let d = a.detail
-        let times = { (s: String) in
-            s.split(separator: " ", omittingEmptySubsequences: false).map { HumanTime.show(String($0), today: now) }
-                .joined(separator: " ")
-        }
         if let paging = d["paging"] {
             let level = d["level"].map { "level \($0) of \(d["levels"] ?? "?"): " } ?? ""
             out.append("\(level)paging \(paging)")
@@ -215,7 +211,7 @@ enum BoardLayout {
         if let acked = d["acknowledged"] { out.append("acknowledged: \(acked)") }
         if let waiting = d["waiting_for"] { out.append("waiting for \(waiting)") }
         if let stand = d["stand_ins"] { out.append(contentsOf: stand.split(separator: "\n").map(String.init)) }
-        if let next = d["next"] { out.append("next: \(times(next))") }
+        if let next = d["next"] { out.append("next: \(HumanTime.inText(next, today: now))") }
         if let phase = d["phase"] {
             var s = "statement \(phase), revision \(d["revision"] ?? "0")"
             if let by = d["approved_by"], !by.isEmpty { s += ", approved by \(by)" }

@@ -57,12 +57,9 @@ struct RunCommand: AsyncParsableCommand {
             } catch RuntimeError.invalidInputs(let problems, let missing) where ask && !missing.isEmpty {
                 for problem in problems { Out.print("» \(problem)") }
                 for input in missing {
-                    var field = StatusReport.Field(name: input.name, type: input.kind, required: true, values: nil,
+                    let field = StatusReport.Field(name: input.name, type: input.type, required: true,
+                                                   values: input.values.isEmpty ? nil : input.values,
                                                    prompt: input.prompt)
-                    if input.kind.hasPrefix("enum: ") {
-                        field.type = "enum"
-                        field.values = input.kind.dropFirst(6).split(separator: "|").map(String.init)
-                    }
                     let hint = field.values.map { " [" + $0.enumerated().map { "\($0.offset + 1) \($0.element)" }
                         .joined(separator: ", ") + "]" } ?? ""
                     while true {
