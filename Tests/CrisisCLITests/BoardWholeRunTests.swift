@@ -53,4 +53,14 @@ struct BoardWholeRunTests {
         #expect(refused.stdout.contains("a live incident runs on the wall clock"), "\(refused.stdout)")
         #expect(try cli.run(["status", live, "--json"]).json()["seq"] as? Int == seq, "nothing recorded")
     }
+
+    @Test("run with a playbook file that is not there says so, and creates nothing")
+    func missingPlaybook() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let r = try cli.run(["run", "Playbooks/no-such-playbook.yaml"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("no playbook file at Playbooks/no-such-playbook.yaml"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: cli.db))
+    }
 }

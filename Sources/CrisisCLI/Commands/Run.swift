@@ -99,6 +99,10 @@ struct RunCommand: AsyncParsableCommand {
             let service: IncidentService
             let incidentID: String
             var message: String?
+            if let id, ["yaml", "yml"].contains((id as NSString).pathExtension.lowercased()), !Self.isPlaybook(id) {
+                // A playbook file that is not there: say so, rather than look for an incident of that name.
+                throw RuntimeError.invalid("no playbook file at \(id)")
+            }
             if let id, Self.isPlaybook(id) {
                 service = try store.service(create: true, keys: keys)
                 let started = try Self.start(service, start.request(playbook: id, actor: op.actor),
