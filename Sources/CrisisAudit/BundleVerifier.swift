@@ -102,6 +102,10 @@ public enum BundleVerifier {
         let root: String
         let trusted: CheckpointVerifier?
         var report = BundleReport()
+        /// The body of record 1, to compare with the header's descriptive fields.
+        var openingBody: CanonicalValue?
+        /// The key name of each checkpoint.issued record, by seq.
+        var keyNames: [Int: String] = [:]
 
         init(root: String, trusted: CheckpointVerifier?) {
             self.root = root
@@ -176,6 +180,13 @@ public enum BundleVerifier {
             }
         }
 
+        /// The members of `incident.json`, in canonical order.
+        static let headerMembers = [
+            "chain_head", "checkpoints", "created_utc_ms", "exported_by", "files", "format", "genesis_hash", "incident",
+            "merkle_root", "mode", "origin", "playbook_id", "playbook_sha256", "playbook_version", "record_count",
+            "title",
+        ]
+
         static func isSafe(_ path: String) -> Bool {
             !path.isEmpty && !path.hasPrefix("/") && !path.split(separator: "/", omittingEmptySubsequences: false)
                 .contains { $0.isEmpty || $0 == "." || $0 == ".." }
@@ -233,6 +244,15 @@ public enum BundleVerifier {
                 return
             }
             report.incidentID = id
+            if header.objectMembers?.map(\.0) != Self.headerMembers {
+                add(name, "members differ from \(Self.headerMembers.joined(separator: ", "))")
+            }
+            for f in files where f.objectMembers?.map(\.0) != ["name", "path", "position", "sha256"] {
+                add(name, "a pinned file entry is not {name, path, position, sha256}")
+            }
+            for c in checkpoints where c.objectMembers?.map(\.0) != ["event_seq", "key_name", "path", "tree_size"] {
+                add(name, "a checkpoint entry is not {event_seq, key_name, path, tree_size}")
+            }
             let genesis = AuditHash.genesis(incidentID: id, origin: origin, createdUTCMilliseconds: created,
                                             playbookSHA256: playbook)
             if Hex.encode(genesis) != genesisHex {
@@ -264,12 +284,16 @@ public enum BundleVerifier {
             {
                 add(name, "record_count, chain_head or merkle_root differ from the records")
             }
+            checkHeaderAgainstOpening(header, files: files)
             // Checkpoint files: exactly the notes of the checkpoint.issued records.
             var seen = Set<Int>()
             for c in checkpoints {
                 guard let path = c["path"]?.stringValue, let seq = c["event_seq"]?.intValue, Self.isSafe(path) else {
                     add(name, "a checkpoint entry has no safe path or event_seq")
                     continue
+                }
+                if c["tree_size"]?.intValue != seq - 1 || c["key_name"]?.stringValue != keyNames[seq] {
+                    add(name, "the checkpoint entry for record \(seq) differs from that record")
                 }
                 seen.insert(seq)
                 guard let note = notes[seq] else {
@@ -343,7 +367,10 @@ public enum BundleVerifier {
                     add(recordsName, seq, "does not link to the previous record (prev differs)")
                 }
                 if value["v"]?.intValue != 1 { add(recordsName, seq, "is not a v1 record") }
-                if seq == 1 { checkPinnedInOpening(value["body"], pinned: pinned) }
+                if seq == 1 {
+                    openingBody = value["body"]
+                    checkPinnedInOpening(value["body"], pinned: pinned)
+                }
                 if value["type"]?.stringValue == "checkpoint.issued", let body = value["body"] {
                     checkCheckpoint(body, seq: seq, origin: origin, root: tree.root, head: prev, notes: &notes)
                 }
@@ -357,6 +384,32 @@ public enum BundleVerifier {
             report.chainHead = seq > 0 ? Hex.encode(prev) : nil
             report.merkleRoot = Hex.encode(tree.root)
             if seq == 0 { add(recordsName, "holds no record") }
+        }
+
+        /// The header's title, mode, playbook id and version, and each pinned file's name and position, must agree
+        /// with record 1 wherever record 1 states them (older records state less).
+        mutating func checkHeaderAgainstOpening(_ header: CanonicalValue, files: [CanonicalValue]) {
+            let name = BundleFormat.incident
+            guard let body = openingBody else { return }
+            let pairs: [(String, CanonicalValue?)] = [
+                ("title", body["title"]), ("mode", body["mode"]), ("playbook_id", body["playbook"]?["id"]),
+                ("playbook_version", body["playbook"]?["version"]),
+            ]
+            for (member, stated) in pairs where stated != nil && header[member] != stated {
+                add(name, "\(member) differs from record 1")
+            }
+            var named: [String: String] = [:]
+            if let s = body["playbook"]?["sha256"]?.stringValue, let f = body["playbook"]?["file"]?.stringValue { named[s] = f }
+            for t in body["templates"]?.arrayValue ?? [] {
+                if let s = t["sha256"]?.stringValue, let f = t["path"]?.stringValue { named[s] = f }
+            }
+            if let s = body["contacts"]?["sha256"]?.stringValue, let f = body["contacts"]?["file"]?.stringValue { named[s] = f }
+            for (i, f) in files.enumerated() {
+                if f["position"]?.intValue != i { add(name, "pinned file positions are not 0, 1, 2…") }
+                if let sha = f["sha256"]?.stringValue, let stated = named[sha], f["name"]?.stringValue != stated {
+                    add(name, "the name of pinned file \(sha) differs from record 1")
+                }
+            }
         }
 
         mutating func checkPinnedInOpening(_ body: CanonicalValue?, pinned: Set<String>) {
@@ -380,6 +433,7 @@ public enum BundleVerifier {
                 return
             }
             notes[seq] = note
+            keyNames[seq] = body["key_name"]?.stringValue
             guard size == seq - 1, body["merkle_root"]?.stringValue == Hex.encode(root),
                 body["chain_head"]?.stringValue == Hex.encode(head)
             else {

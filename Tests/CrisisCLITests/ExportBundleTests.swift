@@ -237,6 +237,67 @@ struct ExportBundleTests {
         #expect(python >= 100)
     }
 
+    /// Rewrites `manifest.json` so that it matches the files as they are now (what a forger would do).
+    static func rewriteManifest(_ bundle: String) throws {
+        var entries: [CanonicalValue] = []
+        for file in try files(bundle) where file != "manifest.json" {
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: bundle + "/" + file)))
+            entries.append(.object([("path", .string(file)), ("sha256", .string(sha256Hex(bytes))),
+                                    ("size", .integer(Int64(bytes.count)))]))
+        }
+        let manifest: CanonicalValue = .object([("files", .array(entries)), ("format", .string("crisis-bundle/1"))])
+        try Data(try CanonicalJSON.encode(manifest)).write(to: URL(fileURLWithPath: bundle + "/manifest.json"))
+    }
+
+    @Test("beneath the manifest: a mutated file with a recomputed manifest is still caught, except README and exported_by")
+    func mutationsWithRecomputedManifest() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let (id, key, _) = try Self.incident(cli)
+        let bundle = cli.dir.appendingPathComponent("r.bundle").path
+        #expect(try cli.run(["export", id, "-o", bundle]).status == 0)
+        let trusted = try CheckpointVerifier(verifierKey: key)
+        var generator = ExportSplitMix(seed: 0x2026_1130)
+        var caught = 0
+        var python = 0
+        for file in try Self.files(bundle) where file != "manifest.json" && file != "README.txt" {
+            let url = URL(fileURLWithPath: bundle + "/" + file)
+            let original = try Data(contentsOf: url)
+            // exported_by is descriptive (who exported it), outside the evidence: its value is not checked.
+            var skip = 0..<0
+            if file == "incident.json", let r = String(decoding: original, as: UTF8.self).range(of: #""exported_by":"crisis [^"]*""#, options: .regularExpression) {
+                let text = String(decoding: original, as: UTF8.self)
+                let start = text.utf8.distance(from: text.startIndex, to: r.lowerBound) + #""exported_by":""#.utf8.count
+                skip = start..<(text.utf8.distance(from: text.startIndex, to: r.upperBound) - 1)
+            }
+            for n in 0..<12 {
+                var bytes = [UInt8](original)
+                var at = Int(generator.next() % UInt64(bytes.count))
+                while skip.contains(at) { at = Int(generator.next() % UInt64(bytes.count)) }
+                let delta = UInt8(1 + generator.next() % 255)
+                bytes[at] = bytes[at] &+ delta
+                try Data(bytes).write(to: url)
+                try Self.rewriteManifest(bundle)
+                let report = try BundleVerifier.verify(bundle: bundle, trustedKey: trusted)
+                #expect(!report.ok, "\(file) byte \(at) +\(delta) with a recomputed manifest was not caught by crisis")
+                if n < 3 {
+                    let py = try Self.python(bundle, key: key)
+                    #expect(py.status == 3, "\(file) byte \(at) +\(delta) not caught by Python: \(py.stdout)\(py.stderr)")
+                    python += 1
+                }
+                caught += 1
+            }
+            try original.write(to: url)
+        }
+        // What the manifest alone protects: README.txt. With a recomputed manifest an edit there passes.
+        let readme = URL(fileURLWithPath: bundle + "/README.txt")
+        try (try Data(contentsOf: readme) + Data("edited\n".utf8)).write(to: readme)
+        try Self.rewriteManifest(bundle)
+        #expect(try BundleVerifier.verify(bundle: bundle, trustedKey: trusted).ok)
+        #expect(try Self.python(bundle, key: key).status == 0)
+        #expect(caught >= 100 && python >= 25)
+    }
+
     @Test("a record edited and re-chained with a new manifest is caught by the checkpoint, and by the trusted key")
     func coherentForgery() throws {
         let cli = try CLI()
