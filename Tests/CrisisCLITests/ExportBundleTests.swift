@@ -121,6 +121,32 @@ struct ExportBundleTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: bundle + "/manifest.json")) == manifest)
     }
 
+    @Test("every incident of every golden trail exports to a bundle that both verifiers accept, with the same head")
+    func goldenTrails() throws {
+        let dir = CLI.root.appendingPathComponent("Tests/CrisisCLITests/Fixtures/trails")
+        let databases = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".db") }.sorted()
+        #expect(databases.count >= 6)
+        for name in databases {
+            let cli = try CLI()
+            defer { cli.remove() }
+            try FileManager.default.copyItem(atPath: dir.appendingPathComponent(name).path, toPath: cli.db)
+            let list = try JSONSerialization.jsonObject(with: Data(try cli.run(["list", "--json"]).stdout.utf8))
+            let ids = try #require(list as? [[String: Any]]).compactMap { $0["id"] as? String }
+            #expect(!ids.isEmpty)
+            for id in ids {
+                let bundle = cli.dir.appendingPathComponent("\(id).bundle").path
+                let export = try cli.run(["export", id, "-o", bundle])
+                #expect(export.status == 0, "\(name) \(id): \(export.stderr)")
+                let ours = try cli.run(["verify", bundle, "--json"]).json()
+                #expect(ours["ok"] as? Bool == true, "\(name) \(id): \(ours)")
+                let db = try cli.run(["verify", id, "--json"]).stdout
+                #expect(db.contains(try #require(ours["head"] as? String)), "\(name) \(id)")
+                let py = try Self.python(bundle)
+                #expect(py.status == 0, "\(name) \(id): \(py.stdout)\(py.stderr)")
+            }
+        }
+    }
+
     @Test("export refuses an existing path without --force, an unknown incident, an unwritable path and a foreign folder")
     func refusals() throws {
         let cli = try CLI()
