@@ -26,8 +26,10 @@ struct ExportCommand: AsyncParsableCommand {
     @Argument(help: "Incident id or a short part of it (default: the latest open incident).",
               completion: Complete.incidents("export"))
     var reference: String?
-    @Option(help: "bundle or jsonl.") var format: ExportFormat = .bundle
-    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Where to write.", valueName: "path"))
+    @Option(help: "What to write.") var format: ExportFormat = .bundle
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp(
+        "Where to write (bundle default: ID.bundle; jsonl default: standard output).", valueName: "path"),
+            completion: .file())
     var output: String?
     @Flag(help: "Replace an existing output (a previous bundle or a file).") var force = false
 
