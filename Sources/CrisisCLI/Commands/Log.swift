@@ -183,6 +183,9 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(help: "Machine-readable output.") var json = false
 
     func run() async throws {
+        if let id, BundleVerify.isBundleArgument(id) {  // a bundle folder: Commands/VerifyBundle.swift
+            throw ExitCode(BundleVerify.run(path: id, key: verifierKey ?? keys.key, checkpoints: checkpoint, json: json))
+        }
         let service: IncidentService
         let ids: [String]
         do {

@@ -1,0 +1,99 @@
+import ArgumentParser
+import CrisisAudit
+import CrisisCore
+import CrisisRuntime
+import Foundation
+
+/// The formats `crisis export` writes.
+enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
+    case bundle, jsonl
+}
+
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export one incident: a verifiable bundle folder, or its records as JSON lines.",
+        discussion: """
+            bundle: a folder with the records in their canonical bytes exactly as hashed, the stored hashes, the \
+            pinned playbook, templates and contacts, the checkpoints, the verifier keys, a manifest of SHA-256 \
+            sums and a README on checking it without crisis ('crisis verify FOLDER' or scripts/verify-bundle). \
+            Default folder: ID.bundle. jsonl: one decoded record per line, to standard output or -o. \
+            Export only reads the database.
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var display: DisplayOptions
+    @Argument(help: "Incident id or a short part of it (default: the latest open incident).",
+              completion: Complete.incidents("export"))
+    var reference: String?
+    @Option(help: "What to write.") var format: ExportFormat = .bundle
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp(
+        "Where to write (bundle default: ID.bundle; jsonl default: standard output).", valueName: "path"),
+            completion: .file())
+    var output: String?
+    @Flag(help: "Replace an existing output (a previous bundle or a file).") var force = false
+
+    func run() async throws {
+        do {
+            let service = try store.service(reading: true)
+            let id = try service.resolveIncident(reference)
+            switch format {
+            case .bundle:
+                let path = output ?? "\(id).bundle"
+                let s = try BundleExporter.export(store: service.store, incident: id, to: path, force: force,
+                                                  exportedBy: "crisis \(CrisisVersion.release)")
+                Out.error("exported \(s.records) records, \(s.pinnedFiles) pinned files and \(s.checkpoints) "
+                          + "checkpoint(s); chain head \(s.chainHead ?? "-")")
+                Out.print(s.path)
+            case .jsonl:
+                try exportJSONL(service: service, id: id)
+            }
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    func exportJSONL(service: IncidentService, id: String) throws {
+        guard let output else {
+            var buffer: [UInt8] = []
+            try JSONLExporter.export(store: service.store, incident: id) { line in
+                buffer += line
+                if buffer.count >= 1 << 16 {
+                    FileHandle.standardOutput.write(Data(buffer))
+                    buffer.removeAll(keepingCapacity: true)
+                }
+            }
+            FileHandle.standardOutput.write(Data(buffer))
+            return
+        }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isDir) {
+            guard force, !isDir.boolValue else {
+                throw RuntimeError.invalid(isDir.boolValue ? "\(output) is a folder" :
+                                            "\(output) already exists; pass --force to replace it")
+            }
+        }
+        let partial = output + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
+        guard FileManager.default.createFile(atPath: partial, contents: nil),
+            let handle = FileHandle(forWritingAtPath: partial)
+        else { throw RuntimeError.invalid("cannot write \(output): \(String(cString: strerror(errno)))") }
+        do {
+            var buffer: [UInt8] = []
+            let n = try JSONLExporter.export(store: service.store, incident: id) { line in
+                buffer += line
+                if buffer.count >= 1 << 16 {
+                    try handle.write(contentsOf: Data(buffer))
+                    buffer.removeAll(keepingCapacity: true)
+                }
+            }
+            try handle.write(contentsOf: Data(buffer))
+            try handle.close()
+            if FileManager.default.fileExists(atPath: output) { try FileManager.default.removeItem(atPath: output) }
+            try FileManager.default.moveItem(atPath: partial, toPath: output)
+            Out.error("exported \(n) records to \(output)")
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
+        }
+    }
+}
