@@ -725,6 +725,7 @@ enum TimelineText {
             }
             if !shown.isEmpty { s += " " + fields(shown) }
             if let st = r.statement { s += " (statement sha256 \(st.sha256.prefix(12))\(Sym.ellipsis))" }
+            s += subject(r.subject)
             if let note = r.note { s += " — \(e(note))" }
             return s + effects(r.effects)
         case .timer(let r):
@@ -744,6 +745,25 @@ enum TimelineText {
                 + ": \(e(r.message)) [\(e(r.code))]"
         case .checkpoint(let r): return "checkpoint signed by \(e(r.keyName)) at tree size \(r.treeSize)"
         }
+    }
+
+    /// What the action bound to, in words: ` (revision 2, sha256 2b52…)` for an approval; for a takedown's
+    /// submission the platform, legal basis, URLs and every notice element as sent.
+    static func subject(_ subject: [String: String]) -> String {
+        guard !subject.isEmpty else { return "" }
+        let e = { (s: String) in TerminalText.escape(s) }
+        if let revision = subject["revision"], let sha = subject["sha256"] {
+            return " (revision \(e(revision)), sha256 \(e(String(sha.prefix(12))))\(Sym.ellipsis))"
+        }
+        var parts: [String] = []
+        if let platform = subject["platform"] {
+            parts.append("to \(e(platform))" + (subject["basis"].map { " under \(e($0))" } ?? ""))
+        }
+        if let urls = subject["urls"] { parts.append("urls=\(e(urls.split(separator: "\n").joined(separator: " ")))") }
+        let notice = subject.filter { $0.key.hasPrefix("notice.") }
+            .map { (String($0.key.dropFirst("notice.".count)), $0.value) }.sorted { $0.0 < $1.0 }
+        if !notice.isEmpty { parts.append("notice: " + notice.map { "\($0.0)=\(e($0.1))" }.joined(separator: " ")) }
+        return parts.isEmpty ? "" : " " + parts.joined(separator: "; ")
     }
 
     static func effects(_ effects: [RecordedEffect]) -> String {

@@ -134,12 +134,32 @@ enum Intake {
         }
 
         let given = fields
+        let subject = subject(of: request, in: incident.state)
         return .success(Accepted(
             event: .acted(step: request.step, action: request.action, fields: given, actor: actor), actor: actor
         ) { now, effects in
             .action(.init(now: now, step: request.step, action: request.action, fields: given, statement: nil,
-                          actor: actor, note: note, effects: effects, clockAnomaly: anomaly))
+                          subject: subject, actor: actor, note: note, effects: effects, clockAnomaly: anomaly))
         })
+    }
+
+    /// What an action acts on, as it stands before the action (recorded with it as `subject`): the statement
+    /// revision and hash an approval or rejection binds to; the notice a takedown's `submit` sends, every element
+    /// with its value (prefilled ones included), its platform and its URLs.
+    static func subject(of request: IncidentService.ActRequest, in state: IncidentState) -> [String: String] {
+        guard let run = state.run(request.step) else { return [:] }
+        switch (run.progress, request.action) {
+        case (.statement(_, let s), StepAction.approve.rawValue), (.statement(_, let s), StepAction.reject.rawValue):
+            guard let current = s.current else { return [:] }
+            return ["revision": String(current.revision), "sha256": current.sha256]
+        case (.takedown(let spec, let t), StepAction.submit.rawValue):
+            var subject = ["platform": t.platform, "basis": spec.basis.rawValue]
+            if !t.urls.isEmpty { subject["urls"] = t.urls.joined(separator: "\n") }
+            for (name, value) in t.notice where name != NoticeElement.urls.rawValue { subject["notice.\(name)"] = value }
+            return subject
+        default:
+            return [:]
+        }
     }
 
     /// Whether a field value is only a placeholder someone forgot to fill in: empty or blank, dots or an ellipsis

@@ -52,6 +52,11 @@ public enum TrailRecord: Sendable, Hashable {
         public var fields: [String: String]
         /// A statement draft's rendered texts and their hash (what approvals bind to).
         public var statement: RenderedStatement?
+        /// What the action acted on, as it stood when it was accepted, so the trail tells the story by itself:
+        /// for an approval or rejection of a statement, the `revision` and `sha256` of the text it binds to; for a
+        /// takedown's `submit`, the `platform`, the `urls` and every notice element as submitted (`notice.NAME`,
+        /// prefilled ones included). Empty for other actions and in records written before crisis/0.4.
+        public var subject: [String: String] = [:]
         public var actor: Actor
         public var note: String?
         public var effects: [RecordedEffect]
@@ -279,6 +284,7 @@ public enum TrailRecord: Sendable, Hashable {
             return .action(ActionTaken(
                 now: try b.requiredInstant("now"), step: try b.requiredString("step"),
                 action: try b.requiredString("action"), fields: fields, statement: statement,
+                subject: try b.stringMap("subject"),
                 actor: try decodeActor(b["actor"]), note: b["note"]?.stringValue,
                 effects: try RecordedEffect.decodeList(b["effects"]), clockAnomaly: try decodeAnomaly(b)))
         case .timer:
@@ -349,6 +355,7 @@ public enum TrailRecord: Sendable, Hashable {
                 ("statement", r.statement.map {
                     obj([("sha256", .string($0.sha256)), ("texts", stringMap($0.texts))])
                 }),
+                ("subject", r.subject.isEmpty ? CanonicalValue?.none : stringMap(r.subject)),
                 ("actor", actor(r.actor)), ("note", r.note.map { .string($0) }),
                 ("effects", RecordedEffect.encodeList(r.effects)), ("clock_anomaly", r.clockAnomaly.map(anomaly)),
             ])
