@@ -14,6 +14,8 @@ struct EffectRunner: Sendable {
     let committer: Committer
     /// Where live deliveries go.
     let transport: any DeliveryTransport
+    /// Where drill deliveries go, always.
+    var sandbox = SandboxTransport()
 
     func run(_ actions: [EngineAction], actor: Actor, wallNow: Instant, into run: inout CommandRun) throws {
         var queue = actions[...]
@@ -25,7 +27,9 @@ struct EffectRunner: Sendable {
                     FaultInjection.hit(.afterIntent)
                     faultChecked = true
                 }
-                let sent = run.incident.isDrill ? SandboxTransport().send(delivery) : transport.send(delivery)
+                let sent = run.incident.isDrill
+                    ? sandbox.send(delivery, at: run.firingAt ?? Committer.engineNow(run.incident, wallNow: wallNow))
+                    : transport.send(delivery)
                 let event = EngineEvent.deliveryCompleted(
                     key: delivery.key, result: sent.result, detail: sent.detail, actor: actor)
                 let anomaly = Committer.clockAnomaly(run.incident, wallNow: wallNow)

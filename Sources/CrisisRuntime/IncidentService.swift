@@ -55,7 +55,9 @@ public struct IncidentService: Sendable {
     var loader: IncidentLoader { IncidentLoader(log: store) }
     var snapshots: SnapshotCache { SnapshotCache(log: store) }
     var committer: Committer { Committer(log: store) }
-    var effects: EffectRunner { EffectRunner(committer: committer, transport: transport) }
+    /// Where drill deliveries go (a scenario's scripted outages); never the world.
+    public var sandbox = SandboxTransport()
+    var effects: EffectRunner { EffectRunner(committer: committer, transport: transport, sandbox: sandbox) }
     var timers: TimerPump { TimerPump(committer: committer, effects: effects) }
 
     // MARK: start
@@ -71,9 +73,11 @@ public struct IncidentService: Sendable {
         public var wallNow: Instant
         /// Drills: the simulated start time (default: the wall clock).
         public var simulatedStart: Instant?
+        /// Drills started from a scenario: its file name and exact bytes, pinned with the playbook.
+        public var scenario: (name: String, bytes: [UInt8])?
         public init(playbookPath: String, contactsPath: String? = nil, inputs: [(String, String)] = [],
                     mode: IncidentMode = .live, title: String? = nil, actor: Actor, wallNow: Instant,
-                    simulatedStart: Instant? = nil) {
+                    simulatedStart: Instant? = nil, scenario: (name: String, bytes: [UInt8])? = nil) {
             self.playbookPath = playbookPath
             self.contactsPath = contactsPath
             self.inputs = inputs
@@ -82,6 +86,7 @@ public struct IncidentService: Sendable {
             self.actor = actor
             self.wallNow = wallNow
             self.simulatedStart = simulatedStart
+            self.scenario = scenario
         }
     }
 
@@ -127,6 +132,12 @@ public struct IncidentService: Sendable {
             files.append(PinnedFile(fileName: name, bytes: contactsBytes))
             contactsRef = .init(path: name, sha256: sha256Hex(contactsBytes))
         }
+        var scenarioRef: TrailRecord.Opened.FileRef?
+        if let scenario = request.scenario {
+            guard request.mode == .drill else { throw RuntimeError.invalid("a scenario runs only as a drill") }
+            files.append(PinnedFile(fileName: scenario.name, bytes: scenario.bytes))
+            scenarioRef = .init(path: scenario.name, sha256: sha256Hex(scenario.bytes))
+        }
 
         let title = request.title ?? playbook.title
         var lastError: (any Error)?
@@ -139,7 +150,8 @@ public struct IncidentService: Sendable {
             let opened = TrailRecord.Opened(
                 now: engineNow, mode: request.mode, title: title, engine: Self.engineVersion,
                 playbook: .init(id: playbook.id, version: playbook.version, file: fileName, sha256: playbookSHA),
-                templates: templates.sorted { $0.path < $1.path }, contacts: contactsRef, inputs: inputs,
+                templates: templates.sorted { $0.path < $1.path }, contacts: contactsRef, scenario: scenarioRef,
+                inputs: inputs,
                 effects: actions.map(RecordedEffect.init))
             let header = NewIncident(
                 id: id, origin: "crisis/\(id)", title: title, playbookID: playbook.id,

@@ -39,6 +39,9 @@ public enum TrailRecord: Sendable, Hashable {
         /// Statement templates, sorted by path.
         public var templates: [FileRef]
         public var contacts: FileRef?
+        /// A drill started from a scenario (`crisis drill`): the scenario file, pinned like the playbook, so scoring
+        /// and the after-action report read it from the trail. Nil otherwise.
+        public var scenario: FileRef? = nil
         public var inputs: [String: String]
         public var effects: [RecordedEffect]
     }
@@ -266,6 +269,9 @@ public enum TrailRecord: Sendable, Hashable {
                 contacts: try b["contacts"].map {
                     .init(path: try $0.requiredString("file"), sha256: try $0.requiredString("sha256"))
                 },
+                scenario: try b["scenario"].map {
+                    .init(path: try $0.requiredString("file"), sha256: try $0.requiredString("sha256"))
+                },
                 inputs: try b.stringMap("inputs"), effects: try RecordedEffect.decodeList(b["effects"])))
         case .action:
             var fields = try b.stringMap("fields")
@@ -345,6 +351,7 @@ public enum TrailRecord: Sendable, Hashable {
                 ])),
                 ("templates", .array(r.templates.map { obj([("path", .string($0.path)), ("sha256", .string($0.sha256))]) })),
                 ("contacts", r.contacts.map { obj([("file", .string($0.path)), ("sha256", .string($0.sha256))]) }),
+                ("scenario", r.scenario.map { obj([("file", .string($0.path)), ("sha256", .string($0.sha256))]) }),
                 ("inputs", stringMap(r.inputs)),
                 ("effects", RecordedEffect.encodeList(r.effects)),
             ])

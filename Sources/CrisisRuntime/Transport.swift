@@ -19,11 +19,37 @@ public protocol DeliveryTransport: Sendable {
     func send(_ delivery: Delivery) -> TransportResult
 }
 
-/// Drills: every delivery is written to the sandbox (its intent record), never to the world.
+/// Drills: every delivery is written to the sandbox (its intent record), never to the world. A drill scenario may
+/// script channel outages: a delivery on that channel inside the window comes back `failed` (still from the
+/// sandbox: nothing is sent either way).
 public struct SandboxTransport: DeliveryTransport {
-    public init() {}
+    /// A channel the sandbox fails between two instants of the drill's clock.
+    public struct Outage: Sendable, Hashable {
+        public var channel: String
+        public var from: Instant
+        public var until: Instant
+        public var detail: String
+        public init(channel: String, from: Instant, until: Instant, detail: String) {
+            self.channel = channel
+            self.from = from
+            self.until = until
+            self.detail = detail
+        }
+    }
+
+    public var outages: [Outage]
+    public init(outages: [Outage] = []) { self.outages = outages }
+
     public func send(_ delivery: Delivery) -> TransportResult {
         TransportResult(.sandboxed, "drill: written to the sandbox, not sent")
+    }
+
+    /// The sandbox's answer at `now` on the drill's clock: failed inside a scripted outage of the channel.
+    public func send(_ delivery: Delivery, at now: Instant) -> TransportResult {
+        if let outage = outages.first(where: { $0.channel == delivery.channel && !(now < $0.from) && now < $0.until }) {
+            return TransportResult(.failed, "drill: scripted outage: \(outage.detail)")
+        }
+        return send(delivery)
     }
 }
 

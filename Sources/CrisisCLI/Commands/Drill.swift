@@ -1,0 +1,213 @@
+import ArgumentParser
+import CrisisCore
+import CrisisPlaybook
+import CrisisRuntime
+import Foundation
+
+/// `crisis drill`: exercises from a scenario file (docs/drill-format.md).
+struct DrillCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drill",
+        abstract: "Run a drill from a scenario file, and score it.",
+        subcommands: [DrillRunCommand.self, DrillScoreCommand.self, DrillCheckCommand.self],
+        defaultSubcommand: DrillRunCommand.self)
+}
+
+struct DrillRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Start a drill from a scenario and play it.",
+        usage: "crisis drill SCENARIO --auto [--db PATH]",
+        discussion: """
+            --auto plays the scenario unattended: the team's expected actions and the outside world's scripted \
+            behaviour (an approver's rejection, a platform's answer, a channel outage), each when it becomes \
+            possible plus its delay; injects at their simulated times; the drill clock moved from one event to the \
+            next. Every outbound message goes to the sandbox. At the end it prints the score ('crisis drill score \
+            ID') and how to export the after-action report. Exit 0 when the drill ends as the scenario expects, 1 \
+            when it does not.
+            The scenario is checked against its playbook and contacts first: every problem at once, as \
+            file:line:column, and nothing is started.
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var display: DisplayOptions
+    @Argument(help: ArgumentHelp("The scenario file (crisis-scenario/v1).", valueName: "scenario"), completion: .file())
+    var scenario: String
+    @Flag(help: "Play the scenario unattended (the team's expected actions and the world's behaviour).") var auto = false
+    @Flag(help: "Print the final score as JSON (progress goes to standard error).") var json = false
+
+    func run() async throws {
+        let loaded = ScenarioLoader.load(path: scenario)
+        for d in loaded.diagnostics { Out.error(d.description) }
+        guard let s = loaded.scenario else { throw ExitCode(ExitStatus.refused) }
+        guard auto else {
+            throw ValidationError("""
+                only unattended drills are built so far: add --auto to play the scenario's script; a facilitated \
+                drill is a playbook started with 'crisis start FILE --drill' and moved with 'crisis tick --next'
+                """)
+        }
+        do {
+            let service = try store.service(create: true)
+            guard let bytes = FileManager.default.contents(atPath: scenario) else {
+                throw RuntimeError.invalid("cannot read \(scenario)")
+            }
+            let runner = DrillRunner(service: service, scenario: s,
+                                     scenarioFile: ((scenario as NSString).lastPathComponent, [UInt8](bytes)))
+            let started = Date()
+            let id = try runner.start(wallNow: .wallClock())
+            let zone = ZoneFormat(identifier: (try? service.load(id).definition.playbook.timeZone) ?? "UTC")
+            let say: (String) -> Void = { line in if json { Out.error(line) } else { Out.print(line) } }
+            say("DRILL \(s.id): \(s.title)")
+            say("incident \(id), drill clock from \(zone.human(s.start))")
+            let outcome = try runner.play(id, wallNow: { .wallClock() }) { step in
+                say(DrillText.progress(step, start: s.start))
+            }
+            let seconds = Date().timeIntervalSince(started)
+            let score = try DrillScore.compute(service, id)
+            if json {
+                try Out.json(score)
+            } else {
+                Out.print("")
+                Out.print(DrillText.score(score))
+            }
+            say(String(format: "played %@ of drill time in %.2f s", humanDuration(outcome.span), seconds))
+            if let why = outcome.stoppedBecause { Out.error("the drill stopped: \(why)") }
+            say("after-action report: crisis export \(id) --format md")
+            let expected = s.expectedOutcome.map { outcome.closed == $0 } ?? (outcome.closed != nil)
+            if !expected {
+                Out.error("the drill did not end as the scenario expects (closed: \(outcome.closed ?? "no"); "
+                          + "expected: \(s.expectedOutcome ?? "closed"))")
+                throw ExitCode(ExitStatus.refused)
+            }
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            throw fail(error, json: json)
+        }
+    }
+}
+
+struct DrillScoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Score a drill from its trail: times, objectives rated with their evidence, targets, decisions, injects.",
+        discussion: """
+            The scenario is read from the trail (it was pinned when the drill started), so a drill scores the same \
+            on any machine. Ratings: performed without challenges (within the objective's time), with some \
+            challenges (up to half as long again), with major challenges (later), unable to be performed (never).
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var display: DisplayOptions
+    @Argument(help: "Incident id or a short part of it (default: the latest open incident).",
+              completion: Complete.incidents("drill score"))
+    var id: String?
+    @Flag(help: "Machine-readable output.") var json = false
+
+    func run() async throws {
+        do {
+            let service = try store.service(reading: true)
+            let score = try DrillScore.compute(service, try service.resolveIncident(id))
+            if json { try Out.json(score) } else { Out.print(DrillText.score(score)) }
+        } catch {
+            throw fail(error, json: json)
+        }
+    }
+}
+
+struct DrillCheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check scenario files against their playbooks and contacts (exit 0 valid, 1 invalid).")
+
+    @OptionGroup var display: DisplayOptions
+    @Argument(help: ArgumentHelp("Scenario files.", valueName: "scenario"), completion: .file()) var files: [String]
+
+    func run() async throws {
+        var bad = false
+        for file in files {
+            let loaded = ScenarioLoader.load(path: file)
+            for d in loaded.diagnostics { Out.print(d.description) }
+            if loaded.scenario == nil { bad = true } else { Out.print("\(file): ok") }
+        }
+        if bad { throw ExitCode(ExitStatus.refused) }
+    }
+}
+
+enum DrillText {
+    static func offset(_ at: Instant, from start: Instant) -> String {
+        let minutes = max(0, (at - start).milliseconds / 60_000)
+        return String(format: "T+%d:%02d", minutes / 60, minutes % 60)
+    }
+
+    static func progress(_ step: DrillRunner.Step, start: Instant) -> String {
+        let e = { (s: String) in TerminalText.escape(s) }
+        let line: String
+        switch step {
+        case .started(let id): line = "started \(id)"
+        case .inject(let inject, let at):
+            line = "\(offset(at, from: start))  INJECT \(inject.id)"
+                + (inject.from.map { " from \(e($0))" } ?? "") + ": \(e(inject.content))"
+        case .skippedInject(let inject, let why): line = "         inject \(inject.id) not played: \(e(why))"
+        case .acted(let s, let instance, let person, let at):
+            let fields = s.fields.sorted { $0.key < $1.key }.map { "\($0.key)=\(e($0.value))" }.joined(separator: " ")
+            line = "\(offset(at, from: start))  \(s.world ? "world " : "")\(e(instance)) \(e(s.action))"
+                + (fields.isEmpty ? "" : " \(fields)") + "  (\(e(person)))"
+        case .refused(let s, let instance, let message):
+            line = "         REFUSED \(e(instance)) \(e(s.action)): \(e(message))"
+        case .timers(let count, let at):
+            line = "\(offset(at, from: start))  \(count) timer\(count == 1 ? "" : "s") fired"
+        }
+        return Fit.lines(line, width: Fit.terminalWidth()).joined(separator: "\n")
+    }
+
+    static func score(_ s: DrillScore) -> String {
+        let e = { (x: String) in TerminalText.escape(x) }
+        var lines = ["DRILL SCORE  \(e(s.scenario)): \(e(s.title))",
+                     "incident \(s.incident)  " + (s.outcome.map { "closed: \(e($0))" } ?? "not closed")
+                        + (s.expected_outcome.map { " (expected: \(e($0)))" } ?? "") + "  drill time \(s.span)", ""]
+        lines.append("Times from the start")
+        for m in s.measures {
+            lines.append("  " + m.name.padding(toLength: 30, withPad: " ", startingAt: 0)
+                         + (m.after ?? "never") + (m.record.map { "  (record \($0))" } ?? ""))
+        }
+        if !s.objectives.isEmpty {
+            lines.append("")
+            lines.append("Objectives")
+            for o in s.objectives {
+                lines.append("  \(o.id)  \(e(o.title))")
+                lines.append("      \(o.rating.uppercased()): " + (o.after.map { "after \($0)" } ?? "never")
+                             + " (within \(o.within))" + (o.evidence.isEmpty ? "" : "; evidence: record "
+                                + o.evidence.map(String.init).joined(separator: ", ")))
+            }
+        }
+        if !s.targets.isEmpty {
+            lines.append("")
+            lines.append("Targets")
+            for t in s.targets {
+                lines.append("  \(t.id)  \(t.state.replacingOccurrences(of: "_", with: " "))"
+                             + (t.met_after.map { " after \($0)" } ?? ""))
+            }
+        }
+        if !s.decisions.isEmpty {
+            lines.append("")
+            lines.append("Decisions")
+            for d in s.decisions {
+                lines.append("  \(d.step): " + (d.chosen.map { "chose \(e($0))" } ?? "no choice made")
+                             + " (expected \(e(d.expected)))" + (d.matches ? "" : "  DIFFERS")
+                             + (d.record.map { "  (record \($0))" } ?? ""))
+            }
+        }
+        if !s.injects.isEmpty {
+            lines.append("")
+            lines.append("Injects")
+            for i in s.injects {
+                lines.append("  \(i.id)  \(i.at)  " + (i.delivered ? "delivered" : "not played")
+                             + (i.record.map { "  (record \($0))" } ?? ""))
+            }
+        }
+        lines.append("")
+        lines.append("Refused actions: \(s.refusals)")
+        return lines.flatMap { Fit.lines($0, width: Fit.terminalWidth()) }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,196 @@
+import CrisisAudit
+import CrisisCore
+import CrisisPlaybook
+import Foundation
+
+/// A drill's score, read from its trail alone (the scenario is pinned in it): times to the moments that matter,
+/// each objective rated in the exercise-evaluation style with the records behind the rating, targets met or
+/// missed, decisions against the expected ones, injects delivered or not. `crisis drill score ID`.
+public struct DrillScore: Codable, Sendable {
+    /// Exercise-evaluation ratings (as in HSEEP's exercise evaluation guides).
+    public enum Rating: String, Codable, Sendable {
+        case performed = "performed without challenges"
+        case someChallenges = "performed with some challenges"
+        case majorChallenges = "performed with major challenges"
+        case unable = "unable to be performed"
+
+        /// Within the time: without challenges; up to half as long again: some; later: major; never: unable.
+        static func of(after: PlaybookDuration?, within: PlaybookDuration) -> Rating {
+            guard let after else { return .unable }
+            if !(within < after) { return .performed }
+            if !(within * 3 < after * 2) { return .someChallenges }
+            return .majorChallenges
+        }
+    }
+
+    public struct Measure: Codable, Sendable {
+        public var name: String
+        /// Time from the drill's start, in words; nil if it never happened.
+        public var after: String?
+        public var after_ms: Int64?
+        public var record: Int?
+    }
+
+    public struct ObjectiveScore: Codable, Sendable {
+        public var id: String
+        public var title: String
+        public var step: String
+        public var reaches: String
+        public var within: String
+        public var rating: String
+        public var after: String?
+        /// The record that shows it (absent when it never happened).
+        public var evidence: [Int]
+    }
+
+    public struct TargetScore: Codable, Sendable {
+        public var id: String
+        public var title: String
+        public var state: String
+        public var met_after: String?
+    }
+
+    public struct InjectScore: Codable, Sendable {
+        public var id: String
+        public var at: String
+        /// False for a contingency inject whose condition did not hold (or one the drill never reached).
+        public var delivered: Bool
+        public var record: Int?
+    }
+
+    public struct Decision: Codable, Sendable {
+        public var step: String
+        public var expected: String
+        public var chosen: String?
+        public var record: Int?
+        public var matches: Bool
+    }
+
+    public var incident: String
+    public var scenario: String
+    public var title: String
+    public var outcome: String?
+    public var expected_outcome: String?
+    public var span: String
+    public var measures: [Measure]
+    public var objectives: [ObjectiveScore]
+    public var targets: [TargetScore]
+    public var injects: [InjectScore]
+    public var decisions: [Decision]
+    /// Actions the drill refused (each a record in the trail).
+    public var refusals: Int
+
+    /// The scenario pinned in a drill's trail.
+    public static func scenario(_ store: any AuditLog, _ id: String) throws -> Scenario {
+        var opened: TrailRecord.Opened?
+        try store.forEachEvent(incident: id) { stored in
+            guard opened == nil, case .opened(let o) = try TrailRecord.decode(stored) else { return }
+            opened = o
+        }
+        guard let ref = opened?.scenario else {
+            throw RuntimeError.invalid("\(id) was not started from a scenario ('crisis drill SCENARIO' starts one)")
+        }
+        guard let file = try store.pinnedFile(sha256: ref.sha256) else {
+            throw RuntimeError.corruptRecord("pinned scenario \(ref.sha256) missing")
+        }
+        let loaded = ScenarioLoader.load(bytes: file.bytes, path: ref.path, checkReferences: false)
+        guard let s = loaded.scenario else { throw RuntimeError.diagnostics(loaded.diagnostics.filter { $0.severity == .error }) }
+        return s
+    }
+
+    static func stepID(_ instance: String) -> String {
+        instance.firstIndex(of: "[").map { String(instance[..<$0]) } ?? instance
+    }
+
+    /// Actions whose past tense names a state the step is in afterwards (a takedown's statuses, a statement's
+    /// revisions). `publish` is not here: a statement is published when every channel is (its `published` exit).
+    static let pastTense = ["submit": "submitted", "acknowledge": "acknowledged", "approve": "approved",
+                            "draft": "drafted", "reject": "rejected"]
+
+    /// When a step first reached a state: an exit with that outcome, or an action of that name or (for the actions
+    /// above) its past tense.
+    static func reached(_ store: any AuditLog, _ id: String, step: String, state: String) throws -> (at: Instant, seq: Int)? {
+        var found: (Instant, Int)?
+        try store.forEachEvent(incident: id) { stored in
+            guard found == nil else { return }
+            let record = try TrailRecord.decode(stored)
+            if case .action(let a) = record, stepID(a.step) == step, a.action == state || pastTense[a.action] == state {
+                found = (a.now, stored.seq)
+                return
+            }
+            for effect in record.effects {
+                if case .exit(let s, let outcome) = effect, stepID(s) == step, outcome == state, let now = record.now {
+                    found = (now, stored.seq)
+                    return
+                }
+            }
+        }
+        return found
+    }
+
+    public static func compute(_ service: IncidentService, _ id: String) throws -> DrillScore {
+        let scenario = try scenario(service.store, id)
+        let incident = try service.load(id)
+        let start = incident.state.startedAt
+        var firstAck: (Instant, Int)?, published: (Instant, Int)?, submitted: (Instant, Int)?
+        var refusals = 0
+        var chosen: [String: (String, Int)] = [:]
+        var injectRecords: [String: Int] = [:]
+        try service.store.forEachEvent(incident: id) { stored in
+            let record = try TrailRecord.decode(stored)
+            // A statement is published when every channel is: its step's `published` exit.
+            if published == nil, let now = record.now,
+                record.effects.contains(where: { if case .exit(_, "published") = $0 { true } else { false } })
+            {
+                published = (now, stored.seq)
+            }
+            switch record {
+            case .action(let a):
+                if a.action == StepAction.ack.rawValue, firstAck == nil { firstAck = (a.now, stored.seq) }
+
+                if a.action == StepAction.submit.rawValue, submitted == nil { submitted = (a.now, stored.seq) }
+                if a.action == StepAction.choose.rawValue, chosen[stepID(a.step)] == nil, let option = a.fields["option"] {
+                    chosen[stepID(a.step)] = (option, stored.seq)
+                }
+            case .rejected: refusals += 1
+            case .note(let n) where n.actor.name == DrillRunner.injectActor.name:
+                if let name = n.text.split(separator: " ").dropFirst().first {
+                    injectRecords[String(name).trimmingCharacters(in: CharacterSet(charactersIn: ":"))] = stored.seq
+                }
+            default: break
+            }
+        }
+        func measure(_ name: String, _ m: (Instant, Int)?) -> Measure {
+            Measure(name: name, after: m.map { humanDuration($0.0 - start) }, after_ms: m.map { ($0.0 - start).milliseconds },
+                    record: m?.1)
+        }
+        let objectives = try scenario.objectives.map { o -> ObjectiveScore in
+            let r = try reached(service.store, id, step: o.step, state: o.reaches)
+            let after = r.map { $0.at - start }
+            return ObjectiveScore(id: o.id, title: o.title, step: o.step, reaches: o.reaches, within: humanDuration(o.within),
+                                  rating: Rating.of(after: after, within: o.within).rawValue, after: after.map(humanDuration),
+                                  evidence: r.map { [$0.seq] } ?? [])
+        }
+        let report = StatusReport(incident, wallNow: incident.now)
+        let decisions = scenario.script.values.flatMap { $0 }.filter { $0.action == StepAction.choose.rawValue && !$0.world }
+            .compactMap { s -> Decision? in
+                guard let expected = s.fields["option"] else { return nil }
+                let actual = chosen[s.step]
+                return Decision(step: s.step, expected: expected, chosen: actual?.0, record: actual?.1, matches: actual?.0 == expected)
+            }.sorted { $0.step < $1.step }
+        var outcome: String?
+        if case .closed(let o) = incident.state.status { outcome = o }
+        return DrillScore(
+            incident: id, scenario: scenario.id, title: scenario.title, outcome: outcome,
+            expected_outcome: scenario.expectedOutcome, span: humanDuration(incident.now - start),
+            measures: [measure("first acknowledgement", firstAck), measure("holding statement published", published),
+                       measure("takedown submitted", submitted)],
+            objectives: objectives,
+            targets: report.targets.map { TargetScore(id: $0.id, title: $0.title, state: $0.state, met_after: $0.met_after) },
+            injects: scenario.injects.map {
+                InjectScore(id: $0.id, at: "T+" + humanDuration($0.at), delivered: injectRecords[$0.id] != nil,
+                            record: injectRecords[$0.id])
+            },
+            decisions: decisions, refusals: refusals)
+    }
+}
