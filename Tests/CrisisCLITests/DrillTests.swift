@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+
+/// `crisis drill SCENARIO --auto` and `crisis drill score`: scenarios played unattended through the real binary,
+/// scored from the trail alone.
+struct DrillTests {
+    static let fixtures = "Tests/CrisisCLITests/Fixtures/drills"
+    static let example = "Examples/drills/employee-post-viral.yaml"
+
+    static func score(_ r: CLI.Result) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    }
+
+    static func objectives(_ score: [String: Any]) -> [String: [String: Any]] {
+        var out: [String: [String: Any]] = [:]
+        for o in score["objectives"] as? [[String: Any]] ?? [] { out[o["id"] as? String ?? ""] = o }
+        return out
+    }
+
+    static func injects(_ score: [String: Any]) -> [String: Bool] {
+        var out: [String: Bool] = [:]
+        for i in score["injects"] as? [[String: Any]] ?? [] { out[i["id"] as? String ?? ""] = i["delivered"] as? Bool }
+        return out
+    }
+
+    @Test("the shipped scenario plays to its expected end: outage failures, a rejected draft, contingency inject, ratings with evidence")
+    func exampleScenario() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let r = try cli.run(["drill", Self.example, "--auto", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let score = try Self.score(r)
+        #expect(score["outcome"] as? String == "resolved")
+        let id = try #require(score["incident"] as? String)
+        let o = Self.objectives(score)
+        #expect(o["evidence_first"]?["rating"] as? String == "performed without challenges")
+        #expect(o["lead_on_line"]?["rating"] as? String == "performed with major challenges")
+        #expect(o["golden_hour"]?["rating"] as? String == "performed with major challenges")
+        #expect(o["golden_hour"]?["after"] as? String == "1h 53m")
+        #expect(o["staff_briefed"]?["rating"] as? String == "unable to be performed")
+        #expect((o["golden_hour"]?["evidence"] as? [Int])?.count == 1)
+        // The statement was not out by T+60, so the contingency inject was played.
+        #expect(Self.injects(score) == ["journalist_call": true, "ceo_asks": true, "second_wave": true])
+
+        // What the scripted world did is in the trail: the outage failed the e-mails, legal rejected draft 1.
+        let log = TimelineTests.entries(try cli.run(["log", id, "--all"]).stdout).joined(separator: "\n")
+        #expect(log.contains("outcome failed [brief_staff/notify/"), "\(log)")
+        #expect(log.contains("drill: scripted outage: e-mail provider outage"))
+        #expect(log.contains("reactive_statement reject reason=Too defensive"))
+        #expect(log.contains("scenario [inject]  note: INJECT journalist_call (phone, from Aftenposten, Ida Berg)"))
+        #expect(log.hasPrefix("DRILL"))
+        #expect(try cli.run(["verify", id]).status == 0)
+
+        // The score is read back from the trail alone, the same as at the end of the run.
+        let again = try cli.run(["drill", "score", id, "--json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout == r.stdout)
+    }
+
+    @Test("a contingency inject whose condition holds is not played; objectives met in time are rated so")
+    func contingencyNotPlayed() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let r = try cli.run(["drill", "\(Self.fixtures)/show-quick.yaml", "--auto", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let score = try Self.score(r)
+        #expect(Self.injects(score) == ["early_call": true, "nudge": false])
+        let o = Self.objectives(score)
+        #expect(o["statement_fast"]?["rating"] as? String == "performed without challenges")
+        #expect(o["takedown_sent"]?["rating"] as? String == "performed with some challenges")
+        let decisions = try #require(score["decisions"] as? [[String: Any]])
+        #expect(decisions.count == 1 && decisions[0]["matches"] as? Bool == true)
+        // The platform's scripted answer came two hours after the request.
+        let id = try #require(score["incident"] as? String)
+        let log = TimelineTests.entries(try cli.run(["log", id]).stdout).joined(separator: "\n")
+        #expect(log.contains("removal removed note=The platform removed the post."), "\(log)")
+    }
+
+    @Test("the score needs only the trail: the scenario file may be gone")
+    func scoreFromTrail() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        // A copy of the scenario beside copies of what it names, removed after the run.
+        let folder = cli.dir.appendingPathComponent("scenario/drills")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let fixtures = CLI.root.appendingPathComponent("Tests/CrisisCLITests/Fixtures")
+        for name in ["show.yaml", "show-contacts.yaml"] {
+            try FileManager.default.copyItem(at: fixtures.appendingPathComponent(name),
+                                             to: folder.deletingLastPathComponent().appendingPathComponent(name))
+        }
+        try FileManager.default.copyItem(at: fixtures.appendingPathComponent("templates"),
+                                         to: folder.deletingLastPathComponent().appendingPathComponent("templates"))
+        let scenario = folder.appendingPathComponent("show-quick.yaml")
+        try FileManager.default.copyItem(at: fixtures.appendingPathComponent("drills/show-quick.yaml"), to: scenario)
+        let r = try cli.run(["drill", scenario.path, "--auto", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        try FileManager.default.removeItem(at: folder.deletingLastPathComponent())
+        let id = try #require(try Self.score(r)["incident"] as? String)
+        let again = try cli.run(["drill", "score", id, "--json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout == r.stdout)
+        let text = try cli.run(["drill", "score", id])
+        #expect(text.stdout.contains("PERFORMED WITHOUT CHALLENGES: after 29m (within 45m); evidence: record"))
+        // A live incident has no scenario to score against.
+        let live = try cli.run(["start", "Tests/CrisisCLITests/Fixtures/mini.yaml", "--set", "post_url=https://example.com/p"])
+        let refused = try cli.run(["drill", "score", live.lastLine])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("was not started from a scenario"))
+    }
+
+    @Test("a scenario's mistakes are all reported as file:line:column before anything starts")
+    func badScenario() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let r = try cli.run(["drill", "\(Self.fixtures)/bad.yaml", "--auto"])
+        #expect(r.status == 1)
+        let file = "\(Self.fixtures)/bad.yaml"
+        for expected in [
+            "\(file):7:48: error: the playbook has no input 'no_such_input'",
+            "\(file):9:25: error: 'at' of inject 'too_early' '-5m' is before the drill starts",
+            "\(file):11:3: error: the playbook has no step 'triag'; did you mean 'triage'?",
+            "\(file):12:18: error: step 'check_facts' (task) has no action 'finish'",
+            "\(file):12:41: error: the contacts directory has no person 'jonas.comm'; did you mean 'jonas.comms'?",
+        ] {
+            #expect(r.stderr.contains(expected), "\(expected)\n\(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: cli.db), "a refused scenario created the database")
+        let check = try cli.run(["drill", "check", file, "\(Self.fixtures)/show-quick.yaml"], withDB: false)
+        #expect(check.status == 1)
+        #expect(check.stdout.contains("show-quick.yaml: ok"))
+    }
+}
