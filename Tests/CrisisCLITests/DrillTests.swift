@@ -57,6 +57,23 @@ struct DrillTests {
         #expect(again.stdout == r.stdout)
     }
 
+    @Test("every scenario in Examples/drills plays with --auto to its expected end, verifies and scores")
+    func everyExample() throws {
+        let folder = CLI.root.appendingPathComponent("Examples/drills")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(!files.isEmpty)
+        for file in files {
+            let cli = try CLI()
+            defer { cli.remove() }
+            let r = try cli.run(["drill", "Examples/drills/\(file)", "--auto", "--json"])
+            #expect(r.status == 0, "\(file): \(r.stderr.suffix(2000))")
+            guard r.status == 0, let score = try? Self.score(r), let id = score["incident"] as? String else { continue }
+            #expect(score["outcome"] as? String == score["expected_outcome"] as? String, "\(file)")
+            #expect(!(score["objectives"] as? [Any] ?? []).isEmpty, "\(file) has no objectives")
+            #expect(try cli.run(["verify", id]).status == 0, "\(file)")
+        }
+    }
+
     @Test("a contingency inject whose condition holds is not played; objectives met in time are rated so")
     func contingencyNotPlayed() throws {
         let cli = try CLI()
