@@ -20,7 +20,7 @@ public struct DrillRunner {
         case inject(Scenario.Inject, at: Instant)
         case skippedInject(Scenario.Inject, because: String)
         case acted(Scenario.ScriptedAction, instance: String, person: String, at: Instant)
-        case refused(Scenario.ScriptedAction, instance: String, message: String)
+        case refused(Scenario.ScriptedAction, instance: String, message: String, at: Instant)
         case timers(count: Int, at: Instant)
     }
 
@@ -63,14 +63,71 @@ public struct DrillRunner {
         case timer
     }
 
-    /// Plays the scenario on incident `id` until it closes, nothing more can happen, or the scenario's limit.
-    public func play(_ id: String, wallNow: @escaping () -> Instant, progress: (Step) -> Void) throws -> Outcome {
-        var cursors: [String: Int] = [:]
-        var availableSince: [String: Instant] = [:]
+    /// Who plays the team's part.
+    public enum Mode: Sendable {
+        /// `--auto`: the runner plays the team's expected actions too.
+        case auto
+        /// A facilitated drill: people play the team (with `crisis run`, `crisis act`); the runner plays only
+        /// the injects, the world's scripted behaviour and the clock.
+        case facilitated
+    }
+
+    /// How the drill clock moves between events.
+    public enum Pace: Sendable {
+        /// At once from one event to the next (`--auto`).
+        case instant
+        /// When the facilitator says so: `proceed` is asked before each move (false: pause).
+        case step
+        /// `speed`× real time: the clock moves in steps of at least a simulated minute.
+        case speed(Double)
+    }
+
+    /// What the facilitator is asked before the clock moves (pace `.step`): the time and what happens then.
+    public struct Pending: Sendable {
+        public var at: Instant
+        public var what: String
+    }
+
+    /// The scripted actions the runner plays on a step in this mode.
+    func entries(_ stepID: String, _ mode: Mode) -> [Scenario.ScriptedAction] {
+        let list = scenario.script[stepID] ?? []
+        return mode == .auto ? list : list.filter(\.world)
+    }
+
+    /// Where a drill stands, from its trail: the injects already played, and for each step instance how many of
+    /// its scripted actions were done (matched in order by action and person). What lets a paused drill resume.
+    func resumePoint(_ id: String, mode: Mode) throws -> (injected: Set<String>, cursors: [String: Int]) {
         var injected = Set<String>()
+        var cursors: [String: Int] = [:]
+        try service.store.forEachEvent(incident: id) { stored in
+            switch try TrailRecord.decode(stored) {
+            case .note(let n) where n.actor.name == Self.injectActor.name:
+                for inject in scenario.injects where n.text.hasPrefix("INJECT \(inject.id) ") || n.text.hasPrefix("INJECT \(inject.id):") {
+                    injected.insert(inject.id)
+                }
+            case .action(let a):
+                let list = entries(DrillScore.stepID(a.step), mode)
+                let c = cursors[a.step, default: 0]
+                if c < list.count, list[c].action == a.action, list[c].person == nil || list[c].person == a.actor.name {
+                    cursors[a.step] = c + 1
+                }
+            default: break
+            }
+        }
+        return (injected, cursors)
+    }
+
+    /// Plays the scenario on incident `id` until it closes, nothing more can happen (`--auto`), the scenario's
+    /// limit, or the facilitator pauses. Resumes where the trail says the drill stands.
+    public func play(_ id: String, mode: Mode = .auto, pace: Pace = .instant, wallNow: @escaping () -> Instant,
+                     proceed: (Pending) -> Bool = { _ in true }, sleep: (Double) -> Void = { _ in },
+                     progress: (Step) -> Void) throws -> Outcome {
+        var (injected, cursors) = try resumePoint(id, mode: mode)
+        var availableSince: [String: Instant] = [:]
         var refusals = 0
         var stopped: String?
         var iterations = 0
+        var approved: Instant?  // pace .step: the facilitator has said to go on up to here
         while true {
             iterations += 1
             let incident = try service.load(id)
@@ -90,7 +147,7 @@ public struct DrillRunner {
             }
             let instances = incident.state.active.map { ($0.instance, $0.stepID) } + [(Engine.incidentStep, Engine.incidentStep)]
             for (instance, stepID) in instances {
-                guard let list = scenario.script[stepID] else { continue }
+                let list = entries(stepID, mode)
                 let cursor = cursors[instance, default: 0]
                 guard cursor < list.count else { continue }
                 let scripted = list[cursor]
@@ -102,11 +159,43 @@ public struct DrillRunner {
                 candidates.append((max(since + scripted.after, now), 1, .act(instance: instance, cursor: cursor, scripted)))
             }
             if let timer = incident.state.nextTimer { candidates.append((max(timer.due, now), 2, .timer)) }
-            guard let next = candidates.min(by: { ($0.0, $0.1) < ($1.0, $1.1) }) else {
+            let next = candidates.min(by: { ($0.0, $0.1) < ($1.0, $1.1) })
+            if next == nil, mode == .auto {
                 let waiting = incident.state.active.map(\.instance).joined(separator: ", ")
                 stopped = "nothing more happens: the script has no action for \(waiting.isEmpty ? "any step" : waiting)"
                 break
             }
+            // Move the clock towards the next event (facilitated: as the pace says; the players act meanwhile).
+            let target = next?.0
+            if target.map({ now < $0 }) ?? true {
+                switch pace {
+                case .instant:
+                    break
+                case .step:
+                    if let target, let approved, !(approved < target) { break }
+                    let what = next.map { Self.describe($0.2) } ?? "nothing is scheduled: the players' move"
+                    guard proceed(Pending(at: target ?? now, what: what)) else {
+                        stopped = "paused by the facilitator"
+                        return try outcome(id, stopped: stopped, refusals: refusals)
+                    }
+                    approved = target
+                    continue  // the players may have acted while the facilitator read: look again
+                case .speed(let factor):
+                    // At least a simulated minute per move, so a fast drill does not write a record a second.
+                    let stepSim = PlaybookDuration(milliseconds: Int64(max(60_000, factor * 1000)))
+                    let until = target.map { min($0, now + stepSim) } ?? now + stepSim
+                    sleep(Double((until - now).milliseconds) / 1000 / factor)
+                    guard proceed(Pending(at: until, what: "")) else {
+                        stopped = "paused by the facilitator"
+                        return try outcome(id, stopped: stopped, refusals: refusals)
+                    }
+                    let r = try service.tick(incident: id, advance: .by(until - now), actor: Self.facilitator, wallNow: wallNow())
+                    let fired = r.records.filter { $0.type == .timer }.count
+                    if fired > 0 { progress(.timers(count: fired, at: until)) }
+                    continue  // look again: the players may have acted while the clock ran
+                }
+            }
+            guard let next else { continue }
             if now < next.0 {
                 let r = try service.tick(incident: id, advance: .by(next.0 - now), actor: Self.facilitator, wallNow: wallNow())
                 let fired = r.records.filter { $0.type == .timer }.count
@@ -141,15 +230,27 @@ public struct DrillRunner {
                     progress(.acted(scripted, instance: instance, person: person, at: next.0))
                 } catch RuntimeError.refused(_, let message, _) {
                     refusals += 1
-                    progress(.refused(scripted, instance: instance, message: message))
+                    progress(.refused(scripted, instance: instance, message: message, at: next.0))
                 }
             }
         }
+        return try outcome(id, stopped: stopped, refusals: refusals)
+    }
+
+    func outcome(_ id: String, stopped: String?, refusals: Int) throws -> Outcome {
         let final = try service.load(id)
         var closed: String?
         if case .closed(let outcome) = final.state.status { closed = outcome }
         return Outcome(incident: id, closed: closed, span: final.now - scenario.start, stoppedBecause: stopped,
                        refusals: refusals)
+    }
+
+    private static func describe(_ event: Event) -> String {
+        switch event {
+        case .inject(let inject): "inject \(inject.id)" + (inject.from.map { " from \($0)" } ?? "")
+        case .act(let instance, _, let s): "\(s.world ? "the world: " : "")\(instance) \(s.action)" + (s.person.map { " (\($0))" } ?? "")
+        case .timer: "a timer (a timeout, an escalation, a clock)"
+        }
     }
 
     /// The first person in the directory who holds a role the action needs.

@@ -134,7 +134,7 @@ public struct DrillScore: Codable, Sendable {
         let start = incident.state.startedAt
         var firstAck: (Instant, Int)?, published: (Instant, Int)?, submitted: (Instant, Int)?
         var refusals = 0
-        var chosen: [String: (String, Int)] = [:]
+        var chosen: [String: [(String, Int)]] = [:]  // step id: every choice made on it, in order
         var injectRecords: [String: Int] = [:]
         try service.store.forEachEvent(incident: id) { stored in
             let record = try TrailRecord.decode(stored)
@@ -149,8 +149,8 @@ public struct DrillScore: Codable, Sendable {
                 if a.action == StepAction.ack.rawValue, firstAck == nil { firstAck = (a.now, stored.seq) }
 
                 if a.action == StepAction.submit.rawValue, submitted == nil { submitted = (a.now, stored.seq) }
-                if a.action == StepAction.choose.rawValue, chosen[stepID(a.step)] == nil, let option = a.fields["option"] {
-                    chosen[stepID(a.step)] = (option, stored.seq)
+                if a.action == StepAction.choose.rawValue, let option = a.fields["option"] {
+                    chosen[stepID(a.step), default: []].append((option, stored.seq))
                 }
             case .rejected: refusals += 1
             case .note(let n) where n.actor.name == DrillRunner.injectActor.name:
@@ -172,12 +172,19 @@ public struct DrillScore: Codable, Sendable {
                                   evidence: r.map { [$0.seq] } ?? [])
         }
         let report = StatusReport(incident, wallNow: incident.now)
-        let decisions = scenario.script.values.flatMap { $0 }.filter { $0.action == StepAction.choose.rawValue && !$0.world }
-            .compactMap { s -> Decision? in
-                guard let expected = s.fields["option"] else { return nil }
-                let actual = chosen[s.step]
-                return Decision(step: s.step, expected: expected, chosen: actual?.0, record: actual?.1, matches: actual?.0 == expected)
-            }.sorted { $0.step < $1.step }
+        // The n-th expected choice on a step against the n-th choice made on it (a choice visited again, as an
+        // update loop's "still disrupted?", is scored each time).
+        var decisions: [Decision] = []
+        for step in scenario.script.keys.sorted() {
+            let expected = (scenario.script[step] ?? []).filter { $0.action == StepAction.choose.rawValue && !$0.world }
+                .compactMap { $0.fields["option"] }
+            let made = chosen[step] ?? []
+            for (i, option) in expected.enumerated() {
+                let actual = i < made.count ? made[i] : nil
+                decisions.append(Decision(step: step, expected: option, chosen: actual?.0, record: actual?.1,
+                                          matches: actual?.0 == option))
+            }
+        }
         var outcome: String?
         if case .closed(let o) = incident.state.status { outcome = o }
         return DrillScore(

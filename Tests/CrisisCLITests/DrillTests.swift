@@ -125,6 +125,37 @@ struct DrillTests {
         #expect(refused.stderr.contains("was not started from a scenario"))
     }
 
+    @Test("a facilitated drill plays injects and timers step by step, pauses on q, and resumes where its trail stands")
+    func facilitatedPauseResume() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        // Three moves of the clock, then pause: the players have done nothing, the runner played no team action.
+        let r = try cli.run(["drill", "\(Self.fixtures)/show-quick.yaml"], stdin: Data("\n\n\nq\n".utf8))
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stdout.contains("T+0:05  INJECT early_call from A reporter: Are the names in the post true?"))
+        #expect(r.stderr.contains("next: T+0:05  inject early_call from A reporter  [Enter: go there, q: pause]"))
+        let paused = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("paused at T+0:25") })
+        let id = try #require(paused.split(separator: " ").last.map(String.init))
+        var log = try cli.run(["log", id, "--all"]).stdout
+        #expect(!log.contains("triage choose"))
+        #expect(!log.contains("  jonas.comms [comms]"), "a team action was played in a facilitated drill:\n\(log)")
+
+        // A player acts on the board's step; the drill goes on unattended from there.
+        #expect(try cli.run(["act", id, "triage", "choose", "--set", "option=serious", "--as", "jonas.comms"]).status == 0)
+        let resumed = try cli.run(["drill", "resume", id, "--auto", "--json"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        log = try cli.run(["log", id]).stdout
+        #expect(log.components(separatedBy: "INJECT early_call").count == 2, "the inject was played twice:\n\(log)")
+        #expect(log.components(separatedBy: "triage choose").count == 2, "the player's choice was played again")
+        let score = try Self.score(resumed)
+        #expect(score["outcome"] as? String == "resolved")
+        #expect(Self.injects(score) == ["early_call": true, "nudge": false])
+
+        let speed = try cli.run(["drill", "\(Self.fixtures)/show-quick.yaml", "--speed", "0"])
+        #expect(speed.status == 2)
+        #expect(speed.stderr.contains("--speed must be a number above 0"))
+    }
+
     @Test("a scenario's mistakes are all reported as file:line:column before anything starts")
     func badScenario() throws {
         let cli = try CLI()

@@ -9,43 +9,55 @@ struct DrillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drill",
         abstract: "Run a drill from a scenario file, and score it.",
-        subcommands: [DrillRunCommand.self, DrillScoreCommand.self, DrillCheckCommand.self],
+        subcommands: [DrillRunCommand.self, DrillResumeCommand.self, DrillScoreCommand.self, DrillCheckCommand.self],
         defaultSubcommand: DrillRunCommand.self)
+}
+
+/// How a drill is played: `--auto`, `--speed N`, or step by step (the default).
+struct DrillPaceOptions: ParsableArguments {
+    @Flag(help: "Play the scenario unattended: the team's expected actions too.") var auto = false
+    @Option(help: ArgumentHelp(
+        "Facilitated: run the drill clock at N times real time (60: a minute a second).", valueName: "N"))
+    var speed: Double?
+    @Flag(help: "Print the final score as JSON (progress goes to standard error).") var json = false
+
+    func validate() throws {
+        if let speed, !(speed > 0) || !speed.isFinite { throw ValidationError("--speed must be a number above 0, not \(speed)") }
+        if auto, speed != nil { throw ValidationError("--auto moves the clock at once; leave out --speed") }
+    }
+
+    var mode: DrillRunner.Mode { auto ? .auto : .facilitated }
+    var pace: DrillRunner.Pace { auto ? .instant : speed.map { .speed($0) } ?? .step }
 }
 
 struct DrillRunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Start a drill from a scenario and play it.",
-        usage: "crisis drill SCENARIO --auto [--db PATH]",
+        usage: "crisis drill SCENARIO [--auto | --speed N] [--db PATH]",
         discussion: """
-            --auto plays the scenario unattended: the team's expected actions and the outside world's scripted \
-            behaviour (an approver's rejection, a platform's answer, a channel outage), each when it becomes \
-            possible plus its delay; injects at their simulated times; the drill clock moved from one event to the \
-            next. Every outbound message goes to the sandbox. At the end it prints the score ('crisis drill score \
-            ID') and how to export the after-action report. Exit 0 when the drill ends as the scenario expects, 1 \
-            when it does not.
-            The scenario is checked against its playbook and contacts first: every problem at once, as \
-            file:line:column, and nothing is started.
+            Facilitated (the default): the players work the drill with the same board and commands as a live \
+            incident ('crisis run ID' in their own terminals); this command plays the injects at their simulated \
+            times, the outside world's scripted behaviour and the clock. Step by step, it says what comes next and \
+            moves the clock there when you press Enter (q pauses); with --speed N the clock runs at N times real \
+            time (Ctrl-C pauses). A paused drill goes on with 'crisis drill resume ID'.
+            --auto plays the scenario unattended: the team's expected actions too, each when it becomes possible \
+            plus its delay; the clock moves at once from one event to the next. For regression tests and \
+            demonstrations. Exit 0 when the drill ends as the scenario expects, 1 when it does not.
+            Every outbound message goes to the sandbox. The scenario is checked against its playbook and contacts \
+            first: every problem at once, as file:line:column, and nothing is started.
             """)
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var display: DisplayOptions
     @Argument(help: ArgumentHelp("The scenario file (crisis-scenario/v1).", valueName: "scenario"), completion: .file())
     var scenario: String
-    @Flag(help: "Play the scenario unattended (the team's expected actions and the world's behaviour).") var auto = false
-    @Flag(help: "Print the final score as JSON (progress goes to standard error).") var json = false
+    @OptionGroup var pace: DrillPaceOptions
 
     func run() async throws {
         let loaded = ScenarioLoader.load(path: scenario)
         for d in loaded.diagnostics { Out.error(d.description) }
         guard let s = loaded.scenario else { throw ExitCode(ExitStatus.refused) }
-        guard auto else {
-            throw ValidationError("""
-                only unattended drills are built so far: add --auto to play the scenario's script; a facilitated \
-                drill is a playbook started with 'crisis start FILE --drill' and moved with 'crisis tick --next'
-                """)
-        }
         do {
             let service = try store.service(create: true)
             guard let bytes = FileManager.default.contents(atPath: scenario) else {
@@ -53,37 +65,92 @@ struct DrillRunCommand: AsyncParsableCommand {
             }
             let runner = DrillRunner(service: service, scenario: s,
                                      scenarioFile: ((scenario as NSString).lastPathComponent, [UInt8](bytes)))
-            let started = Date()
             let id = try runner.start(wallNow: .wallClock())
-            let zone = ZoneFormat(identifier: (try? service.load(id).definition.playbook.timeZone) ?? "UTC")
-            let say: (String) -> Void = { line in if json { Out.error(line) } else { Out.print(line) } }
-            say("DRILL \(s.id): \(s.title)")
-            say("incident \(id), drill clock from \(zone.human(s.start))")
-            let outcome = try runner.play(id, wallNow: { .wallClock() }) { step in
-                say(DrillText.progress(step, start: s.start))
-            }
-            let seconds = Date().timeIntervalSince(started)
-            let score = try DrillScore.compute(service, id)
-            if json {
-                try Out.json(score)
-            } else {
-                Out.print("")
-                Out.print(DrillText.score(score))
-            }
-            say(String(format: "played %@ of drill time in %.2f s", humanDuration(outcome.span), seconds))
-            if let why = outcome.stoppedBecause { Out.error("the drill stopped: \(why)") }
-            say("after-action report: crisis export \(id) --format md")
-            let expected = s.expectedOutcome.map { outcome.closed == $0 } ?? (outcome.closed != nil)
-            if !expected {
-                Out.error("the drill did not end as the scenario expects (closed: \(outcome.closed ?? "no"); "
-                          + "expected: \(s.expectedOutcome ?? "closed"))")
-                throw ExitCode(ExitStatus.refused)
-            }
+            try playDrill(runner, id: id, service: service, pace: pace)
         } catch let e as ExitCode {
             throw e
         } catch {
-            throw fail(error, json: json)
+            throw fail(error, json: pace.json)
         }
+    }
+}
+
+struct DrillResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Go on with a paused drill, where its trail says it stands.",
+        usage: "crisis drill resume ID [--auto | --speed N]",
+        discussion: """
+            The scenario is read from the trail (pinned when the drill started); the injects already played and \
+            the scripted actions already done are not played again.
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var display: DisplayOptions
+    @Argument(help: "Incident id or a short part of it.", completion: Complete.incidents("drill resume")) var id: String
+    @OptionGroup var pace: DrillPaceOptions
+
+    func run() async throws {
+        do {
+            let service = try store.service()
+            let id = try service.resolveIncident(id)
+            let s = try DrillScore.scenario(service.store, id)
+            let runner = DrillRunner(service: service, scenario: s, scenarioFile: (s.id, []))
+            try playDrill(runner, id: id, service: service, pace: pace)
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            throw fail(error, json: pace.json)
+        }
+    }
+}
+
+/// Plays a started drill as the options say, prints its progress and score; exit 1 if it ends otherwise than
+/// the scenario expects (or is paused).
+func playDrill(_ runner: DrillRunner, id: String, service: IncidentService, pace: DrillPaceOptions) throws {
+    let s = runner.scenario
+    let started = Date()
+    let zone = ZoneFormat(identifier: (try? service.load(id).definition.playbook.timeZone) ?? "UTC")
+    let say: (String) -> Void = { line in if pace.json { Out.error(line) } else { Out.print(line) } }
+    say("DRILL \(s.id): \(s.title)")
+    say("incident \(id), drill clock from \(zone.human(s.start))")
+    if pace.mode == .facilitated {
+        say("players: crisis run \(id)  (each player, in their own terminal)")
+    }
+    let signals = pace.speed != nil ? StopSignals() : nil
+    let outcome = try runner.play(
+        id, mode: pace.mode, pace: pace.pace, wallNow: { .wallClock() },
+        proceed: { pending in
+            if signals != nil { return !StopSignals.requested }
+            Out.error("next: \(DrillText.offset(pending.at, from: s.start))  \(pending.what)  [Enter: go there, q: pause]")
+            guard let line = readLine() else { return false }
+            return line.trimmingCharacters(in: .whitespaces).lowercased() != "q"
+        },
+        sleep: { seconds in
+            guard let signals else { return }
+            _ = signals.wake.wait(timeout: .now() + seconds)
+        }
+    ) { step in say(DrillText.progress(step, start: s.start)) }
+    let seconds = Date().timeIntervalSince(started)
+    if outcome.stoppedBecause == "paused by the facilitator" {
+        say("paused at \(DrillText.offset(s.start + outcome.span, from: s.start)); go on with: crisis drill resume \(id)")
+        throw ExitCode(ExitStatus.refused)
+    }
+    let score = try DrillScore.compute(service, id)
+    if pace.json {
+        try Out.json(score)
+    } else {
+        Out.print("")
+        Out.print(DrillText.score(score))
+    }
+    say(String(format: "played %@ of drill time in %.2f s", humanDuration(outcome.span), seconds))
+    if let why = outcome.stoppedBecause { Out.error("the drill stopped: \(why)") }
+    say("after-action report: crisis export \(id) --format md")
+    let expected = s.expectedOutcome.map { outcome.closed == $0 } ?? (outcome.closed != nil)
+    if !expected {
+        Out.error("the drill did not end as the scenario expects (closed: \(outcome.closed ?? "no"); "
+                  + "expected: \(s.expectedOutcome ?? "closed"))")
+        throw ExitCode(ExitStatus.refused)
     }
 }
 
@@ -153,8 +220,8 @@ enum DrillText {
             let fields = s.fields.sorted { $0.key < $1.key }.map { "\($0.key)=\(e($0.value))" }.joined(separator: " ")
             line = "\(offset(at, from: start))  \(s.world ? "world " : "")\(e(instance)) \(e(s.action))"
                 + (fields.isEmpty ? "" : " \(fields)") + "  (\(e(person)))"
-        case .refused(let s, let instance, let message):
-            line = "         REFUSED \(e(instance)) \(e(s.action)): \(e(message))"
+        case .refused(let s, let instance, let message, let at):
+            line = "\(offset(at, from: start))  REFUSED \(e(instance)) \(e(s.action)): \(e(message))"
         case .timers(let count, let at):
             line = "\(offset(at, from: start))  \(count) timer\(count == 1 ? "" : "s") fired"
         }
