@@ -79,6 +79,8 @@ public struct DrillScore: Codable, Sendable {
     public var decisions: [Decision]
     /// Actions the drill refused (each a record in the trail).
     public var refusals: Int
+    /// The debrief's tagged notes: strengths, and areas for improvement with owners and dates (HotWashItem).
+    public var hot_wash: [HotWashItem]
 
     /// The scenario pinned in a drill's trail.
     public static func scenario(_ store: any AuditLog, _ id: String) throws -> Scenario {
@@ -198,6 +200,6 @@ public struct DrillScore: Codable, Sendable {
                 InjectScore(id: $0.id, at: "T+" + humanDuration($0.at), delivered: injectRecords[$0.id] != nil,
                             record: injectRecords[$0.id])
             },
-            decisions: decisions, refusals: refusals)
+            decisions: decisions, refusals: refusals, hot_wash: try HotWashItem.items(service.store, id))
     }
 }

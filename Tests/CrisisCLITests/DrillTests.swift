@@ -91,6 +91,18 @@ struct DrillTests {
         let id = try #require(score["incident"] as? String)
         let log = TimelineTests.entries(try cli.run(["log", id]).stdout).joined(separator: "\n")
         #expect(log.contains("removal removed note=The platform removed the post."), "\(log)")
+
+        // The debrief: tagged notes become strengths and areas for improvement with owners and dates.
+        #expect(try cli.run(["note", id, "#strength Legal approved within five minutes."]).status == 0)
+        #expect(try cli.run(["note", id, "#improve owner=jonas.comms due=2026-04-01 Draft the statement while paging."]).status == 0)
+        #expect(try cli.run(["note", id, "an ordinary note"]).status == 0)
+        let after = try Self.score(try cli.run(["drill", "score", id, "--json"]))
+        let items = try #require(after["hot_wash"] as? [[String: Any]])
+        #expect(items.count == 2)
+        #expect(items.first?["kind"] as? String == "strength")
+        #expect(items.last?["owner"] as? String == "jonas.comms")
+        #expect(items.last?["due"] as? String == "2026-04-01")
+        #expect(items.last?["text"] as? String == "Draft the statement while paging.")
     }
 
     @Test("the score needs only the trail: the scenario file may be gone")

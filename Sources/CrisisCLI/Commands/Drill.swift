@@ -275,6 +275,20 @@ enum DrillText {
         }
         lines.append("")
         lines.append("Refused actions: \(s.refusals)")
+        let strengths = s.hot_wash.filter { $0.kind == .strength }
+        let improvements = s.hot_wash.filter { $0.kind == .improvement }
+        lines.append("")
+        if s.hot_wash.isEmpty {
+            lines.append("Debrief: no notes yet (crisis note \(s.incident) \"#strength …\" or \"#improve owner=ID due=YYYY-MM-DD …\")")
+        } else {
+            lines.append("Strengths")
+            for i in strengths { lines.append("  + \(e(i.text))  (record \(i.record))") }
+            lines.append("Areas for improvement")
+            for i in improvements {
+                lines.append("  - \(e(i.text))  owner \(i.owner.map(e) ?? "none yet"), due \(i.due.map(e) ?? "not set")"
+                             + "  (record \(i.record))")
+            }
+        }
         return lines.flatMap { Fit.lines($0, width: Fit.terminalWidth()) }.joined(separator: "\n")
     }
 }
