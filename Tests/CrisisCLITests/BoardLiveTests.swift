@@ -174,6 +174,30 @@ extension BoardTests {
         #expect(CLI.wait(5) { pane().contains("statement approve: recorded") }, "\(pane())")
     }
 
+    @Test("in tmux: a facilitated drill's inject shows under the deadlines of the players' board as it is played",
+          .enabled(if: BoardTests.tmux != nil))
+    func injectOnBoard() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        // Started and paused at once: nothing is injected yet.
+        let started = try cli.run(["drill", "\(DrillTests.fixtures)/show-quick.yaml"], stdin: Data("q\n".utf8))
+        let id = try #require(started.stdout.split(separator: "\n").first { $0.hasPrefix("paused at") }?
+            .split(separator: " ").last.map(String.init), "\(started.stdout)\(started.stderr)")
+        let (session, _) = try Self.session(cli, "\(id) --as jonas.comms")
+        defer { _ = try? BoardTests.tmux(["kill-session", "-t", session]) }
+        let pane = { (try? BoardTests.tmux(["capture-pane", "-p", "-t", session])) ?? "" }
+        #expect(CLI.wait(10) { pane().hasPrefix("DRILL") }, "\(pane())")
+        #expect(!pane().contains("INJECT"))
+        // The facilitator moves the clock to the first inject, then pauses.
+        let resumed = try cli.run(["drill", "resume", id], stdin: Data("\nq\n".utf8))
+        #expect(resumed.stdout.contains("INJECT early_call"), "\(resumed.stdout)\(resumed.stderr)")
+        #expect(CLI.wait(5) { pane().contains("INJECT 09:05 early_call (phone, from A reporter): Are the names") },
+                "\(pane())")
+        let lines = pane().split(separator: "\n").map(String.init)
+        #expect(lines.firstIndex { $0.hasPrefix("INJECT") } == 2, "under the title and the deadlines:\n\(pane())")
+        for line in lines { #expect(line.count <= 80, "wider than 80: \(line)") }
+    }
+
     @Test("in tmux: another process's note shows on the board within 2 s with no key pressed; at 40 columns no line is wider",
           .enabled(if: BoardTests.tmux != nil))
     func liveAndNarrow() throws {

@@ -80,7 +80,7 @@ struct BoardChoice: Sendable {
 ///     [1-9] choose  n note  l log  ? help  q quit              message line
 enum BoardLayout {
     static func render(_ r: StatusReport, choices: [BoardChoice], width: Int, height: Int, message: String?,
-                       elapsed: String, color: Bool) -> [String] {
+                       elapsed: String, color: Bool, inject: String? = nil) -> [String] {
         // Laid out for at least 40x12; a smaller terminal sees the top-left of it, never a line wider than it.
         let terminal = (width: max(1, width), height: max(1, height))
         let width = max(40, width)
@@ -92,6 +92,10 @@ enum BoardLayout {
         let titleRoom = max(10, width - 6 - short.count - 4 - right.count - 2)
         top.append(pad("\(mode)  \(clip(r.title, titleRoom))  [\(short)]", right: right, width: width))
         top.append(clip("next: " + nextDeadlines(r).joined(separator: " · "), width))
+        if let inject {
+            // A drill's latest inject, on two lines at most: what the players are reacting to.
+            for line in wrap(inject, width: width).prefix(2) { top.append(Colour.yellow(line, color)) }
+        }
         if !r.targets.isEmpty {
             // Targets: met, missed, or how long is left (the nearest first after those decided).
             let shown = r.targets.map { t -> String in

@@ -136,6 +136,10 @@ struct Board {
     var loaded: LoadedIncident?
     var report: StatusReport?
     var message: String?
+    /// A drill's latest inject (`INJECT 21:15 journalist_call …`), shown under the deadlines until the next.
+    var inject: String?
+    /// The last record read for injects.
+    var injectsReadTo = 0
     var opened: Instant = .wallClock()
     /// When `report` was computed: countdowns are recomputed from `loaded` once a second, without a replay.
     var reportedAt: Instant = .wallClock()
@@ -159,6 +163,17 @@ struct Board {
             if fired.records.count > 0 { message = Self.news(fired) }
         }
         opened = loaded.header.createdAt
+        if loaded.isDrill, loaded.seq > injectsReadTo {
+            let zone = ZoneFormat(identifier: loaded.definition.playbook.timeZone)
+            try service.store.forEachEvent(incident: incident, from: injectsReadTo + 1) { stored in
+                guard stored.type == .note, case .note(let n) = try TrailRecord.decode(stored),
+                    n.actor.name == DrillRunner.injectActor.name
+                else { return }
+                let text = n.text.hasPrefix("INJECT ") ? String(n.text.dropFirst(7)) : n.text
+                inject = "INJECT \(zone.human(n.now).dropFirst(11).prefix(5)) \(TerminalText.escape(text))"
+            }
+            injectsReadTo = loaded.seq
+        }
         seq = loaded.seq
         self.loaded = loaded
         reportedAt = .wallClock()
@@ -252,7 +267,7 @@ struct Board {
         guard let r = report else { return [] }
         let elapsed = humanDuration(Instant.wallClock() - opened)
         return BoardLayout.render(r, choices: BoardChoice.all(r), width: width, height: height, message: message,
-                                  elapsed: elapsed, color: color)
+                                  elapsed: elapsed, color: color, inject: inject)
     }
 
     // MARK: Interactive
