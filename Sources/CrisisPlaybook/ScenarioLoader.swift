@@ -61,8 +61,26 @@ public struct Scenario: Sendable {
         public var within: PlaybookDuration
     }
 
+    /// A tabletop exercise's question: discussed by the room, its answer recorded; a question at a playbook
+    /// decision point (`decision: STEP`, a choice step) takes one of the step's options.
+    public struct Question: Sendable, Hashable {
+        public var ask: String
+        public var decision: String?
+        public var options: [String]
+    }
+
+    /// A tabletop module: a phase of the scenario, with the injects shown to the room and its questions.
+    public struct Module: Sendable, Hashable {
+        public var id: String
+        public var title: String
+        public var injects: [String]
+        public var questions: [Question]
+    }
+
     public var id: String
     public var title: String
+    /// Tabletop modules, in order (`crisis drill SCENARIO --tabletop`).
+    public var modules: [Module] = []
     /// Paths as resolved against the scenario file's folder.
     public var playbookPath: String
     public var contactsPath: String?
@@ -136,7 +154,7 @@ public enum ScenarioLoader {
 
     static func build(_ root: Node, path: String, checkReferences: Bool, r: NodeReader) -> Scenario? {
         let top = ["schema", "id", "title", "playbook", "contacts", "start", "inputs", "injects", "script", "outages",
-                   "end", "objectives", "limit", "description"]
+                   "end", "objectives", "limit", "description", "modules"]
         guard let m = r.mapping(root, what: "the scenario", allowed: top) else { return nil }
         if let s = m["schema"].flatMap({ r.scalar($0, what: "schema") }), s != schemaV1 {
             r.error(.unknownSchema, "schema '\(s)' is not '\(schemaV1)'", at: r.location(m["schema"]!))
@@ -303,9 +321,50 @@ public enum ScenarioLoader {
                                         within: within ?? .init(milliseconds: 0)))
             }
         }
+        var modules: [Scenario.Module] = []
+        if let node = m["modules"], let list = r.sequence(node, what: "modules") {
+            for item in list {
+                guard let mm = r.mapping(item, what: "a module", allowed: ["id", "title", "injects", "questions"]) else { continue }
+                let mid = r.require(mm, "id", what: "a module").flatMap { r.identifier($0, what: "module id")?.value } ?? ""
+                let what = "module '\(mid)'"
+                var injectIDs: [String] = []
+                if let n = mm["injects"], let ids = r.stringList(n, what: "'injects' of \(what)") {
+                    for i in ids {
+                        if !injects.contains(where: { $0.id == i.value }) {
+                            r.error(.badValue, "\(what) shows inject '\(i.value)', which the scenario does not have", at: i.location)
+                        }
+                        injectIDs.append(i.value)
+                    }
+                }
+                var questions: [Scenario.Question] = []
+                if let n = mm["questions"], let qs = r.sequence(n, what: "'questions' of \(what)") {
+                    for q in qs {
+                        if case .scalar = q, let text = r.scalar(q, what: "a question") {
+                            questions.append(.init(ask: text, decision: nil, options: []))
+                            continue
+                        }
+                        guard let qm = r.mapping(q, what: "a question", allowed: ["ask", "decision"]) else { continue }
+                        let ask = r.string(qm, "ask", what: "a question", required: true) ?? ""
+                        var options: [String] = []
+                        let decision = r.string(qm, "decision", what: "a question")
+                        if let decision, let playbook {
+                            if let step = playbook.step(decision), case .choice(let spec) = step.kind {
+                                options = spec.options.map(\.id)
+                            } else {
+                                r.error(.unknownTargetStep, "decision '\(decision)' is not a choice step of the playbook",
+                                        at: qm.keyLocation("decision") ?? qm.location)
+                            }
+                        }
+                        questions.append(.init(ask: ask, decision: decision, options: options))
+                    }
+                }
+                modules.append(.init(id: mid, title: r.string(mm, "title", what: what, required: true) ?? mid,
+                                     injects: injectIDs, questions: questions))
+            }
+        }
         let limit = m["limit"].flatMap { offset($0, what: "limit", r: r) } ?? .days(14)
         guard let playbookPath else { return nil }
-        return Scenario(id: id, title: title, playbookPath: playbookPath, contactsPath: contactsPath, start: start,
+        return Scenario(id: id, title: title, modules: modules, playbookPath: playbookPath, contactsPath: contactsPath, start: start,
                         inputs: inputs, injects: injects.sorted { $0.at < $1.at }, script: script, outages: outages,
                         expectedOutcome: expectedOutcome, objectives: objectives, limit: limit)
     }

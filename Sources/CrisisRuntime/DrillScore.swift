@@ -82,6 +82,9 @@ public struct DrillScore: Codable, Sendable {
     /// The debrief's tagged notes: strengths, and areas for improvement with owners and dates (HotWashItem).
     public var hot_wash: [HotWashItem]
 
+    /// How a tabletop's decision is recorded: a note `#decision STEP=OPTION (module/qN) the question`.
+    public static let decisionTag = "#decision "
+
     /// The scenario pinned in a drill's trail.
     public static func scenario(_ store: any AuditLog, _ id: String) throws -> Scenario {
         var opened: TrailRecord.Opened?
@@ -155,6 +158,11 @@ public struct DrillScore: Codable, Sendable {
                     chosen[stepID(a.step), default: []].append((option, stored.seq))
                 }
             case .rejected: refusals += 1
+            case .note(let n) where n.text.hasPrefix(Self.decisionTag):
+                // A tabletop's decision at a playbook decision point: `#decision STEP=OPTION …`.
+                let words = n.text.dropFirst(Self.decisionTag.count).split(separator: " ", maxSplits: 1)
+                let pair = words.first?.split(separator: "=", maxSplits: 1) ?? []
+                if pair.count == 2 { chosen[String(pair[0]), default: []].append((String(pair[1]), stored.seq)) }
             case .note(let n) where n.actor.name == DrillRunner.injectActor.name:
                 if let name = n.text.split(separator: " ").dropFirst().first {
                     injectRecords[String(name).trimmingCharacters(in: CharacterSet(charactersIn: ":"))] = stored.seq

@@ -9,7 +9,7 @@ import CrisisCore
 /// `#strength` notes are what went well; `#improve` (or `#improvement`, `#afi`) notes are areas for improvement,
 /// each with an optional owner and due date: the after-action report's improvement plan.
 public struct HotWashItem: Codable, Sendable, Hashable {
-    public enum Kind: String, Codable, Sendable { case strength, improvement }
+    public enum Kind: String, Codable, Sendable { case strength, improvement, parkingLot = "parking_lot" }
     public var kind: Kind
     public var text: String
     public var owner: String?
@@ -26,6 +26,7 @@ public struct HotWashItem: Codable, Sendable, Hashable {
         switch tag {
         case "#strength", "#strengths": kind = .strength
         case "#improve", "#improvement", "#afi": kind = .improvement
+        case "#parking": kind = .parkingLot
         default: return nil
         }
         var owner: String?

@@ -198,6 +198,45 @@ extension BoardTests {
         for line in lines { #expect(line.count <= 80, "wider than 80: \(line)") }
     }
 
+    @Test("in tmux: a tabletop shows each module's injects and questions; answers, a decision and a parked item are recorded",
+          .enabled(if: BoardTests.tmux != nil))
+    func tabletop() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let session = "crisis-tabletop-\(UUID().uuidString.prefix(8))"
+        try BoardTests.tmux(["new-session", "-d", "-s", session, "-x", "80", "-y", "24",
+                             "cd '\(CLI.root.path)' && env NO_COLOR=1 '\(CLI.binary)' drill \(DrillTests.fixtures)/show-quick.yaml "
+                                + "--tabletop --as anne --db '\(cli.db)'; sleep 30"])
+        defer { _ = try? BoardTests.tmux(["kill-session", "-t", session]) }
+        let pane = { (try? BoardTests.tmux(["capture-pane", "-p", "-t", session])) ?? "" }
+        func answer(_ text: String, then expected: String) {
+            _ = try? BoardTests.tmux(["send-keys", "-t", session, "-l", "--", text])
+            _ = try? BoardTests.tmux(["send-keys", "-t", session, "Enter"])
+            #expect(CLI.wait(5) { pane().contains(expected) }, "\(pane())")
+        }
+        #expect(CLI.wait(10) { pane().contains("\n1>") }, "\(pane())")
+        #expect(pane().contains("MODULE 1 of 2: The first hour: a post names a colleague"))
+        #expect(pane().contains("INJECT  T+5m  phone, from A reporter"))
+        #expect(pane().contains("Are the names in the post true?"))
+        #expect(pane().contains("1. Who is paged first, and what happens if they do not answer?"))
+        answer("Comms on duty; the crisis lead after ten minutes", then: "2. How serious is it?")
+        #expect(pane().contains("decision point triage: serious | minor"))
+        answer("p check the evening rota with HR", then: "parked")
+        answer("huge", then: "answer with one of: serious, minor")
+        answer("min", then: "MODULE 2 of 2: Asking the platform")
+        answer("Privacy; legal signs", then: "TABLETOP  A quick drill of the show fixture")
+        #expect(pane().contains("triage: chose minor (expected serious)  DIFFERS"), "\(pane())")
+
+        let list = try JSONSerialization.jsonObject(with: Data(try cli.run(["list", "--json"]).stdout.utf8)) as? [[String: Any]]
+        let id = try #require(list?.first?["id"] as? String)
+        let log = TimelineTests.entries(try cli.run(["log", id]).stdout).joined(separator: "\n")
+        #expect(log.contains("anne  note: #answer first_hour/q1: Who is paged first, and what happens if they do not answer? — Comms on duty; the crisis lead after ten minutes"), "\(log)")
+        #expect(log.contains("note: #decision triage=minor (first_hour/q2) How serious is it?"))
+        #expect(log.contains("note: #parking check the evening rota with HR"))
+        #expect(log.contains("note: #answer removal/q1: Which legal basis do we use, and who signs the notice? — Privacy; legal signs"))
+        #expect(log.contains("scenario [inject]  note: INJECT early_call"))
+    }
+
     @Test("in tmux: another process's note shows on the board within 2 s with no key pressed; at 40 columns no line is wider",
           .enabled(if: BoardTests.tmux != nil))
     func liveAndNarrow() throws {

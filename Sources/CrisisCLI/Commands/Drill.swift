@@ -19,11 +19,14 @@ struct DrillPaceOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Facilitated: run the drill clock at N times real time (60: a minute a second).", valueName: "N"))
     var speed: Double?
+    @Flag(help: "A tabletop exercise: the scenario's modules, injects and questions for the room; answers recorded.")
+    var tabletop = false
     @Flag(help: "Print the final score as JSON (progress goes to standard error).") var json = false
 
     func validate() throws {
         if let speed, !(speed > 0) || !speed.isFinite { throw ValidationError("--speed must be a number above 0, not \(speed)") }
         if auto, speed != nil { throw ValidationError("--auto moves the clock at once; leave out --speed") }
+        if tabletop, auto || speed != nil { throw ValidationError("--tabletop is discussion-based: leave out --auto and --speed") }
     }
 
     var mode: DrillRunner.Mode { auto ? .auto : .facilitated }
@@ -34,7 +37,7 @@ struct DrillRunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Start a drill from a scenario and play it.",
-        usage: "crisis drill SCENARIO [--auto | --speed N] [--db PATH]",
+        usage: "crisis drill SCENARIO [--auto | --speed N | --tabletop] [--db PATH]",
         discussion: """
             Facilitated (the default): the players work the drill with the same board and commands as a live \
             incident ('crisis run ID' in their own terminals); this command plays the injects at their simulated \
@@ -44,6 +47,10 @@ struct DrillRunCommand: AsyncParsableCommand {
             --auto plays the scenario unattended: the team's expected actions too, each when it becomes possible \
             plus its delay; the clock moves at once from one event to the next. For regression tests and \
             demonstrations. Exit 0 when the drill ends as the scenario expects, 1 when it does not.
+            --tabletop walks the scenario's modules for a room: each module's injects and questions, the answers \
+            typed by the facilitator recorded as the drill's timeline (a question at a playbook decision point takes \
+            one of the step's options and is scored against the expected one); 'p TEXT' notes a parking-lot item, \
+            'n' skips to the next module, 'q' stops.
             Every outbound message goes to the sandbox. The scenario is checked against its playbook and contacts \
             first: every problem at once, as file:line:column, and nothing is started.
             """)
@@ -53,6 +60,7 @@ struct DrillRunCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The scenario file (crisis-scenario/v1).", valueName: "scenario"), completion: .file())
     var scenario: String
     @OptionGroup var pace: DrillPaceOptions
+    @OptionGroup var op: OperatorOptions
 
     func run() async throws {
         let loaded = ScenarioLoader.load(path: scenario)
@@ -65,6 +73,14 @@ struct DrillRunCommand: AsyncParsableCommand {
             }
             let runner = DrillRunner(service: service, scenario: s,
                                      scenarioFile: ((scenario as NSString).lastPathComponent, [UInt8](bytes)))
+            if pace.tabletop {
+                guard !s.modules.isEmpty else {
+                    throw RuntimeError.invalid("\(scenario) has no modules: a tabletop walks a scenario's 'modules'")
+                }
+                let id = try runner.start(wallNow: .wallClock())
+                try Tabletop(service: service, scenario: s, id: id, actor: op.actor).run()
+                return
+            }
             let id = try runner.start(wallNow: .wallClock())
             try playDrill(runner, id: id, service: service, pace: pace)
         } catch let e as ExitCode {
@@ -256,15 +272,7 @@ enum DrillText {
                              + (t.met_after.map { " after \($0)" } ?? ""))
             }
         }
-        if !s.decisions.isEmpty {
-            lines.append("")
-            lines.append("Decisions")
-            for d in s.decisions {
-                lines.append("  \(d.step): " + (d.chosen.map { "chose \(e($0))" } ?? "no choice made")
-                             + " (expected \(e(d.expected)))" + (d.matches ? "" : "  DIFFERS")
-                             + (d.record.map { "  (record \($0))" } ?? ""))
-            }
-        }
+        lines.append(decisions(s))
         if !s.injects.isEmpty {
             lines.append("")
             lines.append("Injects")
@@ -275,20 +283,126 @@ enum DrillText {
         }
         lines.append("")
         lines.append("Refused actions: \(s.refusals)")
-        let strengths = s.hot_wash.filter { $0.kind == .strength }
-        let improvements = s.hot_wash.filter { $0.kind == .improvement }
-        lines.append("")
-        if s.hot_wash.isEmpty {
-            lines.append("Debrief: no notes yet (crisis note \(s.incident) \"#strength …\" or \"#improve owner=ID due=YYYY-MM-DD …\")")
-        } else {
-            lines.append("Strengths")
-            for i in strengths { lines.append("  + \(e(i.text))  (record \(i.record))") }
-            lines.append("Areas for improvement")
-            for i in improvements {
-                lines.append("  - \(e(i.text))  owner \(i.owner.map(e) ?? "none yet"), due \(i.due.map(e) ?? "not set")"
-                             + "  (record \(i.record))")
+        lines.append(debrief(s))
+        return lines.flatMap { $0.isEmpty ? [""] : $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+            .flatMap { Fit.lines($0, width: Fit.terminalWidth()) }.joined(separator: "\n")
+    }
+
+    /// The decisions against the expected ones; empty when the scenario expects none.
+    static func decisions(_ s: DrillScore) -> String {
+        guard !s.decisions.isEmpty else { return "" }
+        let e = { (x: String) in TerminalText.escape(x) }
+        var lines = ["", "Decisions"]
+        for d in s.decisions {
+            lines.append("  \(d.step): " + (d.chosen.map { "chose \(e($0))" } ?? "no choice made")
+                         + " (expected \(e(d.expected)))" + (d.matches ? "" : "  DIFFERS")
+                         + (d.record.map { "  (record \($0))" } ?? ""))
+        }
+        return lines.flatMap { Fit.lines($0, width: Fit.terminalWidth()) }.joined(separator: "\n")
+    }
+
+    /// The debrief's strengths, areas for improvement (owner, due) and parking lot.
+    static func debrief(_ s: DrillScore) -> String {
+        let e = { (x: String) in TerminalText.escape(x) }
+        guard !s.hot_wash.isEmpty else {
+            return "\nDebrief: no notes yet (crisis note \(s.incident) \"#strength …\" or "
+                + "\"#improve owner=ID due=YYYY-MM-DD …\")"
+        }
+        var lines: [String] = []
+        let sections: [(HotWashItem.Kind, String)] = [(.strength, "Strengths"), (.improvement, "Areas for improvement"),
+                                                      (.parkingLot, "Parking lot")]
+        for (kind, title) in sections {
+            let items = s.hot_wash.filter { $0.kind == kind }
+            guard !items.isEmpty else { continue }
+            lines += ["", title]
+            for i in items {
+                switch kind {
+                case .strength: lines.append("  + \(e(i.text))  (record \(i.record))")
+                case .improvement:
+                    lines.append("  - \(e(i.text))  owner \(i.owner.map(e) ?? "none yet"), due \(i.due.map(e) ?? "not set")"
+                                 + "  (record \(i.record))")
+                case .parkingLot: lines.append("  ? \(e(i.text))  (record \(i.record))")
+                }
             }
         }
         return lines.flatMap { Fit.lines($0, width: Fit.terminalWidth()) }.joined(separator: "\n")
+    }
+}
+
+/// `crisis drill SCENARIO --tabletop`: a discussion-based exercise, module by module, for a room (a projector).
+struct Tabletop {
+    let service: IncidentService
+    let scenario: Scenario
+    let id: String
+    let actor: Actor
+
+    func note(_ text: String, as who: Actor? = nil) throws {
+        _ = try service.note(incident: id, text: text, actor: who ?? actor, expectSeq: nil, idempotencyKey: nil,
+                             wallNow: .wallClock())
+    }
+
+    func run() throws {
+        let width = Fit.terminalWidth()
+        let rule = String(repeating: "═", count: width)
+        Out.print("DRILL — TABLETOP  \(TerminalText.escape(scenario.title))")
+        Out.print("incident \(id)")
+        var stopped = false
+        modules: for (n, module) in scenario.modules.enumerated() {
+            Out.print("")
+            Out.print(rule)
+            Out.print(Fit.lines("MODULE \(n + 1) of \(scenario.modules.count): \(TerminalText.escape(module.title))", width: width)
+                .joined(separator: "\n"))
+            Out.print(rule)
+            for injectID in module.injects {
+                guard let inject = scenario.injects.first(where: { $0.id == injectID }) else { continue }
+                let via = [inject.channel, inject.from.map { "from \($0)" }].compactMap { $0 }.joined(separator: ", ")
+                Out.print("")
+                Out.print("INJECT  T+\(humanDuration(inject.at))" + (via.isEmpty ? "" : "  \(TerminalText.escape(via))"))
+                for line in TimelineText.wrap(TerminalText.escape(inject.content), width: width - 4) { Out.print("    " + line) }
+                try note(DrillRunner.injectText(inject), as: DrillRunner.injectActor)
+            }
+            Out.print("")
+            for (q, question) in module.questions.enumerated() {
+                let label = "\(module.id)/q\(q + 1)"
+                Out.print(Fit.lines("\(q + 1). \(TerminalText.escape(question.ask))", width: width).joined(separator: "\n"))
+                if question.decision != nil, !question.options.isEmpty {
+                    Out.print("   decision point \(question.decision ?? ""): \(question.options.joined(separator: " | "))")
+                }
+                while true {
+                    Out.print("\(q + 1)> ", terminator: "")
+                    guard let line = readLine() else { stopped = true; break modules }
+                    let answer = line.trimmingCharacters(in: .whitespaces)
+                    if answer == "q" { stopped = true; break modules }
+                    if answer == "n" { continue modules }
+                    if answer.isEmpty { break }
+                    if answer.hasPrefix("p ") {
+                        try note("#parking " + answer.dropFirst(2).trimmingCharacters(in: .whitespaces))
+                        Out.print("   parked")
+                        continue
+                    }
+                    if let step = question.decision, !question.options.isEmpty {
+                        let matches = question.options.filter { $0 == answer || $0.hasPrefix(answer) }
+                        guard matches.count == 1 else {
+                            Out.print("   answer with one of: \(question.options.joined(separator: ", "))")
+                            continue
+                        }
+                        try note("\(DrillScore.decisionTag)\(step)=\(matches[0]) (\(label)) \(question.ask)")
+                        Out.print("   recorded: \(step) = \(matches[0])")
+                    } else {
+                        try note("#answer \(label): \(question.ask) — \(answer)")
+                        Out.print("   recorded")
+                    }
+                    break
+                }
+            }
+        }
+        Out.print("")
+        if stopped { Out.print("stopped; the answers so far are recorded in \(id)") }
+        let score = try DrillScore.compute(service, id)
+        var lines = ["TABLETOP  \(TerminalText.escape(scenario.title))", "incident \(id)"]
+        lines.append(DrillText.decisions(score))
+        lines.append(DrillText.debrief(score))
+        Out.print(lines.filter { !$0.isEmpty }.joined(separator: "\n"))
+        Out.print("after-action report: crisis export \(id) --format md")
     }
 }
