@@ -19,20 +19,12 @@ enum HTMLReport {
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <meta name="generator" content="crisis \(escape(CrisisVersion.release))">
             <title>\(drill ? "DRILL — " : "")Incident report: \(escape(TerminalText.escape(s.title)))</title>
-            <style>\(css)</style>
+            <style>\(css)\(drill ? drillPages : "")</style>
             </head>
             <body class="\(drill ? "drill" : "live")">
 
             """)
-        if drill {
-            let mark = escape(ReportDocument.drillMarking)
-            try out("""
-                <div class="print-mark print-top" aria-hidden="true">\(mark)</div>
-                <div class="print-mark print-bottom" aria-hidden="true">\(mark)</div>
-                <div class="banner" role="note">\(mark)</div>
-
-                """)
-        }
+        if drill { try out("<div class=\"banner\" role=\"note\">\(escape(ReportDocument.drillMarking))</div>\n") }
         try out("<main>\n")
         var number = 0
         var inSection = false
@@ -86,7 +78,9 @@ enum HTMLReport {
     }
 
     static func cell(_ c: ReportBlock.Cell) -> String {
-        "<td class=\"\(toneClass(c.tone))\">\(escape(c.text))</td>"
+        // A local time (`2026-03-02 09:00 +01:00`) is never broken over lines.
+        let time = c.text.count <= 23 && c.text.range(of: #"^\d{4}-\d\d-\d\d \d\d:\d\d"#, options: .regularExpression) != nil
+        return "<td class=\"\(toneClass(c.tone))\(time ? " time" : "")\">\(escape(c.text))</td>"
     }
 
     /// Text made inert in HTML (element content and attribute values alike): `& < > " '` as references, and any
@@ -119,7 +113,28 @@ enum HTMLReport {
         var title: String
     }
 
-    enum Shape { case circle, diamond, square, triangle, tick }
+    enum Shape {
+        case circle, diamond, square, triangle, tick
+
+        /// The marker at (x, y), with its tooltip element (`tip`, already escaped) inside.
+        func svg(x: Double, y: Double, colour: String, tip: String) -> String {
+            func f(_ v: Double) -> String { String(format: "%.1f", v) }
+            let edge = "fill=\"\(colour)\" stroke=\"#fff\" stroke-width=\"1.5\""
+            func polygon(_ points: [(Double, Double)]) -> String {
+                "<polygon points=\"\(points.map { "\(f(x + $0.0)),\(f(y + $0.1))" }.joined(separator: " "))\" \(edge)>\(tip)</polygon>\n"
+            }
+            switch self {
+            case .circle: return "<circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"5\" \(edge)>\(tip)</circle>\n"
+            case .square:
+                return "<rect x=\"\(f(x - 4.5))\" y=\"\(f(y - 4.5))\" width=\"9\" height=\"9\" \(edge)>\(tip)</rect>\n"
+            case .diamond: return polygon([(0, -6.5), (6.5, 0), (0, 6.5), (-6.5, 0)])
+            case .triangle: return polygon([(0, -6), (6, 5), (-6, 5)])
+            case .tick:
+                return "<line x1=\"\(f(x))\" y1=\"\(f(y - 11))\" x2=\"\(f(x))\" y2=\"\(f(y + 11))\" stroke=\"\(colour)\" "
+                    + "stroke-width=\"2\" stroke-dasharray=\"3 2\">\(tip)</line>\n"
+            }
+        }
+    }
 
     struct Span {
         var from: Instant
@@ -162,14 +177,14 @@ enum HTMLReport {
         for t in r.takedowns {
             spans.append(Span(from: t.enteredAt, to: t.exitedAt ?? end, lane: 1, colour: amber,
                               title: "\(e(t.title)) on \(e(t.run.platform)): \(t.run.status.rawValue)"))
-            if let sub = t.run.submission {
-                marks.append(Marker(at: sub.at, lane: 1, shape: .square, colour: amber,
-                                    title: "\(e(t.title)): notice submitted to \(e(t.run.platform)) by \(e(r.person(sub.by))) at \(at(sub.at))"))
-            }
             for h in t.run.history where h.to != .submitted {
                 let good = h.to == .removed || h.to == .partiallyRemoved || h.to == .acknowledged
                 marks.append(Marker(at: h.at, lane: 1, shape: .circle, colour: good ? green : h.to == .drafted ? grey : red,
                                     title: "\(e(t.title)): \(h.from.rawValue) → \(h.to.rawValue) by \(e(r.person(h.by))) at \(at(h.at))"))
+            }
+            if let sub = t.run.submission {  // drawn last: on top of a status change at the same instant
+                marks.append(Marker(at: sub.at, lane: 1, shape: .square, colour: amber,
+                                    title: "\(e(t.title)): notice submitted to \(e(t.run.platform)) by \(e(r.person(sub.by))) at \(at(sub.at))"))
             }
         }
         for esc in r.escalations {
@@ -214,7 +229,7 @@ enum HTMLReport {
         // Geometry.
         let width = 1000.0, left = 112.0, right = 16.0, top = 28.0, laneHeight = 34.0
         let plot = width - left - right
-        let height = top + laneHeight * Double(lanes.count) + 30
+        let height = top + laneHeight * Double(lanes.count) + 56
         let total = Double(max(1, (end - start).milliseconds))
         func x(_ i: Instant) -> Double {
             let f = Double((i - start).milliseconds) / total
@@ -255,28 +270,40 @@ enum HTMLReport {
                 + "fill=\"\(s.colour)\" fill-opacity=\"0.18\" stroke=\"\(s.colour)\" stroke-opacity=\"0.5\">"
                 + "<title>\(escape(s.title))</title></rect>\n"
         }
-        for m in marks {
-            let cx = f(x(m.at)), cy = y(m.lane)
-            let tip = "<title>\(escape(m.title))</title>"
-            switch m.shape {
-            case .circle:
-                svg += "<circle cx=\"\(cx)\" cy=\"\(f(cy))\" r=\"5\" fill=\"\(m.colour)\" stroke=\"#fff\" stroke-width=\"1.5\">\(tip)</circle>\n"
-            case .square:
-                svg += "<rect x=\"\(f(x(m.at) - 4.5))\" y=\"\(f(cy - 4.5))\" width=\"9\" height=\"9\" fill=\"\(m.colour)\" stroke=\"#fff\" stroke-width=\"1.5\">\(tip)</rect>\n"
-            case .diamond:
-                let p = [(0.0, -6.5), (6.5, 0.0), (0.0, 6.5), (-6.5, 0.0)].map { "\(f(x(m.at) + $0.0)),\(f(cy + $0.1))" }
-                svg += "<polygon points=\"\(p.joined(separator: " "))\" fill=\"\(m.colour)\" stroke=\"#fff\" stroke-width=\"1.5\">\(tip)</polygon>\n"
-            case .triangle:
-                let p = [(0.0, -6.0), (6.0, 5.0), (-6.0, 5.0)].map { "\(f(x(m.at) + $0.0)),\(f(cy + $0.1))" }
-                svg += "<polygon points=\"\(p.joined(separator: " "))\" fill=\"\(m.colour)\" stroke=\"#fff\" stroke-width=\"1.5\">\(tip)</polygon>\n"
-            case .tick:
-                svg += "<line x1=\"\(cx)\" y1=\"\(f(cy - 11))\" x2=\"\(cx)\" y2=\"\(f(cy + 11))\" stroke=\"\(m.colour)\" stroke-width=\"2\" stroke-dasharray=\"3 2\">\(tip)</line>\n"
-            }
+        // The legend, under the axis.
+        let legend: [(Shape, String, String)] = [
+            (.circle, blue, "draft"), (.diamond, green, "approved, target met"), (.diamond, red, "rejected, missed"),
+            (.square, violet, "published"), (.square, amber, "notice submitted"), (.triangle, red, "page"),
+            (.circle, green, "acknowledged, removed"), (.tick, red, "deadline"), (.square, grey, "note"),
+        ]
+        var lx = left
+        let ly = axisY + 40
+        for (shape, colour, label) in legend {
+            svg += shape.svg(x: lx, y: ly, colour: colour, tip: "")
+            svg += "<text x=\"\(f(lx + 10))\" y=\"\(f(ly + 4))\" class=\"legend\">\(label)</text>"
+            lx += 26 + Double(label.count) * 5.4
         }
-        svg += "</svg><figcaption>Timeline: each lane shows the steps of its kind as bars, with a marker for every "
-            + "draft, approval, publication, notice, page, acknowledgement, deadline and note (hover for details). "
-            + "Times in \(escape(r.summary.timeZone)).</figcaption></figure>\n"
+        svg += "\n"
+        for m in marks {
+            svg += m.shape.svg(x: x(m.at), y: y(m.lane), colour: m.colour, tip: "<title>\(escape(m.title))</title>")
+        }
+        svg += "</svg><figcaption>Each lane shows the steps of its kind as bars, with a marker for every draft, "
+            + "approval, publication, notice, page, acknowledgement, deadline and note (hover for details). Times in "
+            + "\(escape(r.summary.timeZone)).</figcaption></figure>\n"
         return svg
+    }
+
+    /// A drill's marking in the top and bottom margin of every printed page (CSS page-margin boxes: printed on
+    /// each page by the browser, outside the flow, so they never cover the text).
+    static var drillPages: String {
+        let mark = ReportDocument.drillMarking.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "\"", with: "\\\"")
+        let box = "content: \"\(mark)\"; font: 700 8pt system-ui, Arial, sans-serif; color: #92400e;"
+        return """
+
+            @page { @top-center { \(box) } @bottom-center { \(box) } }
+
+            """
     }
 
     static let css = """
@@ -291,7 +318,6 @@ enum HTMLReport {
         .banner { background: var(--drill-bg); color: var(--drill); border-bottom: 2px solid #f59e0b;
           font-weight: 700; letter-spacing: .02em; text-align: center; padding: 8px 16px; }
         .banner.bottom { border-top: 2px solid #f59e0b; border-bottom: 0; }
-        .print-mark { display: none; }
         header.title { border-bottom: 3px solid var(--accent); padding-bottom: 12px; margin-bottom: 8px; }
         h1 { font-size: 26px; line-height: 1.25; margin: 8px 0 4px; overflow-wrap: anywhere; }
         header.title p { margin: 0; color: var(--muted); }
@@ -307,7 +333,8 @@ enum HTMLReport {
         p.bad { color: var(--bad); font-weight: 600; }
         table { border-collapse: collapse; width: 100%; margin: 6px 0 14px; font-size: 13px; }
         th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom: 1px solid var(--line);
-          overflow-wrap: anywhere; white-space: pre-wrap; }
+          overflow-wrap: break-word; white-space: pre-wrap; }
+        td.time { white-space: nowrap; }
         thead th { background: var(--head); font-weight: 600; border-bottom: 1px solid #cbd5e1; white-space: nowrap; }
         table.facts th { width: 170px; color: #334155; font-weight: 600; background: transparent; }
         table.log td:nth-child(1) { width: 48px; text-align: right; }
@@ -328,21 +355,20 @@ enum HTMLReport {
         figure.chart figcaption { font-size: 12px; color: var(--muted); margin: 6px 4px 0; }
         svg text { font: 11px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; fill: #334155; }
         svg text.lane { font-weight: 600; }
+        svg text.legend { fill: var(--muted); font-size: 10px; }
         svg text.tick { fill: var(--muted); text-anchor: middle; }
         svg text.tick.start { text-anchor: start; }
         svg text.tick.end { text-anchor: end; }
         svg line.axis { stroke: #94a3b8; }
         svg line.grid { stroke: #e2e8f0; }
         footer.end { margin-top: 32px; border-top: 1px solid var(--line); color: var(--muted); font-size: 12px; }
-        @page { size: A4; margin: 18mm 14mm 18mm; }
+        @page { size: A4; margin: 18mm 14mm 18mm;
+          @bottom-right { content: counter(page) " / " counter(pages); font: 8pt system-ui, Arial, sans-serif;
+            color: #64748b; } }
         @media print {
           body { font-size: 11px; }
           main { max-width: none; padding: 0; }
           .banner { display: none; }
-          body.drill .print-mark { display: block; position: fixed; left: 0; right: 0; text-align: center;
-            font-size: 9px; font-weight: 700; color: var(--drill); background: #fff; }
-          .print-top { top: -12mm; }
-          .print-bottom { bottom: -12mm; }
           h2, h3, h4 { break-after: avoid; page-break-after: avoid; }
           table, figure { break-inside: auto; }
           tr, blockquote, figure.chart { break-inside: avoid; page-break-inside: avoid; }

@@ -58,8 +58,9 @@ enum MarkdownReport {
         }
     }
 
-    /// Recorded text made inert in Markdown: every character Markdown gives a meaning to is backslash-escaped
-    /// (an underscore inside a word is left alone, it means nothing there), `&` too (no entities). Controls
+    /// Recorded text made inert in Markdown: every character that can start Markdown inside a line is
+    /// backslash-escaped (`\\`, code, emphasis, a link's `[`, HTML's `<`, a table pipe, `&` for entities,
+    /// strikethrough; an underscore inside a word is left alone, it means nothing there). Controls
     /// and bidi characters are already shown as `\u{...}` by `TerminalText.escape`; any left are made visible.
     static func escape(_ text: String) -> String {
         var out = ""
@@ -74,7 +75,7 @@ enum MarkdownReport {
             case "_":
                 let inWord = i > 0 && i + 1 < scalars.count && isWord(scalars[i - 1]) && isWord(scalars[i + 1])
                 out += inWord ? "_" : "\\_"
-            case "\\", "`", "*", "[", "]", "<", ">", "|", "&", "~", "!", "#", "{", "}", "$":
+            case "\\", "`", "*", "[", "<", "|", "&", "~":
                 out += "\\"
                 out.unicodeScalars.append(s)
             default:
@@ -84,11 +85,12 @@ enum MarkdownReport {
         return out
     }
 
-    /// A line that begins like a list item (`- `, `+ `, `1. `) or a setext underline (`=`) would change the layout:
+    /// A line that begins like a list item (`- `, `+ `, `1. `), a heading, a quote or a setext underline would
+    /// change the layout:
     /// its first character is escaped.
     static func lineStart(_ line: String) -> String {
         guard let first = line.unicodeScalars.first else { return line }
-        if "-+=".unicodeScalars.contains(first) { return "\\" + line }
+        if "-+=#>".unicodeScalars.contains(first) { return "\\" + line }
         let digits = line.prefix { $0.isASCII && $0.isNumber }
         if !digits.isEmpty, let next = line.dropFirst(digits.count).first, next == "." || next == ")" {
             return digits + "\\" + line.dropFirst(digits.count)

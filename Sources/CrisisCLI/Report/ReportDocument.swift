@@ -52,12 +52,13 @@ enum ReportDocument {
         func who(_ id: String) -> String { e(r.person(id)) }
 
         try emit(.title("Incident report: \(e(s.title))", subtitle:
-            "\(e(s.playbookTitle)) · incident \(s.incident) · \(s.isDrill ? "drill" : "live")"))
+            "Playbook \(e(s.playbookTitle)) (\(e(s.playbookID))@\(e(s.playbookVersion))) · incident \(s.incident) · "
+                + (s.isDrill ? "drill" : "live")))
 
         // 1. Summary
         try emit(.section("Summary", id: "summary"))
         var facts: [(String, ReportBlock.Cell)] = [
-            ("What happened", .init("\(e(s.title)) — \(e(s.playbookTitle))")),
+            ("What happened", .init(s.title == s.playbookTitle ? e(s.title) : "\(e(s.title)) (playbook: \(e(s.playbookTitle)))")),
             ("Incident", .init(s.incident, .code)),
             ("Playbook", .init("\(e(s.playbookID))@\(e(s.playbookVersion)), sha256 \(s.playbookSHA256)", .code)),
             ("Mode", .init(s.isDrill ? "drill (exercise)" : "live", s.isDrill ? .bad : .plain)),
