@@ -78,9 +78,11 @@ enum HTMLReport {
     }
 
     static func cell(_ c: ReportBlock.Cell) -> String {
-        // A local time (`2026-03-02 09:00 +01:00`) is never broken over lines.
+        // A local time (`2026-03-02 09:00 +01:00`) is never broken over lines (class `time`: no wrapping).
         let time = c.text.count <= 23 && c.text.range(of: #"^\d{4}-\d\d-\d\d \d\d:\d\d"#, options: .regularExpression) != nil
-        return "<td class=\"\(toneClass(c.tone))\(time ? " time" : "")\">\(escape(c.text))</td>"
+        // So is a short result (`met, 2d 23h to spare`).
+        let short = (c.tone == .good || c.tone == .bad) && c.text.count <= 28
+        return "<td class=\"\(toneClass(c.tone))\(time || short ? " time" : "")\">\(escape(c.text))</td>"
     }
 
     /// Text made inert in HTML (element content and attribute values alike): `& < > " '` as references, and any
@@ -205,13 +207,16 @@ enum HTMLReport {
             let missed: Bool = if case .missed = c.result { true } else { false }
             spans.append(Span(from: c.startedAt, to: stop, lane: 3, colour: missed ? red : green,
                               title: "\(e(c.title)): \(at(c.startedAt)) to \(c.stoppedAt.map(at) ?? "end"), deadline \(at(c.deadline))"))
-            marks.append(Marker(at: c.deadline, lane: 3, shape: .tick, colour: red, title: "\(e(c.title)): deadline \(at(c.deadline))"))
+            if c.deadline <= end {  // a deadline past the end of the axis is in the bar's tooltip only
+                marks.append(Marker(at: c.deadline, lane: 3, shape: .tick, colour: red,
+                                    title: "\(e(c.title)): deadline \(at(c.deadline))"))
+            }
         }
         for t in r.targets {
             if let met = t.metAt {
-                marks.append(Marker(at: met, lane: 3, shape: .diamond, colour: t.result == .met(spare: (t.due ?? met) - met) ? green : red,
+                marks.append(Marker(at: met, lane: 3, shape: .diamond, colour: met <= (t.due ?? met) ? green : red,
                                     title: "target \(e(t.title)) met at \(at(met))"))
-            } else if let due = t.due {
+            } else if let due = t.due, due <= end {
                 marks.append(Marker(at: due, lane: 3, shape: .diamond, colour: red, title: "target \(e(t.title)) due \(at(due)), not met"))
             }
         }

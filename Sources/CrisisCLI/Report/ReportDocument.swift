@@ -90,7 +90,7 @@ enum ReportDocument {
             switch x {
             case .met(let spare): .init("met, \(humanDuration(spare)) to spare", .good)
             case .missed(let by): .init("MISSED by \(humanDuration(by))", .bad)
-            case .running(let left): .init("running, \(humanDuration(left)) left", .muted)
+            case .running(let left): .init("running at the last record, \(humanDuration(left)) left", .muted)
             case .notMet: .init("not met before close", .bad)
             case .notStarted: .init("not started", .muted)
             }
