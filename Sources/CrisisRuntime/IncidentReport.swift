@@ -5,8 +5,9 @@ import Foundation
 /// `export --format md|html`: what a person reads after the incident, built once from the replayed state and one
 /// streaming pass over the trail; the Markdown and HTML renderers only lay it out.
 ///
-/// Its size grows with the statements, takedowns, escalations, clocks, deliveries and notes of the incident, not
-/// with its records: the timeline is not part of it but read again, one record at a time, by `forEachEntry`.
+/// Its size grows with the statements, takedowns, escalations, clocks and deliveries of the incident, not with its
+/// records: the timeline and the notes are not part of it but read again, one record at a time, by `forEachEntry`
+/// and `forEachNote` (the first `chartNoteLimit` notes are kept, for the HTML chart).
 /// Every string in it is as recorded (operator input included): renderers escape.
 public struct IncidentReport: Sendable {
     /// What happened, when, who led and how it ended.
@@ -149,7 +150,12 @@ public struct IncidentReport: Sendable {
     public var escalations: [Escalation]
     public var clocks: [Clock]
     public var targets: [Target]
-    public var notes: [Note]
+    /// How many notes the trail holds.
+    public var noteCount: Int
+    /// The first `chartNoteLimit` notes, for a chart.
+    public var firstNotes: [Note]
+    /// How many notes `firstNotes` keeps at most.
+    public static let chartNoteLimit = 200
     /// The incident as replayed (its definition names the zone, the steps and the contacts).
     public var incident: LoadedIncident
     let store: any AuditLog
@@ -170,6 +176,14 @@ public struct IncidentReport: Sendable {
         }
     }
 
+    /// Every note of the incident, one at a time in order, read from the trail.
+    public func forEachNote(_ body: (Note) throws -> Void) throws {
+        try store.forEachEvent(incident: summary.incident) { stored in
+            guard stored.type == .note, case .note(let r)? = try? TrailRecord.decode(stored) else { return }
+            try body(Note(seq: stored.seq, at: r.now, by: r.actor.name, text: r.text))
+        }
+    }
+
     /// Builds the report of incident `id`: replays it, then reads its records once for what the state does not
     /// keep (when each delivery was settled and by whom, notes, the close reason, who acted as lead).
     public static func build(service: IncidentService, incident id: String) throws -> IncidentReport {
@@ -179,6 +193,7 @@ public struct IncidentReport: Sendable {
         let leadRoles = Set(def.playbook.roles.filter(\.lead).map(\.id))
         var settled: [String: (at: Instant, by: String)] = [:]
         var notes: [Note] = []
+        var noteCount = 0
         var closeReason: String?
         var closedBy: String?
         var leads: [String] = []
@@ -197,7 +212,11 @@ public struct IncidentReport: Sendable {
             }
             switch record {
             case .outcome(let r): settled[r.key] = (r.now, r.actor.name)
-            case .note(let r): notes.append(Note(seq: stored.seq, at: r.now, by: r.actor.name, text: r.text))
+            case .note(let r):
+                noteCount += 1
+                if notes.count < chartNoteLimit {
+                    notes.append(Note(seq: stored.seq, at: r.now, by: r.actor.name, text: r.text))
+                }
             case .action(let r) where r.step == Engine.incidentStep && r.action == StepAction.close.rawValue:
                 closeReason = r.fields["reason"]
                 closedBy = r.actor.name
@@ -300,7 +319,7 @@ public struct IncidentReport: Sendable {
             return Target(id: t.id, title: spec.title, origin: t.origin, due: t.due, metAt: t.metAt, result: result)
         }
         return IncidentReport(summary: summary, statements: statements, takedowns: takedowns,
-                              escalations: escalations, clocks: clocks, targets: targets, notes: notes,
+                              escalations: escalations, clocks: clocks, targets: targets, noteCount: noteCount, firstNotes: notes,
                               incident: incident, store: service.store)
     }
 }

@@ -222,7 +222,7 @@ enum HTMLReport {
         }
         marks.append(Marker(at: start, lane: 4, shape: .circle, colour: grey,
                             title: "opened at \(at(start)) by \(e(r.person(r.summary.openedBy)))"))
-        for n in r.notes {
+        for n in r.firstNotes {
             marks.append(Marker(at: n.at, lane: 4, shape: .square, colour: grey,
                                 title: "note by \(e(r.person(n.by))) at \(at(n.at)): \(e(String(n.text.prefix(200))))"))
         }
@@ -292,7 +292,9 @@ enum HTMLReport {
         for m in marks {
             svg += m.shape.svg(x: x(m.at), y: y(m.lane), colour: m.colour, tip: "<title>\(escape(m.title))</title>")
         }
-        svg += "</svg><figcaption>Each lane shows the steps of its kind as bars, with a marker for every draft, "
+        let more = r.noteCount - r.firstNotes.count
+        svg += "</svg><figcaption>" + (more > 0 ? "The first \(r.firstNotes.count) notes are drawn, not the \(more) after them. " : "")
+            + "Each lane shows the steps of its kind as bars, with a marker for every draft, "
             + "approval, publication, notice, page, acknowledgement, deadline and note (hover for details). Times in "
             + "\(escape(r.summary.timeZone)).</figcaption></figure>\n"
         return svg

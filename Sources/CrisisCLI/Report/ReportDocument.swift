@@ -79,7 +79,7 @@ enum ReportDocument {
         try emit(.facts(facts))
         let counts = [
             (r.statements.count, "statement"), (r.takedowns.count, "takedown"), (r.escalations.count, "escalation"),
-            (r.clocks.count, "clock"), (r.targets.count, "target"), (r.notes.count, "note"),
+            (r.clocks.count, "clock"), (r.targets.count, "target"), (r.noteCount, "note"),
         ].map { "\($0.0) \($0.1)\($0.0 == 1 ? "" : "s")" }
         try emit(.paragraph("This report holds " + counts.joined(separator: ", ") + ", then the timeline.", .muted))
         try emit(.chart)
@@ -253,11 +253,13 @@ enum ReportDocument {
 
         // 6. Notes
         try emit(.section("Notes", id: "notes"))
-        if r.notes.isEmpty {
+        if r.noteCount == 0 {
             try emit(.paragraph("No notes.", .muted))
         } else {
             try emit(.tableStart(["#", "When", "By", "Note"]))
-            for n in r.notes { try emit(.row([.init("\(n.seq)"), .init(at(n.at)), .init(who(n.by)), .init(text(n.text))])) }
+            try r.forEachNote { n in
+                try emit(.row([.init("\(n.seq)"), .init(at(n.at)), .init(who(n.by)), .init(text(n.text))]))
+            }
             try emit(.tableEnd)
         }
 
