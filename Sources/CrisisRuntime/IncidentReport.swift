@@ -117,6 +117,7 @@ public struct IncidentReport: Sendable {
         case notStarted
     }
 
+    /// A clock's run: started, deadline (and any deadline set by hand), stopped, and how it ended.
     public struct Clock: Sendable {
         public var id: String
         public var title: String
@@ -128,6 +129,7 @@ public struct IncidentReport: Sendable {
         public var result: Result
     }
 
+    /// A performance target of the playbook: when it began counting, when it was due, when met, and the result.
     public struct Target: Sendable {
         public var id: String
         public var title: String
@@ -137,6 +139,7 @@ public struct IncidentReport: Sendable {
         public var result: Result
     }
 
+    /// An operator's note: its record number, time, author and text.
     public struct Note: Sendable {
         public var seq: Int
         public var at: Instant
@@ -145,9 +148,11 @@ public struct IncidentReport: Sendable {
     }
 
     public var summary: Summary
+    /// Every statement, takedown and escalation step instance, finished or active, in the order entered.
     public var statements: [Statement]
     public var takedowns: [Takedown]
     public var escalations: [Escalation]
+    /// The clocks that were started, and every target of the playbook.
     public var clocks: [Clock]
     public var targets: [Target]
     /// How many notes the trail holds.
