@@ -6,7 +6,7 @@ import Foundation
 
 /// The formats `crisis export` writes.
 enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
-    case bundle, jsonl
+    case bundle, jsonl, md, html
 }
 
 struct ExportCommand: AsyncParsableCommand {
@@ -18,6 +18,9 @@ struct ExportCommand: AsyncParsableCommand {
             pinned playbook, templates and contacts, the checkpoints, the verifier keys, a manifest of SHA-256 \
             sums and a README on checking it without crisis ('crisis verify FOLDER' or scripts/verify-bundle). \
             Default folder: ID.bundle. jsonl: one decoded record per line, to standard output or -o. \
+            md, html: a report for people (summary, clocks and targets, statements with every version, approval \
+            and publication, takedowns, escalations, notes, the timeline); html is one self-contained page with \
+            an SVG timeline that prints to PDF. To standard output or -o. \
             Export only reads the database.
             """)
 
@@ -28,7 +31,7 @@ struct ExportCommand: AsyncParsableCommand {
     var reference: String?
     @Option(help: "What to write.") var format: ExportFormat = .bundle
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp(
-        "Where to write (bundle default: ID.bundle; jsonl default: standard output).", valueName: "path"),
+        "Where to write (bundle default: ID.bundle; jsonl, md, html default: standard output).", valueName: "path"),
             completion: .file())
     var output: String?
     @Flag(help: "Replace an existing output (a previous bundle or a file).") var force = false
@@ -47,6 +50,8 @@ struct ExportCommand: AsyncParsableCommand {
                 Out.print(s.path)
             case .jsonl:
                 try exportJSONL(service: service, id: id)
+            case .md, .html:
+                try exportReport(service: service, id: id, html: format == .html)
             }
         } catch {
             throw fail(error)

@@ -1,0 +1,104 @@
+import CrisisRuntime
+import Foundation
+
+/// `crisis export --format md`: the report as CommonMark with GitHub tables. Every recorded text is inert: controls
+/// and bidi characters are shown as `\u{...}` (as `log` shows them), and Markdown's own characters (table pipes,
+/// emphasis, links, HTML) are backslash-escaped. A drill's marking heads and ends the file and every section.
+enum MarkdownReport {
+    static func write(_ report: IncidentReport, to out: (String) throws -> Void) throws {
+        let drill = report.summary.isDrill
+        let mark = "**\(escape(ReportDocument.drillMarking))**"
+        var number = 0
+        var header: [String] = []
+        if drill { try out("> \(mark)\n\n") }
+        try ReportDocument.blocks(report) { block in
+            switch block {
+            case .title(let title, let subtitle):
+                try out("# \(escape(title))\n\n\(escape(subtitle))\n\n")
+            case .section(let title, _):
+                number += 1
+                try out("## \(number). \(escape(title))" + (drill ? " — DRILL" : "") + "\n\n")
+            case .subsection(let title): try out("### \(escape(title))\n\n")
+            case .minor(let title): try out("#### \(escape(title))\n\n")
+            case .facts(let rows):
+                try out("| | |\n|---|---|\n")
+                for (name, cell) in rows { try out("| **\(escape(name))** | \(self.cell(cell)) |\n") }
+                try out("\n")
+            case .tableStart(let columns):
+                header = columns
+                try out("| " + columns.map(escape).joined(separator: " | ") + " |\n")
+                try out("|" + columns.map { _ in "---|" }.joined() + "\n")
+            case .row(let cells):
+                var cells = cells.map(self.cell)
+                while cells.count < header.count { cells.append("") }
+                try out("| " + cells.joined(separator: " | ") + " |\n")
+            case .tableEnd: try out("\n")
+            case .paragraph(let text, let tone):
+                try out((tone == .muted ? "_\(escape(text))_" : tone == .bad ? "**\(escape(text))**" : escape(text)) + "\n\n")
+            case .quote(let label, let text):
+                try out("\(escape(label)):\n\n")
+                let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+                try out(lines.map { $0.isEmpty ? ">" : "> " + lineStart(escape(String($0))) }.joined(separator: "\\\n")
+                    + "\n\n")
+            case .chart: break
+            case .footer(let text): try out("---\n\n_\(escape(text))_\n\n")
+            }
+        }
+        if drill { try out("> \(mark)\n") }
+    }
+
+    static func cell(_ c: ReportBlock.Cell) -> String {
+        let text = escape(c.text).replacingOccurrences(of: "\n", with: " ↵ ")
+        if text.isEmpty { return "" }
+        switch c.tone {
+        case .plain, .muted: return text
+        case .code: return text  // escaped text in a code span would show its backslashes
+        case .good: return text
+        case .bad: return "**\(text)**"
+        }
+    }
+
+    /// Recorded text made inert in Markdown: every character that can start Markdown inside a line is
+    /// backslash-escaped (`\\`, code, emphasis, a link's `[`, HTML's `<`, a table pipe, `&` for entities,
+    /// strikethrough; an underscore inside a word is left alone, it means nothing there). Controls
+    /// and bidi characters are already shown as `\u{...}` by `TerminalText.escape`; any left are made visible.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 8)
+        let scalars = Array(text.unicodeScalars)
+        for (i, s) in scalars.enumerated() {
+            switch s {
+            case "\n":
+                out.unicodeScalars.append(s)
+            case _ where TerminalText.isUnsafe(s):
+                out += "\\u{" + String(s.value, radix: 16, uppercase: true) + "}"
+            case "_":
+                let inWord = i > 0 && i + 1 < scalars.count && isWord(scalars[i - 1]) && isWord(scalars[i + 1])
+                out += inWord ? "_" : "\\_"
+            case "\\", "`", "*", "[", "<", "|", "&", "~":
+                out += "\\"
+                out.unicodeScalars.append(s)
+            default:
+                out.unicodeScalars.append(s)
+            }
+        }
+        return out
+    }
+
+    /// A line that begins like a list item (`- `, `+ `, `1. `), a heading, a quote or a setext underline would
+    /// change the layout:
+    /// its first character is escaped.
+    static func lineStart(_ line: String) -> String {
+        guard let first = line.unicodeScalars.first else { return line }
+        if "-+=#>".unicodeScalars.contains(first) { return "\\" + line }
+        let digits = line.prefix { $0.isASCII && $0.isNumber }
+        if !digits.isEmpty, let next = line.dropFirst(digits.count).first, next == "." || next == ")" {
+            return digits + "\\" + line.dropFirst(digits.count)
+        }
+        return line
+    }
+
+    private static func isWord(_ s: Unicode.Scalar) -> Bool {
+        s.properties.isAlphabetic || ("0"..."9").contains(s)
+    }
+}

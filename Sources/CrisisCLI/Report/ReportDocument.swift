@@ -1,0 +1,302 @@
+import CrisisCore
+import CrisisRuntime
+import Foundation
+
+/// The content of an incident report, once, as a stream of blocks: `MarkdownReport` and `HTMLReport` lay the
+/// same blocks out. Texts in blocks are as recorded (only controls and bidi characters made visible, as `log`
+/// does): each writer escapes them for its format.
+enum ReportBlock {
+    /// How a cell reads: plain, monospaced, a good or bad result, or secondary.
+    enum Tone { case plain, code, good, bad, muted }
+
+    struct Cell {
+        var text: String
+        var tone: Tone = .plain
+        init(_ text: String, _ tone: Tone = .plain) {
+            self.text = text
+            self.tone = tone
+        }
+    }
+
+    /// The document title and the line under it.
+    case title(String, subtitle: String)
+    /// A numbered section (`id` is an anchor name, letters only).
+    case section(String, id: String)
+    case subsection(String)
+    case minor(String)
+    /// Name/value rows.
+    case facts([(String, Cell)])
+    case tableStart([String])
+    case row([Cell])
+    case tableEnd
+    case paragraph(String, Tone)
+    /// A statement text in one language, lines kept.
+    case quote(label: String, text: String)
+    /// The HTML report's SVG timeline goes here (Markdown has none).
+    case chart
+    /// The closing line.
+    case footer(String)
+}
+
+enum ReportDocument {
+    /// The marking of a drill, on every page.
+    static let drillMarking = "DRILL — EXERCISE ONLY — nothing was sent to the world; times are the drill's simulated clock"
+
+    /// Writes the blocks of `report` in order. The timeline comes last and is streamed from the trail.
+    static func blocks(_ r: IncidentReport, emit: (ReportBlock) throws -> Void) throws {
+        let s = r.summary
+        let zone = r.zone
+        let e = { (text: String) in TerminalText.escape(text) }
+        let text = { (t: String) in TerminalText.escape(t, keepNewlines: true) }
+        func at(_ i: Instant?) -> String { i.map(zone.human) ?? "—" }
+        func who(_ id: String) -> String { e(r.person(id)) }
+
+        try emit(.title("Incident report: \(e(s.title))", subtitle:
+            "Playbook \(e(s.playbookTitle)) (\(e(s.playbookID))@\(e(s.playbookVersion))) · incident \(s.incident) · "
+                + (s.isDrill ? "drill" : "live")))
+
+        // 1. Summary
+        try emit(.section("Summary", id: "summary"))
+        var facts: [(String, ReportBlock.Cell)] = [
+            ("What happened", .init(s.title == s.playbookTitle ? e(s.title) : "\(e(s.title)) (playbook: \(e(s.playbookTitle)))")),
+            ("Incident", .init(s.incident, .code)),
+            ("Playbook", .init("\(e(s.playbookID))@\(e(s.playbookVersion)), sha256 \(s.playbookSHA256)", .code)),
+            ("Mode", .init(s.isDrill ? "drill (exercise)" : "live", s.isDrill ? .bad : .plain)),
+            ("Opened", .init("\(at(s.openedAt)) by \(who(s.openedBy))")),
+        ]
+        if let closed = s.closedAt {
+            facts.append(("Closed", .init("\(at(closed))" + (s.closedBy.map { " by \(who($0))" } ?? ""))))
+            facts.append(("Duration", .init(humanDuration(closed - s.openedAt))))
+        } else {
+            facts.append(("Closed", .init("still open at the last record (\(at(s.lastRecordAt)))", .bad)))
+        }
+        facts.append(("Led by", .init(s.leads.map(who).joined(separator: ", "))))
+        facts.append(("How it ended", .init(s.outcome.map(e) ?? "not closed", s.outcome == nil ? .muted : .plain)))
+        if let reason = s.closeReason { facts.append(("Close reason", .init(e(reason)))) }
+        facts.append(("Time zone", .init("\(s.timeZone) (every time below is local, with its UTC offset)")))
+        facts.append(("Records", .init("\(s.records); chain head \(s.chainHead)", .code)))
+        for input in s.inputs { facts.append(("Input \(e(input.name))", .init(e(input.value)))) }
+        try emit(.facts(facts))
+        let counts = [
+            (r.statements.count, "statement"), (r.takedowns.count, "takedown"), (r.escalations.count, "escalation"),
+            (r.clocks.count, "clock"), (r.targets.count, "target"), (r.noteCount, "note"),
+        ].map { "\($0.0) \($0.1)\($0.0 == 1 ? "" : "s")" }
+        try emit(.paragraph("This report holds " + counts.joined(separator: ", ") + ", then the timeline.", .muted))
+        try emit(.chart)
+
+        // 2. Clocks and targets
+        try emit(.section("Clocks and targets", id: "clocks"))
+        func result(_ x: IncidentReport.Result) -> ReportBlock.Cell {
+            switch x {
+            case .met(let spare): .init("met, \(humanDuration(spare)) to spare", .good)
+            case .missed(let by): .init("MISSED by \(humanDuration(by))", .bad)
+            case .running(let left): .init("running at the last record, \(humanDuration(left)) left", .muted)
+            case .notMet: .init("not met before close", .bad)
+            case .notStarted: .init("not started", .muted)
+            }
+        }
+        if r.clocks.isEmpty {
+            try emit(.paragraph("No clock was started.", .muted))
+        } else {
+            try emit(.tableStart(["Clock", "Started", "Deadline", "Stopped", "Result"]))
+            for c in r.clocks {
+                var name = "\(e(c.title)) (\(e(c.id)))" + (c.reference.map { "; \(e($0))" } ?? "")
+                if let d = c.deadlineSet {
+                    name += "; deadline set by \(who(d.by)) at \(at(d.at)) (was \(at(d.previous))): \(e(d.reason))"
+                }
+                try emit(.row([.init(name), .init(at(c.startedAt)), .init(at(c.deadline)), .init(at(c.stoppedAt)),
+                               result(c.result)]))
+            }
+            try emit(.tableEnd)
+        }
+        if r.targets.isEmpty {
+            try emit(.paragraph("The playbook sets no targets.", .muted))
+        } else {
+            try emit(.tableStart(["Target", "Counts from", "Due", "Met", "Result"]))
+            for t in r.targets {
+                try emit(.row([.init("\(e(t.title)) (\(e(t.id)))"), .init(at(t.origin)), .init(at(t.due)),
+                               .init(at(t.metAt)), result(t.result)]))
+            }
+            try emit(.tableEnd)
+        }
+
+        // 3. Statements
+        try emit(.section("Statements", id: "statements"))
+        if r.statements.isEmpty { try emit(.paragraph("No holding statement step ran.", .muted)) }
+        for st in r.statements {
+            try emit(.subsection("\(e(st.title)) (\(e(st.instance)))"))
+            try emit(.facts([
+                ("Entered", .init(at(st.enteredAt))),
+                ("Finished", .init(st.exitedAt.map { "\(at($0)): \(e(st.outcome ?? ""))" } ?? "still active (\(st.phase.rawValue))")),
+                ("Versions", .init("\(st.drafts.count)")),
+            ]))
+            for d in st.drafts {
+                try emit(.minor("Revision \(d.revision), drafted by \(who(d.drafter)) at \(at(d.at))"))
+                var rows: [(String, ReportBlock.Cell)] = [("Text sha256", .init(d.sha256, .code))]
+                for (k, v) in d.facts.sorted(by: { $0.key < $1.key }) { rows.append(("Fact \(e(k))", .init(e(v)))) }
+                try emit(.facts(rows))
+                for (lang, body) in d.texts.sorted(by: { $0.key < $1.key }) {
+                    try emit(.quote(label: "Text (\(e(lang)))", text: text(body)))
+                }
+                if d.texts.isEmpty { try emit(.paragraph("Text not recorded; its hash is above.", .muted)) }
+            }
+            try emit(.minor("Approvals"))
+            if st.decisions.isEmpty {
+                try emit(.paragraph("No approval or rejection was recorded.", .muted))
+            } else {
+                try emit(.tableStart(["When", "Who", "Role", "Decision", "Revision", "Text sha256", "Comment"]))
+                for a in st.decisions {
+                    try emit(.row([.init(at(a.at)), .init(who(a.person)), .init(e(a.role)),
+                                   .init(a.approved ? "approved" : "rejected", a.approved ? .good : .bad),
+                                   .init("\(a.revision)"), .init(String(a.sha256.prefix(16)) + "…", .code),
+                                   .init(a.reason.map(e) ?? "")]))
+                }
+                try emit(.tableEnd)
+            }
+            try emit(.minor("Publications"))
+            if st.publications.isEmpty {
+                try emit(.paragraph("Not published.", .muted))
+            } else {
+                try emit(.tableStart(["Channel", "Audience", "Status", "When", "Settled by", "Detail"]))
+                for p in st.publications { try emit(.row(delivery(p, at: at, who: who))) }
+                try emit(.tableEnd)
+            }
+        }
+
+        // 4. Takedowns
+        try emit(.section("Takedowns", id: "takedowns"))
+        if r.takedowns.isEmpty { try emit(.paragraph("No takedown step ran.", .muted)) }
+        for t in r.takedowns {
+            let run = t.run
+            try emit(.subsection("\(e(t.title)) (\(e(t.instance))): \(run.status.rawValue)"))
+            var rows: [(String, ReportBlock.Cell)] = [
+                ("Platform", .init(e(run.platform))),
+                ("URLs", .init(run.urls.map(e).joined(separator: " "), .code)),
+                ("Legal basis", .init(t.legalBasis.map(e) ?? "—")),
+                ("Entered", .init(at(t.enteredAt))),
+                ("Submitted", .init(run.submission.map { "\(at($0.at)) by \(who($0.by))" } ?? "not submitted")),
+                ("Ticket", .init(run.ticket.map(e) ?? "—", .code)),
+                ("Finished", .init(t.exitedAt.map { "\(at($0)): \(e(t.outcome ?? ""))" } ?? "still active")),
+            ]
+            if run.submission == nil { rows[4].1.tone = .muted }
+            try emit(.facts(rows))
+            try emit(.minor("Notice as submitted"))
+            if t.notice.isEmpty {
+                try emit(.paragraph("No notice elements recorded.", .muted))
+            } else {
+                try emit(.tableStart(["Element", "Value"]))
+                for n in t.notice { try emit(.row([.init(e(n.name), .code), .init(text(n.value))])) }
+                try emit(.tableEnd)
+            }
+            try emit(.minor("Lifecycle"))
+            if run.history.isEmpty {
+                try emit(.paragraph("No transitions recorded.", .muted))
+            } else {
+                try emit(.tableStart(["When", "From", "To", "By", "Note"]))
+                for h in run.history {
+                    try emit(.row([.init(at(h.at)), .init(h.from.rawValue), .init(h.to.rawValue), .init(who(h.by)),
+                                   .init(h.note.map(e) ?? "")]))
+                }
+                try emit(.tableEnd)
+            }
+        }
+
+        // 5. Escalations
+        try emit(.section("Escalations", id: "escalations"))
+        if r.escalations.isEmpty { try emit(.paragraph("No escalation step ran.", .muted)) }
+        for esc in r.escalations {
+            try emit(.subsection("\(e(esc.title)) (\(e(esc.instance)))"))
+            try emit(.facts([
+                ("Entered", .init(at(esc.enteredAt))),
+                ("Finished", .init(esc.exitedAt.map { "\(at($0)): \(e(esc.outcome ?? ""))" } ?? "still active")),
+                ("Attempts", .init("\(esc.attempts.count); \(esc.acks.count) acknowledgement(s)")),
+            ]))
+            try emit(.minor("Page attempts"))
+            if esc.attempts.isEmpty {
+                try emit(.paragraph("Nobody was paged.", .muted))
+            } else {
+                try emit(.tableStart(["Attempt", "Paged at", "To", "Channel", "Status", "Settled", "Detail"]))
+                for a in esc.attempts {
+                    let label = "#\(a.attempt), level \(a.level + 1), round \(a.round + 1)"
+                    if a.pages.isEmpty { try emit(.row([.init(label), .init(at(a.at)), .init("—"), .init(""), .init(""), .init(""), .init("")])) }
+                    for p in a.pages {
+                        let d = delivery(p, at: at, who: who)
+                        try emit(.row([.init(label), .init(at(a.at)), .init(p.recipients.map(who).joined(separator: ", ")),
+                                       .init(e(p.channel)), d[2], d[3], d[5]]))
+                    }
+                }
+                try emit(.tableEnd)
+            }
+            try emit(.minor("Acknowledgements"))
+            if esc.acks.isEmpty {
+                try emit(.paragraph("Nobody acknowledged.", .bad))
+            } else {
+                try emit(.tableStart(["When", "Who", "Channel", "Level", "Counted", "Recorded by"]))
+                for a in esc.acks {
+                    let person = who(a.person) + (a.standingInFor.map { " (standing in for \(who($0)))" } ?? "")
+                    try emit(.row([.init(at(a.at)), .init(person, .good), .init(a.channel.map(e) ?? "—"),
+                                   .init("level \(a.level + 1), round \(a.round + 1)"),
+                                   .init(a.counted ? "yes" : "no (informed only)"), .init(who(a.recordedBy))]))
+                }
+                try emit(.tableEnd)
+            }
+            if !esc.notReached.isEmpty {
+                try emit(.minor("Not reached"))
+                try emit(.tableStart(["When", "Who", "Channel", "Detail", "Recorded by"]))
+                for n in esc.notReached {
+                    try emit(.row([.init(at(n.at)), .init(who(n.person), .bad), .init(n.channel.map(e) ?? "—"),
+                                   .init(n.detail.map(e) ?? ""), .init(who(n.recordedBy))]))
+                }
+                try emit(.tableEnd)
+            }
+        }
+
+        // 6. Notes
+        try emit(.section("Notes", id: "notes"))
+        if r.noteCount == 0 {
+            try emit(.paragraph("No notes.", .muted))
+        } else {
+            try emit(.tableStart(["#", "When", "By", "Note"]))
+            try r.forEachNote { n in
+                try emit(.row([.init("\(n.seq)"), .init(at(n.at)), .init(who(n.by)), .init(text(n.text))]))
+            }
+            try emit(.tableEnd)
+        }
+
+        // 7. Timeline, streamed
+        try emit(.section("Timeline", id: "timeline"))
+        try emit(.paragraph("Every record as 'crisis log' tells it (delivery plumbing folded into the line that "
+            + "caused it); # is the record's sequence number in the hash chain.", .muted))
+        var open = false
+        try ReportTimeline.stream(r) { row in
+            switch row {
+            case .day(let heading):
+                if open { try emit(.tableEnd) }
+                try emit(.minor(heading))
+                try emit(.tableStart(["#", "Time", "Who", "What"]))
+                open = true
+            case .line(let l):
+                if !open {
+                    try emit(.tableStart(["#", "Time", "Who", "What"]))
+                    open = true
+                }
+                let bad = ["REFUSED", "MISSED", "missed ", "EXPIRED", "expired", "exceeded"].contains(where: l.what.contains)
+                try emit(.row([.init("\(l.seq)", .muted), .init(l.clock, .code), .init(l.who), .init(l.what, bad ? .bad : .plain)]))
+            }
+        }
+        if open { try emit(.tableEnd) }
+        try emit(.footer("Exported by crisis \(CrisisVersion.release) from \(s.records) records of incident "
+            + "\(s.incident) (chain head \(s.chainHead)). This report is a reading aid: the evidence is the trail; "
+            + "check it with 'crisis verify \(s.incident)' or a bundle ('crisis export \(s.incident) --format bundle')."))
+    }
+
+    /// A delivery's cells: channel, audience, status, when settled, by whom, detail.
+    static func delivery(_ p: IncidentReport.Delivered, at: (Instant?) -> String, who: (String) -> String)
+        -> [ReportBlock.Cell]
+    {
+        let tone: ReportBlock.Tone = p.status == "sent" ? .good : p.status == "failed" || p.status == "pending" ? .bad : .plain
+        return [.init(TerminalText.escape(p.channel)), .init(p.recipients.map(who).joined(separator: ", ")),
+                .init(p.status, tone), .init(at(p.settledAt)), .init(p.settledBy.map(who) ?? "—"),
+                .init(p.detail.map { TerminalText.escape($0) } ?? "")]
+    }
+}
