@@ -38,7 +38,8 @@ struct ExportCSVTests {
         drill.cli.env["COLUMNS"] = "200"
         let id = drill.id
         for text in hostile {
-            let r = try drill.cli.run(["note", id, "--", text])
+            // `--` so that "-2" is text, not an option; --db must come before it.
+            let r = try drill.cli.run(["note", "--db", drill.cli.db, id, "--", text], withDB: false)
             #expect(r.status == 0, "\(text): \(r.stderr)")
         }
         try drill.act("page_comms", "ack", as: "jonas.comms", ["by=jonas.comms"])

@@ -93,7 +93,7 @@ struct ExportLumenTests {
         #expect(try cli.run(["export", id, "--format", "lumen", "-o", path]).status == 1)
     }
 
-    @Test("lumen: an autodrill of executive-impersonation gives one impersonation notice per fake account, all removed")
+    @Test("lumen: an autodrill of executive-impersonation gives one impersonation notice per fake account, all removed, with the URLs as submitted")
     func autodrill() throws {
         let cli = try CLI()
         defer { cli.remove() }
@@ -124,6 +124,16 @@ struct ExportLumenTests {
             let works = n["works_attributes"] as? [[String: Any]] ?? []
             seen += works.flatMap { ($0["infringing_urls_attributes"] as? [[String: Any]] ?? []).compactMap { $0["url"] as? String } }
         }
-        #expect(seen.sorted() == fakes.sorted())
+        // The URLs are those of the notices as submitted: the autodrill's drafts fill in every element, urls
+        // included, so they are read from the draft actions in the trail (the CSV's fields column).
+        let csvPath = cli.dir.appendingPathComponent("t.csv").path
+        #expect(try cli.run(["export", id, "--format", "csv", "-o", csvPath]).status == 0)
+        let drafted = try ExportCSVTests.pythonRows(csvPath).filter { $0[8] == "draft" }.flatMap { row -> [String] in
+            let fields = (try? JSONSerialization.jsonObject(with: Data(row[11].utf8))) as? [String: String]
+            return (fields?["urls"] ?? "").split(whereSeparator: \.isWhitespace).map(String.init)
+        }
+        #expect(drafted.count == 2)
+        #expect(seen.sorted() == drafted.sorted())
+        #expect(Set(seen).isDisjoint(with: fakes), "the drafts replaced the start URLs")
     }
 }
