@@ -29,7 +29,8 @@ extension BundleVerifier {
         do { top = try TarReader.extract(path, into: scratch) } catch let error as TarError {
             if error.notATar { throw NotABundleError(path: path) }
             var report = BundleReport()
-            report.problems = [BundleProblem(file: (path as NSString).lastPathComponent, seq: nil, message: error.description)]
+            let file = (path as NSString).lastPathComponent
+            report.problems = [BundleProblem(file: file, seq: nil, message: error.description)]
             return report
         }
         guard isBundle(scratch + "/" + top) else { throw NotABundleError(path: path) }

@@ -18,7 +18,9 @@ public enum TarFormat {
     /// Why a name cannot be stored in a ustar header.
     public struct NameTooLong: Error, CustomStringConvertible {
         public var name: String
-        public var description: String { "\(name): too long for a ustar archive (at most 100 bytes after a 155-byte folder part)" }
+        public var description: String {
+            "\(name): too long for a ustar archive (at most 100 bytes after a 155-byte folder part)"
+        }
     }
 
     /// The 512-byte header of a regular file (`isFolder` false) or a folder named `name` (no trailing `/`).
@@ -102,7 +104,8 @@ public enum TarReader {
         func read(_ count: Int) throws -> [UInt8] {
             let data = try input.read(upToCount: count) ?? Data()
             guard data.count == count else {
-                throw TarError(offset: offset + data.count, message: "the archive ends in the middle of a block", notATar: offset == 0)
+                throw TarError(offset: offset + data.count, message: "the archive ends in the middle of a block",
+                               notATar: offset == 0)
             }
             offset += count
             return Array(data)
@@ -119,7 +122,8 @@ public enum TarReader {
                 while let chunk = try input.read(upToCount: 1 << 16), !chunk.isEmpty {
                     if let i = chunk.firstIndex(where: { $0 != 0 }) {
                         throw TarError(offset: offset + (i - chunk.startIndex),
-                                       message: "data after the end-of-archive zero block (a damaged header?)", notATar: false)
+                                       message: "data after the end-of-archive zero block (a damaged header?)",
+                                       notATar: false)
                     }
                     offset += chunk.count
                     zeros += chunk.count

@@ -20,7 +20,9 @@ extension BundleExporter {
         var isDir: ObjCBool = false
         let exists = fm.fileExists(atPath: path, isDirectory: &isDir)
         if exists {
-            guard !isDir.boolValue else { throw RuntimeError.invalid("\(path) is a folder; not replacing it, even with --force") }
+            guard !isDir.boolValue else {
+                throw RuntimeError.invalid("\(path) is a folder; not replacing it, even with --force")
+            }
             guard force else { throw RuntimeError.invalid("\(path) already exists; pass --force to replace it") }
         }
         let pid = ProcessInfo.processInfo.processIdentifier
@@ -78,7 +80,9 @@ enum TarPacker {
                 case S_IFREG:
                     let size = Int(st.st_size)
                     try emit(TarFormat.header(name: name + "/" + relative, size: size, isFolder: false, mtime: mtime))
-                    guard let input = FileHandle(forReadingAtPath: full) else { throw RuntimeError.invalid("cannot read \(full)") }
+                    guard let input = FileHandle(forReadingAtPath: full) else {
+                        throw RuntimeError.invalid("cannot read \(full)")
+                    }
                     defer { try? input.close() }
                     var copied = 0
                     while let chunk = try input.read(upToCount: 1 << 16), !chunk.isEmpty {

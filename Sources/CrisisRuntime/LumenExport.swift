@@ -54,10 +54,14 @@ public enum LumenExporter {
         }
         var found: [Found] = []
         for record in incident.state.history {
-            if case .takedown(let t) = record.detail { found.append(Found(instance: record.instance, stepID: record.stepID, run: t)) }
+            if case .takedown(let t) = record.detail {
+                found.append(Found(instance: record.instance, stepID: record.stepID, run: t))
+            }
         }
         for run in incident.state.active {
-            if case .takedown(_, let t) = run.progress { found.append(Found(instance: run.instance, stepID: run.stepID, run: t)) }
+            if case .takedown(_, let t) = run.progress {
+                found.append(Found(instance: run.instance, stepID: run.stepID, run: t))
+            }
         }
         let submitted = found.filter { $0.run.submission != nil }
             .sorted { ($0.run.submission!.at, $0.instance) < ($1.run.submission!.at, $1.instance) }
@@ -130,8 +134,10 @@ public enum LumenExporter {
         case .dsaArt16: "EU"
         default: nil
         }
+        let kind = basis.map { lumenType($0) == "Other" ? $0.rawValue : lumenType($0) } ?? "Takedown"
         let lifecycle = t.history.map { h -> CanonicalValue in
-            .object([("at", date(h.at)), ("by", .string(h.by)), ("note", string(h.note)), ("status", .string(h.to.rawValue))])
+            .object([("at", date(h.at)), ("by", .string(h.by)), ("note", string(h.note)),
+                     ("status", .string(h.to.rawValue))])
         }
         let provenance: CanonicalValue = .object([
             ("basis", string(basis?.rawValue)), ("incident", .string(incident.id)), ("instance", .string(instance)),
@@ -148,7 +154,7 @@ public enum LumenExporter {
             ("entity_notice_roles_attributes", .array(roles)),
             ("jurisdiction_list", string(jurisdictions)),
             ("language", string(incident.definition.playbook.languages.first)),
-            ("subject", .string("\(basis.map { lumenType($0) == "Other" ? $0.rawValue : lumenType($0) } ?? "Takedown") request to \(t.platform)")),
+            ("subject", .string("\(kind) request to \(t.platform)")),
             ("title", .string("\(title): \(t.platform)")),
             ("type", .string(basis.map(lumenType) ?? "Other")),
             ("works_attributes", .array([work])),

@@ -29,7 +29,9 @@ enum BundleVerify {
     /// rather than looked up as an incident id).
     static func isBundleArgument(_ argument: String) -> Bool {
         // A bundle written with -o NAME.tar (a file that is no archive is then refused as "not a bundle").
-        if BundleVerifier.isTarBundle(argument) || argument.hasSuffix(".tar") && FileManager.default.fileExists(atPath: argument) {
+        if BundleVerifier.isTarBundle(argument)
+            || argument.hasSuffix(".tar") && FileManager.default.fileExists(atPath: argument)
+        {
             return true
         }
         var isDir: ObjCBool = false
