@@ -6,7 +6,7 @@ import Foundation
 
 /// The formats `crisis export` writes.
 enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
-    case bundle, jsonl, md, html
+    case bundle, jsonl, csv, md, html, lumen
 }
 
 struct ExportCommand: AsyncParsableCommand {
@@ -17,10 +17,13 @@ struct ExportCommand: AsyncParsableCommand {
             bundle: a folder with the records in their canonical bytes exactly as hashed, the stored hashes, the \
             pinned playbook, templates and contacts, the checkpoints, the verifier keys, a manifest of SHA-256 \
             sums and a README on checking it without crisis ('crisis verify FOLDER' or scripts/verify-bundle). \
-            Default folder: ID.bundle. jsonl: one decoded record per line, to standard output or -o. \
+            Default folder: ID.bundle; with -o NAME.tar, one POSIX tar file holding the folder NAME/ \
+            ('crisis verify NAME.tar' checks it). jsonl: one decoded record per line, to standard output or -o. \
+            csv: one row per record for a spreadsheet (RFC 4180, CRLF, formula cells neutralised with a leading '). \
             md, html: a report for people (summary, clocks and targets, statements with every version, approval \
             and publication, takedowns, escalations, notes, the timeline); html is one self-contained page with \
             an SVG timeline that prints to PDF. To standard output or -o. \
+            lumen: the submitted takedown notices in the Lumen database's notice fields, as JSON. \
             Export only reads the database.
             """)
 
@@ -35,6 +38,7 @@ struct ExportCommand: AsyncParsableCommand {
             completion: .file())
     var output: String?
     @Flag(help: "Replace an existing output (a previous bundle or a file).") var force = false
+    @Flag(help: "csv: begin with a UTF-8 byte order mark (for spreadsheets that want one).") var bom = false
 
     func run() async throws {
         do {
@@ -43,8 +47,11 @@ struct ExportCommand: AsyncParsableCommand {
             switch format {
             case .bundle:
                 let path = output ?? "\(id).bundle"
-                let s = try BundleExporter.export(store: service.store, incident: id, to: path, force: force,
-                                                  exportedBy: "crisis \(CrisisVersion.release)")
+                let s = path.hasSuffix(".tar")
+                    ? try BundleExporter.exportTar(store: service.store, incident: id, to: path, force: force,
+                                                   exportedBy: "crisis \(CrisisVersion.release)", mtime: .wallClock())
+                    : try BundleExporter.export(store: service.store, incident: id, to: path, force: force,
+                                                exportedBy: "crisis \(CrisisVersion.release)")
                 Out.error("exported \(s.records) records, \(s.pinnedFiles) pinned files and \(s.checkpoints) "
                           + "checkpoint(s); chain head \(s.chainHead ?? "-")")
                 Out.print(s.path)
@@ -52,6 +59,8 @@ struct ExportCommand: AsyncParsableCommand {
                 try exportJSONL(service: service, id: id)
             case .md, .html:
                 try exportReport(service: service, id: id, html: format == .html)
+            case .csv: try exportCSV(service: service, id: id)  // Commands/ExportForms.swift
+            case .lumen: try exportLumen(service: service, id: id)
             }
         } catch {
             throw fail(error)

@@ -28,6 +28,12 @@ enum BundleVerify {
     /// records file, or any folder named with a `/` or ending in `.bundle` (so it is refused as "not a bundle"
     /// rather than looked up as an incident id).
     static func isBundleArgument(_ argument: String) -> Bool {
+        // A bundle written with -o NAME.tar (a file that is no archive is then refused as "not a bundle").
+        if BundleVerifier.isTarBundle(argument)
+            || argument.hasSuffix(".tar") && FileManager.default.fileExists(atPath: argument)
+        {
+            return true
+        }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDir), isDir.boolValue else {
             return false
@@ -49,7 +55,12 @@ enum BundleVerify {
             return ExitStatus.refused
         }
         let report: BundleReport
-        do { report = try BundleVerifier.verify(bundle: path, trustedKey: trusted) } catch {
+        do {
+            var isDir: ObjCBool = false
+            let file = FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && !isDir.boolValue
+            report = file ? try BundleVerifier.verify(tar: path, trustedKey: trusted)
+                : try BundleVerifier.verify(bundle: path, trustedKey: trusted)
+        } catch {
             Out.error("crisis: \(error)")
             return ExitStatus.refused
         }
