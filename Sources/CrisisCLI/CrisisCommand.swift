@@ -15,7 +15,7 @@ public struct CrisisCommand: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self, GraphCommand.self, CheckTextCommand.self, StartCommand.self, StatusCommand.self,
             ActCommand.self, NoteCommand.self, TickCommand.self, WatchCommand.self, RunCommand.self, ShowCommand.self,
-            LogCommand.self, ListCommand.self, VerifyCommand.self, CheckpointCommand.self, ExportCommand.self,
+            LogCommand.self, ListCommand.self, VerifyCommand.self, CheckpointCommand.self, ExportCommand.self, DeadlineCommand.self,
         ]
     )
 

@@ -186,11 +186,14 @@ final class PlaybookBuilder {
                 r.checkIdentifier(e.key, what: "clock id", at: e.keyLocation)
                 let w = "clock '\(e.key)'"
                 guard let vm = r.mapping(
-                    e.value, what: w, allowed: ["title", "duration", "warn_before", "reference", "on_warning", "on_expiry"])
+                    e.value, what: w,
+                    allowed: ["title", "clock", "duration", "warn_before", "reference", "on_warning", "on_expiry"])
                 else { continue }
-                let title = r.string(vm, "title", what: w, required: true) ?? e.key
-                let duration = r.duration(vm, "duration", what: w, required: true)
-                var warn: [PlaybookDuration] = []
+                let catalog = catalogClock(vm, w)
+                let named = vm["clock"] != nil
+                let title = r.string(vm, "title", what: w, required: !named) ?? catalog?.title ?? e.key
+                let duration = named ? catalog?.rule.nominal : r.duration(vm, "duration", what: w, required: true)
+                var warn: [PlaybookDuration] = vm["warn_before"] == nil ? catalog?.warnBefore ?? [] : []
                 if let wn = vm["warn_before"], let items = r.sequence(wn, what: "'warn_before' of \(w)") {
                     for item in items {
                         guard let d = r.duration(item, what: "an item of 'warn_before' of \(w)") else { continue }
@@ -202,12 +205,15 @@ final class PlaybookBuilder {
                         warn.append(d)
                     }
                 }
-                let reference = r.string(vm, "reference", what: w)
+                let reference = r.string(vm, "reference", what: w) ?? catalog.map { "\($0.legalBasis) (\($0.source))" }
                 let onWarning = clockRoutes(vm, w, duration: duration)
                 let onExpiry = vm["on_expiry"].flatMap { r.identifier($0, what: "'on_expiry' of \(w)") }
+                var rule: DeadlineRule?
+                if let catalog, case .elapsed = catalog.rule {} else { rule = catalog?.rule }
                 clocks.append(ClockSpec(
                     id: e.key, title: title, duration: duration ?? .zero, warnBefore: warn, reference: reference,
-                    onWarning: onWarning, onExpiry: onExpiry, location: e.keyLocation))
+                    onWarning: onWarning, onExpiry: onExpiry, catalog: catalog?.name, rule: rule,
+                    countingZone: rule == nil ? nil : catalog?.countingZone, location: e.keyLocation))
             }
         }
 
@@ -356,6 +362,24 @@ final class PlaybookBuilder {
         if let o = m["outcome"].flatMap({ r.identifier($0, what: "'outcome' of \(what)") }) {
             return .outcome(step: step, outcome: o)
         }
+        return nil
+    }
+
+    /// A clock's `clock: NAME`: the catalog clock it follows (`ClockCatalog`). An unknown name is an error that
+    /// names the catalog and the nearest clock; `duration` beside it is an error (the catalog sets the deadline).
+    func catalogClock(_ vm: MapView, _ w: String) -> CatalogClock? {
+        guard let node = vm["clock"], let name = r.string(node, what: "'clock' of \(w)") else { return nil }
+        if let d = vm["duration"] {
+            r.error(DiagnosticCode.conflictingKeys,
+                    "\(w) follows the catalog clock '\(name)', which sets its own deadline; remove 'duration'",
+                    at: r.location(d))
+        }
+        if let found = ClockCatalog.clock(named: name) { return found }
+        var message = "\(w): unknown clock '\(name)' in the catalog of regulatory clocks (docs/clocks.md, "
+            + "'crisis deadline --list')"
+        if let s = ClockCatalog.suggestion(for: name) { message += "; did you mean '\(s)'?" }
+        message += " Known: " + ClockCatalog.names.joined(separator: ", ")
+        r.error(DiagnosticCode.unknownClock, message, at: r.location(node))
         return nil
     }
 
