@@ -161,7 +161,8 @@ struct DeadlineCommand: AsyncParsableCommand {
         var zone: String
         var counting_zone: String
         var counts: String
-        var calendar: String?
+        /// The business-day calendar (`us-federal`, `no`), or `none` for a clock that does not count days off.
+        var calendar: String
         /// Holidays of the calendar between the start and the deadline, which the count skipped.
         var holidays_skipped: [Day]
         /// True when the law sets no deadline ("without undue delay"): `due` is the policy's escalation point.
@@ -192,7 +193,7 @@ struct DeadlineCommand: AsyncParsableCommand {
             self.zone = zone
             counting_zone = result.countingZone
             counts = entry.rule.summary
-            calendar = result.calendar?.rawValue
+            calendar = result.calendar?.rawValue ?? "none"
             holidays_skipped = []
             if let cal = result.calendar, let cz = ZonedTime.zone(result.countingZone) {
                 let first = ZonedTime.local(result.from, in: cz).date
