@@ -100,7 +100,7 @@ public struct Holiday: Sendable, Hashable, Codable {
 public enum BusinessCalendar: String, Sendable, Hashable, Codable, CaseIterable {
     /// Norway: what a Norwegian authority counts as a working day (*virkedag*): not a Saturday, not a Sunday,
     /// not a public holiday (*helligdag*, lov om helligdager og helligdagsfred § 2) and not 1 or 17 May
-    /// (lov om 1. og 17. mai som offentlige høgtidsdager). Cf. forvaltningsloven § 30.
+    /// (lov om 1. og 17. mai som offentlige høgtidsdager). Cf. domstolloven § 149.
     case norway = "no"
     /// US federal holidays (5 U.S.C. § 6103) with the observed-day rules for federal employees (a holiday on a
     /// Saturday is kept the Friday before, one on a Sunday the Monday after; OPM). Juneteenth from 2021.

@@ -106,4 +106,29 @@ struct DeadlineTests {
         let local = ["internal-post-incident-review", "--from", "2026-12-18T15:00", "--tz", "Europe/Oslo"]
         #expect(try deadline(local, env: ["TZ": "Pacific/Kiritimati"]).stdout == deadline(local, env: ["TZ": "UTC"]).stdout)
     }
+
+    @Test("crisis validate names an unknown catalog clock at file:line:column and suggests the nearest")
+    func validateUnknown() throws {
+        let cli = try CLI()
+        let file = cli.dir.appendingPathComponent("pb.yaml")
+        try """
+            schema: crisis-playbook/v1
+            id: pb
+            version: "1"
+            title: PB
+            roles:
+              lead: {title: Lead, lead: true}
+            clocks:
+              filing:
+                clock: sec8k
+            start: a
+            steps:
+              a: {type: clock, title: Start, clock: filing, op: start, next: z}
+              z: {type: end, title: Done, outcome: resolved}
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let r = try cli.run(["validate", file.path], withDB: false)
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("pb.yaml:9:12: error: clock 'filing': unknown clock 'sec8k' in the catalog of regulatory clocks"))
+        #expect(r.stdout.contains("did you mean 'sec-8k'?"))
+    }
 }
