@@ -16,7 +16,8 @@ struct DeadlineCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var display: DisplayOptions
-    @Argument(help: "A clock of the catalog (crisis deadline --list).") var clock: String?
+    @Argument(help: "A clock of the catalog (crisis deadline --list).", completion: .list(ClockCatalog.names))
+    var clock: String?
     @Option(help: ArgumentHelp("When the clock started (its trigger).", valueName: "time")) var from: String?
     @Option(help: ArgumentHelp("IANA time zone to read --from in and show times in (Europe/Oslo).", valueName: "zone"))
     var tz: String?
