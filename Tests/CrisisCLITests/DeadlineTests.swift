@@ -5,7 +5,9 @@ import Testing
 @Suite("crisis deadline")
 struct DeadlineTests {
     func deadline(_ args: [String], env: [String: String] = [:]) throws -> CLI.Result {
-        try CLI().run(["deadline"] + args, withDB: false, env: env)
+        let cli = try CLI()
+        defer { cli.remove() }
+        return try cli.run(["deadline"] + args, withDB: false, env: env)
     }
 
     @Test("--json gives clock, from, due (UTC), due_local and the calendar; GDPR across the spring DST change")
@@ -110,6 +112,7 @@ struct DeadlineTests {
     @Test("crisis validate names an unknown catalog clock at file:line:column and suggests the nearest")
     func validateUnknown() throws {
         let cli = try CLI()
+        defer { cli.remove() }
         let file = cli.dir.appendingPathComponent("pb.yaml")
         try """
             schema: crisis-playbook/v1
@@ -130,5 +133,46 @@ struct DeadlineTests {
         #expect(r.status == 1)
         #expect(r.stdout.contains("pb.yaml:9:12: error: clock 'filing': unknown clock 'sec8k' in the catalog of regulatory clocks"))
         #expect(r.stdout.contains("did you mean 'sec-8k'?"))
+    }
+
+    @Test("An incident with catalog clocks replays to the same state under any TZ; the 8-K deadline skips MLK Day")
+    func replayAnyZone() throws {
+        var cli = try CLI()
+        defer { cli.remove() }
+        let file = cli.dir.appendingPathComponent("filing.yaml")
+        try """
+            schema: crisis-playbook/v1
+            id: filing
+            version: "1"
+            title: Filing
+            timezone: America/New_York
+            roles:
+              lead: {title: Lead, lead: true}
+            clocks:
+              form_8k: {clock: sec-8k}
+              final: {clock: nis2-final-report}
+            start: a
+            steps:
+              a: {type: clock, title: Start 8-K, clock: form_8k, op: start, next: b}
+              b: {type: clock, title: Start final, clock: final, op: start, next: t}
+              t: {type: task, title: File, role: lead, timeout: "30d", next: {done: z, skipped: z, timeout: z}}
+              z: {type: end, title: Done, outcome: resolved}
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let start = try cli.run(["start", file.path, "--drill", "--clock", "2026-01-16T12:00:00-05:00"])
+        #expect(start.status == 0, "\(start.stderr)")
+        let id = start.lastLine
+        var outputs: Set<String> = []
+        for zone in ["UTC", "Pacific/Chatham", "Asia/Kathmandu", "America/St_Johns"] {
+            cli.env["TZ"] = zone
+            outputs.insert(try cli.run(["status", id, "--json"]).stdout)
+        }
+        #expect(outputs.count == 1)
+        let status = try #require(outputs.first)
+        let clocks = try #require(
+            (try JSONSerialization.jsonObject(with: Data(status.utf8)) as? [String: Any])?["clocks"] as? [[String: Any]])
+        let deadlines = clocks.compactMap { $0["deadline"] as? String }
+        #expect(deadlines.count == 2)
+        #expect(deadlines.first?.contains("2026-01-23") == true && deadlines.first?.contains("17:30") == true, "\(deadlines)")
+        #expect(deadlines.last?.contains("2026-02-16") == true && deadlines.last?.contains("23:59") == true, "\(deadlines)")
     }
 }
