@@ -56,6 +56,34 @@ struct CatalogClockLoaderTests {
         #expect(neither.diagnostics.filter { $0.code == .missingKey }.count == 2)
     }
 
+    @Test("A playbook's own clock may count business days of a calendar, in a zone, to a cut-off")
+    func ownBusinessDays() throws {
+        let r = loadYAML(Self.yaml(
+            "  c: {title: Reply to Datatilsynet, business_days: 3, calendar: \"no\", zone: Europe/Oslo, cutoff: \"16:00\"}\n"))
+        #expect(!r.diagnostics.hasErrors, "\(r.diagnostics)")
+        let c = try #require(r.playbook?.clock("c"))
+        #expect(c.rule == .businessDays(3, calendar: .norway, cutoff: 57_600))
+        #expect(c.countingZone == "Europe/Oslo" && c.catalog == nil)
+        // Wednesday 1 April 2026 (Easter week): 7, 8, 9 April; 16:00 CEST.
+        #expect(c.deadline(from: at("2026-04-01T10:00:00Z"), zone: "UTC") == at("2026-04-09T14:00:00Z"))
+    }
+
+    @Test("Bad business-day clocks: an unknown calendar, no calendar, a bad cut-off, a zone that does not exist, with duration")
+    func ownBusinessDaysBad() throws {
+        func codes(_ clock: String) -> [String] {
+            loadYAML(Self.yaml("  c: \(clock)\n")).diagnostics.filter(\.isError).map { "\($0.code.rawValue): \($0.message)" }
+        }
+        let unknown = codes("{title: T, business_days: 3, calendar: se}")
+        #expect(unknown.contains { $0.hasPrefix("bad-value") && $0.contains("unknown calendar 'se'; known calendars: no, us-federal") })
+        #expect(codes("{title: T, business_days: 3}").contains { $0.hasPrefix("missing-key") && $0.contains("'calendar'") })
+        #expect(codes("{title: T, calendar: us-federal}").contains { $0.hasPrefix("missing-key") && $0.contains("business_days") })
+        #expect(codes("{title: T, business_days: 3, calendar: us-federal, cutoff: \"5pm\"}").contains { $0.hasPrefix("bad-value") })
+        #expect(codes("{title: T, business_days: 3, calendar: us-federal, zone: Mars/Olympus}").contains { $0.hasPrefix("bad-timezone") })
+        #expect(codes("{title: T, business_days: 3, calendar: us-federal, duration: \"3d\"}").contains { $0.hasPrefix("conflicting-keys") })
+        #expect(codes("{clock: sec-8k, calendar: \"no\"}").contains { $0.hasPrefix("conflicting-keys") })
+        #expect(codes("{title: T, business_days: 0, calendar: us-federal}").contains { $0.hasPrefix("bad-value") })
+    }
+
     @Test("The shipped customer-data-breach playbook uses catalog clocks and keeps its Art. 33 clock as it was")
     func shipped() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
