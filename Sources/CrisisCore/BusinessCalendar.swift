@@ -37,8 +37,8 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// (31 January + 1 month = 28 or 29 February).
     public func adding(months: Int) -> CivilDate {
         let total = year * 12 + (month - 1) + months
-        let y = total / 12
-        let m = total % 12 + 1
+        let y = total >= 0 ? total / 12 : (total - 11) / 12
+        let m = total - y * 12 + 1
         return CivilDate(y, m, min(day, Int(ISO8601.daysInMonth(Int64(y), Int64(m)))))
     }
 

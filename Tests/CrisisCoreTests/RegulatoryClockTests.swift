@@ -238,6 +238,14 @@ struct RegulatoryClockTests {
         #expect(ClockCatalog.suggestion(for: "weather") == nil)
     }
 
+    @Test("Months are added with the day clamped to the month's end, across years, both ways")
+    func addingMonths() {
+        #expect(CivilDate(2026, 1, 31).adding(months: 1).description == "2026-02-28")
+        #expect(CivilDate(2026, 12, 15).adding(months: 1).description == "2027-01-15")
+        #expect(CivilDate(2026, 1, 15).adding(months: -1).description == "2025-12-15")
+        #expect(CivilDate(2024, 3, 31).adding(months: -1).description == "2024-02-29")
+    }
+
     @Test("Local wall times map to instants in gaps and overlaps without the process's zone")
     func wallTimes() throws {
         let oslo = try #require(ZonedTime.zone("Europe/Oslo"))

@@ -77,10 +77,9 @@ struct DeadlineCommand: AsyncParsableCommand {
         guard let tz, let zone = ZonedTime.zone(tz) else {
             throw refuse("'\(text)' has no offset; add one (+01:00, Z) or pass --tz ZONE to read it in")
         }
-        let ms = wall.millisecondsSinceEpoch
-        let day = CivilDate(dayNumber: Int(ms / 86_400_000))
-        let instant = ZonedTime.instant(day, seconds: Int(ms % 86_400_000 / 1000), in: zone)
-        return instant + .init(milliseconds: ms % 1000)
+        let (date, msOfDay) = ZonedTime.local(wall, in: TimeZone(secondsFromGMT: 0) ?? zone)
+        let instant = ZonedTime.instant(date, seconds: Int(msOfDay / 1000), in: zone)
+        return instant + .init(milliseconds: msOfDay % 1000)
     }
 
     func refuse(_ message: String, hint: String? = nil) -> ExitCode {
