@@ -16,7 +16,7 @@ public struct CrisisCommand: AsyncParsableCommand {
             ValidateCommand.self, GraphCommand.self, CheckTextCommand.self, StartCommand.self, StatusCommand.self,
             ActCommand.self, NoteCommand.self, TickCommand.self, WatchCommand.self, RunCommand.self, ShowCommand.self,
             LogCommand.self, ListCommand.self, VerifyCommand.self, CheckpointCommand.self, ExportCommand.self,
-            DeliveriesCommand.self, SentCommand.self, FailedCommand.self, DrillCommand.self,
+            DeliveriesCommand.self, SentCommand.self, FailedCommand.self, DrillCommand.self, DeadlineCommand.self,
         ]
     )
 

@@ -62,7 +62,7 @@ extension Machine {
                             message: "clock '\(id)' counts from \(anchor), which has not been recorded; it counts from now"))
                 }
             }
-            let deadline = origin + clock.duration
+            let deadline = clock.deadline(from: origin, zone: playbook.timeZone)
             let run = ClockRun(id: id, startedAt: origin, deadline: deadline)
             if let i = existing { state.clocks[i] = run } else { state.clocks.append(run) }
             actions.append(.startClock(id: id, deadline: deadline))

@@ -233,12 +233,22 @@ public struct ClockSpec: Sendable, Hashable, Codable {
     public var onWarning: [ClockRoute]
     /// The step entered when the deadline passes (`on_expiry: escalate_dpo`).
     public var onExpiry: Located<String>?
+    /// The catalog clock it follows (`clock: gdpr-art33`), if any (`ClockCatalog`).
+    public var catalog: String?
+    /// How it counts when not plain elapsed `duration` (business days, calendar months); nil: elapsed.
+    public var rule: DeadlineRule?
+    /// The zone a counting rule counts days in when the clock fixes it; nil: the playbook's zone.
+    public var countingZone: String?
     public var location: SourceLocation
     public init(
         id: String, title: String, duration: PlaybookDuration, warnBefore: [PlaybookDuration] = [],
         reference: String? = nil, onWarning: [ClockRoute] = [], onExpiry: Located<String>? = nil,
+        catalog: String? = nil, rule: DeadlineRule? = nil, countingZone: String? = nil,
         location: SourceLocation = .unknown
     ) {
+        self.catalog = catalog
+        self.rule = rule
+        self.countingZone = countingZone
         self.id = id
         self.title = title
         self.duration = duration

@@ -186,11 +186,25 @@ final class PlaybookBuilder {
                 r.checkIdentifier(e.key, what: "clock id", at: e.keyLocation)
                 let w = "clock '\(e.key)'"
                 guard let vm = r.mapping(
-                    e.value, what: w, allowed: ["title", "duration", "warn_before", "reference", "on_warning", "on_expiry"])
+                    e.value, what: w,
+                    allowed: [
+                        "title", "clock", "duration", "business_days", "calendar", "zone", "cutoff", "warn_before",
+                        "reference", "on_warning", "on_expiry",
+                    ])
                 else { continue }
-                let title = r.string(vm, "title", what: w, required: true) ?? e.key
-                let duration = r.duration(vm, "duration", what: w, required: true)
-                var warn: [PlaybookDuration] = []
+                let catalog = catalogClock(vm, w)
+                let named = vm["clock"] != nil
+                let own = businessDayRule(vm, w, named: named)
+                let title = r.string(vm, "title", what: w, required: !named) ?? catalog?.title ?? e.key
+                let duration: PlaybookDuration?
+                if named {
+                    duration = catalog?.rule.nominal
+                } else if BusinessDayKeys.any(vm) {
+                    duration = own?.rule.nominal
+                } else {
+                    duration = r.duration(vm, "duration", what: w, required: true)
+                }
+                var warn: [PlaybookDuration] = vm["warn_before"] == nil ? catalog?.warnBefore ?? [] : []
                 if let wn = vm["warn_before"], let items = r.sequence(wn, what: "'warn_before' of \(w)") {
                     for item in items {
                         guard let d = r.duration(item, what: "an item of 'warn_before' of \(w)") else { continue }
@@ -202,12 +216,23 @@ final class PlaybookBuilder {
                         warn.append(d)
                     }
                 }
-                let reference = r.string(vm, "reference", what: w)
+                let reference = r.string(vm, "reference", what: w) ?? catalog.map { "\($0.legalBasis) (\($0.source))" }
                 let onWarning = clockRoutes(vm, w, duration: duration)
                 let onExpiry = vm["on_expiry"].flatMap { r.identifier($0, what: "'on_expiry' of \(w)") }
+                var rule: DeadlineRule?
+                var countingZone: String?
+                if let catalog, case .elapsed = catalog.rule {} else {
+                    rule = catalog?.rule
+                    countingZone = catalog?.countingZone
+                }
+                if let own {
+                    rule = own.rule
+                    countingZone = own.zone
+                }
                 clocks.append(ClockSpec(
                     id: e.key, title: title, duration: duration ?? .zero, warnBefore: warn, reference: reference,
-                    onWarning: onWarning, onExpiry: onExpiry, location: e.keyLocation))
+                    onWarning: onWarning, onExpiry: onExpiry, catalog: catalog?.name, rule: rule,
+                    countingZone: countingZone, location: e.keyLocation))
             }
         }
 
@@ -357,6 +382,81 @@ final class PlaybookBuilder {
             return .outcome(step: step, outcome: o)
         }
         return nil
+    }
+
+    /// A clock's `clock: NAME`: the catalog clock it follows (`ClockCatalog`). An unknown name is an error that
+    /// names the catalog and the nearest clock; `duration` beside it is an error (the catalog sets the deadline).
+    func catalogClock(_ vm: MapView, _ w: String) -> CatalogClock? {
+        guard let node = vm["clock"], let name = r.string(node, what: "'clock' of \(w)") else { return nil }
+        if let d = vm["duration"] {
+            r.error(DiagnosticCode.conflictingKeys,
+                    "\(w) follows the catalog clock '\(name)', which sets its own deadline; remove 'duration'",
+                    at: r.location(d))
+        }
+        if let found = ClockCatalog.clock(named: name) { return found }
+        var message = "\(w): unknown clock '\(name)' in the catalog of regulatory clocks (docs/clocks.md, "
+            + "'crisis deadline --list')"
+        if let s = ClockCatalog.suggestion(for: name) { message += "; did you mean '\(s)'?" }
+        message += " Known: " + ClockCatalog.names.joined(separator: ", ")
+        r.error(DiagnosticCode.unknownClock, message, at: r.location(node))
+        return nil
+    }
+
+    /// A clock of the playbook's own that counts business days: `business_days: 5`, `calendar: no|us-federal`,
+    /// optionally `zone` (the zone days are counted in; default the playbook's) and `cutoff` (`"16:00"` local on
+    /// the last day; default the end of the day). Not with `clock` or `duration`.
+    func businessDayRule(_ vm: MapView, _ w: String, named: Bool) -> (rule: DeadlineRule, zone: String?)? {
+        let given = BusinessDayKeys.all.filter { vm[$0] != nil }
+        guard let first = given.first, let firstNode = vm[first] else { return nil }
+        if named {
+            r.error(DiagnosticCode.conflictingKeys,
+                    "\(w) follows a catalog clock, which sets how it counts; remove '\(first)'", at: r.location(firstNode))
+            return nil
+        }
+        if let d = vm["duration"] {
+            r.error(DiagnosticCode.conflictingKeys,
+                    "\(w) counts business days or elapsed 'duration', not both; remove 'duration'", at: r.location(d))
+        }
+        guard let daysNode = vm["business_days"] else {
+            r.error(DiagnosticCode.missingKey, "\(w) has '\(first)' but no 'business_days'", at: vm.location)
+            return nil
+        }
+        let days = r.integer(daysNode, what: "'business_days' of \(w)", range: 1...250)
+        var calendar: BusinessCalendar?
+        if let node = r.require(vm, "calendar", what: "\(w) (it counts business days)"),
+            let name = r.scalar(node, what: "'calendar' of \(w)")
+        {
+            calendar = BusinessCalendar(rawValue: name)
+            if calendar == nil {
+                r.error(DiagnosticCode.badValue,
+                        "\(w): unknown calendar '\(name)'; known calendars: "
+                            + BusinessCalendar.allCases.map(\.rawValue).joined(separator: ", ") + " (docs/clocks.md)",
+                        at: r.location(node))
+            }
+        }
+        var zone: String?
+        if let node = vm["zone"], let name = r.scalar(node, what: "'zone' of \(w)") {
+            if ZonedTime.zone(name) == nil {
+                r.error(DiagnosticCode.badTimezone, "unknown time zone '\(name)'; use an IANA name such as Europe/Oslo",
+                        at: r.location(node))
+            } else {
+                zone = name
+            }
+        }
+        var cutoff = 86_399
+        if let node = vm["cutoff"], let text = r.scalar(node, what: "'cutoff' of \(w)") {
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+            if parts.count == 2, parts.allSatisfy({ $0.count == 2 }), let h = Int(parts[0]), let m = Int(parts[1]),
+                (0...23).contains(h), (0...59).contains(m)
+            {
+                cutoff = h * 3600 + m * 60
+            } else {
+                r.error(DiagnosticCode.badValue, "'cutoff' of \(w) must be a local time HH:MM (\"17:30\"), not '\(text)'",
+                        at: r.location(node))
+            }
+        }
+        guard let days, let calendar else { return nil }
+        return (.businessDays(days, calendar: calendar, cutoff: cutoff), zone)
     }
 
     /// A clock's `on_warning`: a list of `{before: DURATION, next: STEP}`.
@@ -1029,4 +1129,10 @@ enum EscalationShape {
         guard let timeout = r.duration(lm, "ack_timeout", what: lw, required: true) else { return nil }
         return Shape(ackTimeout: timeout, ack: ack, attempts: attempts, every: every, inform: false)
     }
+}
+
+/// The keys of a clock that counts business days.
+enum BusinessDayKeys {
+    static let all = ["business_days", "calendar", "zone", "cutoff"]
+    static func any(_ vm: MapView) -> Bool { all.contains { vm[$0] != nil } }
 }
