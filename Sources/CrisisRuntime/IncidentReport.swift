@@ -164,6 +164,8 @@ public struct IncidentReport: Sendable {
     /// The incident as replayed (its definition names the zone, the steps and the contacts).
     public var incident: LoadedIncident
     let store: any AuditLog
+    /// A drill started from a scenario: its score and debrief, for the after-action report.
+    public var exercise: DrillScore? = nil
 
     /// The time zone every time is shown in.
     public var zone: ZoneFormat { ZoneFormat(identifier: summary.timeZone) }
@@ -323,8 +325,10 @@ public struct IncidentReport: Sendable {
             }
             return Target(id: t.id, title: spec.title, origin: t.origin, due: t.due, metAt: t.metAt, result: result)
         }
-        return IncidentReport(summary: summary, statements: statements, takedowns: takedowns,
-                              escalations: escalations, clocks: clocks, targets: targets, noteCount: noteCount, firstNotes: notes,
-                              incident: incident, store: service.store)
+        var report = IncidentReport(summary: summary, statements: statements, takedowns: takedowns,
+                                    escalations: escalations, clocks: clocks, targets: targets, noteCount: noteCount,
+                                    firstNotes: notes, incident: incident, store: service.store)
+        if incident.opened.scenario != nil { report.exercise = try DrillScore.compute(service, id) }
+        return report
     }
 }

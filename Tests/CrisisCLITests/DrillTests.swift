@@ -103,6 +103,19 @@ struct DrillTests {
         #expect(items.last?["owner"] as? String == "jonas.comms")
         #expect(items.last?["due"] as? String == "2026-04-01")
         #expect(items.last?["text"] as? String == "Draft the statement while paging.")
+
+        // The after-action report is the md export of the drill: the score with its evidence and the plan.
+        let md = try cli.run(["export", id, "--format", "md"])
+        #expect(md.status == 0, "\(md.stderr)")
+        #expect(md.stdout.contains("# After-action report: A quick drill of the show fixture"))
+        #expect(md.stdout.contains("## 2. Exercise evaluation — DRILL"))
+        #expect(md.stdout.contains("| Statement out within 45 minutes (statement_fast) | 45m | 29m | performed without challenges | record "))
+        #expect(md.stdout.contains("| triage | serious | serious | record "))
+        #expect(md.stdout.contains("| nudge | T+1h 30m | no (its condition did not hold) | — |"))
+        #expect(md.stdout.contains("Legal approved within five minutes."))
+        #expect(md.stdout.contains("| Draft the statement while paging. | jonas.comms | 2026-04-01 | record "))
+        let html = try cli.run(["export", id, "--format", "html"])
+        #expect(html.stdout.contains("Exercise evaluation"))
     }
 
     @Test("the score needs only the trail: the scenario file may be gone")

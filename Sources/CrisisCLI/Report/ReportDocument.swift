@@ -51,7 +51,7 @@ enum ReportDocument {
         func at(_ i: Instant?) -> String { i.map(zone.human) ?? "—" }
         func who(_ id: String) -> String { e(r.person(id)) }
 
-        try emit(.title("Incident report: \(e(s.title))", subtitle:
+        try emit(.title("\(r.exercise == nil ? "Incident report" : "After-action report"): \(e(s.title))", subtitle:
             "Playbook \(e(s.playbookTitle)) (\(e(s.playbookID))@\(e(s.playbookVersion))) · incident \(s.incident) · "
                 + (s.isDrill ? "drill" : "live")))
 
@@ -83,6 +83,8 @@ enum ReportDocument {
         ].map { "\($0.0) \($0.1)\($0.0 == 1 ? "" : "s")" }
         try emit(.paragraph("This report holds " + counts.joined(separator: ", ") + ", then the timeline.", .muted))
         try emit(.chart)
+
+        if let x = r.exercise { try exercise(x, at: at, emit: emit) }
 
         // 2. Clocks and targets
         try emit(.section("Clocks and targets", id: "clocks"))
@@ -288,6 +290,79 @@ enum ReportDocument {
         try emit(.footer("Exported by crisis \(CrisisVersion.release) from \(s.records) records of incident "
             + "\(s.incident) (chain head \(s.chainHead)). This report is a reading aid: the evidence is the trail; "
             + "check it with 'crisis verify \(s.incident)' or a bundle ('crisis export \(s.incident) --format bundle')."))
+    }
+
+    /// A drill's after-action part: the score with its evidence, then the improvement plan from the debrief.
+    static func exercise(_ x: DrillScore, at: (Instant?) -> String, emit: (ReportBlock) throws -> Void) throws {
+        let e = { (text: String) in TerminalText.escape(text) }
+        try emit(.section("Exercise evaluation", id: "evaluation"))
+        try emit(.facts([
+            ("Scenario", .init("\(e(x.scenario)): \(e(x.title))")),
+            ("Ended", .init((x.outcome.map(e) ?? "not closed") + (x.expected_outcome.map { " (expected: \(e($0)))" } ?? ""),
+                            x.outcome == x.expected_outcome ? .good : .bad)),
+            ("Drill time", .init(x.span)),
+            ("Refused actions", .init("\(x.refusals)", x.refusals == 0 ? .plain : .bad)),
+        ]))
+        try emit(.minor("Times from the start"))
+        try emit(.tableStart(["Moment", "After", "Evidence"]))
+        for m in x.measures {
+            try emit(.row([.init(m.name), .init(m.after ?? "never", m.after == nil ? .muted : .plain),
+                           .init(m.record.map { "record \($0)" } ?? "—", .muted)]))
+        }
+        try emit(.tableEnd)
+        if !x.objectives.isEmpty {
+            try emit(.minor("Objectives"))
+            try emit(.tableStart(["Objective", "Within", "Reached after", "Rating", "Evidence"]))
+            for o in x.objectives {
+                let tone: ReportBlock.Tone = o.rating == DrillScore.Rating.performed.rawValue ? .good
+                    : o.rating == DrillScore.Rating.someChallenges.rawValue ? .plain : .bad
+                try emit(.row([.init("\(e(o.title)) (\(e(o.id)))"), .init(o.within), .init(o.after ?? "never"),
+                               .init(o.rating, tone), .init(o.evidence.map { "record \($0)" }.joined(separator: ", "), .muted)]))
+            }
+            try emit(.tableEnd)
+        }
+        if !x.decisions.isEmpty {
+            try emit(.minor("Decisions"))
+            try emit(.tableStart(["Decision point", "Expected", "Chosen", "Evidence"]))
+            for d in x.decisions {
+                try emit(.row([.init(e(d.step)), .init(e(d.expected)), .init(d.chosen.map(e) ?? "none", d.matches ? .good : .bad),
+                               .init(d.record.map { "record \($0)" } ?? "—", .muted)]))
+            }
+            try emit(.tableEnd)
+        }
+        if !x.injects.isEmpty {
+            try emit(.minor("Injects"))
+            try emit(.tableStart(["Inject", "At", "Played", "Evidence"]))
+            for i in x.injects {
+                try emit(.row([.init(e(i.id)), .init(i.at), .init(i.delivered ? "yes" : "no (its condition did not hold)",
+                                                                   i.delivered ? .plain : .muted),
+                               .init(i.record.map { "record \($0)" } ?? "—", .muted)]))
+            }
+            try emit(.tableEnd)
+        }
+        try emit(.minor("Strengths"))
+        let strengths = x.hot_wash.filter { $0.kind == .strength }
+        if strengths.isEmpty {
+            try emit(.paragraph("None noted yet: the debrief tags them with 'crisis note ID \"#strength …\"'.", .muted))
+        }
+        for s in strengths { try emit(.paragraph("\(e(s.text)) (record \(s.record))", .good)) }
+        try emit(.minor("Improvement plan"))
+        let plan = x.hot_wash.filter { $0.kind == .improvement }
+        if plan.isEmpty {
+            try emit(.paragraph("No area for improvement noted yet: 'crisis note ID \"#improve owner=ID due=YYYY-MM-DD …\"'.", .muted))
+        } else {
+            try emit(.tableStart(["Area for improvement", "Owner", "Due", "Evidence"]))
+            for i in plan {
+                try emit(.row([.init(e(i.text)), .init(i.owner.map(e) ?? "not assigned", i.owner == nil ? .bad : .plain),
+                               .init(i.due.map(e) ?? "not set", i.due == nil ? .bad : .plain), .init("record \(i.record)", .muted)]))
+            }
+            try emit(.tableEnd)
+        }
+        let parked = x.hot_wash.filter { $0.kind == .parkingLot }
+        if !parked.isEmpty {
+            try emit(.minor("Parking lot"))
+            for p in parked { try emit(.paragraph("\(e(p.text)) (record \(p.record))", .plain)) }
+        }
     }
 
     /// A delivery's cells: channel, audience, status, when settled, by whom, detail.
