@@ -82,7 +82,7 @@ struct DrillRunCommand: AsyncParsableCommand {
                 return
             }
             let id = try runner.start(wallNow: .wallClock())
-            try playDrill(runner, id: id, service: service, pace: pace)
+            try playDrill(runner, id: id, service: service, pace: pace, store: store)
         } catch let e as ExitCode {
             throw e
         } catch {
@@ -112,7 +112,7 @@ struct DrillResumeCommand: AsyncParsableCommand {
             let id = try service.resolveIncident(id)
             let s = try DrillScore.scenario(service.store, id)
             let runner = DrillRunner(service: service, scenario: s, scenarioFile: (s.id, []))
-            try playDrill(runner, id: id, service: service, pace: pace)
+            try playDrill(runner, id: id, service: service, pace: pace, store: store)
         } catch let e as ExitCode {
             throw e
         } catch {
@@ -123,7 +123,8 @@ struct DrillResumeCommand: AsyncParsableCommand {
 
 /// Plays a started drill as the options say, prints its progress and score; exit 1 if it ends otherwise than
 /// the scenario expects (or is paused).
-func playDrill(_ runner: DrillRunner, id: String, service: IncidentService, pace: DrillPaceOptions) throws {
+func playDrill(_ runner: DrillRunner, id: String, service: IncidentService, pace: DrillPaceOptions,
+               store: StoreOptions) throws {
     let s = runner.scenario
     let started = Date()
     let zone = ZoneFormat(identifier: (try? service.load(id).definition.playbook.timeZone) ?? "UTC")
@@ -161,7 +162,17 @@ func playDrill(_ runner: DrillRunner, id: String, service: IncidentService, pace
     }
     say(String(format: "played %@ of drill time in %.2f s", humanDuration(outcome.span), seconds))
     if let why = outcome.stoppedBecause { Out.error("the drill stopped: \(why)") }
-    say("after-action report: crisis export \(id) --format md")
+    // The after-action report, next to the database: its path is the last thing said.
+    let folder = (store.path as NSString).deletingLastPathComponent
+    let reportPath = (folder.isEmpty ? "" : folder + "/") + "\(id).after-action.md"
+    var markdown = ""
+    try MarkdownReport.write(try IncidentReport.build(service: service, incident: id)) { markdown += $0 }
+    if FileManager.default.createFile(atPath: reportPath, contents: Data(markdown.utf8)) {
+        say("as a page: crisis export \(id) --format html -o \(id).html")
+        say("after-action report: \(reportPath)")
+    } else {
+        say("after-action report: crisis export \(id) --format md  (could not write \(reportPath))")
+    }
     let expected = s.expectedOutcome.map { outcome.closed == $0 } ?? (outcome.closed != nil)
     if !expected {
         Out.error("the drill did not end as the scenario expects (closed: \(outcome.closed ?? "no"); "
