@@ -74,6 +74,53 @@ struct DrillTests {
         }
     }
 
+    @Test("docs/scenario.schema.json accepts every shipped scenario and refuses a negative offset")
+    func jsonSchema() throws {
+        let script = """
+            import glob, json, os, sys
+            os.chdir(sys.argv[1])
+            try:
+                import jsonschema, yaml
+            except ImportError as e:
+                print("SKIP", e); sys.exit(0)
+            v = jsonschema.Draft202012Validator(json.load(open("docs/scenario.schema.json")))
+            v.check_schema(v.schema)
+            for f in sorted(glob.glob("Examples/drills/*.yaml")) + ["Tests/CrisisCLITests/Fixtures/drills/show-quick.yaml"]:
+                errors = [e.message for e in v.iter_errors(yaml.safe_load(open(f)))]
+                print(f, "ok" if not errors else errors)
+            bad = [e.message for e in v.iter_errors(yaml.safe_load(open("Tests/CrisisCLITests/Fixtures/drills/bad.yaml")))]
+            print("bad", "refused" if any("-5m" in m for m in bad) else bad)
+            """
+        let r = Spawn.run("/usr/bin/env", ["python3", "-c", script, CLI.root.path], capture: true)
+        #expect(r.status == 0, "\(r.stdout)")
+        if r.stdout.hasPrefix("SKIP") { print("skipped: \(r.stdout)"); return }
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count >= 8, "\(r.stdout)")
+        for line in lines.dropLast() { #expect(line.hasSuffix(" ok"), "\(line)") }
+        #expect(lines.last == "bad refused", "\(r.stdout)")
+    }
+
+    @Test("golden score: the text of 'drill score' for the fixture scenario, at 80 columns")
+    func goldenScore() throws {
+        var cli = try CLI()
+        cli.env["COLUMNS"] = "80"
+        defer { cli.remove() }
+        let r = try cli.run(["drill", "\(Self.fixtures)/show-quick.yaml", "--auto", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let id = try #require(try Self.score(r)["incident"] as? String)
+        let text = try cli.run(["drill", "score", id]).stdout
+            .replacingOccurrences(of: id, with: "show-20260302-XXXX")
+        for line in text.split(separator: "\n") { #expect(line.count <= 80, "wider than 80: \(line)") }
+        let golden = CLI.root.appendingPathComponent("\(Self.fixtures)/show-quick.score.txt")
+        if ProcessInfo.processInfo.environment["RECORD_GOLDEN"] != nil {
+            try Data(text.utf8).write(to: golden)
+            Issue.record("recorded \(golden.lastPathComponent); run again without RECORD_GOLDEN")
+            return
+        }
+        let expected = try String(contentsOf: golden, encoding: .utf8)
+        #expect(text == expected, "differs from the golden file; RECORD_GOLDEN=1 re-records it:\n\(text)")
+    }
+
     @Test("a contingency inject whose condition holds is not played; objectives met in time are rated so")
     func contingencyNotPlayed() throws {
         let cli = try CLI()
