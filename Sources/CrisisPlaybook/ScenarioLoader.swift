@@ -277,10 +277,22 @@ public enum ScenarioLoader {
                     if let s = am["set"], let fm = r.mapping(s, what: "'set' of \(what)") {
                         for f in fm.entries { fields[f.key] = r.scalar(f.value, what: "field '\(f.key)'", allowEmpty: true) ?? "" }
                     }
+                    let role = r.string(am, "role", what: what)
+                    if let role, let playbook, !playbook.roles.contains(where: { $0.id == role }) {
+                        var message = "the playbook has no role '\(role)'"
+                        if let s = EditDistance.suggestion(for: role, among: playbook.roles.map(\.id)) { message += "; did you mean '\(s)'?" }
+                        r.error(.unknownRole, message, at: am.keyLocation("role") ?? am.location)
+                    }
                     actions.append(.init(step: e.key, action: action, after: after, person: person,
-                                         role: r.string(am, "role", what: what), fields: fields,
+                                         role: role, fields: fields,
                                          world: r.bool(am, "world", what: what) ?? false,
                                          location: r.location(item)))
+                }
+                // Two answers that each end a takedown (removed, then refused) cannot both happen.
+                let finals = actions.filter { ["removed", "partially_removed", "refused"].contains($0.action) }
+                if finals.count > 1, let second = finals.dropFirst().first {
+                    r.error(.conflictingKeys, "step '\(e.key)' is scripted to end twice ('\(finals[0].action)' and "
+                            + "'\(second.action)'): a takedown gets one answer; the second never plays", at: second.location)
                 }
                 script[e.key] = actions
             }
@@ -291,6 +303,23 @@ public enum ScenarioLoader {
             for item in list {
                 guard let om = r.mapping(item, what: "an outage", allowed: ["channel", "from", "until", "detail"]) else { continue }
                 let channel = r.string(om, "channel", what: "an outage", required: true) ?? ""
+                if let playbook, !channel.isEmpty {
+                    var known = Set<String>()
+                    for step in playbook.allSteps {
+                        switch step.kind {
+                        case .holdingStatement(let spec): known.formUnion(spec.channels.map(\.id))
+                        case .notify(let spec): known.formUnion(spec.channels)
+                        case .escalate(let spec): for level in spec.levels { known.formUnion(level.channels) }
+                        default: break
+                        }
+                    }
+                    for person in contacts?.people ?? [] { known.formUnion(person.channels.map(\.type)) }
+                    if !known.contains(channel) {
+                        var message = "no step of the playbook uses channel '\(channel)' (it uses: \(known.sorted().joined(separator: ", ")))"
+                        if let s = EditDistance.suggestion(for: channel, among: Array(known)) { message += "; did you mean '\(s)'?" }
+                        r.error(.badValue, message, at: om.keyLocation("channel") ?? om.location)
+                    }
+                }
                 let from = r.require(om, "from", what: "an outage").flatMap { offset($0, what: "'from' of the outage", r: r) }
                 let until = r.require(om, "until", what: "an outage").flatMap { offset($0, what: "'until' of the outage", r: r) }
                 if let from, let until, !(from < until) {

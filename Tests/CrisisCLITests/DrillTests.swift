@@ -71,6 +71,8 @@ struct DrillTests {
             #expect(score["outcome"] as? String == score["expected_outcome"] as? String, "\(file)")
             #expect(!(score["objectives"] as? [Any] ?? []).isEmpty, "\(file) has no objectives")
             #expect(try cli.run(["verify", id]).status == 0, "\(file)")
+            let report = try cli.run(["export", id, "--format", "md"])
+            #expect(report.status == 0 && report.stdout.contains("Exercise evaluation"), "\(file): \(report.stderr)")
         }
     }
 
@@ -241,6 +243,9 @@ struct DrillTests {
             "\(file):11:3: error: the playbook has no step 'triag'; did you mean 'triage'?",
             "\(file):12:18: error: step 'check_facts' (task) has no action 'finish'",
             "\(file):12:41: error: the contacts directory has no person 'jonas.comm'; did you mean 'jonas.comms'?",
+            "\(file):14:31: error: the playbook has no role 'lawyer'",
+            "\(file):16:7: error: step 'removal' is scripted to end twice ('removed' and 'refused')",
+            "\(file):18:6: error: no step of the playbook uses channel 'smss' (it uses: email, phone, sms, website, x); did you mean 'sms'?",
         ] {
             #expect(r.stderr.contains(expected), "\(expected)\n\(r.stderr)")
         }
