@@ -26,6 +26,15 @@ public struct Scenario: Sendable {
         public var expect: String?
         /// A contingency inject fires only if this step has NOT reached this state by `at`.
         public var unless: Condition?
+        /// `after:`: `at` counts from this event instead of the start (another inject, or a step reaching a state);
+        /// the inject waits until the event has happened.
+        public var relativeTo: Anchor? = nil
+    }
+
+    /// An event an inject's time can count from.
+    public enum Anchor: Sendable, Hashable {
+        case inject(String)
+        case reached(Condition)
     }
 
     /// One scripted action on a step: a player's expected action, or the outside world's (an approver, a
@@ -229,10 +238,11 @@ public enum ScenarioLoader {
         }
 
         var injects: [Scenario.Inject] = []
+        var anchorChecks: [(String, SourceLocation)] = []
         if let node = m["injects"], let list = r.sequence(node, what: "injects") {
             for item in list {
                 guard let im = r.mapping(item, what: "an inject",
-                                         allowed: ["id", "at", "from", "channel", "content", "expect", "unless"]) else { continue }
+                                         allowed: ["id", "at", "from", "channel", "content", "expect", "unless", "after"]) else { continue }
                 let iid = r.require(im, "id", what: "an inject").flatMap { r.identifier($0, what: "inject id")?.value } ?? ""
                 let at = r.require(im, "at", what: "inject '\(iid)'").flatMap { offset($0, what: "'at' of inject '\(iid)'", r: r) }
                 let content = r.string(im, "content", what: "inject '\(iid)'", required: true) ?? ""
@@ -244,12 +254,28 @@ public enum ScenarioLoader {
                         unless = .init(step: step, reached: reached)
                     }
                 }
+                var anchor: Scenario.Anchor?
+                if let a = im["after"], let am = r.mapping(a, what: "'after' of inject '\(iid)'", allowed: ["inject", "step", "reached"]) {
+                    if let other = r.string(am, "inject", what: "'after'") {
+                        anchor = .inject(other)
+                        anchorChecks.append((other, am.keyLocation("inject") ?? am.location))
+                    } else if let step = r.string(am, "step", what: "'after'"),
+                        let reached = r.string(am, "reached", what: "'after'", required: true)
+                    {
+                        if checkStep(step, at: am.keyLocation("step") ?? am.location) { anchor = .reached(.init(step: step, reached: reached)) }
+                    } else {
+                        r.error(.missingKey, "'after' of inject '\(iid)' needs 'inject: ID' or 'step:' with 'reached:'", at: am.location)
+                    }
+                }
                 if injects.contains(where: { $0.id == iid }) {
                     r.error(.duplicateStepID, "two injects are called '\(iid)'", at: r.location(item))
                 }
                 injects.append(.init(id: iid, at: at ?? .init(milliseconds: 0), from: r.string(im, "from", what: "inject"),
                                      channel: r.string(im, "channel", what: "inject"), content: content,
-                                     expect: r.string(im, "expect", what: "inject"), unless: unless))
+                                     expect: r.string(im, "expect", what: "inject"), unless: unless, relativeTo: anchor))
+            }
+            for (other, loc) in anchorChecks where !injects.contains(where: { $0.id == other }) {
+                r.error(.badValue, "an inject counts from inject '\(other)', which the scenario does not have", at: loc)
             }
         }
 

@@ -143,7 +143,8 @@ public struct DrillRunner {
             }
             var candidates: [(Instant, Int, Event)] = []
             for inject in scenario.injects where !injected.contains(inject.id) {
-                candidates.append((scenario.start + inject.at, 0, .inject(inject)))
+                guard let origin = try origin(of: inject, in: id) else { continue }  // its event has not happened yet
+                candidates.append((max(origin + inject.at, now), 0, .inject(inject)))
             }
             let instances = incident.state.active.map { ($0.instance, $0.stepID) } + [(Engine.incidentStep, Engine.incidentStep)]
             for (instance, stepID) in instances {
@@ -235,6 +236,24 @@ public struct DrillRunner {
             }
         }
         return try outcome(id, stopped: stopped, refusals: refusals)
+    }
+
+    /// What an inject's `at` counts from: the start, or the event of its `after:` once it has happened (nil
+    /// before). Read from the trail, so a resumed drill computes the same.
+    func origin(of inject: Scenario.Inject, in id: String) throws -> Instant? {
+        switch inject.relativeTo {
+        case nil: return scenario.start
+        case .reached(let c)?: return try reached(id, step: c.step, state: c.reached)?.at
+        case .inject(let other)?:
+            var at: Instant?
+            try service.store.forEachEvent(incident: id) { stored in
+                guard at == nil, stored.type == .note, case .note(let n) = try TrailRecord.decode(stored),
+                    n.actor.name == Self.injectActor.name, n.text.hasPrefix("INJECT \(other) ") || n.text.hasPrefix("INJECT \(other):")
+                else { return }
+                at = n.now
+            }
+            return at
+        }
     }
 
     func outcome(_ id: String, stopped: String?, refusals: Int) throws -> Outcome {

@@ -82,6 +82,16 @@ public struct DrillScore: Codable, Sendable {
     /// The debrief's tagged notes: strengths, and areas for improvement with owners and dates (HotWashItem).
     public var hot_wash: [HotWashItem]
 
+    /// When an inject is due, for people: `T+35m`, `10m after journalist_call`, `1h after statement published`.
+    public static func when(_ inject: Scenario.Inject) -> String {
+        let offset = inject.at.milliseconds == 0 ? "0" : humanDuration(inject.at)
+        switch inject.relativeTo {
+        case nil: return "T+" + offset
+        case .inject(let other)?: return "\(offset) after \(other)"
+        case .reached(let c)?: return "\(offset) after \(c.step) \(c.reached)"
+        }
+    }
+
     /// How a tabletop's decision is recorded: a note `#decision STEP=OPTION (module/qN) the question`.
     public static let decisionTag = "#decision "
 
@@ -205,7 +215,7 @@ public struct DrillScore: Codable, Sendable {
             objectives: objectives,
             targets: report.targets.map { TargetScore(id: $0.id, title: $0.title, state: $0.state, met_after: $0.met_after) },
             injects: scenario.injects.map {
-                InjectScore(id: $0.id, at: "T+" + humanDuration($0.at), delivered: injectRecords[$0.id] != nil,
+                InjectScore(id: $0.id, at: Self.when($0), delivered: injectRecords[$0.id] != nil,
                             record: injectRecords[$0.id])
             },
             decisions: decisions, refusals: refusals, hot_wash: try HotWashItem.items(service.store, id))

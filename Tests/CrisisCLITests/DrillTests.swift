@@ -40,7 +40,14 @@ struct DrillTests {
         #expect(o["staff_briefed"]?["rating"] as? String == "unable to be performed")
         #expect((o["golden_hour"]?["evidence"] as? [Int])?.count == 1)
         // The statement was not out by T+60, so the contingency inject was played.
-        #expect(Self.injects(score) == ["journalist_call": true, "ceo_asks": true, "second_wave": true])
+        #expect(Self.injects(score) == ["journalist_call": true, "journalist_follow_up": true, "ceo_asks": true,
+                                        "staff_questions": true, "second_wave": true])
+        // Injects timed from another event: 20m after the journalist's call (T+35m), 30m after publication.
+        let timed = Dictionary(uniqueKeysWithValues: (score["injects"] as? [[String: Any]] ?? []).map {
+            ($0["id"] as? String ?? "", $0["at"] as? String ?? "")
+        })
+        #expect(timed["journalist_follow_up"] == "20m after journalist_call")
+        #expect(timed["staff_questions"] == "30m after reactive_statement published")
 
         // What the scripted world did is in the trail: the outage failed the e-mails, legal rejected draft 1.
         let log = TimelineTests.entries(try cli.run(["log", id, "--all"]).stdout).joined(separator: "\n")
@@ -49,6 +56,9 @@ struct DrillTests {
         #expect(log.contains("reactive_statement reject reason=Too defensive"))
         #expect(log.contains("scenario [inject]  note: INJECT journalist_call (phone, from Aftenposten, Ida Berg)"))
         #expect(log.hasPrefix("DRILL"))
+        // At T+55m and at T+2:23 (the statement was published on every channel at T+1:53).
+        #expect(log.contains(" 21:35  scenario [inject]  note: INJECT journalist_follow_up"), "\(log)")
+        #expect(log.contains(" 23:03  scenario [inject]  note: INJECT staff_questions"), "\(log)")
         #expect(try cli.run(["verify", id]).status == 0)
 
         // The score is read back from the trail alone, the same as at the end of the run.

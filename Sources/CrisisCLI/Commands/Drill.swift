@@ -368,7 +368,7 @@ struct Tabletop {
                 guard let inject = scenario.injects.first(where: { $0.id == injectID }) else { continue }
                 let via = [inject.channel, inject.from.map { "from \($0)" }].compactMap { $0 }.joined(separator: ", ")
                 Out.print("")
-                Out.print("INJECT  T+\(humanDuration(inject.at))" + (via.isEmpty ? "" : "  \(TerminalText.escape(via))"))
+                Out.print("INJECT  \(DrillScore.when(inject))" + (via.isEmpty ? "" : "  \(TerminalText.escape(via))"))
                 for line in TimelineText.wrap(TerminalText.escape(inject.content), width: width - 4) { Out.print("    " + line) }
                 try note(DrillRunner.injectText(inject), as: DrillRunner.injectActor)
             }
