@@ -9,6 +9,17 @@ struct DrillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drill",
         abstract: "Run a drill from a scenario file, and score it.",
+        usage: """
+            crisis drill SCENARIO [--auto | --speed N | --tabletop] [--db PATH]
+              crisis drill resume ID [--auto | --speed N]
+              crisis drill score [ID] [--json]
+              crisis drill check SCENARIO...
+            """,
+        discussion: """
+            A scenario (docs/drill-format.md) runs a playbook as a drill with injects, the team's expected actions, \
+            the outside world's behaviour and objectives. 'crisis drill run --help' explains the ways to play one. \
+            Example: crisis drill Examples/drills/employee-post-viral.yaml --auto --db drill.sqlite
+            """,
         subcommands: [DrillRunCommand.self, DrillResumeCommand.self, DrillScoreCommand.self, DrillCheckCommand.self],
         defaultSubcommand: DrillRunCommand.self)
 }

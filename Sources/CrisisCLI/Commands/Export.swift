@@ -12,7 +12,7 @@ enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Export one incident: a verifiable bundle folder, or its records as JSON lines.",
+        abstract: "Export one incident: a verifiable bundle, JSON lines, CSV, a report (md, html) or Lumen notices.",
         discussion: """
             bundle: a folder with the records in their canonical bytes exactly as hashed, the stored hashes, the \
             pinned playbook, templates and contacts, the checkpoints, the verifier keys, a manifest of SHA-256 \
