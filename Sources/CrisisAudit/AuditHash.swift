@@ -123,21 +123,40 @@ public struct MerkleTree: Sendable {
 
 /// Lower-case hexadecimal helpers.
 public enum Hex {
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+    /// The ASCII lower-case hex digit of a nibble.
+    @inline(__always)
+    static func digit(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 &+ n : 0x57 &+ n }
 
     /// Lower-case hex of `bytes`.
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.underestimatedCount * 2)
-        append(bytes, to: &out)
+        for b in bytes {
+            out.append(digit(b >> 4))
+            out.append(digit(b & 0x0F))
+        }
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Lower-case hex of `bytes` (a hash, usually).
+    public static func encode(_ bytes: [UInt8]) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+            var i = 0
+            for b in bytes {
+                buffer[i] = digit(b >> 4)
+                buffer[i + 1] = digit(b & 0x0F)
+                i += 2
+            }
+            return i
+        }
+    }
+
     /// Appends the lower-case hex of `bytes` to `out` as UTF-8.
-    public static func append(_ bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
+    public static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
+        out.reserveCapacity(out.count + bytes.count * 2)
         for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
+            out.append(digit(b >> 4))
+            out.append(digit(b & 0x0F))
         }
     }
 
