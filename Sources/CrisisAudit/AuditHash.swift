@@ -9,7 +9,8 @@ public enum AuditHash {
     /// SHA-256 of `bytes`.
     public static func sha256(_ bytes: some Sequence<UInt8>) -> [UInt8] {
         var h = SHA256()
-        h.update(data: Array(bytes))
+        let copied: Void? = bytes.withContiguousStorageIfAvailable { h.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        if copied == nil { h.update(data: Array(bytes)) }
         return Array(h.finalize())
     }
 
@@ -33,25 +34,38 @@ public enum AuditHash {
 
     /// `SHA256("crisis-audit:v1:entry" ‖ 0x00 ‖ record_bytes)`: the hash the next record links to.
     public static func entry(record: [UInt8]) -> [UInt8] {
+        entry(record: record[...])
+    }
+
+    /// `entry(record:)` of a slice (a line of a bundle's records file), without copying it.
+    public static func entry(record: ArraySlice<UInt8>) -> [UInt8] {
         var h = SHA256()
-        h.update(data: entryPrefix)
-        h.update(data: [0])
-        h.update(data: record)
+        h.update(data: entryPrefixWithNUL)
+        record.withUnsafeBytes { h.update(bufferPointer: $0) }
         return Array(h.finalize())
     }
 
+    static let entryPrefixWithNUL = entryPrefix + [0]
+    static let zero: [UInt8] = [0]
+    static let one: [UInt8] = [1]
+
     /// RFC 9162 leaf hash: `SHA256(0x00 ‖ record_bytes)`.
     public static func merkleLeaf(_ record: [UInt8]) -> [UInt8] {
+        merkleLeaf(record[...])
+    }
+
+    /// `merkleLeaf` of a slice, without copying it.
+    public static func merkleLeaf(_ record: ArraySlice<UInt8>) -> [UInt8] {
         var h = SHA256()
-        h.update(data: [0])
-        h.update(data: record)
+        h.update(data: zero)
+        record.withUnsafeBytes { h.update(bufferPointer: $0) }
         return Array(h.finalize())
     }
 
     /// RFC 9162 interior node: `SHA256(0x01 ‖ left ‖ right)`.
     public static func merkleNode(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
         var h = SHA256()
-        h.update(data: [1])
+        h.update(data: one)
         h.update(data: left)
         h.update(data: right)
         return Array(h.finalize())
@@ -80,6 +94,11 @@ public struct MerkleTree: Sendable {
         append(leafHash: AuditHash.merkleLeaf(record))
     }
 
+    /// Appends the record whose leaf hash is `SHA256(0x00 ‖ record)`, from a slice.
+    public mutating func append(record: ArraySlice<UInt8>) {
+        append(leafHash: AuditHash.merkleLeaf(record))
+    }
+
     /// Appends an already computed leaf hash.
     public mutating func append(leafHash: [UInt8]) {
         var node = (hash: leafHash, size: 1)
@@ -104,16 +123,41 @@ public struct MerkleTree: Sendable {
 
 /// Lower-case hexadecimal helpers.
 public enum Hex {
-    private static let digits: [Character] = Array("0123456789abcdef")
+    /// The ASCII lower-case hex digit of a nibble.
+    @inline(__always)
+    static func digit(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 &+ n : 0x57 &+ n }
 
     /// Lower-case hex of `bytes`.
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        var s = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.underestimatedCount * 2)
         for b in bytes {
-            s.append(digits[Int(b >> 4)])
-            s.append(digits[Int(b & 0x0F)])
+            out.append(digit(b >> 4))
+            out.append(digit(b & 0x0F))
         }
-        return s
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Lower-case hex of `bytes` (a hash, usually).
+    public static func encode(_ bytes: [UInt8]) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+            var i = 0
+            for b in bytes {
+                buffer[i] = digit(b >> 4)
+                buffer[i + 1] = digit(b & 0x0F)
+                i += 2
+            }
+            return i
+        }
+    }
+
+    /// Appends the lower-case hex of `bytes` to `out` as UTF-8.
+    public static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
+        out.reserveCapacity(out.count + bytes.count * 2)
+        for b in bytes {
+            out.append(digit(b >> 4))
+            out.append(digit(b & 0x0F))
+        }
     }
 
     /// Bytes of a hex string (either case), or nil if it is not hex of even length.

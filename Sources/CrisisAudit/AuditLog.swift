@@ -68,6 +68,10 @@ public protocol AuditLog: Sendable {
     /// all. An error thrown by `body` stops the walk and is rethrown.
     func forEachEvent(incident: String, from seq: Int, _ body: (StoredEvent) throws -> Void) throws
 
+    /// Calls `body` for each record in order, over one consistent snapshot, with its columns and exact bytes but
+    /// without decoding the record (cheaper than `forEachEvent` for export and `log --json`).
+    func forEachRecord(incident: String, _ body: (StoredRecord) throws -> Void) throws
+
     /// The record stored under an idempotency key, if any (to reconcile after an unknown outcome).
     func event(incident: String, idempotencyKey: String) throws -> StoredEvent?
 
@@ -123,6 +127,46 @@ extension AuditLog {
     /// Calls `body` for every record of an incident, in order.
     public func forEachEvent(incident: String, _ body: (StoredEvent) throws -> Void) throws {
         try forEachEvent(incident: incident, from: 1, body)
+    }
+}
+
+/// One stored record with its columns and exact bytes, not decoded (`AuditLog.forEachRecord`).
+public struct StoredRecord: Sendable, Hashable {
+    /// The incident.
+    public var incidentID: String
+    /// Position in the incident's trail, from 1.
+    public var seq: Int
+    /// Lower-case UUID.
+    public var eventID: String
+    /// The idempotency key.
+    public var idempotencyKey: String
+    /// The record type.
+    public var type: RecordType
+    /// Who caused it (the columns).
+    public var actor: AuditActor
+    /// When it was recorded (the column).
+    public var recordedAt: Instant
+    /// The canonical record bytes exactly as stored and hashed.
+    public var record: [UInt8]
+    /// Entry hash of the previous record, as stored.
+    public var prevHash: [UInt8]
+    /// Entry hash of this record, as stored.
+    public var entryHash: [UInt8]
+
+    /// A record as read from storage.
+    public init(incidentID: String, seq: Int, eventID: String, idempotencyKey: String, type: RecordType,
+                actor: AuditActor, recordedAt: Instant, record: [UInt8], prevHash: [UInt8], entryHash: [UInt8])
+    {
+        self.incidentID = incidentID
+        self.seq = seq
+        self.eventID = eventID
+        self.idempotencyKey = idempotencyKey
+        self.type = type
+        self.actor = actor
+        self.recordedAt = recordedAt
+        self.record = record
+        self.prevHash = prevHash
+        self.entryHash = entryHash
     }
 }
 

@@ -30,21 +30,7 @@ extension SQLiteAuditLog {
                 SELECT origin, created_utc_ms, playbook_sha256 FROM incident WHERE incident_id = ?
                 """, arguments: [incident])
             else { throw AuditError.unknownIncident(incident) }
-            func text(_ v: DatabaseValue) -> String? {
-                if case .string(let s) = v.storage { return s }
-                return nil
-            }
-            func blob(_ v: DatabaseValue) -> [UInt8] {
-                switch v.storage {
-                case .blob(let d): return [UInt8](d)
-                case .string(let s): return Array(s.utf8)
-                default: return []
-                }
-            }
-            func int(_ v: DatabaseValue) -> Int64? {
-                if case .int64(let n) = v.storage { return n }
-                return nil
-            }
+            let text = LenientColumn.text, blob = LenientColumn.blob, int = LenientColumn.int
             let genesis = HashChain.genesis(
                 incidentID: incident, origin: text(header[0]) ?? "", createdUTCMilliseconds: int(header[1]) ?? 0,
                 playbookSHA256: blob(header[2]))
@@ -517,5 +503,30 @@ struct TrailVerifier {
         if !missing.isEmpty {
             add(nil, "schema: append-only triggers missing (\(missing.joined(separator: ", "))): the schema was altered")
         }
+    }
+}
+
+/// Lenient column reads for `rawRecords`: a value of the wrong type is nil (or empty bytes). Not inlined: the
+/// Swift 6.3 optimizer crashed (CopyPropagation, "found ownership error") on them inlined into that closure.
+enum LenientColumn {
+    @inline(never)
+    static func text(_ v: DatabaseValue) -> String? {
+        if case .string(let s) = v.storage { return s }
+        return nil
+    }
+
+    @inline(never)
+    static func blob(_ v: DatabaseValue) -> [UInt8] {
+        switch v.storage {
+        case .blob(let d): return [UInt8](d)
+        case .string(let s): return Array(s.utf8)
+        default: return []
+        }
+    }
+
+    @inline(never)
+    static func int(_ v: DatabaseValue) -> Int64? {
+        if case .int64(let n) = v.storage { return n }
+        return nil
     }
 }

@@ -540,22 +540,30 @@ public final class SQLiteAuditLog: AuditLog {
 
     /// Decodes a row selected with `eventColumns`; the body comes from the canonical record.
     static func decodeEvent(_ row: Row) throws -> StoredEvent {
-        let r = RowReader(row: row)
-        let seq = try r.int(1, "seq")
-        let record = try r.blob(8, "record")
+        let stored = try decodeRecord(row)
         let value: CanonicalValue
         do {
-            value = try CanonicalJSON.decode(record)
+            value = try CanonicalJSON.decode(stored.record)
         } catch {
-            throw AuditError.integrity("seq \(seq): the stored record is not canonical JSON (\(error))")
+            throw AuditError.integrity("seq \(stored.seq): the stored record is not canonical JSON (\(error))")
         }
         return StoredEvent(
+            incidentID: stored.incidentID, seq: stored.seq, eventID: stored.eventID,
+            idempotencyKey: stored.idempotencyKey, type: stored.type, actor: stored.actor,
+            recordedAt: stored.recordedAt, body: value["body"] ?? .null, record: stored.record,
+            prevHash: stored.prevHash, entryHash: stored.entryHash, replayedFromKey: false)
+    }
+
+    /// Reads a row selected with `eventColumns` without decoding the record.
+    static func decodeRecord(_ row: Row) throws -> StoredRecord {
+        let r = RowReader(row: row)
+        let seq = try r.int(1, "seq")
+        return StoredRecord(
             incidentID: try r.text(0, "incident_id"), seq: seq, eventID: try r.text(2, "event_id"),
             idempotencyKey: try r.text(3, "idempotency_key"), type: try RecordType.decode(r.text(4, "event_type"), seq: seq),
             actor: AuditActor(id: try r.text(6, "actor_id"), role: try r.optionalText(7, "actor_role")),
             recordedAt: Instant(millisecondsSinceEpoch: Int64(try r.int(5, "recorded_utc_ms"))),
-            body: value["body"] ?? .null, record: record, prevHash: try r.blob(9, "prev_hash"),
-            entryHash: try r.blob(10, "entry_hash"), replayedFromKey: false)
+            record: try r.blob(8, "record"), prevHash: try r.blob(9, "prev_hash"), entryHash: try r.blob(10, "entry_hash"))
     }
 
     func fetchEvent(_ db: Database, incident: String, idempotencyKey: String) throws -> StoredEvent? {
@@ -600,6 +608,20 @@ public final class SQLiteAuditLog: AuditLog {
                 """, arguments: [incident, seq])
             while let row = try rows.next() {
                 try body(try AuditStore.decodeEvent(row))
+            }
+        }
+    }
+
+    /// Calls `body` for each record of an incident in order, with its columns and exact bytes but without decoding
+    /// them (one read transaction, rows streamed from a cursor): what export and `log --json` need.
+    public func forEachRecord(incident: String, _ body: (StoredRecord) throws -> Void) throws {
+        try read("read incident \(incident)") { db in
+            guard try incidentExists(db, incident) else { throw AuditError.unknownIncident(incident) }
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT \(AuditStore.eventColumns) FROM audit_event WHERE incident_id = ? ORDER BY seq
+                """, arguments: [incident])
+            while let row = try rows.next() {
+                try body(try AuditStore.decodeRecord(row))
             }
         }
     }

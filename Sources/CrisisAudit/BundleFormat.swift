@@ -22,6 +22,9 @@ public enum BundleFormat {
     public static let filesFolder = "files"
     /// Folder of the signed checkpoint notes.
     public static let checkpointsFolder = "checkpoints"
+    /// The top-level member that marks a line of `records.jsonl` as a redacted stub: `{entry_hash, leaf_hash}` of
+    /// the original record, whose bytes the bundle does not hold. A stored record never has this member.
+    public static let redactedMember = "redacted"
 
     /// The name a pinned file gets inside `files/`: its position and its base name reduced to `[A-Za-z0-9._-]`.
     public static func pinnedPath(position: Int, fileName: String) -> String {
@@ -50,7 +53,8 @@ public struct SHA256Stream: Sendable {
 
     /// Adds `bytes` to the hash.
     public mutating func update(_ bytes: some Sequence<UInt8>) {
-        hasher.update(data: Array(bytes))
+        let done: Void? = bytes.withContiguousStorageIfAvailable { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        if done == nil { hasher.update(data: Array(bytes)) }
     }
 
     /// Adds `data` to the hash.

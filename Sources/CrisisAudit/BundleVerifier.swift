@@ -47,8 +47,14 @@ public struct BundleReport: Sendable, Hashable {
     public var anchoredUpTo: Int?
     /// Everything found, in the order found. Capped at 100.
     public var problems: [BundleProblem] = []
-    /// What could not be checked (no trusted key, no checkpoint).
+    /// What could not be checked (no trusted key, no checkpoint, redacted records and files).
     public var unchecked: [String] = []
+    /// What the manifest says was redacted (`redaction.kind`), nil for a bundle that is not redacted.
+    public var redaction: String?
+    /// Records held as redacted stubs: their contents are not checked, their hashes are taken from the stubs.
+    public var redactedRecords = 0
+    /// Pinned files held as redacted copies (bundle paths): not checked against their pinned SHA-256.
+    public var redactedFiles: [String] = []
 
     /// True when nothing is wrong.
     public var ok: Bool { problems.isEmpty }
@@ -87,6 +93,7 @@ public enum BundleVerifier {
         run.report.trustedKey = trustedKey.map { "\($0.name)+\(Hex.encode($0.keyID))" }
         run.checkManifest()
         run.checkIncidentAndRecords()
+        run.checkRedaction()
         if trustedKey == nil {
             run.report.unchecked.append(
                 "no trusted key given (--key): checkpoint signatures were checked only against the keys recorded in "
@@ -106,6 +113,10 @@ public enum BundleVerifier {
         var openingBody: CanonicalValue?
         /// The key name of each checkpoint.issued record, by seq.
         var keyNames: [Int: String] = [:]
+        /// The manifest's `redaction` member: kind, record count and files.
+        var declaredRedaction: (kind: String, records: Int, files: [String])?
+        /// The SHA-256 of the pinned files held as redacted copies.
+        var redactedPins = Set<String>()
 
         init(root: String, trusted: CheckpointVerifier?) {
             self.root = root
@@ -141,11 +152,24 @@ public enum BundleVerifier {
                 add(name, "not canonical JSON: \(error)")
                 return
             }
-            guard manifest.objectMembers?.map(\.0) == ["files", "format"],
+            let members = manifest.objectMembers?.map(\.0)
+            guard members == ["files", "format"] || members == ["files", "format", "redaction"],
                 manifest["format"]?.stringValue == BundleFormat.version, let files = manifest["files"]?.arrayValue
             else {
-                add(name, "not a \(BundleFormat.version) manifest (members files and format)")
+                add(name, "not a \(BundleFormat.version) manifest (members files and format, and redaction)")
                 return
+            }
+            if let redaction = manifest["redaction"] {
+                guard redaction.objectMembers?.map(\.0) == ["files", "kind", "records"],
+                    let kind = redaction["kind"]?.stringValue, let records = redaction["records"]?.intValue,
+                    let paths = redaction["files"]?.arrayValue?.compactMap(\.stringValue),
+                    paths.count == redaction["files"]?.arrayValue?.count
+                else {
+                    add(name, "redaction is not {files, kind, records}")
+                    return
+                }
+                declaredRedaction = (kind, records, paths)
+                report.redaction = kind
             }
             var listed = Set<String>()
             var previous: [UInt8] = []
@@ -247,8 +271,13 @@ public enum BundleVerifier {
             if header.objectMembers?.map(\.0) != Self.headerMembers {
                 add(name, "members differ from \(Self.headerMembers.joined(separator: ", "))")
             }
-            for f in files where f.objectMembers?.map(\.0) != ["name", "path", "position", "sha256"] {
-                add(name, "a pinned file entry is not {name, path, position, sha256}")
+            for f in files {
+                let members = f.objectMembers?.map(\.0)
+                let plain = members == ["name", "path", "position", "sha256"]
+                let redacted = members == ["name", "path", "position", "redacted", "sha256"] && f["redacted"] == true
+                if !plain && !redacted {
+                    add(name, "a pinned file entry is not {name, path, position, sha256} (or redacted: true)")
+                }
             }
             for c in checkpoints where c.objectMembers?.map(\.0) != ["event_seq", "key_name", "path", "tree_size"] {
                 add(name, "a checkpoint entry is not {event_seq, key_name, path, tree_size}")
@@ -269,7 +298,13 @@ public enum BundleVerifier {
                     add(path, "missing pinned file")
                     continue
                 }
-                if Hex.encode(actual.sha) != sha {
+                if f["redacted"] == true {
+                    // A redacted copy cannot hash to the pin; the manifest covers its bytes. The playbook is an
+                    // input of the genesis hash and is never redacted.
+                    if sha == playbookHex { add(path, "the pinned playbook is marked redacted: it must be intact") }
+                    redactedPins.insert(sha)
+                    report.redactedFiles.append(path)
+                } else if Hex.encode(actual.sha) != sha {
                     add(path, "does not hash to the pinned SHA-256 \(sha)")
                 } else {
                     pinned.insert(sha)
@@ -329,6 +364,7 @@ public enum BundleVerifier {
             var prev = genesis
             var seq = 0
             var hashesOK = hashes != nil
+            var expected: [UInt8] = []
             while true {
                 let line: [UInt8]?
                 do { line = try records.next() } catch {
@@ -337,15 +373,45 @@ public enum BundleVerifier {
                 }
                 guard let record = line else { break }
                 seq += 1
-                let entry = AuditHash.entry(record: record)
-                if hashesOK, let hashes {
-                    let expected = "\(seq) "
-                    let stored = (try? hashes.next()) ?? nil
-                    if let stored, stored.count == expected.utf8.count + 129,
-                        stored.starts(with: Array(expected.utf8))
+                let decoded: CanonicalValue?
+                var decodeError = ""
+                do { decoded = try CanonicalJSON.decode(record) } catch {
+                    decoded = nil
+                    decodeError = "\(error)"
+                }
+                // A redacted stub carries the hashes of the record it stands for; any other line is hashed.
+                let entry: [UInt8]
+                var leaf: [UInt8]? = nil
+                if let stub = decoded?[BundleFormat.redactedMember] {
+                    report.redactedRecords += 1
+                    if let e = stub["entry_hash"]?.stringValue.flatMap(Hex.decode), e.count == 32,
+                        let l = stub["leaf_hash"]?.stringValue.flatMap(Hex.decode), l.count == 32,
+                        stub.objectMembers?.map(\.0) == ["entry_hash", "leaf_hash"],
+                        Hex.encode(e) == stub["entry_hash"]?.stringValue, Hex.encode(l) == stub["leaf_hash"]?.stringValue
                     {
-                        let tail = String(decoding: stored.dropFirst(expected.utf8.count), as: UTF8.self)
-                        if tail != Hex.encode(prev) + " " + Hex.encode(entry) {
+                        entry = e
+                        leaf = l
+                    } else {
+                        add(recordsName, seq, "redacted stub without a lower-case hex entry_hash and leaf_hash")
+                        entry = AuditHash.entry(record: record)
+                    }
+                    if decoded?["type"]?.stringValue == RecordType.checkpoint.rawValue {
+                        add(recordsName, seq, "a checkpoint record cannot be redacted")
+                    }
+                } else {
+                    entry = AuditHash.entry(record: record)
+                }
+                if hashesOK, let hashes {
+                    expected.removeAll(keepingCapacity: true)
+                    CanonicalJSON.appendInteger(Int64(seq), into: &expected)
+                    expected.append(0x20)
+                    let prefix = expected.count
+                    Hex.append(prev, to: &expected)
+                    expected.append(0x20)
+                    Hex.append(entry, to: &expected)
+                    let stored = (try? hashes.next()) ?? nil
+                    if let stored, stored.count == expected.count, stored.starts(with: expected[..<prefix]) {
+                        if stored != expected {
                             add(BundleFormat.hashes, seq, "stored prev/entry hash differs from the recomputed chain")
                             hashesOK = false
                         }
@@ -354,9 +420,8 @@ public enum BundleVerifier {
                         hashesOK = false
                     }
                 }
-                let value: CanonicalValue
-                do { value = try CanonicalJSON.decode(record) } catch {
-                    add(recordsName, seq, "not canonical JSON: \(error)")
+                guard let value = decoded else {
+                    add(recordsName, seq, "not canonical JSON: \(decodeError)")
                     prev = entry
                     tree.append(record: record)
                     continue
@@ -374,7 +439,7 @@ public enum BundleVerifier {
                 if value["type"]?.stringValue == "checkpoint.issued", let body = value["body"] {
                     checkCheckpoint(body, seq: seq, origin: origin, root: tree.root, head: prev, notes: &notes)
                 }
-                tree.append(record: record)
+                if let leaf { tree.append(leafHash: leaf) } else { tree.append(record: record) }
                 prev = entry
             }
             if hashesOK, let hashes, ((try? hashes.next()) ?? nil) != nil {
@@ -384,6 +449,32 @@ public enum BundleVerifier {
             report.chainHead = seq > 0 ? Hex.encode(prev) : nil
             report.merkleRoot = Hex.encode(tree.root)
             if seq == 0 { add(recordsName, "holds no record") }
+        }
+
+        /// The manifest's redaction against what the bundle holds, and what that leaves unchecked.
+        mutating func checkRedaction() {
+            let name = BundleFormat.manifest
+            if let declared = declaredRedaction {
+                if declared.records != report.redactedRecords {
+                    add(name, "redaction says \(declared.records) redacted records; records.jsonl holds "
+                        + "\(report.redactedRecords)")
+                }
+                if declared.files.sorted() != report.redactedFiles.sorted() {
+                    add(name, "redaction files differ from the pinned files marked redacted in incident.json")
+                }
+            } else if report.redactedRecords > 0 || !report.redactedFiles.isEmpty {
+                add(name, "the bundle holds redacted records or files but the manifest declares no redaction")
+            }
+            let kind = report.redaction ?? "?"
+            if report.redactedRecords > 0 {
+                report.unchecked.append(
+                    "\(report.redactedRecords) records are redacted (\(kind)): their contents are not checked; their "
+                        + "entry and leaf hashes are taken from the stubs, bound only by the next record's link and "
+                        + "the checkpoints")
+            }
+            for file in report.redactedFiles {
+                report.unchecked.append("\(file) is a redacted copy (\(kind)): not checked against its pinned SHA-256")
+            }
         }
 
         /// The header's title, mode, playbook id and version, and each pinned file's name and position, must agree
@@ -417,7 +508,7 @@ public enum BundleVerifier {
             if let s = body?["playbook"]?["sha256"]?.stringValue { wanted.append(s) }
             for t in body?["templates"]?.arrayValue ?? [] { if let s = t["sha256"]?.stringValue { wanted.append(s) } }
             if let s = body?["contacts"]?["sha256"]?.stringValue { wanted.append(s) }
-            for s in wanted where !pinned.contains(s) {
+            for s in wanted where !pinned.contains(s) && !redactedPins.contains(s) {
                 add(BundleFormat.records, 1, "pins file \(s), which the bundle does not hold intact")
             }
         }

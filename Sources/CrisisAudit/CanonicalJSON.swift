@@ -3,11 +3,11 @@
 /// There are no floating-point numbers. Object members keep the order they were given in; the encoder sorts
 /// them. Equality is byte-exact for strings (`"caf\u{E9}"` and `"cafe\u{301}"` are different values, unlike
 /// Swift's `String ==`) and ignores member order for objects.
-public indirect enum CanonicalValue: Sendable, Hashable, CustomStringConvertible {
+public enum CanonicalValue: Sendable, Hashable, CustomStringConvertible {
     /// An object. Member names must be ASCII `[a-z0-9_]+` and unique (checked when encoding).
-    case object([(String, CanonicalValue)])
+    indirect case object([(String, CanonicalValue)])
     /// An array.
-    case array([CanonicalValue])
+    indirect case array([CanonicalValue])
     /// A string: any Unicode scalars except NUL, kept byte-exact (no normalisation).
     case string(String)
     /// An integer within ±(2^53−1) (checked when encoding).
@@ -25,8 +25,7 @@ public indirect enum CanonicalValue: Sendable, Hashable, CustomStringConvertible
     /// Member `key` of an object, or nil (not an object, or no such member).
     public subscript(key: String) -> CanonicalValue? {
         guard case .object(let members) = self else { return nil }
-        let wanted = Array(key.utf8)
-        return members.first(where: { Array($0.0.utf8) == wanted })?.1
+        return members.first(where: { $0.0.utf8.elementsEqual(key.utf8) })?.1
     }
 
     /// Element `index` of an array, or nil.
@@ -164,66 +163,127 @@ public enum CanonicalJSON {
     public static func encode(_ value: CanonicalValue) throws -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        try encode(value, into: &out, path: "$", depth: 0)
+        try encode(value, into: &out)
         return out
     }
 
-    private static func fail(_ path: String, _ message: String) -> CanonicalJSONError {
-        CanonicalJSONError(offset: nil, path: path, message: message)
+    /// Appends the canonical bytes of `value` to `out` (on error, `out` holds a partial encoding).
+    public static func encode(_ value: CanonicalValue, into out: inout [UInt8]) throws {
+        var path = JSONPath()
+        try encode(value, into: &out, path: &path)
     }
 
-    private static func encode(_ value: CanonicalValue, into out: inout [UInt8], path: String, depth: Int) throws {
+    /// Where a value sits while encoding or decoding, spelled out only for an error (`$.body.fields[2]`), so
+    /// no path text is built for the values that are fine.
+    struct JSONPath {
+        enum Component {
+            case member(String)
+            case index(Int)
+        }
+
+        var components: [Component] = []
+
+        var text: String {
+            var s = "$"
+            for c in components {
+                switch c {
+                case .member(let name): s += "." + name
+                case .index(let i): s += "[\(i)]"
+                }
+            }
+            return s
+        }
+    }
+
+    private static func fail(_ path: JSONPath, _ message: String) -> CanonicalJSONError {
+        CanonicalJSONError(offset: nil, path: path.text, message: message)
+    }
+
+    private static let nullBytes: [UInt8] = Array("null".utf8)
+    private static let trueBytes: [UInt8] = Array("true".utf8)
+    private static let falseBytes: [UInt8] = Array("false".utf8)
+
+    /// Appends the decimal digits of `i` (no range check: for counters and sequence numbers).
+    public static func appendInteger(_ i: Int64, into out: inout [UInt8]) {
+        if i < 0 { out.append(UInt8(ascii: "-")) }
+        var m = i.magnitude
+        if m < 10 {
+            out.append(0x30 + UInt8(m))
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { buf in
+            while m > 0 {
+                buf[n] = 0x30 + UInt8(m % 10)
+                m /= 10
+                n += 1
+            }
+            while n > 0 {
+                n -= 1
+                out.append(buf[n])
+            }
+        }
+    }
+
+    private static func encode(_ value: CanonicalValue, into out: inout [UInt8], path: inout JSONPath) throws {
         switch value {
-        case .null: out.append(contentsOf: Array("null".utf8))
-        case .bool(let b): out.append(contentsOf: Array((b ? "true" : "false").utf8))
+        case .null: out.append(contentsOf: nullBytes)
+        case .bool(let b): out.append(contentsOf: b ? trueBytes : falseBytes)
         case .integer(let i):
             guard i >= -maxSafeInteger, i <= maxSafeInteger else {
                 throw fail(path, "integer \(i) is outside ±(2^53−1)")
             }
-            out.append(contentsOf: Array(String(i).utf8))
+            appendInteger(i, into: &out)
         case .string(let s):
             try encodeString(s, into: &out, path: path)
         case .array(let items):
-            guard depth < maxDepth else { throw fail(path, "nesting deeper than \(maxDepth)") }
+            guard path.components.count < maxDepth else { throw fail(path, "nesting deeper than \(maxDepth)") }
             out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                try encode(item, into: &out, path: "\(path)[\(i)]", depth: depth + 1)
+                path.components.append(.index(i))
+                try encode(item, into: &out, path: &path)
+                path.components.removeLast()
             }
             out.append(UInt8(ascii: "]"))
         case .object(let members):
-            guard depth < maxDepth else { throw fail(path, "nesting deeper than \(maxDepth)") }
-            var named: [([UInt8], CanonicalValue)] = []
-            named.reserveCapacity(members.count)
-            for (name, member) in members {
-                let bytes = Array(name.utf8)
-                guard isValidMemberName(bytes) else {
+            guard path.components.count < maxDepth else { throw fail(path, "nesting deeper than \(maxDepth)") }
+            var sorted = true
+            for (i, (name, _)) in members.enumerated() {
+                guard isValidMemberName(name.utf8) else {
                     throw fail(path, "member name \(debugQuoted(name)) is not ASCII [a-z0-9_]+")
                 }
-                named.append((bytes, member))
+                if i > 0 && !members[i - 1].0.utf8.lexicographicallyPrecedes(name.utf8) { sorted = false }
             }
             // UTF-16 code unit order equals byte order for ASCII names.
-            named.sort { $0.0.lexicographicallyPrecedes($1.0) }
+            let order = sorted ? Array(members.indices) : members.indices.sorted {
+                members[$0].0.utf8.lexicographicallyPrecedes(members[$1].0.utf8)
+            }
             out.append(UInt8(ascii: "{"))
-            for (i, (name, member)) in named.enumerated() {
+            for (i, index) in order.enumerated() {
+                let (name, member) = members[index]
                 if i > 0 {
-                    guard named[i - 1].0 != name else {
-                        throw fail(path, "duplicate member name \"\(String(decoding: name, as: UTF8.self))\"")
+                    guard !members[order[i - 1]].0.utf8.elementsEqual(name.utf8) else {
+                        throw fail(path, "duplicate member name \"\(name)\"")
                     }
                     out.append(UInt8(ascii: ","))
                 }
                 out.append(UInt8(ascii: "\""))
-                out.append(contentsOf: name)
+                out.append(contentsOf: name.utf8)
                 out.append(UInt8(ascii: "\""))
                 out.append(UInt8(ascii: ":"))
-                try encode(member, into: &out, path: path + "." + String(decoding: name, as: UTF8.self),
-                           depth: depth + 1)
+                path.components.append(.member(name))
+                try encode(member, into: &out, path: &path)
+                path.components.removeLast()
             }
             out.append(UInt8(ascii: "}"))
         }
     }
 
-    static func isValidMemberName(_ bytes: [UInt8]) -> Bool {
+    static func isValidMemberName(_ bytes: some Collection<UInt8>) -> Bool {
         !bytes.isEmpty && bytes.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
     }
 
@@ -235,8 +295,14 @@ public enum CanonicalJSON {
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    private static func encodeString(_ s: String, into out: inout [UInt8], path: String) throws {
+    private static func encodeString(_ s: String, into out: inout [UInt8], path: JSONPath) throws {
         out.append(UInt8(ascii: "\""))
+        // Most strings need no escape: copy them whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         // Swift strings hold valid Unicode scalars, so their UTF-8 view is valid UTF-8 (no lone surrogates).
         for byte in s.utf8 {
             switch byte {
@@ -263,9 +329,9 @@ public enum CanonicalJSON {
     /// characters, NUL, invalid UTF-8, trailing bytes. The error names the byte offset and the JSON path.
     public static func decode(_ bytes: [UInt8]) throws -> CanonicalValue {
         var parser = Parser(bytes: bytes)
-        let value = try parser.parseValue(path: "$", depth: 0)
+        let value = try parser.parseValue()
         guard parser.pos == bytes.count else {
-            throw parser.fail("trailing bytes after the value", "$")
+            throw parser.fail("trailing bytes after the value")
         }
         return value
     }
@@ -273,73 +339,78 @@ public enum CanonicalJSON {
     private struct Parser {
         let bytes: [UInt8]
         var pos = 0
+        var path = JSONPath()
 
-        func fail(_ message: String, _ path: String) -> CanonicalJSONError {
-            CanonicalJSONError(offset: pos, path: path, message: message)
+        init(bytes: [UInt8]) {
+            self.bytes = bytes
+        }
+
+        func fail(_ message: String) -> CanonicalJSONError {
+            CanonicalJSONError(offset: pos, path: path.text, message: message)
         }
 
         func peek() -> UInt8? { pos < bytes.count ? bytes[pos] : nil }
 
-        mutating func expectLiteral(_ literal: String, _ value: CanonicalValue, path: String) throws
-            -> CanonicalValue
-        {
-            for expected in literal.utf8 {
-                guard peek() == expected else { throw fail("invalid literal (expected \(literal))", path) }
+        mutating func expectLiteral(_ literal: StaticString, _ value: CanonicalValue) throws -> CanonicalValue {
+            for byte in literal.description.utf8 {
+                guard peek() == byte else { throw fail("invalid literal (expected \(literal))") }
                 pos += 1
             }
             return value
         }
 
-        mutating func parseValue(path: String, depth: Int) throws -> CanonicalValue {
-            guard let c = peek() else { throw fail("unexpected end of input", path) }
+        mutating func parseValue() throws -> CanonicalValue {
+            guard let c = peek() else { throw fail("unexpected end of input") }
             switch c {
-            case UInt8(ascii: "{"): return try parseObject(path: path, depth: depth)
-            case UInt8(ascii: "["): return try parseArray(path: path, depth: depth)
-            case UInt8(ascii: "\""): return .string(try parseString(path: path))
-            case UInt8(ascii: "t"): return try expectLiteral("true", .bool(true), path: path)
-            case UInt8(ascii: "f"): return try expectLiteral("false", .bool(false), path: path)
-            case UInt8(ascii: "n"): return try expectLiteral("null", .null, path: path)
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseInteger(path: path)
-            case 0x20, 0x09, 0x0A, 0x0D: throw fail("whitespace is not canonical", path)
-            default: throw fail("unexpected byte 0x\(String(c, radix: 16))", path)
+            case UInt8(ascii: "{"): return try parseObject()
+            case UInt8(ascii: "["): return try parseArray()
+            case UInt8(ascii: "\""): return .string(try parseString())
+            case UInt8(ascii: "t"): return try expectLiteral("true", .bool(true))
+            case UInt8(ascii: "f"): return try expectLiteral("false", .bool(false))
+            case UInt8(ascii: "n"): return try expectLiteral("null", .null)
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseInteger()
+            case 0x20, 0x09, 0x0A, 0x0D: throw fail("whitespace is not canonical")
+            default: throw fail("unexpected byte 0x\(String(c, radix: 16))")
             }
         }
 
-        mutating func parseInteger(path: String) throws -> CanonicalValue {
+        mutating func parseInteger() throws -> CanonicalValue {
             let start = pos
             var negative = false
             if peek() == UInt8(ascii: "-") {
                 negative = true
                 pos += 1
             }
-            guard let first = peek(), first >= 0x30, first <= 0x39 else { throw fail("a digit must follow '-'", path) }
+            guard let first = peek(), first >= 0x30, first <= 0x39 else { throw fail("a digit must follow '-'") }
             var magnitude: Int64 = 0
             var digits = 0
             while let d = peek(), d >= 0x30, d <= 0x39 {
                 if digits == 1 && first == 0x30 {
                     pos = start
-                    throw fail("leading zero is not canonical", path)
+                    throw fail("leading zero is not canonical")
                 }
                 magnitude = magnitude * 10 + Int64(d - 0x30)
                 digits += 1
                 pos += 1
                 if magnitude > CanonicalJSON.maxSafeInteger {
                     pos = start
-                    throw fail("integer outside ±(2^53−1)", path)
+                    throw fail("integer outside ±(2^53−1)")
                 }
             }
             if let c = peek(), c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
-                throw fail("fractions and exponents are not allowed (integers only)", path)
+                throw fail("fractions and exponents are not allowed (integers only)")
             }
             if negative && magnitude == 0 {
                 pos = start
-                throw fail("-0 is not canonical", path)
+                throw fail("-0 is not canonical")
             }
             return .integer(negative ? -magnitude : magnitude)
         }
 
-        mutating func parseArray(path: String, depth: Int) throws -> CanonicalValue {
-            guard depth < CanonicalJSON.maxDepth else { throw fail("nesting deeper than \(CanonicalJSON.maxDepth)", path) }
+        mutating func parseArray() throws -> CanonicalValue {
+            guard path.components.count < CanonicalJSON.maxDepth else {
+                throw fail("nesting deeper than \(CanonicalJSON.maxDepth)")
+            }
             pos += 1
             var items: [CanonicalValue] = []
             if peek() == UInt8(ascii: "]") {
@@ -347,63 +418,67 @@ public enum CanonicalJSON {
                 return .array(items)
             }
             while true {
-                items.append(try parseValue(path: "\(path)[\(items.count)]", depth: depth + 1))
-                guard let c = peek() else { throw fail("unterminated array", path) }
+                path.components.append(.index(items.count))
+                items.append(try parseValue())
+                path.components.removeLast()
+                guard let c = peek() else { throw fail("unterminated array") }
                 pos += 1
                 if c == UInt8(ascii: "]") { return .array(items) }
                 guard c == UInt8(ascii: ",") else {
                     pos -= 1
-                    throw fail("expected ',' or ']'", path)
+                    throw fail("expected ',' or ']'")
                 }
             }
         }
 
-        mutating func parseObject(path: String, depth: Int) throws -> CanonicalValue {
-            guard depth < CanonicalJSON.maxDepth else { throw fail("nesting deeper than \(CanonicalJSON.maxDepth)", path) }
+        mutating func parseObject() throws -> CanonicalValue {
+            guard path.components.count < CanonicalJSON.maxDepth else {
+                throw fail("nesting deeper than \(CanonicalJSON.maxDepth)")
+            }
             pos += 1
             var members: [(String, CanonicalValue)] = []
-            var previous: [UInt8]?
+            var previous: Range<Int>?
             if peek() == UInt8(ascii: "}") {
                 pos += 1
                 return .object(members)
             }
             while true {
                 let nameStart = pos
-                guard peek() == UInt8(ascii: "\"") else { throw fail("expected a member name", path) }
+                guard peek() == UInt8(ascii: "\"") else { throw fail("expected a member name") }
                 pos += 1
-                var name: [UInt8] = []
-                while let c = peek(), c != UInt8(ascii: "\"") {
-                    name.append(c)
-                    pos += 1
-                }
-                guard peek() == UInt8(ascii: "\"") else { throw fail("unterminated member name", path) }
+                while let c = peek(), c != UInt8(ascii: "\"") { pos += 1 }
+                guard peek() == UInt8(ascii: "\"") else { throw fail("unterminated member name") }
+                let range = (nameStart + 1)..<pos
+                let name = bytes[range]
                 guard CanonicalJSON.isValidMemberName(name) else {
                     pos = nameStart
-                    throw fail("member name is not ASCII [a-z0-9_]+", path)
+                    throw fail("member name is not ASCII [a-z0-9_]+")
                 }
                 let nameText = String(decoding: name, as: UTF8.self)
                 if let previous {
-                    if previous == name {
+                    if bytes[previous].elementsEqual(name) {
                         pos = nameStart
-                        throw fail("duplicate member name \"\(nameText)\"", path)
+                        throw fail("duplicate member name \"\(nameText)\"")
                     }
-                    if !previous.lexicographicallyPrecedes(name) {
+                    if !bytes[previous].lexicographicallyPrecedes(name) {
                         pos = nameStart
-                        throw fail("member \"\(nameText)\" is out of order", path)
+                        throw fail("member \"\(nameText)\" is out of order")
                     }
                 }
-                previous = name
+                previous = range
                 pos += 1
-                guard peek() == UInt8(ascii: ":") else { throw fail("expected ':'", path + "." + nameText) }
+                path.components.append(.member(nameText))
+                guard peek() == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 pos += 1
-                let value = try parseValue(path: path + "." + nameText, depth: depth + 1)
+                let value = try parseValue()
+                path.components.removeLast()
                 members.append((nameText, value))
-                guard let c = peek() else { throw fail("unterminated object", path) }
+                guard let c = peek() else { throw fail("unterminated object") }
                 pos += 1
                 if c == UInt8(ascii: "}") { return .object(members) }
                 guard c == UInt8(ascii: ",") else {
                     pos -= 1
-                    throw fail("expected ',' or '}'", path)
+                    throw fail("expected ',' or '}'")
                 }
             }
         }
@@ -416,18 +491,30 @@ public enum CanonicalJSON {
             }
         }
 
-        mutating func parseString(path: String) throws -> String {
+        mutating func parseString() throws -> String {
             pos += 1
-            var out: [UInt8] = []
+            // Fast path: no escape, so the string is the bytes between the quotes (validated as it goes).
+            let start = pos
+            while pos < bytes.count {
+                let c = bytes[pos]
+                if c == UInt8(ascii: "\"") {
+                    let s = String(decoding: bytes[start..<pos], as: UTF8.self)
+                    pos += 1
+                    return s
+                }
+                if c == UInt8(ascii: "\\") || c < 0x20 { break }
+                pos += c < 0x80 ? 1 : try utf8SequenceLength(at: pos)
+            }
+            var out: [UInt8] = Array(bytes[start..<pos])
             while true {
-                guard let c = peek() else { throw fail("unterminated string", path) }
+                guard let c = peek() else { throw fail("unterminated string") }
                 switch c {
                 case UInt8(ascii: "\""):
                     pos += 1
                     // Already validated scalar by scalar below.
                     return String(decoding: out, as: UTF8.self)
                 case UInt8(ascii: "\\"):
-                    guard pos + 1 < bytes.count else { throw fail("unterminated escape", path) }
+                    guard pos + 1 < bytes.count else { throw fail("unterminated escape") }
                     let e = bytes[pos + 1]
                     switch e {
                     case UInt8(ascii: "\""): out.append(0x22)
@@ -441,25 +528,25 @@ public enum CanonicalJSON {
                         // Only \u00xx for control characters without a short escape is canonical.
                         guard pos + 5 < bytes.count, bytes[pos + 2] == 0x30, bytes[pos + 3] == 0x30,
                             let hi = hexValue(bytes[pos + 4]), let lo = hexValue(bytes[pos + 5])
-                        else { throw fail("\\u escape is not canonical (only lowercase \\u00xx for controls)", path) }
+                        else { throw fail("\\u escape is not canonical (only lowercase \\u00xx for controls)") }
                         let v = hi << 4 | lo
                         guard v < 0x20, v != 0x00, ![0x08, 0x09, 0x0A, 0x0C, 0x0D].contains(v) else {
-                            throw fail(v == 0 ? "string contains NUL" : "\\u escape is not canonical (use the raw character or a short escape)", path)
+                            throw fail(v == 0 ? "string contains NUL" : "\\u escape is not canonical (use the raw character or a short escape)")
                         }
                         out.append(v)
                         pos += 6
                         continue
                     default:
-                        throw fail("escape \\\(String(UnicodeScalar(e))) is not canonical", path)
+                        throw fail("escape \\\(String(UnicodeScalar(e))) is not canonical")
                     }
                     pos += 2
                 case 0x00..<0x20:
-                    throw fail("raw control character 0x\(String(c, radix: 16)) must be escaped", path)
+                    throw fail("raw control character 0x\(String(c, radix: 16)) must be escaped")
                 case 0x20..<0x80:
                     out.append(c)
                     pos += 1
                 default:
-                    let n = try utf8SequenceLength(at: pos, path: path)
+                    let n = try utf8SequenceLength(at: pos)
                     out.append(contentsOf: bytes[pos..<(pos + n)])
                     pos += n
                 }
@@ -467,7 +554,7 @@ public enum CanonicalJSON {
         }
 
         /// Validates one multi-byte UTF-8 sequence at `at` (RFC 3629: no overlongs, no surrogates, ≤ U+10FFFF).
-        func utf8SequenceLength(at i: Int, path: String) throws -> Int {
+        func utf8SequenceLength(at i: Int) throws -> Int {
             let b0 = bytes[i]
             func cont(_ k: Int, _ low: UInt8 = 0x80, _ high: UInt8 = 0xBF) -> Bool {
                 i + k < bytes.count && bytes[i + k] >= low && bytes[i + k] <= high
@@ -484,7 +571,7 @@ public enum CanonicalJSON {
             case 0xF4: n = 4; ok = cont(1, 0x80, 0x8F) && cont(2) && cont(3)
             default: n = 1; ok = false
             }
-            guard ok else { throw fail("invalid UTF-8", path) }
+            guard ok else { throw fail("invalid UTF-8") }
             return n
         }
     }

@@ -10,7 +10,8 @@ extension BundleExporter {
     /// scratch folder removed; files are streamed, so memory does not grow with the trail. The summary's `path` is
     /// the archive.
     public static func exportTar(store: any AuditLog, incident: String, to path: String, force: Bool,
-                                 exportedBy: String, mtime: Instant) throws -> BundleExportSummary
+                                 exportedBy: String, mtime: Instant, redact: BundleRedaction? = nil)
+        throws -> BundleExportSummary
     {
         let fm = FileManager.default
         let name = String((path as NSString).lastPathComponent.dropLast(4))
@@ -34,7 +35,7 @@ extension BundleExporter {
             throw RuntimeError.invalid("cannot write \(path): \(reason(error))")
         }
         var summary = try export(store: store, incident: incident, to: scratch + "/" + name, force: false,
-                                 exportedBy: exportedBy)
+                                 exportedBy: exportedBy, redact: redact)
         do {
             try TarPacker.pack(folder: scratch + "/" + name, as: name, to: partial,
                                mtime: mtime.millisecondsSinceEpoch / 1000)

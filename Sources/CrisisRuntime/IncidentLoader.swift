@@ -69,9 +69,25 @@ struct IncidentLoader: Sendable {
             incident.headHash = snapshot.entryHash
             incident.snapshotSeq = snapshot.seq
         }
-        var rest = try log.events(incident: id, from: incident.seq + 1)
-        if let upTo { rest = rest.filter { $0.seq <= upTo } }
-        try fold(rest, into: &incident)
+        // Streamed one record at a time: memory does not grow with the trail. The store reports an error thrown
+        // inside the walk as its own, so the walk is stopped with a marker and the fold's error rethrown as it is.
+        var failure: (any Error)?
+        var done = false
+        do {
+            try log.forEachEvent(incident: id, from: incident.seq + 1) { stored in
+                if let upTo, stored.seq > upTo {
+                    done = true
+                    throw StopWalk()
+                }
+                do { try fold([stored], into: &incident) } catch {
+                    failure = error
+                    throw StopWalk()
+                }
+            }
+        } catch {
+            if let failure { throw failure }
+            if !done { throw error }
+        }
         return incident
     }
 
@@ -149,3 +165,6 @@ extension ContactsDirectory {
         return copy
     }
 }
+
+/// Stops a walk over the records early (the store reports it as its own error; callers keep a flag).
+struct StopWalk: Error {}

@@ -39,21 +39,43 @@ struct ExportCommand: AsyncParsableCommand {
     var output: String?
     @Flag(help: "Replace an existing output (a previous bundle or a file).") var force = false
     @Flag(help: "csv: begin with a UTF-8 byte order mark (for spreadsheets that want one).") var bom = false
+    @Option(help: ArgumentHelp(
+        "Leave out of a bundle: 'contacts' replaces phone numbers and e-mail addresses with [redacted] (records "
+            + "holding one become hash-only stubs; the contacts file a redacted copy). The bundle still verifies.",
+        valueName: "what"))
+    var redact: String?
+
+    func validate() throws {
+        if let redact {
+            guard BundleRedaction(rawValue: redact) != nil else {
+                throw ValidationError("--redact: unknown value '\(redact)' (known: "
+                    + BundleRedaction.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+            }
+            guard format == .bundle else { throw ValidationError("--redact applies to --format bundle only") }
+        }
+        if bom, format != .csv { throw ValidationError("--bom applies to --format csv only") }
+    }
 
     func run() async throws {
         do {
             let service = try store.service(reading: true)
+            let redaction = redact.flatMap(BundleRedaction.init(rawValue:))
             let id = try service.resolveIncident(reference)
             switch format {
             case .bundle:
                 let path = output ?? "\(id).bundle"
                 let s = path.hasSuffix(".tar")
                     ? try BundleExporter.exportTar(store: service.store, incident: id, to: path, force: force,
-                                                   exportedBy: "crisis \(CrisisVersion.release)", mtime: .wallClock())
+                                                   exportedBy: "crisis \(CrisisVersion.release)", mtime: .wallClock(),
+                                                   redact: redaction)
                     : try BundleExporter.export(store: service.store, incident: id, to: path, force: force,
-                                                exportedBy: "crisis \(CrisisVersion.release)")
+                                                exportedBy: "crisis \(CrisisVersion.release)", redact: redaction)
                 Out.error("exported \(s.records) records, \(s.pinnedFiles) pinned files and \(s.checkpoints) "
                           + "checkpoint(s); chain head \(s.chainHead ?? "-")")
+                if let redaction {
+                    Out.error("redacted (\(redaction.rawValue)): \(s.redactedRecords) records as hash-only stubs"
+                              + (s.redactedFiles.isEmpty ? "" : ", \(s.redactedFiles.joined(separator: ", "))"))
+                }
                 Out.print(s.path)
             case .jsonl:
                 try exportJSONL(service: service, id: id)

@@ -33,14 +33,20 @@ struct LogCommand: AsyncParsableCommand {
             let service = try store.service(reading: true)
             let id = try service.resolveIncident(reference)
             if json {
-                let entries = try service.timeline(id)
-                var out = Data("[\n".utf8)
-                for (i, e) in entries.enumerated() {
-                    out.append(contentsOf: e.stored.record)
-                    out.append(contentsOf: Array((i + 1 < entries.count ? ",\n" : "\n").utf8))
+                // Streamed: the stored bytes as they are, in blocks, so memory stays flat as the trail grows.
+                var out: [UInt8] = Array("[\n".utf8)
+                var first = true
+                try service.store.forEachRecord(incident: id) { stored in
+                    if !first { out += Array(",\n".utf8) }
+                    first = false
+                    out += stored.record
+                    if out.count >= 1 << 16 {
+                        FileHandle.standardOutput.write(Data(out))
+                        out.removeAll(keepingCapacity: true)
+                    }
                 }
-                out.append(contentsOf: Array("]\n".utf8))
-                FileHandle.standardOutput.write(out)
+                out += Array((first ? "]\n" : "\n]\n").utf8)
+                FileHandle.standardOutput.write(Data(out))
                 return
             }
             // The chain check (hashes and links, no replay) first: a warning belongs above the story.
