@@ -47,7 +47,7 @@ extension TimelineText {
             let anomaly = entry.record?.clockAnomaly != nil ? Colour.red("  [wall clock went backwards]", color) : ""
             var what = entry.record.map(summary) ?? Colour.red("\(stored.type.rawValue): unreadable body", color)
             if let parts = sends[index] { what += "  [sends: " + parts.joined(separator: "; ") + "]" }
-            what = what.replacingOccurrences(of: keyPrefix, with: "")
+            what = FastText.replacing(what, keyPrefix, with: "")
             let seq = String(repeating: " ", count: seqWidth - String(stored.seq).count) + String(stored.seq)
             let lines = wrap("\(who)  \(what)\(real)\(anomaly)", width: max(20, width - textColumn))
             for (i, line) in lines.enumerated() {

@@ -48,7 +48,7 @@ enum MarkdownReport {
     }
 
     static func cell(_ c: ReportBlock.Cell) -> String {
-        let text = escape(c.text).replacingOccurrences(of: "\n", with: " ↵ ")
+        let text = FastText.replacing(escape(c.text), "\n", with: " ↵ ")
         if text.isEmpty { return "" }
         switch c.tone {
         case .plain, .muted: return text

@@ -282,7 +282,7 @@ enum ReportDocument {
                     try emit(.tableStart(["#", "Time", "Who", "What"]))
                     open = true
                 }
-                let bad = ["REFUSED", "MISSED", "missed ", "EXPIRED", "expired", "exceeded"].contains(where: l.what.contains)
+                let bad = ["REFUSED", "MISSED", "missed ", "EXPIRED", "expired", "exceeded"].contains { FastText.contains(l.what, $0) }
                 try emit(.row([.init("\(l.seq)", .muted), .init(l.clock, .code), .init(l.who), .init(l.what, bad ? .bad : .plain)]))
             }
         }

@@ -60,7 +60,7 @@ struct ReportTimeline {
             if !item.sends.isEmpty { what += "  [sends: " + item.sends.joined(separator: "; ") + "]" }
             if offClock { what += " (real clock: \(stamp))" }
             if item.entry.record?.clockAnomaly != nil { what += "  [wall clock went backwards]" }
-            what = what.replacingOccurrences(of: keyPrefix, with: "")
+            what = FastText.replacing(what, keyPrefix, with: "")
             try emit(.line(Line(seq: stored.seq, clock: offClock ? "-" : String(stamp.dropFirst(11).prefix(5)),
                                 stamp: stamp, who: who, what: what, type: stored.type.rawValue)))
         }
