@@ -61,6 +61,15 @@ public struct Scenario: Sendable {
         public var detail: String
     }
 
+    /// Who plays what in this drill: roles a person plays beyond their directory roles (a stand-in), and when they
+    /// cannot be reached (on a flight until T+3h). Applied to the contacts directory for this drill only.
+    public struct RosterEntry: Sendable, Hashable {
+        public var person: String
+        public var plays: [String]
+        public var unreachableUntil: PlaybookDuration?
+        public var note: String?
+    }
+
     /// An objective with its measure: a step reaching a state within a time of the start.
     public struct Objective: Sendable, Hashable {
         public var id: String
@@ -90,6 +99,8 @@ public struct Scenario: Sendable {
     public var title: String
     /// Tabletop modules, in order (`crisis drill SCENARIO --tabletop`).
     public var modules: [Module] = []
+    /// The drill's roster (`roster:`).
+    public var roster: [RosterEntry] = []
     /// Paths as resolved against the scenario file's folder.
     public var playbookPath: String
     public var contactsPath: String?
@@ -163,7 +174,7 @@ public enum ScenarioLoader {
 
     static func build(_ root: Node, path: String, checkReferences: Bool, r: NodeReader) -> Scenario? {
         let top = ["schema", "id", "title", "playbook", "contacts", "start", "inputs", "injects", "script", "outages",
-                   "end", "objectives", "limit", "description", "modules"]
+                   "end", "objectives", "limit", "description", "modules", "roster"]
         guard let m = r.mapping(root, what: "the scenario", allowed: top) else { return nil }
         if let s = m["schema"].flatMap({ r.scalar($0, what: "schema") }), s != schemaV1 {
             r.error(.unknownSchema, "schema '\(s)' is not '\(schemaV1)'", at: r.location(m["schema"]!))
@@ -417,10 +428,48 @@ public enum ScenarioLoader {
                                      injects: injectIDs, questions: questions))
             }
         }
+        var roster: [Scenario.RosterEntry] = []
+        if let node = m["roster"], let rm = r.mapping(node, what: "roster") {
+            for e in rm.entries {
+                checkPerson(e.key, at: e.keyLocation)
+                guard let pm = r.mapping(e.value, what: "roster entry '\(e.key)'", allowed: ["plays", "unreachable_until", "note"])
+                else { continue }
+                var plays: [String] = []
+                if let n = pm["plays"], let list = r.stringList(n, what: "'plays' of '\(e.key)'") {
+                    for role in list {
+                        if let playbook, !playbook.roles.contains(where: { $0.id == role.value }) {
+                            r.error(.unknownRole, "the playbook has no role '\(role.value)'", at: role.location)
+                        }
+                        plays.append(role.value)
+                    }
+                }
+                let until = pm["unreachable_until"].flatMap { offset($0, what: "'unreachable_until' of '\(e.key)'", r: r) }
+                roster.append(.init(person: e.key, plays: plays, unreachableUntil: until,
+                                    note: r.string(pm, "note", what: "roster entry '\(e.key)'")))
+            }
+        }
         let limit = m["limit"].flatMap { offset($0, what: "limit", r: r) } ?? .days(14)
         guard let playbookPath else { return nil }
-        return Scenario(id: id, title: title, modules: modules, playbookPath: playbookPath, contactsPath: contactsPath, start: start,
+        return Scenario(id: id, title: title, modules: modules, roster: roster, playbookPath: playbookPath, contactsPath: contactsPath, start: start,
                         inputs: inputs, injects: injects.sorted { $0.at < $1.at }, script: script, outages: outages,
                         expectedOutcome: expectedOutcome, objectives: objectives, limit: limit)
+    }
+}
+
+extension Scenario {
+    /// The contacts directory as this drill has it: each roster entry's extra roles added, and the person
+    /// unavailable from the start until `unreachable_until` (so escalations page their deputy). Applied when the
+    /// drill starts and on every replay, from the scenario pinned in the trail.
+    public func applyRoster(to directory: ContactsDirectory) -> ContactsDirectory {
+        var d = directory
+        for entry in roster {
+            guard let i = d.people.firstIndex(where: { $0.id == entry.person }) else { continue }
+            for role in entry.plays where !d.people[i].roles.contains(role) { d.people[i].roles.append(role) }
+            if let until = entry.unreachableUntil {
+                d.people[i].unavailable.append(Unavailability(from: start, until: start + until,
+                                                              reason: entry.note ?? "unreachable in this drill"))
+            }
+        }
+        return d
     }
 }

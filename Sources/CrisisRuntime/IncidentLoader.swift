@@ -138,6 +138,16 @@ struct IncidentLoader: Sendable {
                 contacts = contacts?.fixingOffset(at: openedAt)
             }
         }
+        // A drill from a scenario: its roster, as when it started.
+        if let s = opened.scenario, let c = contacts {
+            guard let file = try log.pinnedFile(sha256: s.sha256) else {
+                throw RuntimeError.corruptRecord("pinned scenario \(s.sha256) missing")
+            }
+            guard let scenario = ScenarioLoader.load(bytes: file.bytes, path: s.path, checkReferences: false).scenario else {
+                throw RuntimeError.corruptRecord("pinned scenario \(s.path) no longer loads")
+            }
+            contacts = scenario.applyRoster(to: c)
+        }
         var templates: [String: [UInt8]] = [:]
         for t in opened.templates {
             guard let file = try log.pinnedFile(sha256: t.sha256) else {

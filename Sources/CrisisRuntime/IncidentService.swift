@@ -106,6 +106,11 @@ public struct IncidentService: Sendable {
             contactsBytes = bytes
         }
         guard let playbook = loaded.playbook else { throw RuntimeError.diagnostics(errorsOnly(diagnostics)) }
+        if let scenario = request.scenario, let c = contacts,
+            let s = ScenarioLoader.load(bytes: scenario.bytes, path: scenario.name, checkReferences: false).scenario
+        {
+            contacts = s.applyRoster(to: c)
+        }
         let baseDirectory = (request.playbookPath as NSString).deletingLastPathComponent
         diagnostics += PlaybookValidator.validate(
             playbook, baseDirectory: baseDirectory.isEmpty ? "." : baseDirectory, contacts: contacts)

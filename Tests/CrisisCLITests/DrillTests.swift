@@ -240,6 +240,28 @@ struct DrillTests {
         #expect(speed.stderr.contains("--speed must be a number above 0"))
     }
 
+    @Test("the roster makes a person unreachable for this drill only: the escalation says why, on every replay")
+    func roster() throws {
+        var cli = try CLI()
+        cli.env["COLUMNS"] = "200"
+        defer { cli.remove() }
+        let started = try cli.run(["drill", Self.example], stdin: Data("q\n".utf8))
+        let id = try #require(started.stdout.split(separator: "\n").first { $0.hasPrefix("paused at") }?
+            .split(separator: " ").last.map(String.init), "\(started.stdout)\(started.stderr)")
+        #expect(try cli.run(["act", id, "capture_evidence", "done", "--as", "sara.ali"]).status == 0)
+        let show = try cli.run(["show", id, "page_lead"]).stdout
+        #expect(show.contains("ingrid.berg paged outside availability (nobody in the deputy chain is available: "
+                              + "ingrid.berg: on a flight from Tromsø, landing 23:40 until 2026-03-05T22:40:00.000Z"), "\(show)")
+        #expect(try cli.run(["verify", id]).status == 0)
+        // The directory itself is unchanged: a plain drill of the same playbook and contacts has no such note.
+        let plain = try cli.run(["start", "Playbooks/employee-post-viral.yaml", "--drill", "--contacts", "Examples/contacts.yaml",
+                                 "--clock", "2026-03-05T20:40:00+01:00", "--set", "post_url=https://x.com/a/status/1",
+                                 "--set", "detected_at=2026-03-05T20:40:00+01:00"])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        #expect(try cli.run(["act", plain.lastLine, "capture_evidence", "done", "--as", "sara.ali"]).status == 0)
+        #expect(!(try cli.run(["show", plain.lastLine, "page_lead"]).stdout.contains("on a flight")))
+    }
+
     @Test("a scenario's mistakes are all reported as file:line:column before anything starts")
     func badScenario() throws {
         let cli = try CLI()
