@@ -3,11 +3,11 @@
 /// There are no floating-point numbers. Object members keep the order they were given in; the encoder sorts
 /// them. Equality is byte-exact for strings (`"caf\u{E9}"` and `"cafe\u{301}"` are different values, unlike
 /// Swift's `String ==`) and ignores member order for objects.
-public enum CanonicalValue: Sendable, Hashable, CustomStringConvertible {
+public indirect enum CanonicalValue: Sendable, Hashable, CustomStringConvertible {
     /// An object. Member names must be ASCII `[a-z0-9_]+` and unique (checked when encoding).
-    indirect case object([(String, CanonicalValue)])
+    case object([(String, CanonicalValue)])
     /// An array.
-    indirect case array([CanonicalValue])
+    case array([CanonicalValue])
     /// A string: any Unicode scalars except NUL, kept byte-exact (no normalisation).
     case string(String)
     /// An integer within ±(2^53−1) (checked when encoding).

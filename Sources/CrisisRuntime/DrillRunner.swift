@@ -39,10 +39,6 @@ public struct DrillRunner {
     public let scenarioFile: (name: String, bytes: [UInt8])
 
     public init(service: IncidentService, scenario: Scenario, scenarioFile: (name: String, bytes: [UInt8])) {
-        var service = service
-        service.sandbox = SandboxTransport(outages: scenario.outages.map {
-            .init(channel: $0.channel, from: scenario.start + $0.from, until: scenario.start + $0.until, detail: $0.detail)
-        })
         self.service = service
         self.scenario = scenario
         self.scenarioFile = scenarioFile
@@ -293,5 +289,12 @@ public struct DrillRunner {
     /// name or its past tense (`publish`/`published`, `submit`/`submitted`). Read from the trail alone.
     public func reached(_ id: String, step: String, state: String) throws -> (at: Instant, seq: Int)? {
         try DrillScore.reached(service.store, id, step: step, state: state)
+    }
+}
+
+extension Scenario {
+    /// The scenario's outages on the drill's clock, as the sandbox plays them.
+    public var sandboxOutages: [SandboxTransport.Outage] {
+        outages.map { .init(channel: $0.channel, from: start + $0.from, until: start + $0.until, detail: $0.detail) }
     }
 }

@@ -14,8 +14,6 @@ struct EffectRunner: Sendable {
     let committer: Committer
     /// Where live deliveries go.
     let transport: any DeliveryTransport
-    /// Where drill deliveries go, always.
-    var sandbox = SandboxTransport()
 
     func run(_ actions: [EngineAction], actor: Actor, wallNow: Instant, into run: inout CommandRun) throws {
         var queue = actions[...]
@@ -27,8 +25,10 @@ struct EffectRunner: Sendable {
                     FaultInjection.hit(.afterIntent)
                     faultChecked = true
                 }
+                // Drills: the sandbox, always, with the outages their scenario scripts (pinned in the trail).
                 let sent = run.incident.isDrill
-                    ? sandbox.send(delivery, at: run.firingAt ?? Committer.engineNow(run.incident, wallNow: wallNow))
+                    ? SandboxTransport(outages: run.incident.sandboxOutages)
+                        .send(delivery, at: run.firingAt ?? Committer.engineNow(run.incident, wallNow: wallNow))
                     : transport.send(delivery)
                 let event = EngineEvent.deliveryCompleted(
                     key: delivery.key, result: sent.result, detail: sent.detail, actor: actor)

@@ -22,6 +22,9 @@ public struct LoadedIncident: Sendable {
     public var clockAnomalies: Int
     /// The record the saved state snapshot was folded to (1 when the load replayed from the start).
     var snapshotSeq: Int
+    /// A drill from a scenario: the channel outages its sandbox plays (from the scenario pinned in the trail), so
+    /// every process working the drill fails the same deliveries.
+    public var sandboxOutages: [SandboxTransport.Outage] = []
 
     public var isDrill: Bool { definition.mode == .drill }
     public var id: String { header.id }
@@ -56,11 +59,12 @@ struct IncidentLoader: Sendable {
         else {
             throw RuntimeError.corruptRecord("incident \(id) has no incident.opened record")
         }
-        let (definition, templates) = try definition(opened, header: header, openedAt: first.recordedAt)
+        let (definition, templates, scenario) = try definition(opened, header: header, openedAt: first.recordedAt)
         var incident = LoadedIncident(
             header: header, definition: definition, state: Engine.start(definition, at: opened.now).0,
             seq: first.seq, headHash: first.entryHashHex, now: opened.now, templates: templates, opened: opened,
             clockAnomalies: 0, snapshotSeq: first.seq)
+        incident.sandboxOutages = scenario?.sandboxOutages ?? []
         if useSnapshot, let snapshot = SnapshotCache(log: log).load(id, definition: definition), snapshot.seq > first.seq {
             incident.state = snapshot.payload.state
             incident.now = snapshot.payload.now
@@ -116,7 +120,7 @@ struct IncidentLoader: Sendable {
     /// The run definition pinned by `incident.opened`: the playbook re-read from its exact bytes, the contacts
     /// directory and templates likewise.
     func definition(_ opened: TrailRecord.Opened, header: IncidentHeader, openedAt: Instant) throws
-        -> (RunDefinition, [String: [UInt8]])
+        -> (RunDefinition, [String: [UInt8]], Scenario?)
     {
         let sha = opened.playbook.sha256
         guard let pinned = try log.pinnedFile(sha256: sha) else {
@@ -138,15 +142,17 @@ struct IncidentLoader: Sendable {
                 contacts = contacts?.fixingOffset(at: openedAt)
             }
         }
-        // A drill from a scenario: its roster, as when it started.
-        if let s = opened.scenario, let c = contacts {
+        // A drill from a scenario: its roster, as when it started (and its outages, for the sandbox).
+        var scenario: Scenario?
+        if let s = opened.scenario {
             guard let file = try log.pinnedFile(sha256: s.sha256) else {
                 throw RuntimeError.corruptRecord("pinned scenario \(s.sha256) missing")
             }
-            guard let scenario = ScenarioLoader.load(bytes: file.bytes, path: s.path, checkReferences: false).scenario else {
+            guard let loaded = ScenarioLoader.load(bytes: file.bytes, path: s.path, checkReferences: false).scenario else {
                 throw RuntimeError.corruptRecord("pinned scenario \(s.path) no longer loads")
             }
-            contacts = scenario.applyRoster(to: c)
+            scenario = loaded
+            if let c = contacts { contacts = loaded.applyRoster(to: c) }
         }
         var templates: [String: [UInt8]] = [:]
         for t in opened.templates {
@@ -158,7 +164,7 @@ struct IncidentLoader: Sendable {
         let definition = RunDefinition(
             incidentID: header.id, title: opened.title, mode: opened.mode, playbook: playbook, playbookSHA256: sha,
             contacts: contacts, inputs: opened.inputs)
-        return (definition, templates)
+        return (definition, templates, scenario)
     }
 }
 

@@ -55,9 +55,7 @@ public struct IncidentService: Sendable {
     var loader: IncidentLoader { IncidentLoader(log: store) }
     var snapshots: SnapshotCache { SnapshotCache(log: store) }
     var committer: Committer { Committer(log: store) }
-    /// Where drill deliveries go (a scenario's scripted outages); never the world.
-    public var sandbox = SandboxTransport()
-    var effects: EffectRunner { EffectRunner(committer: committer, transport: transport, sandbox: sandbox) }
+    var effects: EffectRunner { EffectRunner(committer: committer, transport: transport) }
     var timers: TimerPump { TimerPump(committer: committer, effects: effects) }
 
     // MARK: start
@@ -106,11 +104,10 @@ public struct IncidentService: Sendable {
             contactsBytes = bytes
         }
         guard let playbook = loaded.playbook else { throw RuntimeError.diagnostics(errorsOnly(diagnostics)) }
-        if let scenario = request.scenario, let c = contacts,
-            let s = ScenarioLoader.load(bytes: scenario.bytes, path: scenario.name, checkReferences: false).scenario
-        {
-            contacts = s.applyRoster(to: c)
+        let startScenario = request.scenario.flatMap {
+            ScenarioLoader.load(bytes: $0.bytes, path: $0.name, checkReferences: false).scenario
         }
+        if let s = startScenario, let c = contacts { contacts = s.applyRoster(to: c) }
         let baseDirectory = (request.playbookPath as NSString).deletingLastPathComponent
         diagnostics += PlaybookValidator.validate(
             playbook, baseDirectory: baseDirectory.isEmpty ? "." : baseDirectory, contacts: contacts)
@@ -175,9 +172,11 @@ public struct IncidentService: Sendable {
             guard let created = try store.incident(id: id) else {
                 throw RuntimeError.corruptRecord("incident \(id) vanished after it was created")
             }
-            var run = CommandRun(LoadedIncident(
+            var loaded = LoadedIncident(
                 header: created, definition: definition, state: state, seq: stored.seq, headHash: stored.entryHashHex,
-                now: engineNow, templates: templateBytes, opened: opened, clockAnomalies: 0, snapshotSeq: stored.seq))
+                now: engineNow, templates: templateBytes, opened: opened, clockAnomalies: 0, snapshotSeq: stored.seq)
+            loaded.sandboxOutages = startScenario?.sandboxOutages ?? []
+            var run = CommandRun(loaded)
             run.records = [stored]
             run.actions = actions
             let intents = actions.compactMap { if case .deliver(let d) = $0 { d } else { nil } }
