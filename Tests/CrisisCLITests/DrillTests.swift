@@ -260,6 +260,15 @@ struct DrillTests {
         #expect(plain.status == 0, "\(plain.stderr)")
         #expect(try cli.run(["act", plain.lastLine, "capture_evidence", "done", "--as", "sara.ali"]).status == 0)
         #expect(!(try cli.run(["show", plain.lastLine, "page_lead"]).stdout.contains("on a flight")))
+
+        // The scenario's e-mail outage (T+20m to T+90m) holds for the players' own commands too: the staff
+        // briefing that kari's acknowledgement starts at T+25m fails in the sandbox.
+        #expect(try cli.run(["tick", id, "--advance", "25m"]).status == 0)
+        let ack = try cli.run(["act", id, "page_lead", "ack", "--as", "kari.nordmann"])
+        #expect(ack.status == 0, "\(ack.stderr)")
+        let log = TimelineTests.entries(try cli.run(["log", id, "--all"]).stdout).joined(separator: "\n")
+        #expect(log.contains("outcome failed [brief_staff/notify/"), "\(log)")
+        #expect(log.contains("drill: scripted outage: e-mail provider outage"))
     }
 
     @Test("a scenario's mistakes are all reported as file:line:column before anything starts")
