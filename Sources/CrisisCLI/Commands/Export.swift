@@ -90,46 +90,9 @@ struct ExportCommand: AsyncParsableCommand {
     }
 
     func exportJSONL(service: IncidentService, id: String) throws {
-        guard let output else {
-            var buffer: [UInt8] = []
-            try JSONLExporter.export(store: service.store, incident: id) { line in
-                buffer += line
-                if buffer.count >= 1 << 16 {
-                    FileHandle.standardOutput.write(Data(buffer))
-                    buffer.removeAll(keepingCapacity: true)
-                }
-            }
-            FileHandle.standardOutput.write(Data(buffer))
-            return
-        }
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: output, isDirectory: &isDir) {
-            guard force, !isDir.boolValue else {
-                throw RuntimeError.invalid(isDir.boolValue ? "\(output) is a folder" :
-                                            "\(output) already exists; pass --force to replace it")
-            }
-        }
-        let partial = output + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
-        guard FileManager.default.createFile(atPath: partial, contents: nil),
-            let handle = FileHandle(forWritingAtPath: partial)
-        else { throw RuntimeError.invalid("cannot write \(output): \(String(cString: strerror(errno)))") }
-        do {
-            var buffer: [UInt8] = []
-            let n = try JSONLExporter.export(store: service.store, incident: id) { line in
-                buffer += line
-                if buffer.count >= 1 << 16 {
-                    try handle.write(contentsOf: Data(buffer))
-                    buffer.removeAll(keepingCapacity: true)
-                }
-            }
-            try handle.write(contentsOf: Data(buffer))
-            try handle.close()
-            if FileManager.default.fileExists(atPath: output) { try FileManager.default.removeItem(atPath: output) }
-            try FileManager.default.moveItem(atPath: partial, toPath: output)
-            Out.error("exported \(n) records to \(output)")
-        } catch {
-            try? FileManager.default.removeItem(atPath: partial)
-            throw error
+        try writeStream { write in
+            let n = try JSONLExporter.export(store: service.store, incident: id, write: write)
+            return "exported \(n) records as JSON lines"
         }
     }
 }
