@@ -179,7 +179,8 @@ func playDrill(_ runner: DrillRunner, id: String, service: IncidentService, pace
     var markdown = ""
     try MarkdownReport.write(try IncidentReport.build(service: service, incident: id)) { markdown += $0 }
     if FileManager.default.createFile(atPath: reportPath, contents: Data(markdown.utf8)) {
-        say("as a page: crisis export \(id) --format html -o \(id).html")
+        say("as a page:\n" + Fit.lines("→ crisis export \(id) --format html -o \(id).html", width: Fit.terminalWidth())
+            .joined(separator: "\n"))
         say("after-action report: \(reportPath)")
     } else {
         say("after-action report: crisis export \(id) --format md  (could not write \(reportPath))")
