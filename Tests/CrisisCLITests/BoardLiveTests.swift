@@ -181,7 +181,7 @@ extension BoardTests {
         defer { cli.remove() }
         // Started and paused at once: nothing is injected yet.
         let started = try cli.run(["drill", "\(DrillTests.fixtures)/show-quick.yaml"], stdin: Data("q\n".utf8))
-        let id = try #require(started.stdout.split(separator: "\n").first { $0.hasPrefix("paused at") }?
+        let id = try #require(started.stdout.split(separator: "\n").first { $0.hasPrefix("→ crisis drill resume ") }?
             .split(separator: " ").last.map(String.init), "\(started.stdout)\(started.stderr)")
         let (session, _) = try Self.session(cli, "\(id) --as jonas.comms")
         defer { _ = try? BoardTests.tmux(["kill-session", "-t", session]) }

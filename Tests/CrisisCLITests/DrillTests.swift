@@ -218,8 +218,9 @@ struct DrillTests {
         #expect(r.status == 1, "\(r.stderr)")
         #expect(r.stdout.contains("T+0:05  INJECT early_call from A reporter: Are the names in the post true?"))
         #expect(r.stderr.contains("next: T+0:05  inject early_call from A reporter  [Enter: go there, q: pause]"))
-        let paused = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("paused at T+0:25") })
-        let id = try #require(paused.split(separator: " ").last.map(String.init))
+        #expect(r.stdout.contains("paused at T+0:25; go on with:"), "\(r.stdout)")
+        let resume = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("→ crisis drill resume ") })
+        let id = try #require(resume.split(separator: " ").last.map(String.init))
         var log = try cli.run(["log", id, "--all"]).stdout
         #expect(!log.contains("triage choose"))
         #expect(!log.contains("  jonas.comms [comms]"), "a team action was played in a facilitated drill:\n\(log)")
@@ -246,7 +247,7 @@ struct DrillTests {
         cli.env["COLUMNS"] = "200"
         defer { cli.remove() }
         let started = try cli.run(["drill", Self.example], stdin: Data("q\n".utf8))
-        let id = try #require(started.stdout.split(separator: "\n").first { $0.hasPrefix("paused at") }?
+        let id = try #require(started.stdout.split(separator: "\n").first { $0.hasPrefix("→ crisis drill resume ") }?
             .split(separator: " ").last.map(String.init), "\(started.stdout)\(started.stderr)")
         #expect(try cli.run(["act", id, "capture_evidence", "done", "--as", "sara.ali"]).status == 0)
         let show = try cli.run(["show", id, "page_lead"]).stdout

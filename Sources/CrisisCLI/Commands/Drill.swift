@@ -140,17 +140,19 @@ func playDrill(_ runner: DrillRunner, id: String, service: IncidentService, pace
     let started = Date()
     let zone = ZoneFormat(identifier: (try? service.load(id).definition.playbook.timeZone) ?? "UTC")
     let say: (String) -> Void = { line in if pace.json { Out.error(line) } else { Out.print(line) } }
-    say("DRILL \(s.id): \(s.title)")
-    say("incident \(id), drill clock from \(zone.human(s.start))")
+    let width = Fit.terminalWidth()
+    say(Fit.lines("DRILL \(TerminalText.escape(s.id)): \(TerminalText.escape(s.title))", width: width).joined(separator: "\n"))
+    say(Fit.lines("incident \(id), drill clock from \(zone.human(s.start))", width: width).joined(separator: "\n"))
     if pace.mode == .facilitated {
-        say("players: crisis run \(id)  (each player, in their own terminal)")
+        say(Fit.lines("players: crisis run \(id)  (each player, in their own terminal)", width: width).joined(separator: "\n"))
     }
     let signals = pace.speed != nil ? StopSignals() : nil
     let outcome = try runner.play(
         id, mode: pace.mode, pace: pace.pace, wallNow: { .wallClock() },
         proceed: { pending in
             if signals != nil { return !StopSignals.requested }
-            Out.error("next: \(DrillText.offset(pending.at, from: s.start))  \(pending.what)  [Enter: go there, q: pause]")
+            Out.error(Fit.lines("next: \(DrillText.offset(pending.at, from: s.start))  \(pending.what)  [Enter: go there, "
+                                + "q: pause]", width: width).joined(separator: "\n"))
             guard let line = readLine() else { return false }
             return line.trimmingCharacters(in: .whitespaces).lowercased() != "q"
         },
@@ -161,7 +163,8 @@ func playDrill(_ runner: DrillRunner, id: String, service: IncidentService, pace
     ) { step in say(DrillText.progress(step, start: s.start)) }
     let seconds = Date().timeIntervalSince(started)
     if outcome.stoppedBecause == "paused by the facilitator" {
-        say("paused at \(DrillText.offset(s.start + outcome.span, from: s.start)); go on with: crisis drill resume \(id)")
+        say("paused at \(DrillText.offset(s.start + outcome.span, from: s.start)); go on with:\n"
+            + Fit.lines("→ crisis drill resume \(id)", width: width).joined(separator: "\n"))
         throw ExitCode(ExitStatus.refused)
     }
     let score = try DrillScore.compute(service, id)
