@@ -56,6 +56,8 @@ public struct DrillRunner {
     private enum Event {
         case inject(Scenario.Inject)
         case act(instance: String, cursor: Int, Scenario.ScriptedAction)
+        /// Facilitated step by step: a team action the script expects now, which the players do themselves.
+        case expect(instance: String, cursor: Int, Scenario.ScriptedAction)
         case timer
     }
 
@@ -78,10 +80,23 @@ public struct DrillRunner {
         case speed(Double)
     }
 
-    /// What the facilitator is asked before the clock moves (pace `.step`): the time and what happens then.
+    /// What the facilitator is asked before the clock moves (pace `.step`): the time and what happens then; or,
+    /// when `waiting` is set, that the clock stands at a team action the script expects until the players did it.
     public struct Pending: Sendable {
         public var at: Instant
         public var what: String
+        /// The clock stands still at an expected team action (`what` names it) until the players have done it.
+        public var waiting: Bool = false
+    }
+
+    /// The facilitator's answer to a `Pending`.
+    public enum Answer: Sendable {
+        /// Move the clock there (or, waiting: look again, the players may have done it).
+        case go
+        /// Waiting: go on without the expected action (the players will not do it now).
+        case skip
+        /// Stop here; `crisis drill resume` goes on.
+        case pause
     }
 
     /// The scripted actions the runner plays on a step in this mode.
@@ -91,8 +106,9 @@ public struct DrillRunner {
     }
 
     /// Where a drill stands, from its trail: the injects already played, and for each step instance how many of
-    /// its scripted actions were done (matched in order by action and person). What lets a paused drill resume.
-    func resumePoint(_ id: String, mode: Mode) throws -> (injected: Set<String>, cursors: [String: Int]) {
+    /// its scripted actions were done (matched in order by action and person; the players' own actions in a
+    /// facilitated drill by action alone, whoever did them). What lets a paused drill resume.
+    func resumePoint(_ id: String, mode: Mode, waypoints: Bool = false) throws -> (injected: Set<String>, cursors: [String: Int]) {
         var injected = Set<String>()
         var cursors: [String: Int] = [:]
         try service.store.forEachEvent(incident: id) { stored in
@@ -102,9 +118,11 @@ public struct DrillRunner {
                     injected.insert(inject.id)
                 }
             case .action(let a):
-                let list = entries(DrillScore.stepID(a.step), mode)
+                let list = waypoints ? entries(DrillScore.stepID(a.step), .auto) : entries(DrillScore.stepID(a.step), mode)
                 let c = cursors[a.step, default: 0]
-                if c < list.count, list[c].action == a.action, list[c].person == nil || list[c].person == a.actor.name {
+                if c < list.count, list[c].action == a.action,
+                    list[c].person == nil || list[c].person == a.actor.name || (waypoints && !list[c].world)
+                {
                     cursors[a.step] = c + 1
                 }
             default: break
@@ -115,10 +133,17 @@ public struct DrillRunner {
 
     /// Plays the scenario on incident `id` until it closes, nothing more can happen (`--auto`), the scenario's
     /// limit, or the facilitator pauses. Resumes where the trail says the drill stands.
+    ///
+    /// Facilitated step by step, the team's scripted actions are waypoints: the clock moves to the moment `--auto`
+    /// would do one and stands there (`Pending.waiting`) until the players have done it on their boards, so a drill
+    /// the players work as the script says leaves the same trail as `--auto`.
     public func play(_ id: String, mode: Mode = .auto, pace: Pace = .instant, wallNow: @escaping () -> Instant,
-                     proceed: (Pending) -> Bool = { _ in true }, sleep: (Double) -> Void = { _ in },
+                     proceed: (Pending) -> Answer = { _ in .go }, sleep: (Double) -> Void = { _ in },
                      progress: (Step) -> Void) throws -> Outcome {
-        var (injected, cursors) = try resumePoint(id, mode: mode)
+        let waypoints: Bool
+        if mode == .facilitated, case .step = pace { waypoints = true } else { waypoints = false }
+        var (injected, cursors) = try resumePoint(id, mode: mode, waypoints: waypoints)
+        var skipped = Set<String>()  // waypoints the facilitator went on without
         var availableSince: [String: Instant] = [:]
         var refusals = 0
         var stopped: String?
@@ -126,6 +151,15 @@ public struct DrillRunner {
         var approved: Instant?  // pace .step: the facilitator has said to go on up to here
         while true {
             iterations += 1
+            if waypoints {  // the players act in their own processes: where the script stands is in the trail
+                cursors = try resumePoint(id, mode: mode, waypoints: true).cursors
+                for key in skipped {
+                    let parts = key.split(separator: "#", omittingEmptySubsequences: false)
+                    if let n = Int(parts.last ?? ""), cursors[parts.dropLast().joined(separator: "#"), default: 0] == n {
+                        cursors[parts.dropLast().joined(separator: "#")] = n + 1
+                    }
+                }
+            }
             let incident = try service.load(id)
             if case .closed = incident.state.status { break }
             let now = incident.now
@@ -144,7 +178,7 @@ public struct DrillRunner {
             }
             let instances = incident.state.active.map { ($0.instance, $0.stepID) } + [(Engine.incidentStep, Engine.incidentStep)]
             for (instance, stepID) in instances {
-                let list = entries(stepID, mode)
+                let list = entries(stepID, waypoints ? .auto : mode)
                 let cursor = cursors[instance, default: 0]
                 guard cursor < list.count else { continue }
                 let scripted = list[cursor]
@@ -153,7 +187,9 @@ public struct DrillRunner {
                 guard available else { availableSince[key] = nil; continue }
                 let since = availableSince[key] ?? now
                 availableSince[key] = since
-                candidates.append((max(since + scripted.after, now), 1, .act(instance: instance, cursor: cursor, scripted)))
+                let event: Event = waypoints && !scripted.world
+                    ? .expect(instance: instance, cursor: cursor, scripted) : .act(instance: instance, cursor: cursor, scripted)
+                candidates.append((max(since + scripted.after, now), 1, event))
             }
             if let timer = incident.state.nextTimer { candidates.append((max(timer.due, now), 2, .timer)) }
             let next = candidates.min(by: { ($0.0, $0.1) < ($1.0, $1.1) })
@@ -170,8 +206,8 @@ public struct DrillRunner {
                     break
                 case .step:
                     if let target, let approved, !(approved < target) { break }
-                    let what = next.map { Self.describe($0.2) } ?? "nothing is scheduled: the players' move"
-                    guard proceed(Pending(at: target ?? now, what: what)) else {
+                    let what = next.map { describe($0.2, in: incident) } ?? "nothing is scheduled: the players' move"
+                    guard proceed(Pending(at: target ?? now, what: what)) != .pause else {
                         stopped = "paused by the facilitator"
                         return try outcome(id, stopped: stopped, refusals: refusals)
                     }
@@ -182,7 +218,7 @@ public struct DrillRunner {
                     let stepSim = PlaybookDuration(milliseconds: Int64(max(60_000, factor * 1000)))
                     let until = target.map { min($0, now + stepSim) } ?? now + stepSim
                     sleep(Double((until - now).milliseconds) / 1000 / factor)
-                    guard proceed(Pending(at: until, what: "")) else {
+                    guard proceed(Pending(at: until, what: "")) != .pause else {
                         stopped = "paused by the facilitator"
                         return try outcome(id, stopped: stopped, refusals: refusals)
                     }
@@ -215,14 +251,30 @@ public struct DrillRunner {
                 _ = try service.note(incident: id, text: Self.injectText(inject), actor: Self.injectActor, expectSeq: nil,
                                      idempotencyKey: "inject/\(inject.id)", wallNow: wallNow())
                 progress(.inject(inject, at: next.0))
+            case .expect(let instance, let cursor, _):
+                switch proceed(Pending(at: next.0, what: describe(next.2, in: incident), waiting: true)) {
+                case .pause:
+                    return try outcome(id, stopped: "paused by the facilitator", refusals: refusals)
+                case .skip:
+                    skipped.insert("\(instance)#\(cursor)")
+                case .go:
+                    break  // look again: the players may have done it
+                }
             case .act(let instance, let cursor, let scripted):
                 cursors[instance] = cursor + 1
                 availableSince["\(instance)#\(cursor)"] = nil
                 let person = scripted.person ?? defaultPerson(for: scripted, instance: instance, in: incident) ?? "drill-player"
+                // As a player at the board: a field the script leaves out takes the default the board shows
+                // (a language, the notice's prefilled elements), recorded as given.
+                var fields = scripted.fields
+                let spec = Engine.availableActions(for: instance, in: incident.state).first { $0.name == scripted.action }
+                for f in spec?.fields ?? [] where fields[f.name] == nil {
+                    if let value = f.defaultValue { fields[f.name] = value }
+                }
                 do {
                     _ = try service.act(.init(
                         incident: id, step: instance, action: scripted.action,
-                        fields: scripted.fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                        fields: fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
                         actor: Actor(name: person, role: scripted.role), wallNow: wallNow()))
                     progress(.acted(scripted, instance: instance, person: person, at: next.0))
                 } catch RuntimeError.refused(_, let message, _) {
@@ -260,10 +312,12 @@ public struct DrillRunner {
                        refusals: refusals)
     }
 
-    private static func describe(_ event: Event) -> String {
+    private func describe(_ event: Event, in incident: LoadedIncident) -> String {
         switch event {
         case .inject(let inject): "inject \(inject.id)" + (inject.from.map { " from \($0)" } ?? "")
         case .act(let instance, _, let s): "\(s.world ? "the world: " : "")\(instance) \(s.action)" + (s.person.map { " (\($0))" } ?? "")
+        case .expect(let instance, _, let s):
+            "players: \(s.person ?? defaultPerson(for: s, instance: instance, in: incident) ?? "a player") \(instance) \(s.action)"
         case .timer: "a timer (a timeout, an escalation, a clock)"
         }
     }

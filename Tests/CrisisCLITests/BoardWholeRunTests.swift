@@ -30,6 +30,20 @@ struct BoardWholeRunTests {
         #expect((Int(keys) ?? 999) < 300, "\(keys) keys for a whole run")
     }
 
+    @Test("a drill worked by hand in tmux (the facilitator's step-by-step clock, three players at their boards) leaves the same trail as --auto",
+          .enabled(if: available))
+    func drillByHand() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let script = CLI.root.appendingPathComponent("scripts/drill-by-hand").path
+        let r = try cli.runShell("python3 '\(script)' '\(CLI.root.path)/\(DrillTests.fixtures)/show-quick.yaml' --crisis \"$CRISIS\"")
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains("worked by hand by 3 players (hanne.hr, jonas.comms, lars.legal)"), "\(r.stdout)")
+        let same = try #require(try /same trail as --auto: (\d+) records/.firstMatch(in: r.stdout), "\(r.stdout)")
+        #expect((Int(same.output.1) ?? 0) > 25, "the whole drill, not a part of it: \(r.stdout)")
+        #expect(r.stdout.contains("closed: resolved (expected: resolved)"), "\(r.stdout)")
+    }
+
     @Test("t on a drill's board moves the simulated clock to the next timer, which fires; a live board refuses it with why")
     func drillNextTimer() throws {
         let cli = try CLI()

@@ -213,25 +213,32 @@ struct DrillTests {
     func facilitatedPauseResume() throws {
         let cli = try CLI()
         defer { cli.remove() }
-        // Three moves of the clock, then pause: the players have done nothing, the runner played no team action.
-        let r = try cli.run(["drill", "\(Self.fixtures)/show-quick.yaml"], stdin: Data("\n\n\nq\n".utf8))
+        // The clock moves to the first team action the script expects and stands there while the players have not
+        // done it (Enter looks again); s skips it; the inject comes next; pause at the next move.
+        let r = try cli.run(["drill", "\(Self.fixtures)/show-quick.yaml"], stdin: Data("\n\ns\n\nq\n".utf8))
         #expect(r.status == 1, "\(r.stderr)")
-        #expect(r.stdout.contains("T+0:05  INJECT early_call from A reporter: Are the names in the post true?"))
+        #expect(r.stderr.contains("next: T+0:02  players: jonas.comms page_comms ack  [Enter: go there, q: pause]"),
+                "\(r.stderr)")
+        #expect(r.stderr.components(separatedBy: "T+0:02  waiting for jonas.comms page_comms ack  [Enter: done, s: skip, q: pause]")
+            .count == 3, "asked again while the ack is not done, until skipped:\n\(r.stderr)")
         #expect(r.stderr.contains("next: T+0:05  inject early_call from A reporter  [Enter: go there, q: pause]"))
-        #expect(r.stdout.contains("paused at T+0:25; go on with:"), "\(r.stdout)")
+        #expect(r.stdout.contains("T+0:05  INJECT early_call from A reporter: Are the names in the post true?"))
+        // Nobody acknowledged: the next move is the page's timeout.
+        #expect(r.stderr.contains("next: T+0:10  a timer"), "\(r.stderr)")
+        #expect(r.stdout.contains("paused at T+0:05; go on with:"), "\(r.stdout)")
         let resume = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("→ crisis drill resume ") })
         let id = try #require(resume.split(separator: " ").last.map(String.init))
         var log = try cli.run(["log", id, "--all"]).stdout
-        #expect(!log.contains("triage choose"))
+        #expect(!log.contains("page_comms acknowledged"))
         #expect(!log.contains("  jonas.comms [comms]"), "a team action was played in a facilitated drill:\n\(log)")
 
-        // A player acts on the board's step; the drill goes on unattended from there.
-        #expect(try cli.run(["act", id, "triage", "choose", "--set", "option=serious", "--as", "jonas.comms"]).status == 0)
+        // A player acknowledges; the drill goes on unattended from there, and does not play the ack again.
+        #expect(try cli.run(["act", id, "page_comms", "ack", "--as", "jonas.comms"]).status == 0)
         let resumed = try cli.run(["drill", "resume", id, "--auto", "--json"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         log = try cli.run(["log", id]).stdout
         #expect(log.components(separatedBy: "INJECT early_call").count == 2, "the inject was played twice:\n\(log)")
-        #expect(log.components(separatedBy: "triage choose").count == 2, "the player's choice was played again")
+        #expect(log.components(separatedBy: "page_comms acknowledged").count == 2, "the player's ack was played again")
         let score = try Self.score(resumed)
         #expect(score["outcome"] as? String == "resolved")
         #expect(Self.injects(score) == ["early_call": true, "nudge": false])

@@ -53,7 +53,9 @@ struct DrillRunCommand: AsyncParsableCommand {
             Facilitated (the default): the players work the drill with the same board and commands as a live \
             incident ('crisis run ID' in their own terminals); this command plays the injects at their simulated \
             times, the outside world's scripted behaviour and the clock. Step by step, it says what comes next and \
-            moves the clock there when you press Enter (q pauses); with --speed N the clock runs at N times real \
+            moves the clock there when you press Enter (q pauses); at each team action the script expects, the \
+            clock stands still until the players have done it (Enter when done, s skips it), so a drill worked as \
+            the script says leaves the same trail as --auto. With --speed N the clock runs at N times real \
             time (Ctrl-C pauses). A paused drill goes on with 'crisis drill resume ID'.
             --auto plays the scenario unattended: the team's expected actions too, each when it becomes possible \
             plus its delay; the clock moves at once from one event to the next. For regression tests and \
@@ -150,11 +152,19 @@ func playDrill(_ runner: DrillRunner, id: String, service: IncidentService, pace
     let outcome = try runner.play(
         id, mode: pace.mode, pace: pace.pace, wallNow: { .wallClock() },
         proceed: { pending in
-            if signals != nil { return !StopSignals.requested }
-            Out.error(Fit.lines("next: \(DrillText.offset(pending.at, from: s.start))  \(pending.what)  [Enter: go there, "
-                                + "q: pause]", width: width).joined(separator: "\n"))
-            guard let line = readLine() else { return false }
-            return line.trimmingCharacters(in: .whitespaces).lowercased() != "q"
+            if signals != nil { return StopSignals.requested ? .pause : .go }
+            let when = DrillText.offset(pending.at, from: s.start)
+            let ask = pending.waiting
+                ? "\(when)  waiting for \(pending.what.replacingOccurrences(of: "players: ", with: ""))  [Enter: "
+                    + "done, s: skip, q: pause]"
+                : "next: \(when)  \(pending.what)  [Enter: go there, q: pause]"
+            Out.error(Fit.lines(ask, width: width).joined(separator: "\n"))
+            guard let line = readLine() else { return .pause }
+            switch line.trimmingCharacters(in: .whitespaces).lowercased() {
+            case "q": return .pause
+            case "s" where pending.waiting: return .skip
+            default: return .go
+            }
         },
         sleep: { seconds in
             guard let signals else { return }
