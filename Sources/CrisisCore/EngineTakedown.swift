@@ -2,9 +2,11 @@
 /// answer, with follow-up reminders while the platform is silent. Status diagram: `TakedownRun` in State.swift.
 ///
 ///     drafting --draft--> drafted --submit--> submitted --acknowledge--> acknowledged
-///                                                 |                          |
-///                                                 +--removed, partially_removed, refused, appeal--> (outcome)
-///                                                 +--give_up_after--> no_response (outcome)
+///                            ^                    |                          |
+///                            |                    +--removed, partially_removed, refused, appeal--> (outcome)
+///                            |                    +--give_up_after--> no_response (outcome)
+///                            +--draft-- edit_requested <--edit_requested--+ (the platform asks for changes;
+///                                       (submit again as it is, too)        reminders stop until resubmitted)
 extension TakedownSpec: StepKindSpec {
     public static var stepType: StepType { .takedown }
     public var ownOutcomes: [String] { TakedownStatus.finalStatuses.map(\.rawValue) }
@@ -23,6 +25,7 @@ extension StepAction {
         case .partiallyRemoved: .partiallyRemoved
         case .refused: .refused
         case .appeal: .appealed
+        case .editRequested: .editRequested
         case .choose, .done, .skip, .received, .approve, .reject, .publish, .ack, .notReached, .confirmDelivery, .close,
             .setDeadline:
             nil
@@ -59,7 +62,7 @@ extension Machine {
     func takedownSpecs(_ spec: TakedownSpec, _ t: TakedownRun, owners: [String]) -> [ActionSpec] {
         let ticket = FieldSpec(name: "ticket", type: .string, required: false, prompt: "Platform ticket or case id")
         switch t.status {
-        case .drafting, .drafted:
+        case .drafting, .drafted, .editRequested:
             let fields = spec.basis.requiredElements.map {
                 FieldSpec(
                     name: $0.rawValue, type: $0.valueType, required: false, prompt: $0.rawValue.replacingUnderscores(),
@@ -83,6 +86,9 @@ extension Machine {
             specs.append(ActionSpec(.partiallyRemoved, title: "Some of the content was removed", fields: [note], roles: owners))
             specs.append(ActionSpec(.refused, title: "The platform refused", fields: [reason], roles: owners))
             specs.append(ActionSpec(.appeal, title: "We appealed the decision", fields: [reason], roles: owners))
+            let asks = FieldSpec(name: "reason", type: .text, required: true, prompt: "What the platform asks to change")
+            specs.append(ActionSpec(.editRequested, title: "The platform asks for changes to the notice", fields: [asks, ticket],
+                                    roles: owners))
             return specs
         case .removed, .partiallyRemoved, .refused, .noResponse, .appealed:
             return []
@@ -125,7 +131,9 @@ extension Machine {
             t.submission = TakedownSubmission(at: now, by: actor.name)
             transition(note: t.ticket.map { "ticket \($0)" })
             setProgress(instance, .takedown(spec, t))
-            state.timers.removeAll { $0.step == instance && $0.purpose == .stepTimeout }
+            state.timers.removeAll {
+                $0.step == instance && ($0.purpose == .stepTimeout || $0.purpose == .followUp || $0.purpose == .noResponse)
+            }
             if let i = state.active.firstIndex(where: { $0.instance == instance }) { state.active[i].dueAt = nil }
             if let followUp = spec.followUp { arm(now + followUp, step: instance, .followUp) }
             if let giveUp = spec.giveUpAfter { arm(now + giveUp, step: instance, .noResponse) }
@@ -133,6 +141,12 @@ extension Machine {
             if let ticket = fields["ticket"], !ticket.isEmpty { t.ticket = ticket }
             transition(note: fields["ticket"])
             setProgress(instance, .takedown(spec, t))
+        case .editRequested:
+            // Back with the sender: no reminders to chase the platform, no giving up, until it is submitted again.
+            if let ticket = fields["ticket"], !ticket.isEmpty { t.ticket = ticket }
+            transition(note: fields["reason"])
+            setProgress(instance, .takedown(spec, t))
+            state.timers.removeAll { $0.step == instance && ($0.purpose == .followUp || $0.purpose == .noResponse) }
         case .removed, .partiallyRemoved, .refused, .appealed, .noResponse:
             transition(note: fields["reason"] ?? fields["note"])
             setProgress(instance, .takedown(spec, t))

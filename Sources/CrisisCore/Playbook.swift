@@ -663,6 +663,8 @@ public enum TakedownStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case refused
     case noResponse = "no_response"
     case appealed
+    /// The platform asked for changes to the notice; it is redrafted and submitted again (not an outcome).
+    case editRequested = "edit_requested"
 
     public static let finalStatuses: [TakedownStatus] = [.removed, .partiallyRemoved, .refused, .noResponse, .appealed]
 }

@@ -69,7 +69,8 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
         case .task: [.done, .skip]
         case .holdingStatement: [.draft, .approve, .reject, .publish, .confirmDelivery]
         case .takedown:
-            [.draft, .submit, .acknowledge, .removed, .partiallyRemoved, .refused, .appeal, .confirmDelivery]
+            [.draft, .submit, .acknowledge, .removed, .partiallyRemoved, .refused, .appeal, .editRequested,
+             .confirmDelivery]
         case .escalate: [.ack, .notReached, .confirmDelivery]
         case .notify: [.confirmDelivery]
         case .wait: [.received]
@@ -123,6 +124,9 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable {
     case refused
     /// takedown: the decision was appealed.
     case appeal
+    /// takedown: the platform asks for changes to the notice before it decides; the request goes back to the
+    /// sender to be redrafted and submitted again.
+    case editRequested = "edit_requested"
     /// escalate: someone acknowledged the page.
     case ack
     /// escalate: a page did not reach its person (a sequential level tries their next channel).
@@ -143,7 +147,7 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable {
         case .close: "closing the incident"
         case .setDeadline: "setting a clock's deadline"
         case .choose, .done, .skip, .received, .draft, .publish, .acknowledge, .removed, .partiallyRemoved, .refused,
-            .appeal, .ack, .notReached, .confirmDelivery:
+            .appeal, .editRequested, .ack, .notReached, .confirmDelivery:
             nil
         }
     }

@@ -35,13 +35,13 @@ public enum LumenExporter {
     }
 
     /// Lumen's `action_taken` for a request's status: removed `Yes`, partially removed `Partial`, refused or
-    /// appealed `No`, anything else (submitted, acknowledged, no response) `Unspecified`.
+    /// appealed `No`, anything else (submitted, acknowledged, edit requested, no response) `Unspecified`.
     public static func actionTaken(_ status: TakedownStatus) -> String {
         switch status {
         case .removed: "Yes"
         case .partiallyRemoved: "Partial"
         case .refused, .appealed: "No"
-        case .drafting, .drafted, .submitted, .acknowledged, .noResponse: "Unspecified"
+        case .drafting, .drafted, .submitted, .acknowledged, .noResponse, .editRequested: "Unspecified"
         }
     }
 

@@ -89,7 +89,7 @@ struct EngineTakedownTests {
         #expect(d.state.run("takedown")?.dueAt == nil)
         #expect(d.timer(.followUp)?.due == t0 + dur("10m") + dur("24h"))
         #expect(d.timer(.noResponse)?.due == t0 + dur("10m") + dur("72h"))
-        #expect(d.available("takedown") == ["acknowledge", "removed", "partially_removed", "refused", "appeal"])
+        #expect(d.available("takedown") == ["acknowledge", "removed", "partially_removed", "refused", "appeal", "edit_requested"])
     }
 
     @Test("Follow-up reminds and re-arms; no response after give_up_after")
@@ -109,12 +109,36 @@ struct EngineTakedownTests {
         #expect(d.state.timers.isEmpty)
     }
 
+    @Test("Edit requested sends the notice back: reminders stop, it is redrafted and submitted again, timers re-armed")
+    func editRequested() {
+        var d = submitted()
+        d.advance("3h")
+        #expect(d.refuseAct("takedown", "edit_requested", as: lars).code == .missingField, "the platform's ask is required")
+        #expect(d.act("takedown", "edit_requested", ["reason": "Add the exact post URL and your role"], as: lars).isEmpty)
+        #expect(run(d)?.status == .editRequested)
+        #expect(run(d)?.history.last?.note == "Add the exact post URL and your role")
+        #expect(d.timer(.followUp) == nil && d.timer(.noResponse) == nil, "no chasing the platform while it waits for us")
+        #expect(d.available("takedown") == ["draft", "submit"])
+        #expect(d.state.run("takedown") != nil, "still the same request: not an outcome")
+        d.act("takedown", "draft", ["explanation": "Impersonates our CEO, Kari Nordmann; I am her counsel"], as: lars)
+        #expect(run(d)?.notice["explanation"] == "Impersonates our CEO, Kari Nordmann; I am her counsel")
+        d.advance("20m")
+        d.act("takedown", "submit", ["ticket": "X-123-b"], as: lars)
+        let t = run(d)
+        #expect(t?.status == .submitted)
+        #expect(t?.ticket == "X-123-b")
+        #expect(t?.history.map(\.to) == [.drafted, .submitted, .editRequested, .drafted, .submitted])
+        #expect(d.timer(.followUp)?.due == t0 + dur("10m") + dur("3h") + dur("20m") + dur("24h"), "counted from the new submission")
+        #expect(d.state.timers.filter { $0.purpose == .followUp }.count == 1)
+        #expect(d.act("takedown", "removed", as: lars).first == .exitStep(step: "takedown", outcome: "removed"))
+    }
+
     @Test("Acknowledge keeps waiting; refused needs a reason; removed exits")
     func lifecycle() {
         var d = submitted()
         #expect(d.act("takedown", "acknowledge", as: lars).isEmpty)
         #expect(run(d)?.status == .acknowledged)
-        #expect(d.available("takedown") == ["removed", "partially_removed", "refused", "appeal"])
+        #expect(d.available("takedown") == ["removed", "partially_removed", "refused", "appeal", "edit_requested"])
         #expect(d.refuseAct("takedown", "refused", as: lars).code == .missingField)
         var refused = d
         #expect(refused.act("takedown", "refused", ["reason": "not a violation"], as: lars).first == .exitStep(step: "takedown", outcome: "refused"))
