@@ -26,9 +26,18 @@ public struct Scenario: Sendable {
         public var expect: String?
         /// A contingency inject fires only if this step has NOT reached this state by `at`.
         public var unless: Condition?
+        /// `answer:`: what shows the players answered it (a step reaching a state after the inject was played),
+        /// and optionally how soon; the score says answered or not, and after how long.
+        public var answer: Answer? = nil
         /// `after:`: `at` counts from this event instead of the start (another inject, or a step reaching a state);
         /// the inject waits until the event has happened.
         public var relativeTo: Anchor? = nil
+    }
+
+    /// What answers an inject: a step reaching a state after it was played, within a time if given.
+    public struct Answer: Sendable, Hashable {
+        public var condition: Condition
+        public var within: PlaybookDuration?
     }
 
     /// An event an inject's time can count from.
@@ -253,7 +262,7 @@ public enum ScenarioLoader {
         if let node = m["injects"], let list = r.sequence(node, what: "injects") {
             for item in list {
                 guard let im = r.mapping(item, what: "an inject",
-                                         allowed: ["id", "at", "from", "channel", "content", "expect", "unless", "after"]) else { continue }
+                                         allowed: ["id", "at", "from", "channel", "content", "expect", "unless", "after", "answer"]) else { continue }
                 let iid = r.require(im, "id", what: "an inject").flatMap { r.identifier($0, what: "inject id")?.value } ?? ""
                 let at = r.require(im, "at", what: "inject '\(iid)'").flatMap { offset($0, what: "'at' of inject '\(iid)'", r: r) }
                 let content = r.string(im, "content", what: "inject '\(iid)'", required: true) ?? ""
@@ -263,6 +272,15 @@ public enum ScenarioLoader {
                     let reached = r.string(um, "reached", what: "'unless'", required: true) ?? ""
                     if checkStep(step, at: um.keyLocation("step") ?? um.location) {
                         unless = .init(step: step, reached: reached)
+                    }
+                }
+                var answer: Scenario.Answer?
+                if let a = im["answer"], let am = r.mapping(a, what: "'answer' of inject '\(iid)'", allowed: ["step", "reached", "within"]) {
+                    let step = r.string(am, "step", what: "'answer'", required: true) ?? ""
+                    let reached = r.string(am, "reached", what: "'answer'", required: true) ?? ""
+                    let within = am["within"].flatMap { offset($0, what: "'within' of the answer to inject '\(iid)'", r: r) }
+                    if checkStep(step, at: am.keyLocation("step") ?? am.location) {
+                        answer = .init(condition: .init(step: step, reached: reached), within: within)
                     }
                 }
                 var anchor: Scenario.Anchor?
@@ -283,7 +301,8 @@ public enum ScenarioLoader {
                 }
                 injects.append(.init(id: iid, at: at ?? .init(milliseconds: 0), from: r.string(im, "from", what: "inject"),
                                      channel: r.string(im, "channel", what: "inject"), content: content,
-                                     expect: r.string(im, "expect", what: "inject"), unless: unless, relativeTo: anchor))
+                                     expect: r.string(im, "expect", what: "inject"), unless: unless, answer: answer,
+                                     relativeTo: anchor))
             }
             for (other, loc) in anchorChecks where !injects.contains(where: { $0.id == other }) {
                 r.error(.badValue, "an inject counts from inject '\(other)', which the scenario does not have", at: loc)

@@ -48,6 +48,28 @@ public struct DrillScore: Codable, Sendable {
         public var title: String
         public var state: String
         public var met_after: String?
+        /// A missed target whose moment came late: when, from the time it counts from.
+        public var reached_after: String?
+        /// `met`, `missed`, `not_met` (closed before it was met), `running` or `not_started`.
+        public var result: String
+        /// Met: the time to spare; missed: by how much; running: what is left. In words, and in milliseconds.
+        public var margin: String?
+        public var margin_ms: Int64?
+    }
+
+    /// A clock of the playbook (a regulatory deadline, an internal one) as the drill left it.
+    public struct ClockScore: Codable, Sendable {
+        public var id: String
+        public var title: String
+        /// The rule it stands for (`GDPR Art. 33`), when the playbook or the catalog says.
+        public var reference: String?
+        /// From the drill's start: when it started, when it was due, when it was stopped.
+        public var started: String
+        public var due: String
+        public var stopped: String?
+        public var result: String
+        public var margin: String?
+        public var margin_ms: Int64?
     }
 
     public struct InjectScore: Codable, Sendable {
@@ -56,6 +78,13 @@ public struct DrillScore: Codable, Sendable {
         /// False for a contingency inject whose condition did not hold (or one the drill never reached).
         public var delivered: Bool
         public var record: Int?
+        /// For an inject with an `answer`: whether the players answered it (absent when the scenario does not say
+        /// what answers it), how long after it was played, the record that shows it, and a rating when the answer
+        /// has a time (`within`).
+        public var answered: Bool?
+        public var answered_after: String?
+        public var answer_record: Int?
+        public var rating: String?
     }
 
     public struct Decision: Codable, Sendable {
@@ -75,6 +104,7 @@ public struct DrillScore: Codable, Sendable {
     public var measures: [Measure]
     public var objectives: [ObjectiveScore]
     public var targets: [TargetScore]
+    public var clocks: [ClockScore]
     public var injects: [InjectScore]
     public var decisions: [Decision]
     /// Actions the drill refused (each a record in the trail).
@@ -124,10 +154,12 @@ public struct DrillScore: Codable, Sendable {
 
     /// When a step first reached a state: an exit with that outcome, or an action of that name or (for the actions
     /// above) its past tense.
-    static func reached(_ store: any AuditLog, _ id: String, step: String, state: String) throws -> (at: Instant, seq: Int)? {
+    static func reached(_ store: any AuditLog, _ id: String, step: String, state: String, after: Int = 0) throws
+        -> (at: Instant, seq: Int)?
+    {
         var found: (Instant, Int)?
         try store.forEachEvent(incident: id) { stored in
-            guard found == nil else { return }
+            guard found == nil, stored.seq > after else { return }
             let record = try TrailRecord.decode(stored)
             if case .action(let a) = record, stepID(a.step) == step, a.action == state || pastTense[a.action] == state {
                 found = (a.now, stored.seq)
@@ -151,6 +183,7 @@ public struct DrillScore: Codable, Sendable {
         var refusals = 0
         var chosen: [String: [(String, Int)]] = [:]  // step id: every choice made on it, in order
         var injectRecords: [String: Int] = [:]
+        var injectTimes: [String: Instant] = [:]
         try service.store.forEachEvent(incident: id) { stored in
             let record = try TrailRecord.decode(stored)
             // A statement is published when every channel is: its step's `published` exit.
@@ -175,7 +208,9 @@ public struct DrillScore: Codable, Sendable {
                 if pair.count == 2 { chosen[String(pair[0]), default: []].append((String(pair[1]), stored.seq)) }
             case .note(let n) where n.actor.name == DrillRunner.injectActor.name:
                 if let name = n.text.split(separator: " ").dropFirst().first {
-                    injectRecords[String(name).trimmingCharacters(in: CharacterSet(charactersIn: ":"))] = stored.seq
+                    let inject = String(name).trimmingCharacters(in: CharacterSet(charactersIn: ":"))
+                    injectRecords[inject] = stored.seq
+                    injectTimes[inject] = n.now
                 }
             default: break
             }
@@ -192,6 +227,26 @@ public struct DrillScore: Codable, Sendable {
                                   evidence: r.map { [$0.seq] } ?? [])
         }
         let report = StatusReport(incident, wallNow: incident.now)
+        var closed = false
+        if case .closed = incident.state.status { closed = true }
+        let standing = IncidentReport.standing(incident, end: incident.now, closed: closed) { spec, origin in
+            let state = spec.reaches?.value ?? spec.outcome.value
+            guard let found = (try? reached(service.store, id, step: spec.step.value, state: state)) ?? nil else { return nil }
+            return origin < found.at ? found.at : nil
+        }
+        let at = { (i: Instant) in i == start ? "T+0" : "T+" + humanDuration(i - start) }
+        let targets = report.targets.map { t -> TargetScore in
+            let r = standing.targets.first { $0.id == t.id }?.result ?? .notStarted
+            let late = standing.targets.first { $0.id == t.id }.flatMap { s in s.reachedLateAt.map { ($0, s.origin) } }
+            return TargetScore(id: t.id, title: t.title, state: t.state, met_after: t.met_after,
+                               reached_after: late.flatMap { at, origin in origin.map { humanDuration(at - $0) } }, result: r.name,
+                               margin: r.margin.map(humanDuration), margin_ms: r.margin?.milliseconds)
+        }
+        let clocks = standing.clocks.map { c in
+            ClockScore(id: c.id, title: c.title, reference: c.reference, started: at(c.startedAt), due: at(c.deadline),
+                       stopped: c.stoppedAt.map(at), result: c.result.name, margin: c.result.margin.map(humanDuration),
+                       margin_ms: c.result.margin?.milliseconds)
+        }
         // The n-th expected choice on a step against the n-th choice made on it (a choice visited again, as an
         // update loop's "still disrupted?", is scored each time).
         var decisions: [Decision] = []
@@ -213,11 +268,41 @@ public struct DrillScore: Codable, Sendable {
             measures: [measure("first acknowledgement", firstAck), measure("holding statement published", published),
                        measure("takedown submitted", submitted)],
             objectives: objectives,
-            targets: report.targets.map { TargetScore(id: $0.id, title: $0.title, state: $0.state, met_after: $0.met_after) },
-            injects: scenario.injects.map {
-                InjectScore(id: $0.id, at: Self.when($0), delivered: injectRecords[$0.id] != nil,
-                            record: injectRecords[$0.id])
+            targets: targets, clocks: clocks,
+            injects: try scenario.injects.map { inject in
+                var score = InjectScore(id: inject.id, at: Self.when(inject), delivered: injectRecords[inject.id] != nil,
+                                        record: injectRecords[inject.id])
+                guard let answer = inject.answer, let seq = injectRecords[inject.id] else { return score }
+                let playedAt = injectTimes[inject.id]
+                let found = try reached(service.store, id, step: answer.condition.step, state: answer.condition.reached, after: seq)
+                let after = found.flatMap { f in playedAt.map { f.at - $0 } }
+                score.answered = found != nil
+                score.answered_after = after.map(humanDuration)
+                score.answer_record = found?.seq
+                if let within = answer.within { score.rating = Rating.of(after: found == nil ? nil : after, within: within).rawValue }
+                return score
             },
             decisions: decisions, refusals: refusals, hot_wash: try HotWashItem.items(service.store, id))
+    }
+}
+
+extension IncidentReport.Result {
+    /// The result's name in scores and JSON: `met`, `missed`, `running`, `not_met`, `not_started`.
+    public var name: String {
+        switch self {
+        case .met: "met"
+        case .missed: "missed"
+        case .running: "running"
+        case .notMet: "not_met"
+        case .notStarted: "not_started"
+        }
+    }
+
+    /// Met: the time to spare; missed: by how much; running: what is left; nil otherwise.
+    public var margin: PlaybookDuration? {
+        switch self {
+        case .met(let d), .missed(let d), .running(let d): d
+        case .notMet, .notStarted: nil
+        }
     }
 }

@@ -137,6 +137,8 @@ public struct IncidentReport: Sendable {
         public var due: Instant?
         public var metAt: Instant?
         public var result: Result
+        /// A missed target whose moment came after its deadline: when.
+        public var reachedLateAt: Instant? = nil
     }
 
     /// An operator's note: its record number, time, author and text.
@@ -189,6 +191,49 @@ public struct IncidentReport: Sendable {
             guard stored.type == .note, case .note(let r)? = try? TrailRecord.decode(stored) else { return }
             try body(Note(seq: stored.seq, at: r.now, by: r.actor.name, text: r.text))
         }
+    }
+
+    /// How every clock that was started and every target of the playbook stand at `end` (the close, or now):
+    /// met with time to spare, missed and by how much, running, not met, not started. The report's and the drill
+    /// score's one reading. `reachedLate` says when a missed target's moment came after all (the state keeps only
+    /// that it was missed): it is then missed by that much, else by how far past its deadline `end` is.
+    public static func standing(_ incident: LoadedIncident, end: Instant, closed: Bool,
+                                reachedLate: ((TargetSpec, _ origin: Instant) -> Instant?)? = nil)
+        -> (clocks: [Clock], targets: [Target])
+    {
+        let clocks = incident.state.clocks.map { c -> Clock in
+            let spec = incident.definition.playbook.clock(c.id)
+            let result: Result
+            switch c.ended {
+            case .met(let left)?: result = .met(spare: left)
+            case .missed(let by)?: result = .missed(by: by)
+            case nil:
+                let left = c.deadline - end
+                result = left.milliseconds < 0 ? .missed(by: PlaybookDuration(milliseconds: -left.milliseconds))
+                    : closed ? .notMet : .running(left: left)
+            }
+            return Clock(id: c.id, title: spec?.title ?? c.id, reference: spec?.reference, startedAt: c.startedAt,
+                         deadline: c.deadline, stoppedAt: c.stoppedAt, deadlineSet: c.deadlineSet, result: result)
+        }
+        let targets = incident.definition.playbook.targets.map { spec -> Target in
+            guard let t = incident.state.targets.first(where: { $0.id == spec.id }) else {
+                return Target(id: spec.id, title: spec.title, origin: nil, due: nil, metAt: nil,
+                              result: closed ? .notMet : .notStarted)
+            }
+            let result: Result
+            if let met = t.metAt {
+                result = met <= t.due ? .met(spare: t.due - met) : .missed(by: met - t.due)
+            } else if t.missed || end > t.due {
+                let late = t.missed ? reachedLate?(spec, t.origin) : nil
+                result = .missed(by: (late.map { max($0, t.due) } ?? max(end, t.due)) - t.due)
+                return Target(id: t.id, title: spec.title, origin: t.origin, due: t.due, metAt: nil, result: result,
+                              reachedLateAt: late)
+            } else {
+                result = closed ? .notMet : .running(left: t.due - end)
+            }
+            return Target(id: t.id, title: spec.title, origin: t.origin, due: t.due, metAt: t.metAt, result: result)
+        }
+        return (clocks, targets)
     }
 
     /// Builds the report of incident `id`: replays it, then reads its records once for what the state does not
@@ -294,37 +339,7 @@ public struct IncidentReport: Sendable {
             }
         }
 
-        let end = summary.closedAt ?? incident.now
-        let closed = outcome != nil
-        let clocks = state.clocks.map { c -> Clock in
-            let spec = def.playbook.clock(c.id)
-            let result: Result
-            switch c.ended {
-            case .met(let left)?: result = .met(spare: left)
-            case .missed(let by)?: result = .missed(by: by)
-            case nil:
-                let left = c.deadline - end
-                result = left.milliseconds < 0 ? .missed(by: PlaybookDuration(milliseconds: -left.milliseconds))
-                    : closed ? .notMet : .running(left: left)
-            }
-            return Clock(id: c.id, title: spec?.title ?? c.id, reference: spec?.reference, startedAt: c.startedAt,
-                         deadline: c.deadline, stoppedAt: c.stoppedAt, deadlineSet: c.deadlineSet, result: result)
-        }
-        let targets = def.playbook.targets.map { spec -> Target in
-            guard let t = state.targets.first(where: { $0.id == spec.id }) else {
-                return Target(id: spec.id, title: spec.title, origin: nil, due: nil, metAt: nil,
-                              result: closed ? .notMet : .notStarted)
-            }
-            let result: Result
-            if let met = t.metAt {
-                result = met <= t.due ? .met(spare: t.due - met) : .missed(by: met - t.due)
-            } else if t.missed || end > t.due {
-                result = .missed(by: max(end, t.due) - t.due)
-            } else {
-                result = closed ? .notMet : .running(left: t.due - end)
-            }
-            return Target(id: t.id, title: spec.title, origin: t.origin, due: t.due, metAt: t.metAt, result: result)
-        }
+        let (clocks, targets) = standing(incident, end: summary.closedAt ?? incident.now, closed: outcome != nil)
         var report = IncidentReport(summary: summary, statements: statements, takedowns: takedowns,
                                     escalations: escalations, clocks: clocks, targets: targets, noteCount: noteCount,
                                     firstNotes: notes, incident: incident, store: service.store)

@@ -48,6 +48,22 @@ struct DrillTests {
         })
         #expect(timed["journalist_follow_up"] == "20m after journalist_call")
         #expect(timed["staff_questions"] == "30m after reactive_statement published")
+        // Injects answered or not: the call by the statement published 1h 18m later (within 60m: some
+        // challenges); the staff's questions not, because the e-mail outage failed the briefing.
+        let injects = Dictionary(uniqueKeysWithValues: (score["injects"] as? [[String: Any]] ?? []).map { ($0["id"] as? String ?? "", $0) })
+        #expect(injects["journalist_call"]?["answered"] as? Bool == true)
+        #expect(injects["journalist_call"]?["answered_after"] as? String == "1h 18m")
+        #expect(injects["journalist_call"]?["rating"] as? String == "performed with some challenges")
+        #expect(injects["staff_questions"]?["answered"] as? Bool == false)
+        #expect(injects["staff_questions"]?["rating"] as? String == "unable to be performed")
+        #expect(injects["second_wave"]?["answered"] == nil, "no answer defined: not scored")
+        // Targets met or missed, and by how much: the golden hour missed by 53 minutes (published at 1h 53m).
+        let targets = Dictionary(uniqueKeysWithValues: (score["targets"] as? [[String: Any]] ?? []).map { ($0["id"] as? String ?? "", $0) })
+        #expect(targets["golden_hour"]?["result"] as? String == "missed")
+        #expect(targets["golden_hour"]?["margin"] as? String == "53m")
+        #expect(targets["golden_hour"]?["reached_after"] as? String == "1h 53m")
+        #expect(targets["evidence_first"]?["result"] as? String == "met")
+        #expect(targets["evidence_first"]?["margin_ms"] as? Int == 18 * 60_000)
 
         // What the scripted world did is in the trail: the outage failed the e-mails, legal rejected draft 1.
         let log = TimelineTests.entries(try cli.run(["log", id, "--all"]).stdout).joined(separator: "\n")
@@ -65,6 +81,32 @@ struct DrillTests {
         let again = try cli.run(["drill", "score", id, "--json"])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout == r.stdout)
+    }
+
+    @Test("the score has the regulatory clocks: started, due, stopped, met with the time to spare or not met at close")
+    func clocksScored() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let r = try cli.run(["drill", "Examples/drills/customer-data-breach.yaml", "--auto", "--json"])
+        #expect(r.status == 0, "\(r.stderr.suffix(1000))")
+        let clocks = Dictionary(uniqueKeysWithValues: (try Self.score(r)["clocks"] as? [[String: Any]] ?? []).map {
+            ($0["id"] as? String ?? "", $0)
+        })
+        // GDPR Art. 33: started at awareness (T+0), due 72 hours later, stopped when Datatilsynet was notified.
+        let art33 = try #require(clocks["gdpr_art33"], "\(clocks.keys)")
+        #expect(art33["started"] as? String == "T+0")
+        #expect(art33["due"] as? String == "T+3d 0h")
+        #expect(art33["result"] as? String == "met")
+        let stopped = try #require(art33["stopped"] as? String)
+        #expect(stopped.hasPrefix("T+"))
+        #expect((art33["margin_ms"] as? Int ?? 0) > 0 && (art33["margin_ms"] as? Int ?? 0) < 72 * 3_600_000)
+        #expect(art33["reference"] as? String != nil)
+        // The NIS2 final report's month had not run when the drill closed.
+        #expect(clocks["nis2_final_report"]?["result"] as? String == "not_met")
+        let id = try #require(try Self.score(r)["incident"] as? String)
+        let text = try cli.run(["drill", "score", id]).stdout
+        #expect(text.contains("Clocks\n  gdpr_art33  met, "), "\(text)")
+        #expect(text.contains("      started T+0, due T+3d 0h, stopped \(stopped)"), "\(text)")
     }
 
     @Test("every scenario in Examples/drills plays with --auto to its expected end, verifies and scores")

@@ -304,8 +304,16 @@ enum DrillText {
             lines.append("")
             lines.append("Targets")
             for t in s.targets {
-                lines.append("  \(t.id)  \(t.state.replacingOccurrences(of: "_", with: " "))"
-                             + (t.met_after.map { " after \($0)" } ?? ""))
+                lines.append("  \(t.id)  " + standing(t.result, t.margin)
+                             + ((t.met_after ?? t.reached_after).map { " (after \($0))" } ?? ""))
+            }
+        }
+        if !s.clocks.isEmpty {
+            lines.append("")
+            lines.append("Clocks")
+            for c in s.clocks {
+                lines.append("  \(c.id)  " + standing(c.result, c.margin))
+                lines.append("      started \(c.started), due \(c.due)" + (c.stopped.map { ", stopped \($0)" } ?? ""))
             }
         }
         lines.append(decisions(s))
@@ -315,6 +323,11 @@ enum DrillText {
             for i in s.injects {
                 lines.append("  \(i.id)  \(i.at)  " + (i.delivered ? "delivered" : "not played")
                              + (i.record.map { "  (record \($0))" } ?? ""))
+                if let answered = i.answered {
+                    lines.append("      " + (answered ? "answered after \(i.answered_after ?? "?")" : "NOT ANSWERED")
+                                 + (i.rating.map { ": \($0.uppercased())" } ?? "")
+                                 + (i.answer_record.map { "  (record \($0))" } ?? ""))
+                }
             }
         }
         lines.append("")
@@ -322,6 +335,17 @@ enum DrillText {
         lines.append(debrief(s))
         return lines.flatMap { $0.isEmpty ? [""] : $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
             .flatMap { Fit.lines($0, width: Fit.terminalWidth()) }.joined(separator: "\n")
+    }
+
+    /// A target's or clock's result in words: `met, 35m to spare`, `MISSED by 1h 10m`, `running, 2h left`.
+    static func standing(_ result: String, _ margin: String?) -> String {
+        switch result {
+        case "met": "met" + (margin.map { ", \($0) to spare" } ?? "")
+        case "missed": "MISSED" + (margin.map { " by \($0)" } ?? "")
+        case "running": "running" + (margin.map { ", \($0) left" } ?? "")
+        case "not_met": "not met (closed before it was)"
+        default: "not started"
+        }
     }
 
     /// The decisions against the expected ones; empty when the scenario expects none.
