@@ -38,6 +38,9 @@ final class NodeReader {
         diagnostics.append(.warning(code, message, at: location))
     }
 
+    /// Problems found in another file this one names (a scenario opened by an inject), reported with this file's.
+    func include(_ other: [Diagnostic]) { diagnostics.append(contentsOf: other) }
+
     static func describe(_ node: Node) -> String {
         switch node {
         case .scalar(let s): s.string.isEmpty && s.style == .plain ? "nothing" : "a string"

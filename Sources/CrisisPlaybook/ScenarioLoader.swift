@@ -26,6 +26,9 @@ public struct Scenario: Sendable {
         public var expect: String?
         /// A contingency inject fires only if this step has NOT reached this state by `at`.
         public var unless: Condition?
+        /// `opens:`: a second incident arrives with this inject: the path (resolved against this scenario's folder)
+        /// of another scenario, started as its own drill incident at the inject's moment and played alongside.
+        public var opens: String? = nil
         /// `answer:`: what shows the players answered it (a step reaching a state after the inject was played),
         /// and optionally how soon; the score says answered or not, and after how long.
         public var answer: Answer? = nil
@@ -142,7 +145,12 @@ public enum ScenarioLoader {
     /// Reads a scenario from bytes. With `checkReferences`, its playbook and contacts are loaded (paths relative to
     /// `path`'s folder) and every step, person and input it names is checked against them; without, as when a
     /// pinned copy is read back from the trail for scoring, only the file itself is checked.
-    public static func load(bytes: [UInt8], path: String, checkReferences: Bool)
+    ///
+    /// `start` replaces the file's own start (a scenario opened by another's inject starts at that moment; its
+    /// `T+` inputs count from there). `opened` marks a scenario read as the second incident of another: it may
+    /// not open one itself.
+    public static func load(bytes: [UInt8], path: String, checkReferences: Bool, start: Instant? = nil,
+                            opened: Bool = false)
         -> (scenario: Scenario?, diagnostics: [Diagnostic])
     {
         let document = YAMLReader.parse(bytes: bytes, path: path)
@@ -155,7 +163,7 @@ public enum ScenarioLoader {
             return (nil, Diagnostic.sorted(d))
         }
         let r = NodeReader(file: path)
-        let scenario = build(root, path: path, checkReferences: checkReferences, r: r)
+        let scenario = build(root, path: path, checkReferences: checkReferences, startOverride: start, opened: opened, r: r)
         let all = Diagnostic.sorted(document.diagnostics + r.diagnostics)
         return (all.hasErrors ? nil : scenario, all)
     }
@@ -181,7 +189,8 @@ public enum ScenarioLoader {
         return d
     }
 
-    static func build(_ root: Node, path: String, checkReferences: Bool, r: NodeReader) -> Scenario? {
+    static func build(_ root: Node, path: String, checkReferences: Bool, startOverride: Instant? = nil, opened: Bool = false,
+                      r: NodeReader) -> Scenario? {
         let top = ["schema", "id", "title", "playbook", "contacts", "start", "inputs", "injects", "script", "outages",
                    "end", "objectives", "limit", "description", "modules", "roster"]
         guard let m = r.mapping(root, what: "the scenario", allowed: top) else { return nil }
@@ -205,6 +214,7 @@ public enum ScenarioLoader {
                         at: r.location(node))
             }
         }
+        if let startOverride { start = startOverride }
 
         // The playbook and contacts the scenario names: loaded to check names against.
         var playbook: Playbook?
@@ -262,7 +272,7 @@ public enum ScenarioLoader {
         if let node = m["injects"], let list = r.sequence(node, what: "injects") {
             for item in list {
                 guard let im = r.mapping(item, what: "an inject",
-                                         allowed: ["id", "at", "from", "channel", "content", "expect", "unless", "after", "answer"]) else { continue }
+                                         allowed: ["id", "at", "from", "channel", "content", "expect", "unless", "after", "answer", "opens"]) else { continue }
                 let iid = r.require(im, "id", what: "an inject").flatMap { r.identifier($0, what: "inject id")?.value } ?? ""
                 let at = r.require(im, "at", what: "inject '\(iid)'").flatMap { offset($0, what: "'at' of inject '\(iid)'", r: r) }
                 let content = r.string(im, "content", what: "inject '\(iid)'", required: true) ?? ""
@@ -272,6 +282,24 @@ public enum ScenarioLoader {
                     let reached = r.string(um, "reached", what: "'unless'", required: true) ?? ""
                     if checkStep(step, at: um.keyLocation("step") ?? um.location) {
                         unless = .init(step: step, reached: reached)
+                    }
+                }
+                var opens: String?
+                if let node = im["opens"], let file = r.scalar(node, what: "'opens' of inject '\(iid)'") {
+                    if opened {
+                        r.error(.badValue, "a scenario opened by another's inject cannot open a third incident", at: r.location(node))
+                    } else {
+                        opens = resolve(file)
+                        if checkReferences {
+                            // The second scenario is checked now, with its own file:line:column, before anything starts.
+                            let read = YAMLReader.read(path: resolve(file))
+                            if let bytes = read.bytes {
+                                let other = load(bytes: bytes, path: resolve(file), checkReferences: true, start: start, opened: true)
+                                r.include(other.diagnostics)
+                            } else {
+                                r.error(.badValue, "inject '\(iid)' opens \(resolve(file)), which cannot be read", at: r.location(node))
+                            }
+                        }
                     }
                 }
                 var answer: Scenario.Answer?
@@ -301,7 +329,7 @@ public enum ScenarioLoader {
                 }
                 injects.append(.init(id: iid, at: at ?? .init(milliseconds: 0), from: r.string(im, "from", what: "inject"),
                                      channel: r.string(im, "channel", what: "inject"), content: content,
-                                     expect: r.string(im, "expect", what: "inject"), unless: unless, answer: answer,
+                                     expect: r.string(im, "expect", what: "inject"), unless: unless, opens: opens, answer: answer,
                                      relativeTo: anchor))
             }
             for (other, loc) in anchorChecks where !injects.contains(where: { $0.id == other }) {

@@ -22,6 +22,10 @@ public struct DrillRunner {
         case acted(Scenario.ScriptedAction, instance: String, person: String, at: Instant)
         case refused(Scenario.ScriptedAction, instance: String, message: String, at: Instant)
         case timers(count: Int, at: Instant)
+        /// An inject opened a second incident (`opens:`), played alongside from here.
+        case opened(id: String, scenario: String, at: Instant)
+        /// Something the runner did in a second incident.
+        indirect case second(incident: String, Step)
     }
 
     public struct Outcome: Sendable {
@@ -32,6 +36,8 @@ public struct DrillRunner {
         /// Why the run stopped before the incident closed (nothing more happens, or the limit).
         public var stoppedBecause: String?
         public var refusals: Int
+        /// The second incidents injects opened, as they ended.
+        public var opened: [Outcome] = []
     }
 
     public let service: IncidentService
@@ -51,6 +57,43 @@ public struct DrillRunner {
             mode: .drill, title: scenario.title, actor: Self.facilitator, wallNow: wallNow,
             simulatedStart: scenario.start, scenario: scenarioFile))
         return result.incident.header.id
+    }
+
+    /// What a run remembers between bounded runs of the same incident (a second incident is played in steps, up
+    /// to each move of the first's clock): since when each scripted action has been possible.
+    public final class Memory {
+        var availableSince: [String: Instant] = [:]
+        public init() {}
+    }
+
+    /// How an inject's timeline entry names the second incident it opened.
+    static let opensMark = " [opens drill incident "
+
+    /// The second incidents the injects of drill `id` opened, from its trail (each with its own pinned scenario).
+    func openedIncidents(_ id: String) throws -> [(runner: DrillRunner, id: String)] {
+        var ids: [String] = []
+        try service.store.forEachEvent(incident: id) { stored in
+            guard stored.type == .note, case .note(let n) = try TrailRecord.decode(stored), n.actor.name == Self.injectActor.name,
+                let range = n.text.range(of: Self.opensMark)
+            else { return }
+            ids.append(String(n.text[range.upperBound...].prefix { $0 != "]" }))
+        }
+        return try ids.map { other in
+            (DrillRunner(service: service, scenario: try DrillScore.scenario(service.store, other), scenarioFile: (other, [])), other)
+        }
+    }
+
+    /// Starts the scenario an inject opens, at `now` on the drill clock: its own drill incident, its scenario pinned.
+    func open(_ path: String, at now: Instant, wallNow: Instant) throws -> (DrillRunner, String) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RuntimeError.invalid("cannot read \(path), which an inject opens")
+        }
+        let bytes = [UInt8](data)
+        let loaded = ScenarioLoader.load(bytes: bytes, path: path, checkReferences: true, start: now, opened: true)
+        guard let second = loaded.scenario else { throw RuntimeError.diagnostics(loaded.diagnostics.filter { $0.severity == .error }) }
+        let runner = DrillRunner(service: service, scenario: second,
+                                 scenarioFile: ((path as NSString).lastPathComponent, bytes))
+        return (runner, try runner.start(wallNow: wallNow))
     }
 
     private enum Event {
@@ -118,7 +161,10 @@ public struct DrillRunner {
                     injected.insert(inject.id)
                 }
             case .action(let a):
-                let list = waypoints ? entries(DrillScore.stepID(a.step), .auto) : entries(DrillScore.stepID(a.step), mode)
+                // An instance of a foreach's body (`takedown_each[1]`) is scripted under the body's id (`takedown_each.do`).
+                var stepID = DrillScore.stepID(a.step)
+                if stepID != a.step, scenario.script[stepID] == nil { stepID += ".do" }
+                let list = entries(stepID, waypoints ? .auto : mode)
                 let c = cursors[a.step, default: 0]
                 if c < list.count, list[c].action == a.action,
                     list[c].person == nil || list[c].person == a.actor.name || (waypoints && !list[c].world)
@@ -137,14 +183,28 @@ public struct DrillRunner {
     /// Facilitated step by step, the team's scripted actions are waypoints: the clock moves to the moment `--auto`
     /// would do one and stands there (`Pending.waiting`) until the players have done it on their boards, so a drill
     /// the players work as the script says leaves the same trail as `--auto`.
+    ///
+    /// A second incident an inject opens (`opens:`) is played alongside, on the same drill clock: before the
+    /// first incident's clock moves to a time, the second's events up to that time are played; when the first
+    /// ends, the second is played to its own end. `until` bounds a run at a time (how the second is played).
     public func play(_ id: String, mode: Mode = .auto, pace: Pace = .instant, wallNow: @escaping () -> Instant,
                      proceed: (Pending) -> Answer = { _ in .go }, sleep: (Double) -> Void = { _ in },
-                     progress: (Step) -> Void) throws -> Outcome {
+                     until: Instant? = nil, memory: Memory? = nil, progress: (Step) -> Void) throws -> Outcome {
+        var seconds = try openedIncidents(id).map { ($0.runner, $0.id, Memory()) }
+        // Plays the second incidents up to `time` (a bounded run each), before the first incident's clock moves
+        // there; nil: to their end (`--auto`, once the first has ended).
+        func catchUp(_ time: Instant?) throws -> [Outcome] {
+            try seconds.map { (runner, other, memory) in
+                try runner.play(other, mode: mode, pace: .instant, wallNow: wallNow, until: time, memory: memory) { step in
+                    progress(.second(incident: other, step))
+                }
+            }
+        }
         let waypoints: Bool
         if mode == .facilitated, case .step = pace { waypoints = true } else { waypoints = false }
         var (injected, cursors) = try resumePoint(id, mode: mode, waypoints: waypoints)
         var skipped = Set<String>()  // waypoints the facilitator went on without
-        var availableSince: [String: Instant] = [:]
+        let memory = memory ?? Memory()
         var refusals = 0
         var stopped: String?
         var iterations = 0
@@ -184,15 +244,16 @@ public struct DrillRunner {
                 let scripted = list[cursor]
                 let available = Engine.availableActions(for: instance, in: incident.state).contains { $0.name == scripted.action }
                 let key = "\(instance)#\(cursor)"
-                guard available else { availableSince[key] = nil; continue }
-                let since = availableSince[key] ?? now
-                availableSince[key] = since
+                guard available else { memory.availableSince[key] = nil; continue }
+                let since = memory.availableSince[key] ?? now
+                memory.availableSince[key] = since
                 let event: Event = waypoints && !scripted.world
                     ? .expect(instance: instance, cursor: cursor, scripted) : .act(instance: instance, cursor: cursor, scripted)
                 candidates.append((max(since + scripted.after, now), 1, event))
             }
             if let timer = incident.state.nextTimer { candidates.append((max(timer.due, now), 2, .timer)) }
             let next = candidates.min(by: { ($0.0, $0.1) < ($1.0, $1.1) })
+            if let until, next.map({ until < $0.0 }) ?? true { break }  // a bounded run: nothing more up to `until`
             if next == nil, mode == .auto {
                 let waiting = incident.state.active.map(\.instance).joined(separator: ", ")
                 stopped = "nothing more happens: the script has no action for \(waiting.isEmpty ? "any step" : waiting)"
@@ -222,6 +283,7 @@ public struct DrillRunner {
                         stopped = "paused by the facilitator"
                         return try outcome(id, stopped: stopped, refusals: refusals)
                     }
+                    _ = try catchUp(until)
                     let r = try service.tick(incident: id, advance: .by(until - now), actor: Self.facilitator, wallNow: wallNow())
                     let fired = r.records.filter { $0.type == .timer }.count
                     if fired > 0 { progress(.timers(count: fired, at: until)) }
@@ -230,6 +292,7 @@ public struct DrillRunner {
             }
             guard let next else { continue }
             if now < next.0 {
+                _ = try catchUp(next.0)
                 let r = try service.tick(incident: id, advance: .by(next.0 - now), actor: Self.facilitator, wallNow: wallNow())
                 let fired = r.records.filter { $0.type == .timer }.count
                 if fired > 0 {
@@ -248,7 +311,15 @@ public struct DrillRunner {
                     progress(.skippedInject(inject, because: "\(condition.step) reached \(condition.reached)"))
                     continue
                 }
-                _ = try service.note(incident: id, text: Self.injectText(inject), actor: Self.injectActor, expectSeq: nil,
+                var text = Self.injectText(inject)
+                if let path = inject.opens {
+                    // A second incident arrives: its own drill incident from now, played alongside this one.
+                    let (runner, other) = try open(path, at: next.0, wallNow: wallNow())
+                    seconds.append((runner, other, Memory()))
+                    text += Self.opensMark + other + "]"
+                    progress(.opened(id: other, scenario: runner.scenario.id, at: next.0))
+                }
+                _ = try service.note(incident: id, text: text, actor: Self.injectActor, expectSeq: nil,
                                      idempotencyKey: "inject/\(inject.id)", wallNow: wallNow())
                 progress(.inject(inject, at: next.0))
             case .expect(let instance, let cursor, _):
@@ -262,7 +333,7 @@ public struct DrillRunner {
                 }
             case .act(let instance, let cursor, let scripted):
                 cursors[instance] = cursor + 1
-                availableSince["\(instance)#\(cursor)"] = nil
+                memory.availableSince["\(instance)#\(cursor)"] = nil
                 let person = scripted.person ?? defaultPerson(for: scripted, instance: instance, in: incident) ?? "drill-player"
                 // As a player at the board: a field the script leaves out takes the default the board shows
                 // (a language, the notice's prefilled elements), recorded as given.
@@ -283,7 +354,11 @@ public struct DrillRunner {
                 }
             }
         }
-        return try outcome(id, stopped: stopped, refusals: refusals)
+        var result = try outcome(id, stopped: stopped, refusals: refusals)
+        // Unattended, the second incidents are played to their own end once the first has ended; in a facilitated
+        // drill the players go on with them (`crisis drill resume ID` for each).
+        if until == nil { result.opened = mode == .auto ? try catchUp(nil) : try seconds.map { try outcome($0.1, stopped: nil, refusals: 0) } }
+        return result
     }
 
     /// What an inject's `at` counts from: the start, or the event of its `after:` once it has happened (nil

@@ -138,7 +138,9 @@ public struct DrillScore: Codable, Sendable {
         guard let file = try store.pinnedFile(sha256: ref.sha256) else {
             throw RuntimeError.corruptRecord("pinned scenario \(ref.sha256) missing")
         }
-        let loaded = ScenarioLoader.load(bytes: file.bytes, path: ref.path, checkReferences: false)
+        // The drill clock started at the incident's opening: the scenario's own start, or for a second incident
+        // the moment the first one's inject opened it.
+        let loaded = ScenarioLoader.load(bytes: file.bytes, path: ref.path, checkReferences: false, start: opened?.now)
         guard let s = loaded.scenario else { throw RuntimeError.diagnostics(loaded.diagnostics.filter { $0.severity == .error }) }
         return s
     }

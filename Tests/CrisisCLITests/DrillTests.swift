@@ -109,6 +109,43 @@ struct DrillTests {
         #expect(text.contains("      started T+0, due T+3d 0h, stopped \(stopped)"), "\(text)")
     }
 
+    @Test("a second incident mid-run: an inject opens another scenario as its own drill incident on the same clock, played alongside")
+    func secondIncident() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let r = try cli.run(["drill", "Examples/drills/customer-data-breach.yaml", "--auto"])
+        #expect(r.status == 0, "\(r.stderr.suffix(1500))")
+        let list = try JSONSerialization.jsonObject(with: Data(try cli.run(["list", "--json"]).stdout.utf8)) as? [[String: Any]] ?? []
+        let first = try #require(list.first { ($0["id"] as? String ?? "").hasPrefix("customer-data-breach") }?["id"] as? String)
+        let second = try #require(list.first { ($0["id"] as? String ?? "").hasPrefix("executive-impersonation") }?["id"] as? String)
+        // The first incident's timeline names the second; the progress marks the second's events with its short id.
+        let log = TimelineTests.entries(try cli.run(["log", first]).stdout).joined(separator: "\n")
+        #expect(log.contains("INJECT fake_ceo_on_x"), "\(log)")
+        #expect(log.contains("[opens drill incident \(second)]"), "\(log)")
+        #expect(r.stdout.contains("T+26:00  SECOND INCIDENT \(second)"), "\(r.stdout)")
+        #expect(r.stdout.contains("[\(second.suffix(4))] T+34:16  world takedown_each[1] removed"), "\(r.stdout)")
+        #expect(r.stdout.contains("second incident \(second): closed: resolved"), "\(r.stdout)")
+        // The second's drill clock starts at the inject (T+26h) and its events interleave with the first's: the
+        // first's NIS2 decision at T+31:48 is printed between the second's warning (T+27:54) and removal (T+34:16).
+        let warning = try #require(r.stdout.range(of: "T+27:54  customer_warning publish"))
+        let nis2 = try #require(r.stdout.range(of: "T+31:48  nis2_notification skip"))
+        let removal = try #require(r.stdout.range(of: "T+34:16  world takedown_each[1] removed"))
+        #expect(warning.lowerBound < nis2.lowerBound && nis2.lowerBound < removal.lowerBound)
+        #expect(try cli.run(["status", first, "--json"]).json()["opened_at"] as? String == "2026-02-10T09:40:00+01:00")
+        #expect(try cli.run(["status", second, "--json"]).json()["opened_at"] as? String == "2026-02-11T11:40:00+01:00",
+                "26 hours after the first")
+        // Each has its own score, from its own trail; the second's scenario counts from the inject's moment, so
+        // its objectives read the same as when it runs on its own.
+        let score = try Self.score(try cli.run(["drill", "score", second, "--json"]))
+        #expect(score["outcome"] as? String == "resolved")
+        #expect(Self.objectives(score)["profile_removed"]?["after"] as? String == "8h 16m")
+        let alone = try CLI()
+        defer { alone.remove() }
+        let own = try Self.score(try alone.run(["drill", "Examples/drills/breach-fake-ceo.yaml", "--auto", "--json"]))
+        #expect(Self.objectives(own)["profile_removed"]?["after"] as? String == "8h 16m")
+        #expect(try cli.run(["verify", second]).status == 0)
+    }
+
     @Test("every scenario in Examples/drills plays with --auto to its expected end, verifies and scores")
     func everyExample() throws {
         let folder = CLI.root.appendingPathComponent("Examples/drills")
@@ -331,12 +368,14 @@ struct DrillTests {
         for expected in [
             "\(file):7:48: error: the playbook has no input 'no_such_input'",
             "\(file):9:25: error: 'at' of inject 'too_early' '-5m' is before the drill starts",
-            "\(file):11:3: error: the playbook has no step 'triag'; did you mean 'triage'?",
-            "\(file):12:18: error: step 'check_facts' (task) has no action 'finish'",
-            "\(file):12:41: error: the contacts directory has no person 'jonas.comm'; did you mean 'jonas.comms'?",
-            "\(file):14:31: error: the playbook has no role 'lawyer'",
-            "\(file):16:7: error: step 'removal' is scripted to end twice ('removed' and 'refused')",
-            "\(file):18:6: error: no step of the playbook uses channel 'smss' (it uses: email, phone, sms, website, x); did you mean 'sms'?",
+            "\(file):10:66: error: inject 'nowhere' opens \(Self.fixtures)/no-such-scenario.yaml, which cannot be read",
+            "\(Self.fixtures)/opens-again.yaml:10:63: error: a scenario opened by another's inject cannot open a third incident",
+            "\(file):13:3: error: the playbook has no step 'triag'; did you mean 'triage'?",
+            "\(file):14:18: error: step 'check_facts' (task) has no action 'finish'",
+            "\(file):14:41: error: the contacts directory has no person 'jonas.comm'; did you mean 'jonas.comms'?",
+            "\(file):16:31: error: the playbook has no role 'lawyer'",
+            "\(file):18:7: error: step 'removal' is scripted to end twice ('removed' and 'refused')",
+            "\(file):20:6: error: no step of the playbook uses channel 'smss' (it uses: email, phone, sms, website, x); did you mean 'sms'?",
         ] {
             #expect(r.stderr.contains(expected), "\(expected)\n\(r.stderr)")
         }

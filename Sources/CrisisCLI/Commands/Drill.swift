@@ -198,12 +198,22 @@ func playDrill(_ runner: DrillRunner, id: String, service: IncidentService, pace
     } else {
         say("after-action report: crisis export \(id) --format md  (could not write \(reportPath))")
     }
-    let expected = s.expectedOutcome.map { outcome.closed == $0 } ?? (outcome.closed != nil)
+    var expected = s.expectedOutcome.map { outcome.closed == $0 } ?? (outcome.closed != nil)
     if !expected {
         Out.error("the drill did not end as the scenario expects (closed: \(outcome.closed ?? "no"); "
                   + "expected: \(s.expectedOutcome ?? "closed"))")
-        throw ExitCode(ExitStatus.refused)
     }
+    // The second incidents its injects opened: each its own incident, score and report.
+    for second in outcome.opened {
+        let other = try DrillScore.compute(service, second.incident)
+        let fine = other.expected_outcome.map { second.closed == $0 } ?? (second.closed != nil)
+        expected = expected && (fine || pace.mode != .auto)
+        say(Fit.lines("second incident \(second.incident): " + (second.closed.map { "closed: \($0)" } ?? "open")
+                      + (other.expected_outcome.map { " (expected: \($0))" } ?? "")
+                      + "; its score: crisis drill score \(second.incident)", width: width).joined(separator: "\n"))
+        if let why = second.stoppedBecause { Out.error("the second incident stopped: \(why)") }
+    }
+    if !expected { throw ExitCode(ExitStatus.refused) }
 }
 
 struct DrillScoreCommand: AsyncParsableCommand {
@@ -259,7 +269,7 @@ enum DrillText {
         return String(format: "T+%d:%02d", minutes / 60, minutes % 60)
     }
 
-    static func progress(_ step: DrillRunner.Step, start: Instant) -> String {
+    static func progress(_ step: DrillRunner.Step, start: Instant, width: Int = Fit.terminalWidth()) -> String {
         let e = { (s: String) in TerminalText.escape(s) }
         let line: String
         switch step {
@@ -276,8 +286,16 @@ enum DrillText {
             line = "\(offset(at, from: start))  REFUSED \(e(instance)) \(e(s.action)): \(e(message))"
         case .timers(let count, let at):
             line = "\(offset(at, from: start))  \(count) timer\(count == 1 ? "" : "s") fired"
+        case .opened(let id, let scenario, let at):
+            line = "\(offset(at, from: start))  SECOND INCIDENT \(id) (\(e(scenario))): players, crisis run \(id)"
+        case .second(let id, let inner):
+            // The second incident's events on the same drill clock, marked with its short id as on the board.
+            let mark = "[\(id.suffix(4))] "
+            return progress(inner, start: start, width: width - mark.count).split(separator: "\n", omittingEmptySubsequences: false)
+                .enumerated().map { $0.offset == 0 ? mark + $0.element : String(repeating: " ", count: mark.count) + $0.element }
+                .joined(separator: "\n")
         }
-        return Fit.lines(line, width: Fit.terminalWidth()).joined(separator: "\n")
+        return Fit.lines(line, width: width).joined(separator: "\n")
     }
 
     static func score(_ s: DrillScore) -> String {
@@ -316,7 +334,7 @@ enum DrillText {
                 lines.append("      started \(c.started), due \(c.due)" + (c.stopped.map { ", stopped \($0)" } ?? ""))
             }
         }
-        lines.append(decisions(s))
+        if !s.decisions.isEmpty { lines.append(decisions(s)) }
         if !s.injects.isEmpty {
             lines.append("")
             lines.append("Injects")
