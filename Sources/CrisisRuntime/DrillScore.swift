@@ -283,7 +283,9 @@ public struct DrillScore: Codable, Sendable {
                 score.answer_record = found?.seq
                 if let within = answer.within { score.rating = Rating.of(after: found == nil ? nil : after, within: within).rawValue }
                 return score
-            },
+            }.enumerated().sorted { a, b in  // as they were played, then those not played
+                (a.element.record ?? Int.max, a.offset) < (b.element.record ?? Int.max, b.offset)
+            }.map(\.element),
             decisions: decisions, refusals: refusals, hot_wash: try HotWashItem.items(service.store, id))
     }
 }

@@ -148,7 +148,9 @@ struct IncidentLoader: Sendable {
             guard let file = try log.pinnedFile(sha256: s.sha256) else {
                 throw RuntimeError.corruptRecord("pinned scenario \(s.sha256) missing")
             }
-            guard let loaded = ScenarioLoader.load(bytes: file.bytes, path: s.path, checkReferences: false).scenario else {
+            // Offsets count from the drill's start (a second incident's: when an inject opened it).
+            guard let loaded = ScenarioLoader.load(bytes: file.bytes, path: s.path, checkReferences: false, start: opened.now).scenario
+            else {
                 throw RuntimeError.corruptRecord("pinned scenario \(s.path) no longer loads")
             }
             scenario = loaded

@@ -105,7 +105,8 @@ public struct IncidentService: Sendable {
         }
         guard let playbook = loaded.playbook else { throw RuntimeError.diagnostics(errorsOnly(diagnostics)) }
         let startScenario = request.scenario.flatMap {
-            ScenarioLoader.load(bytes: $0.bytes, path: $0.name, checkReferences: false).scenario
+            // Its clock starts at the drill's start (for a second incident, the moment an inject opened it).
+            ScenarioLoader.load(bytes: $0.bytes, path: $0.name, checkReferences: false, start: request.simulatedStart).scenario
         }
         if let s = startScenario, let c = contacts { contacts = s.applyRoster(to: c) }
         let baseDirectory = (request.playbookPath as NSString).deletingLastPathComponent
