@@ -23,7 +23,7 @@ extension StepAction {
         case .partiallyRemoved: .partiallyRemoved
         case .refused: .refused
         case .appeal: .appealed
-        case .choose, .done, .skip, .received, .approve, .reject, .publish, .ack, .notReached, .confirmDelivery, .close,
+        case .choose, .done, .skip, .received, .approve, .reject, .publish, .ack, .notReached, .confirmDelivery, .retry, .close,
             .setDeadline:
             nil
         }
