@@ -107,7 +107,8 @@ public enum EngineAction: Sendable, Hashable, Codable {
 
 /// An outbound message: a page, a notification, a statement publication.
 public struct Delivery: Sendable, Hashable, Codable {
-    /// Idempotency key, stable per (incident, step instance, purpose, attempt): never per retry.
+    /// Idempotency key, stable per (incident, step instance, purpose, attempt): a transport's own retries reuse
+    /// it; an operator's `retry` of a failed delivery is a new delivery with a new key (`retryOf` the old one).
     public var key: String
     public var step: String
     public var purpose: DeliveryPurpose
