@@ -312,6 +312,16 @@ enum StatusText {
                 lines += Suggest.confirm(incident: r.incident, step: d.step, key: d.short_key ?? d.key)
             }
         }
+        let finishedFailures = (r.failed_notifications ?? []).filter { $0.state != "active" }
+        if !finishedFailures.isEmpty {
+            // Active ones say so in their own block; these finished with a delivery that did not go out.
+            lines.append("")
+            lines.append(Colour.bold("Notifications that did not reach everyone", color))
+            for n in finishedFailures {
+                lines.append("  \(n.step)  finished \(e(n.state)): \(e(n.summary))")
+                for f in n.failed { lines.append("      " + Colour.red("failed: ", color) + e(f)) }
+            }
+        }
         if !r.clocks.isEmpty {
             lines.append("")
             lines.append(Colour.bold("Clocks", color))

@@ -11,15 +11,32 @@ public struct ContactsDirectory: Sendable, Hashable, Codable {
     public var policies: [EscalationPolicy]
     /// The IANA name of the zone the availability windows are written in (`timezone:`), `UTC` when not given.
     public var timeZone: String
+    /// Distribution lists (`lists:`): named audiences a `notify` step sends to, one delivery per member.
+    public var lists: [DistributionList]
 
-    public init(people: [Person] = [], policies: [EscalationPolicy] = [], timeZone: String = "UTC") {
+    public init(people: [Person] = [], policies: [EscalationPolicy] = [], timeZone: String = "UTC",
+                lists: [DistributionList] = []) {
         self.people = people
         self.policies = policies
         self.timeZone = timeZone
+        self.lists = lists
+    }
+
+    enum CodingKeys: String, CodingKey { case people, policies, timeZone, lists }
+
+    /// Decodes with the defaults of a directory written before distribution lists existed.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        people = try c.decode([Person].self, forKey: .people)
+        policies = try c.decode([EscalationPolicy].self, forKey: .policies)
+        timeZone = try c.decode(String.self, forKey: .timeZone)
+        lists = try c.decodeIfPresent([DistributionList].self, forKey: .lists) ?? []
     }
 
     public func person(_ id: String) -> Person? { people.first { $0.id == id } }
     public func policy(_ id: String) -> EscalationPolicy? { policies.first { $0.id == id } }
+    /// The distribution list with this id.
+    public func list(_ id: String) -> DistributionList? { lists.first { $0.id == id } }
 
     /// People holding a role, in directory order.
     public func holders(of role: String) -> [Person] { people.filter { $0.roles.contains(role) } }
@@ -76,10 +93,12 @@ public struct Person: Sendable, Hashable, Codable {
     /// `deputy_holds_roles: true`: a deputy standing in for this person holds this person's roles for the rest of
     /// the incident (recorded in the escalation's substitution, never written back to the directory).
     public var deputyHoldsRoles: Bool
+    /// The language messages to this person are in (`language: en`); nil: the playbook's first language.
+    public var language: String?
 
     public init(id: String, name: String, roles: [String], channels: [ContactChannel] = [], deputy: String? = nil,
                 availability: [AvailabilityWindow] = [], unavailable: [Unavailability] = [],
-                deputyHoldsRoles: Bool = false) {
+                deputyHoldsRoles: Bool = false, language: String? = nil) {
         self.id = id
         self.name = name
         self.roles = roles
@@ -88,10 +107,11 @@ public struct Person: Sendable, Hashable, Codable {
         self.availability = availability
         self.unavailable = unavailable
         self.deputyHoldsRoles = deputyHoldsRoles
+        self.language = language
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, roles, channels, deputy, availability, unavailable, deputyHoldsRoles
+        case id, name, roles, channels, deputy, availability, unavailable, deputyHoldsRoles, language
     }
 
     /// Decodes with the defaults of a person written before `unavailable` and `deputy_holds_roles` existed.
@@ -105,7 +125,11 @@ public struct Person: Sendable, Hashable, Codable {
         availability = try c.decode([AvailabilityWindow].self, forKey: .availability)
         unavailable = try c.decodeIfPresent([Unavailability].self, forKey: .unavailable) ?? []
         deputyHoldsRoles = try c.decodeIfPresent(Bool.self, forKey: .deputyHoldsRoles) ?? false
+        language = try c.decodeIfPresent(String.self, forKey: .language)
     }
+
+    /// The person's address on `channel` (the first of that type), nil when they have none.
+    public func address(on channel: String) -> String? { channels.first { $0.type == channel }?.address }
 
     /// Why the person cannot be paged at `instant`, or nil when they can: an absolute range first (`on leave until
     /// 2026-01-12T08:00:00Z`), then the weekly windows (`outside availability windows`).
@@ -122,6 +146,22 @@ public struct Person: Sendable, Hashable, Codable {
 
     /// Whether the person can be paged at `instant`.
     public func isAvailable(at instant: Instant) -> Bool { unavailability(at: instant) == nil }
+}
+
+/// A distribution list of the directory (`lists:`): an audience such as the retail chains, the partners or the
+/// journalists who asked, as people of the directory. A `notify` step naming it (`list:`) makes one delivery per
+/// member and channel, each addressed from that member's entry at the moment the step is entered.
+public struct DistributionList: Sendable, Hashable, Codable {
+    public var id: String
+    /// For people: `Retail chains` (the id when the file gives no name).
+    public var name: String
+    /// Person ids, in the order written (deliveries go out in this order).
+    public var members: [String]
+    public init(id: String, name: String, members: [String]) {
+        self.id = id
+        self.name = name
+        self.members = members
+    }
 }
 
 /// An absolute range when a person cannot be reached: `{from, until, reason}` with RFC 3339 instants. `from` is

@@ -392,13 +392,17 @@ struct Machine {
     mutating func deliver(
         instance: String, purpose: DeliveryPurpose, channel: String, recipients: [String], text: String
     ) -> String {
-        let key = "\(definition.incidentID)/\(instance)/\(purpose.rawValue)/\(state.serial)"
+        deliver(Delivery(key: "", step: instance, purpose: purpose, channel: channel, recipients: recipients, text: text))
+    }
+
+    /// Asks for `delivery` under a new key (`incident/step/purpose/serial`; the key it carries is ignored).
+    mutating func deliver(_ delivery: Delivery) -> String {
+        var delivery = delivery
+        delivery.key = "\(definition.incidentID)/\(delivery.step)/\(delivery.purpose.rawValue)/\(state.serial)"
         state.serial += 1
-        let delivery = Delivery(
-            key: key, step: instance, purpose: purpose, channel: channel, recipients: recipients, text: text)
         state.deliveries.append(DeliveryRecord(delivery: delivery))
         actions.append(.deliver(delivery))
-        return key
+        return delivery.key
     }
 
     mutating func fire(_ timer: TimerEntry) {
@@ -460,8 +464,8 @@ struct Machine {
         switch run.progress {
         case .statement(let spec, let s):
             statementDeliveryFinished(spec, s, instance: run.instance, record: state.deliveries[index])
-        case .notify(_, let n):
-            notifyDeliveryFinished(n, instance: run.instance)
+        case .notify(let spec, let n):
+            notifyDeliveryFinished(spec, n, instance: run.instance)
         case .escalation:
             // A page that went out changes nothing: the ack timer decides. One that failed moves a sequential
             // level to its person's next channel.

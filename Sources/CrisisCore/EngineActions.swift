@@ -41,7 +41,7 @@ extension Machine {
         case .statement(let spec, let s): specs = statementSpecs(spec, s, owners: owners)
         case .takedown(let spec, let t): specs = takedownSpecs(spec, t, owners: owners)
         case .escalation(_, let e): specs = escalationSpecs(e)
-        case .notify: specs = []
+        case .notify(let spec, let n): specs = notifySpecs(spec, n, owners: owners)
         case .clock: specs = []
         case .wait(let spec): specs = waitSpecs(spec, owners: owners)
         case .parallel: specs = []
@@ -97,9 +97,22 @@ extension Machine {
                 "a statement draft must carry its rendered texts; the draft of '\(instance)' came without them")
         }
         let (action, spec) = try availableAction(name, run: run, step: step)
+        var fields = fields
+        if action == .retry, case .notify(_, let n) = run.progress, let given = fields["delivery"],
+            let key = failedNotifyDelivery(given, n)
+        {
+            // The last segments of a failed delivery's key name it as its full key would.
+            fields["delivery"] = key
+        }
         try checkRole(spec, action: action, actor: actor)
         try checkFields(spec, fields)
         try checkNotConflicted(action, actor: actor, fields: fields)
+        if action == .retry, case .notify(let notify, let n) = run.progress {
+            // Like confirm_delivery, a retry is about a delivery, not a fact later texts read.
+            progressMade(on: instance)
+            notifyRetry(notify, n, instance: instance, key: fields["delivery"] ?? "")
+            return
+        }
         if action == .confirmDelivery {
             let result: DeliveryResult = fields["result"] == "failed" ? .failed : .sent
             try completeDelivery(key: fields["key"] ?? "", result: result, detail: fields["detail"])

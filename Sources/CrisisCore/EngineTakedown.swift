@@ -26,7 +26,7 @@ extension StepAction {
         case .refused: .refused
         case .appeal: .appealed
         case .editRequested: .editRequested
-        case .choose, .done, .skip, .received, .approve, .reject, .publish, .ack, .notReached, .confirmDelivery, .close,
+        case .choose, .done, .skip, .received, .approve, .reject, .publish, .ack, .notReached, .confirmDelivery, .retry, .close,
             .setDeadline:
             nil
         }

@@ -107,7 +107,8 @@ public enum EngineAction: Sendable, Hashable, Codable {
 
 /// An outbound message: a page, a notification, a statement publication.
 public struct Delivery: Sendable, Hashable, Codable {
-    /// Idempotency key, stable per (incident, step instance, purpose, attempt): never per retry.
+    /// Idempotency key, stable per (incident, step instance, purpose, attempt): a transport's own retries reuse
+    /// it; an operator's `retry` of a failed delivery is a new delivery with a new key (`retryOf` the old one).
     public var key: String
     public var step: String
     public var purpose: DeliveryPurpose
@@ -115,14 +116,25 @@ public struct Delivery: Sendable, Hashable, Codable {
     /// Person ids, `role:NAME`, or an audience name.
     public var recipients: [String]
     public var text: String
+    /// The recipient's address on `channel`, as the contacts directory gave it when the delivery was asked for
+    /// (a notification to a distribution list; nil otherwise, and for a member with no address there).
+    public var address: String?
+    /// The language the recipient reads (a list member's `language`, else the playbook's first language); nil
+    /// for deliveries not addressed to one directory person.
+    public var language: String?
+    /// The key of the failed delivery this one sends again (`retry`); nil for a first attempt.
+    public var retryOf: String?
     public init(key: String, step: String, purpose: DeliveryPurpose, channel: String, recipients: [String],
-                text: String) {
+                text: String, address: String? = nil, language: String? = nil, retryOf: String? = nil) {
         self.key = key
         self.step = step
         self.purpose = purpose
         self.channel = channel
         self.recipients = recipients
         self.text = text
+        self.address = address
+        self.language = language
+        self.retryOf = retryOf
     }
 }
 

@@ -848,15 +848,48 @@ public struct EscalateSpec: Sendable, Hashable, Codable {
 
 /// Tell a group on named channels.
 public struct NotifySpec: Sendable, Hashable, Codable {
+    /// Who is told, for people (`all employees`); without `list`, also the one recipient of each delivery.
     public var audience: String
     public var channels: [String]
     /// Message text; `{{inputs.name}}` is filled from the incident's inputs.
     public var message: String
-    public init(audience: String, channels: [String], message: String) {
+    /// `list:` a distribution list of the contacts directory: one delivery per member and channel.
+    public var list: Located<String>?
+    /// `on_failure:` what a failed delivery means for the step.
+    public var onFailure: NotifyFailurePolicy
+    public init(audience: String, channels: [String], message: String, list: Located<String>? = nil,
+                onFailure: NotifyFailurePolicy = .fail) {
         self.audience = audience
         self.channels = channels
         self.message = message
+        self.list = list
+        self.onFailure = onFailure
     }
+
+    enum CodingKeys: String, CodingKey { case audience, channels, message, list, onFailure }
+
+    /// Decodes with the defaults of a spec written before `list` and `on_failure` existed.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        audience = try c.decode(String.self, forKey: .audience)
+        channels = try c.decode([String].self, forKey: .channels)
+        message = try c.decode(String.self, forKey: .message)
+        list = try c.decodeIfPresent(Located<String>.self, forKey: .list)
+        onFailure = try c.decodeIfPresent(NotifyFailurePolicy.self, forKey: .onFailure) ?? .fail
+    }
+}
+
+/// What a failed delivery means for a `notify` step (`on_failure:`). Whatever the policy, nothing that went out is
+/// sent again, and a failed delivery can be retried (`retry`) while the step is active.
+public enum NotifyFailurePolicy: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Once every delivery has ended: outcome `failed` if any failed (and was not retried), else `sent`.
+    case fail
+    /// A failed delivery holds the step open for a `retry` (or its timeout): outcome `sent` once every recipient's
+    /// latest delivery went out. The step never takes `failed`.
+    case wait
+    /// Failures are recorded and shown but do not change the route: once every delivery has ended, `sent` if at
+    /// least one went out, `failed` only when none did.
+    case `continue`
 }
 
 public enum ClockOperation: String, Sendable, Hashable, Codable, CaseIterable {

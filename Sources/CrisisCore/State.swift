@@ -608,9 +608,53 @@ public struct EscalationRun: Sendable, Hashable, Codable {
 }
 
 public struct NotifyRun: Sendable, Hashable, Codable {
-    /// Channel to delivery key.
+    /// Channel to delivery key, for a notification to a named audience (one delivery per channel). Empty for a
+    /// distribution list, whose deliveries are in `keys`.
     public internal(set) var deliveries: [String: String]
-    public init(deliveries: [String: String] = [:]) { self.deliveries = deliveries }
+    /// Every delivery of the step in the order asked for, retries included (empty in runs saved before lists
+    /// and retries existed: then the values of `deliveries`).
+    public internal(set) var keys: [String]
+    /// The distribution list sent to (`list:`), its name for people, and its members as resolved on entry.
+    public internal(set) var list: String?
+    public internal(set) var listName: String?
+    public internal(set) var members: [String]
+    public init(deliveries: [String: String] = [:], keys: [String] = [], list: String? = nil, listName: String? = nil,
+                members: [String] = []) {
+        self.deliveries = deliveries
+        self.keys = keys
+        self.list = list
+        self.listName = listName
+        self.members = members
+    }
+
+    enum CodingKeys: String, CodingKey { case deliveries, keys, list, listName, members }
+
+    /// Decodes with the defaults of a run saved before lists and retries existed.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        deliveries = try c.decode([String: String].self, forKey: .deliveries)
+        keys = try c.decodeIfPresent([String].self, forKey: .keys) ?? []
+        list = try c.decodeIfPresent(String.self, forKey: .list)
+        listName = try c.decodeIfPresent(String.self, forKey: .listName)
+        members = try c.decodeIfPresent([String].self, forKey: .members) ?? []
+    }
+
+    /// Every delivery key of the step, retries included, in the order asked for.
+    public var allKeys: [String] { keys.isEmpty ? deliveries.values.sorted() : keys }
+
+    /// The deliveries that count now: each recipient's latest attempt on each channel (a delivery that was
+    /// retried is replaced by its retry), in the order first asked for.
+    public func current(in state: IncidentState) -> [DeliveryRecord] {
+        let mine = Set(allKeys)
+        let records = state.deliveries.filter { mine.contains($0.delivery.key) }
+        var retries: [String: DeliveryRecord] = [:]
+        for r in records { if let of = r.delivery.retryOf { retries[of] = r } }
+        return records.filter { $0.delivery.retryOf == nil }.map { first in
+            var latest = first
+            while let next = retries[latest.delivery.key] { latest = next }
+            return latest
+        }
+    }
 }
 
 public enum BranchStatus: String, Sendable, Hashable, Codable {

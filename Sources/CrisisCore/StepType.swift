@@ -32,7 +32,7 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
         case .holdingStatement: ["template", "channels", "facts", "approval", "max_revisions"]
         case .takedown: ["platform", "urls", "basis", "submitters", "follow_up", "give_up_after", "prefill", "reporting_route"]
         case .escalate: ["policy", "levels", "repeat", "message", "stop_at_ack", "reescalate_after"]
-        case .notify: ["audience", "channels", "message"]
+        case .notify: ["audience", "channels", "message", "list", "on_failure"]
         case .clock: ["clock", "op", "from"]
         case .wait: ["event", "for"]
         case .parallel: ["branches", "join", "on_branch_failure"]
@@ -72,7 +72,7 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
             [.draft, .submit, .acknowledge, .removed, .partiallyRemoved, .refused, .appeal, .editRequested,
              .confirmDelivery]
         case .escalate: [.ack, .notReached, .confirmDelivery]
-        case .notify: [.confirmDelivery]
+        case .notify: [.retry, .confirmDelivery]
         case .wait: [.received]
         case .clock, .parallel, .foreach, .end: []
         }
@@ -133,6 +133,8 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable {
     case notReached = "not_reached"
     /// Any step with deliveries in doubt or waiting for a manual send: say whether one went out.
     case confirmDelivery = "confirm_delivery"
+    /// notify: send a failed delivery again, as a new delivery (new key) recorded as a retry of the failed one.
+    case retry
     /// The incident (`Engine.incidentStep`): close it.
     case close
     /// The incident (`Engine.incidentStep`): set a clock's deadline to a date someone named (a regulator).
@@ -147,7 +149,7 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable {
         case .close: "closing the incident"
         case .setDeadline: "setting a clock's deadline"
         case .choose, .done, .skip, .received, .draft, .publish, .acknowledge, .removed, .partiallyRemoved, .refused,
-            .appeal, .editRequested, .ack, .notReached, .confirmDelivery:
+            .appeal, .editRequested, .ack, .notReached, .confirmDelivery, .retry:
             nil
         }
     }

@@ -205,8 +205,8 @@ public enum TemplateModel {
     }
 
     /// The fields an operator can record on the actions of `step` (`--set`), which later texts read as
-    /// `steps.STEP.FIELD`: the fields of every action the step kind offers, never `confirm_delivery`'s and never
-    /// the runtime's reserved `_` fields.
+    /// `steps.STEP.FIELD`: the fields of every action the step kind offers, never `confirm_delivery`'s or
+    /// `retry`'s (they name deliveries, not facts) and never the runtime's reserved `_` fields.
     public static func recordableFields(of step: Step) -> [String] {
         switch step.kind {
         case .choice(let c): c.isAutomatic ? [] : ["option"]

@@ -60,7 +60,7 @@ public enum ContactsLoader {
     }
 
     static func build(_ root: Node, r: NodeReader) -> ContactsDirectory? {
-        guard let m = r.mapping(root, what: "the contacts directory", allowed: ["schema", "timezone", "people", "policies"])
+        guard let m = r.mapping(root, what: "the contacts directory", allowed: ["schema", "timezone", "people", "policies", "lists"])
         else { return nil }
         let what = "the contacts directory"
         if let schema = r.string(m, "schema", what: what, required: true), schema != schemaV1, let node = m["schema"] {
@@ -88,6 +88,7 @@ public enum ContactsLoader {
                 let w = "person '\(e.key)'"
                 guard let vm = r.mapping(e.value, what: w, allowed: [
                     "name", "roles", "channels", "deputy", "availability", "unavailable", "deputy_holds_roles",
+                    "language",
                 ])
                 else { continue }
                 let name = r.string(vm, "name", what: w, required: true) ?? e.key
@@ -143,8 +144,10 @@ public enum ContactsLoader {
                 checkWeeklyOverlaps(availability, at: windowLocations, of: w, r: r)
                 let unavailable = vm["unavailable"].map { unavailability($0, of: w, r: r) } ?? []
                 let holds = r.bool(vm, "deputy_holds_roles", what: w) ?? false
+                let language = vm["language"].flatMap { r.identifier($0, what: "'language' of \(w)") }?.value
                 people.append(Person(id: e.key, name: name, roles: roles, channels: channels, deputy: deputy,
-                                     availability: availability, unavailable: unavailable, deputyHoldsRoles: holds))
+                                     availability: availability, unavailable: unavailable, deputyHoldsRoles: holds,
+                                     language: language))
             }
         }
         let ids = Set(people.map(\.id))
@@ -206,7 +209,38 @@ public enum ContactsLoader {
                 policies.append(EscalationPolicy(id: e.key, levels: levels, repeats: repeats))
             }
         }
-        return ContactsDirectory(people: people, policies: policies, timeZone: timeZone)
+        let lists = m["lists"].map { distributionLists($0, people: ids, r: r) } ?? []
+        return ContactsDirectory(people: people, policies: policies, timeZone: timeZone, lists: lists)
+    }
+
+    /// `lists: {ID: {name, members: [person ids]}}`: every member a person of the directory, none twice.
+    static func distributionLists(_ node: Node, people ids: Set<String>, r: NodeReader) -> [DistributionList] {
+        guard !NodeReader.isEmpty(node), let lm = r.mapping(node, what: "'lists'") else { return [] }
+        var lists: [DistributionList] = []
+        for e in lm.entries {
+            r.checkIdentifier(e.key, what: "list id", at: e.keyLocation)
+            let w = "list '\(e.key)'"
+            guard let vm = r.mapping(e.value, what: w, allowed: ["name", "members"]) else { continue }
+            let name = r.string(vm, "name", what: w) ?? e.key
+            var members: [String] = []
+            if let mn = r.require(vm, "members", what: w), let list = r.stringList(mn, what: "'members' of \(w)") {
+                for member in list {
+                    if !ids.contains(member.value) {
+                        var message = "\(w) names '\(member.value)', who is not in the directory"
+                        if let s = EditDistance.suggestion(for: member.value, among: ids.sorted()) {
+                            message += "; did you mean '\(s)'?"
+                        }
+                        r.error(DiagnosticCode.unknownContact, message, at: member.location)
+                    } else if members.contains(member.value) {
+                        r.error(DiagnosticCode.badValue, "\(w) names '\(member.value)' twice", at: member.location)
+                    } else {
+                        members.append(member.value)
+                    }
+                }
+            }
+            lists.append(DistributionList(id: e.key, name: name, members: members))
+        }
+        return lists
     }
 
     /// `unavailable: [{from, until, reason}]`: RFC 3339 instants with an offset (`2026-01-10T08:00:00+01:00`),

@@ -193,4 +193,8 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case unknownDeputy = "unknown-deputy"
     /// Warning: a role nobody in the contacts directory holds.
     case roleWithoutHolder = "role-without-holder"
+    /// A `notify` step's `list` that is not a distribution list of the contacts directory.
+    case unknownList = "unknown-list"
+    /// Warning: a member of a notify step's list has no address on one of the step's channels.
+    case noAddress = "no-address"
 }

@@ -931,7 +931,16 @@ final class PlaybookBuilder {
             channels = list.map(\.value)
         }
         let message = r.string(m, "message", what: w, required: true) ?? ""
-        return .notify(NotifySpec(audience: audience, channels: channels, message: message))
+        let list = m["list"].flatMap { r.identifier($0, what: "'list' of \(w)") }
+        var onFailure = NotifyFailurePolicy.fail
+        if let node = m["on_failure"],
+            let text = r.oneOf(node, NotifyFailurePolicy.allCases.map(\.rawValue), what: "'on_failure' of \(w)"),
+            let policy = NotifyFailurePolicy(rawValue: text)
+        {
+            onFailure = policy
+        }
+        return .notify(NotifySpec(audience: audience, channels: channels, message: message, list: list,
+                                  onFailure: onFailure))
     }
 
     func clock(_ m: MapView, _ w: String) -> StepKind? {

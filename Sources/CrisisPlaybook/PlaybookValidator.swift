@@ -746,6 +746,28 @@ private struct Validation {
 
     // MARK: Contacts
 
+    /// A notify step's `list`: in the directory, and every member reachable on every channel of the step.
+    mutating func checkList(_ step: Step, _ n: NotifySpec, _ contacts: ContactsDirectory) {
+        guard let listID = n.list else { return }
+        guard let list = contacts.list(listID.value) else {
+            var message = "step '\(step.id)' sends to list '\(listID.value)', which is not in the contacts directory"
+            if let s = EditDistance.suggestion(for: listID.value, among: contacts.lists.map(\.id)) {
+                message += "; did you mean '\(s)'?"
+            } else if contacts.lists.isEmpty {
+                message += " (it has no 'lists:')"
+            }
+            error(DiagnosticCode.unknownList, message, listID.location)
+            return
+        }
+        for channel in n.channels {
+            let missing = list.members.filter { contacts.person($0)?.address(on: channel) == nil }
+            guard !missing.isEmpty else { continue }
+            warning(DiagnosticCode.noAddress,
+                    "\(missing.count) of \(list.members.count) members of list '\(list.id)' have no address on \(channel) (\(missing.joined(separator: ", "))); their deliveries must be sent by hand or fail",
+                    listID.location)
+        }
+    }
+
     mutating func checkContacts() {
         guard let contacts else { return }
         for role in playbook.roles where contacts.holders(of: role.id).isEmpty {
@@ -753,6 +775,7 @@ private struct Validation {
                     role.location)
         }
         for step in playbook.allSteps where !broken.contains(step.id) {
+            if case .notify(let n) = step.kind { checkList(step, n, contacts) }
             guard case .escalate(let e) = step.kind else { continue }
             if let policy = e.policy {
                 if let p = contacts.policy(policy.value) {

@@ -134,6 +134,17 @@ public struct StatusReport: Codable, Sendable {
         public var address: String?
     }
 
+    /// A notify step with failed deliveries.
+    public struct FailedNotification: Codable, Sendable {
+        public var step: String
+        /// `active`, or the outcome it finished with.
+        public var state: String
+        /// `1 of 2 channels confirmed, 1 failed`.
+        public var summary: String
+        /// `ali.hassan on email (mailbox full): retry 12`, one per failed delivery.
+        public var failed: [String]
+    }
+
     public struct DeliveryInfo: Codable, Sendable {
         public var key: String
         public var step: String
@@ -150,6 +161,10 @@ public struct StatusReport: Codable, Sendable {
         /// The recipients a person can reach: each person's name and their address on this channel, from the
         /// incident's contacts directory (absent without one, or for a recipient it does not list).
         public var to: [Recipient]?
+        /// The language of the text for its recipient (a distribution list's member), if known.
+        public var language: String?
+        /// The failed delivery this one sends again (`retry`), as its last segment.
+        public var retry_of: String?
     }
 
     public var incident: String
@@ -173,6 +188,9 @@ public struct StatusReport: Codable, Sendable {
     public var clocks: [Clock]
     public var targets: [Target]
     public var deliveries: [DeliveryInfo]
+    /// Notify steps, active or finished, with a failed delivery that counts (not retried): what went out and what
+    /// did not, so a step that failed on one channel of two says so after it is gone. Absent when there is none.
+    public var failed_notifications: [FailedNotification]?
     public var deadline: String?
     public var deadline_exceeded: Bool
     public var incident_actions: [Action]
@@ -216,7 +234,8 @@ public struct StatusReport: Codable, Sendable {
                 step: run.instance, type: step?.typeName ?? "?", title: step?.title, instructions: step?.instructions,
                 role: step?.role?.value, entered: fmt(run.enteredAt), deadline: run.dueAt.map(fmt),
                 due_in: run.dueAt.map(relative),
-                detail: Self.detail(run, escalationNext: Self.escalationNext(run, state: state, fmt: fmt, relative: relative)),
+                detail: Self.detail(run, escalationNext: Self.escalationNext(run, state: state, fmt: fmt, relative: relative),
+                                    state: state),
                 actions: actions(Engine.availableActions(for: run.instance, in: state)),
                 checklist: Self.checklist(step), options: Self.options(step), default_option: Self.defaultOption(step),
                 approvals: Self.approvals(run))
@@ -273,8 +292,23 @@ public struct StatusReport: Codable, Sendable {
                          channel: d.delivery.channel, status: d.status.rawValue, in_doubt: d.status == .pending,
                          recipients: d.delivery.recipients, text: d.delivery.text,
                          short_key: Intake.shortDeliveryKey(d.delivery.key, in: state),
-                         to: Self.recipients(d.delivery.recipients, channel: d.delivery.channel, def.contacts))
+                         to: Self.recipients(d.delivery, def.contacts), language: d.delivery.language,
+                         retry_of: d.delivery.retryOf.map(NotifyProgress.shortKey))
         }
+        var notifyInstances: [String] = []
+        for instance in state.history.filter({ if case .notify = $0.detail { true } else { false } }).map(\.instance)
+            + state.active.filter({ $0.progress.stepType == .notify }).map(\.instance)
+        where !notifyInstances.contains(instance) {
+            notifyInstances.append(instance)
+        }
+        let failedNotifications = notifyInstances.compactMap { instance -> FailedNotification? in
+            guard let p = NotifyProgress.of(instance, in: state), p.failed > 0 else { return nil }
+            let active = state.run(instance) != nil
+            let outcome = active ? "active" : state.history.last { $0.instance == instance }?.outcome
+            return FailedNotification(step: instance, state: outcome ?? "?", summary: p.summary,
+                                      failed: p.failures(retry: active))
+        }
+        failed_notifications = failedNotifications.isEmpty ? nil : failedNotifications
         deadline = state.deadline.map(fmt)
         deadline_exceeded = state.deadlineExceeded
         incident_actions = actions(Engine.availableActions(for: "incident", in: state))
@@ -290,6 +324,12 @@ public struct StatusReport: Codable, Sendable {
             Action(
                 name: a.name, title: a.title,
                 fields: a.fields.map {
+                    if a.name == StepAction.retry.rawValue, $0.name == "delivery", !$0.values.isEmpty {
+                        // The failed deliveries by the last segment of their keys, which `retry` reads as the key.
+                        return Field(name: $0.name, type: $0.type.rawValue, required: $0.required,
+                                     values: $0.values.map(NotifyProgress.shortKey), prompt: $0.prompt,
+                                     default: $0.defaultValue)
+                    }
                     let defaultsToOperator = def.contacts != nil && a.name == StepAction.ack.rawValue && $0.name == "by"
                     return Field(name: $0.name, type: $0.type.rawValue, required: $0.required && !defaultsToOperator,
                                  values: $0.values.isEmpty ? nil : $0.values,
@@ -298,6 +338,14 @@ public struct StatusReport: Codable, Sendable {
                 }, role: a.roles.first, roles: a.roles,
                 people: def.contacts?.people.filter { p in a.roles.contains(where: p.roles.contains) }.map(\.id) ?? [])
         }
+    }
+
+    /// Names and addresses for a delivery's recipients: the address it was asked for with (a list member's, as
+    /// resolved when the step was entered), else the directory's; nil without a directory.
+    static func recipients(_ d: CrisisCore.Delivery, _ contacts: ContactsDirectory?) -> [Recipient]? {
+        guard var out = recipients(d.recipients, channel: d.channel, contacts) else { return nil }
+        if let address = d.address, out.count == 1 { out[0].address = address }
+        return out
     }
 
     /// Names and addresses for a delivery's recipients, from the directory; nil without one.
@@ -373,7 +421,7 @@ public struct StatusReport: Codable, Sendable {
         }
     }
 
-    static func detail(_ run: StepRun, escalationNext: String? = nil) -> [String: String] {
+    static func detail(_ run: StepRun, escalationNext: String? = nil, state: IncidentState? = nil) -> [String: String] {
         switch run.detail {
         case .simple: return [:]
         case .statement(let s):
@@ -419,7 +467,18 @@ public struct StatusReport: Codable, Sendable {
             if let next = escalationNext { d["next"] = next }
             return d
         case .notify(let n):
-            return ["channels": n.deliveries.keys.sorted().joined(separator: ", ")]
+            guard n.list != nil || !n.keys.isEmpty, case .notify(let spec, _) = run.progress, let state else {
+                return ["channels": n.deliveries.keys.sorted().joined(separator: ", ")]
+            }
+            // `delivered`: recipient by recipient (a list's members, else the channels); `failed`: what to retry.
+            let p = NotifyProgress(spec: spec, run: n, state: state)
+            var d = ["channels": n.list == nil ? n.deliveries.keys.sorted().joined(separator: ", ")
+                        : spec.channels.joined(separator: ", "),
+                     "delivered": p.summary]
+            if let list = p.list { d["list"] = p.list_name.map { $0 == list ? list : "\(list) (\($0))" } ?? list }
+            let failures = p.failures()
+            if !failures.isEmpty { d["failed_deliveries"] = failures.joined(separator: "\n") }
+            return d
         case .parallel(let p):
             return p.branches.mapValues(\.rawValue)
         case .foreach(let f):

@@ -222,6 +222,13 @@ public struct StepReport: Codable, Sendable {
         public var recipients: [String]
         public var status: String
         public var text: String
+        /// The recipient's address on the channel as resolved when it was asked for (list members).
+        public var address: String?
+        public var language: String?
+        /// The failed delivery this one sends again.
+        public var retry_of: String?
+        /// What the transport or the person settling it said.
+        public var detail: String?
     }
 
     public var incident: String
@@ -255,6 +262,8 @@ public struct StepReport: Codable, Sendable {
     public var takedown: Takedown?
     public var choice: Choice?
     public var escalation: Escalation?
+    /// A notify step: recipient by recipient (a list's members, else its channels), with each one's deliveries.
+    public var notify: NotifyProgress?
     public var deliveries: [Delivery]
     /// What may be done on the step now, as in `status`.
     public var actions: [StatusReport.Action]
@@ -326,6 +335,7 @@ public struct StepReport: Codable, Sendable {
         takedown = nil
         choice = nil
         escalation = nil
+        notify = nil
         switch step.kind {
         case .holdingStatement(let spec):
             let s: StatementRun
@@ -342,12 +352,16 @@ public struct StepReport: Codable, Sendable {
                 }
                 escalation = Self.escalation(e, state: state, next: next, fmt: fmt)
             }
-        case .task, .notify, .clock, .wait, .parallel, .foreach, .end:
+        case .notify(let spec):
+            if case .notify(let n) = detail { notify = NotifyProgress(spec: spec, run: n, state: state) }
+        case .task, .clock, .wait, .parallel, .foreach, .end:
             break
         }
         deliveries = state.deliveries.filter { $0.delivery.step == instance }.map {
             Delivery(key: $0.delivery.key, short_key: Intake.shortDeliveryKey($0.delivery.key, in: state), purpose: $0.delivery.purpose.rawValue, channel: $0.delivery.channel,
-                     recipients: $0.delivery.recipients, status: $0.status.rawValue, text: $0.delivery.text)
+                     recipients: $0.delivery.recipients, status: $0.status.rawValue, text: $0.delivery.text,
+                     address: $0.delivery.address, language: $0.delivery.language, retry_of: $0.delivery.retryOf,
+                     detail: $0.detail)
         }
         actions = run == nil ? [] : StatusReport.actionReports(Engine.availableActions(for: instance, in: state), def)
     }

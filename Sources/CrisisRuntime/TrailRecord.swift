@@ -308,7 +308,8 @@ public enum TrailRecord: Sendable, Hashable {
                 key: try b.requiredString("key"), step: try b.requiredString("step"), purpose: purpose,
                 channel: try b.requiredString("channel"),
                 recipients: (b["recipients"]?.arrayValue ?? []).compactMap(\.stringValue),
-                text: try b.requiredString("text"))))
+                text: try b.requiredString("text"), address: b["address"]?.stringValue,
+                language: b["language"]?.stringValue, retryOf: b["retry_of"]?.stringValue)))
         case .outcome:
             guard let result = DeliveryResult(rawValue: try b.requiredString("result")) else {
                 throw RuntimeError.corruptRecord("unknown delivery result")
@@ -385,6 +386,9 @@ public enum TrailRecord: Sendable, Hashable {
                 ("now", .integer(r.now.millisecondsSinceEpoch)), ("key", .string(d.key)), ("step", .string(d.step)),
                 ("purpose", .string(d.purpose.rawValue)), ("channel", .string(d.channel)),
                 ("recipients", .array(d.recipients.map { .string($0) })), ("text", .string(d.text)),
+                // Only a notification to a list member (address, language) and a retry (retry_of) carry these.
+                ("address", d.address.map { .string($0) }), ("language", d.language.map { .string($0) }),
+                ("retry_of", d.retryOf.map { .string($0) }),
             ])
         case .outcome(let r):
             return obj([

@@ -164,6 +164,9 @@ enum BoardLayout {
                         + (d.recipients == [d.channel] ? "" : " to \(d.recipientsText)") + doubt, width: width))
             }
         }
+        for n in r.failed_notifications ?? [] where n.state != "active" {
+            rest.append(contentsOf: wrap("\(Sym.envelope) \(n.step) finished \(n.state): \(n.summary)", width: width))
+        }
         for c in r.clocks where c.state == "running" || c.state == "expired" {
             rest.append(clip("\(Sym.clock) \(c.id): \(c.state == "expired" ? "EXPIRED" : "left \(c.remaining)")  \(c.title)", width))
         }
@@ -223,6 +226,10 @@ enum BoardLayout {
             out.append(s)
         }
         if let status = d["status"], let platform = d["platform"] { out.append("takedown on \(platform): \(status)") }
+        if let delivered = d["delivered"] {
+            out.append((d["list"].map { "list \($0): " } ?? "") + delivered)
+            for line in (d["failed_deliveries"] ?? "").split(separator: "\n") { out.append("failed: \(line)") }
+        }
         return out
     }
 

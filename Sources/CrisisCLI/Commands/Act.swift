@@ -16,7 +16,7 @@ struct ActCommand: AsyncParsableCommand {
             refused as a usage error (the action is missing), and nothing is recorded.
             Time fields take RFC 3339 or a time relative to the incident's clock: now, -15m, now+2h (recorded as \
             the absolute time it was). confirm_delivery's key may be the delivery's last part (the number after \
-            its last '/').
+            its last '/'); so is retry's delivery (a notify step: send a failed delivery again as a new one,             'crisis act ID brief_managers retry --set delivery=12'; the retry is recorded as a retry of the failed             delivery and settled like any other, with 'crisis sent ID KEY' when sent by hand).
             Examples (Playbooks/employee-post-viral.yaml, people from Examples/contacts.yaml):
               crisis act ID capture_evidence done --as sara.ali
               crisis act ID holding_statement approve --as aleksander.dahl --role legal

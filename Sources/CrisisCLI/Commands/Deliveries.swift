@@ -44,7 +44,10 @@ enum DeliveriesText {
         for d in report.deliveries {
             let key = d.short_key ?? d.key
             let state = d.in_doubt ? "IN DOUBT: check whether it went out" : "send by hand"
-            lines.append("\(key)  \(d.purpose) via \(e(d.channel))  (\(e(d.step)))  \(state)")
+            var about = e(d.step)
+            if let language = d.language { about += ", in \(e(language))" }
+            if let retried = d.retry_of { about += ", retry of \(e(retried))" }
+            lines.append("\(key)  \(d.purpose) via \(e(d.channel))  (\(about))  \(state)")
             let people = d.to ?? []
             for r in people {
                 lines.append("    to \(e(r.name))  \(r.address.map(e) ?? "(no address on \(e(d.channel)))")")

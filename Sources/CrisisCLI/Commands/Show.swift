@@ -85,8 +85,10 @@ enum StepText {
         if let s = r.statement { lines += statement(s, r, color: color, width: width) }
         if let t = r.takedown { lines += takedown(t, r, color: color, width: width) }
         if let x = r.escalation { lines += escalation(x, r, color: color) }
+        if let p = r.notify { lines += notify(p, color: color) }
         let others = r.deliveries.filter { d in
-            r.statement == nil && r.escalation == nil || !(d.status == "sent" || d.status == "sandboxed")
+            r.statement == nil && r.escalation == nil && r.notify == nil || d.status == "manual" || d.status == "pending"
+                || (r.notify == nil && d.status == "failed")
         }
         if !others.isEmpty, r.escalation == nil {
             lines.append("")
@@ -119,6 +121,39 @@ enum StepText {
             }
         }
         return Fit.text(lines.joined(separator: "\n"), width: width)
+    }
+
+    /// A notify step recipient by recipient: each list member (or channel) with where each delivery went and
+    /// how it ended; the short key in brackets is what `retry` and `crisis sent`/`failed` take.
+    static func notify(_ p: NotifyProgress, color: Bool) -> [String] {
+        let e = { (s: String) in TerminalText.escape(s) }
+        var lines = ["", Colour.bold("Recipients", color) + "  " + e(p.summary)]
+        var about = ["to \(e(p.audience))"]
+        if let list = p.list { about.append("list \(e(list))" + (p.list_name.map { $0 == list ? "" : " (\(e($0)))" } ?? "")) }
+        about.append("on \(p.channels.map(e).joined(separator: ", "))")
+        about.append("on failure: \(p.on_failure)")
+        lines.append("  " + about.joined(separator: " · "))
+        for r in p.recipients {
+            let state: String
+            switch r.state {
+            case "confirmed": state = Colour.green("confirmed", color)
+            case "failed": state = Colour.red("FAILED", color)
+            default: state = Colour.yellow("waiting", color)
+            }
+            let who = p.list == nil ? "\(e(r.id))" : (r.name.map { "\(e($0)) (\(e(r.id)))" } ?? e(r.id))
+            lines.append("  \(who)  \(state)")
+            for a in r.deliveries {
+                var s = "      [\(a.short_key)] \(e(a.channel))"
+                if p.list != nil { s += " " + (a.address.map(e) ?? "(no address on \(e(a.channel)))") }
+                if let language = a.language { s += " (\(e(language)))" }
+                s += "  \(a.status)"
+                // What the transport or the person said; a hand delivery's standing note is shown below instead.
+                if let detail = a.detail, a.status != "manual" { s += ": \(e(detail))" }
+                if a.attempts > 1 { s += "  (attempt \(a.attempts))" }
+                lines.append(s)
+            }
+        }
+        return lines
     }
 
     static func choice(_ c: StepReport.Choice, color: Bool) -> [String] {
