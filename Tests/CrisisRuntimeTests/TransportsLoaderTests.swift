@@ -56,14 +56,15 @@ struct TransportsLoaderTests {
             """)
         #expect(config == nil)
         let expected = [
-            "t.yaml:3:12: error: unknown transport type 'smtpp' (did you mean 'smtp'?): webhook, http, smtp or exec [bad-value]",
-            "t.yaml:4:25: error: invalid URL 'ftp://files.example/x': it needs http or https://HOST/... [bad-url]",
-            "t.yaml:5:28: error: secret 'MISSING' is missing: set the environment variable MISSING, or name its source under 'secrets:' ({env: VARIABLE} or {file: PATH}) [missing-key]",
+            "t.yaml:3:13: error: unknown transport type 'smtpp' (did you mean 'smtp'?): webhook, http, smtp or exec [bad-value]",
+            "t.yaml:4:24: error: invalid URL 'ftp://files.example/x': it needs http or https://HOST/... [bad-url]",
+            "t.yaml:5:27: error: secret 'MISSING' is missing: set the environment variable MISSING, or name its source under 'secrets:' ({env: VARIABLE} or {file: PATH}) [missing-key]",
             "t.yaml:6:6: error: transport 'd': a json webhook needs 'secret:' (\"{{secret:NAME}}\"), the shared key its HMAC-SHA256 signature is made with [missing-key]",
             "t.yaml:7:29: error: the program 'page-someone' must be an absolute path [bad-value]",
-            "t.yaml:8:25: error: unknown placeholder '{{nope}}' here: {{to}}, {{name}}, {{text}}, {{subject}}, {{key}}, {{channel}}, {{incident}}, {{step}}, {{purpose}} or {{secret:NAME}} [unknown-template-variable]",
-            "t.yaml:8:63: error: deadline 'soon' is not a duration (500ms, 10s, 2m, 1h) [bad-duration]",
-            "t.yaml:9:17: error: channel 'sms' is mapped to 'zz', which is no transport in this file (transports: b, d, e, f) [bad-value]",
+            "t.yaml:8:24: error: unknown placeholder '{{nope}}' here: {{to}}, {{name}}, {{text}}, {{subject}}, {{key}}, {{channel}}, {{incident}}, {{step}}, {{purpose}} or {{secret:NAME}} [unknown-template-variable]",
+            "t.yaml:8:64: error: deadline 'soon' is not a duration (500ms, 10s, 2m, 1h) [bad-duration]",
+            "t.yaml:9:28: error: channel 'slack' is mapped to 'c', whose definition has errors (see above) [bad-value]",
+            "t.yaml:9:17: error: channel 'sms' is mapped to 'zz', which is no transport in this file (transports: a, b, c, d, e, f) [bad-value]",
         ]
         for e in expected { #expect(problems.contains(e), "missing: \(e)\n got: \(problems.joined(separator: "\n"))") }
     }

@@ -120,9 +120,7 @@ struct TransportsCheckCommand: AsyncParsableCommand {
         }
     }
 
-    static func duration(_ ms: Int64) -> String {
-        ms % 1000 == 0 ? PlaybookDuration(milliseconds: ms).description : "\(ms)ms"
-    }
+    static func duration(_ ms: Int64) -> String { OutboxTransport.duration(ms) }
 }
 
 /// How commands that write get their transport: the transports file, or hand delivery without one. A broken file

@@ -255,10 +255,13 @@ public enum TransportsLoader {
                 }
             }
             var transports: [String: TransportSpec] = [:]
+            var declared: [String] = []
             if let t = top["transports"], let m = mapping(t, what: "transports") {
                 for (k, v) in m {
                     guard let name = scalar(k, what: "a transport's name") else { continue }
-                    if let spec = transport(name, v) { transports[name] = spec }
+                    declared.append(name)
+                    let before = diagnostics.count
+                    if let spec = transport(name, v), diagnostics.count == before { transports[name] = spec }
                 }
             } else if top["transports"] == nil {
                 error(.missingKey, "missing 'transports:'", loc(root))
@@ -281,7 +284,12 @@ public enum TransportsLoader {
                     }
                     guard let transportName else { continue }
                     guard let spec = transports[transportName] else {
-                        let known = transports.keys.sorted()
+                        if declared.contains(transportName) {
+                            error(.badValue, "channel '\(channel)' is mapped to '\(transportName)', whose definition has "
+                                  + "errors (see above)", loc(v))
+                            continue
+                        }
+                        let known = declared.sorted()
                         error(.badValue, "channel '\(channel)' is mapped to '\(transportName)', which is no transport "
                               + "in this file (transports: \(known.isEmpty ? "none" : known.joined(separator: ", ")))",
                               loc(v))

@@ -59,8 +59,8 @@ public struct OutboxTransport: DeliveryTransport {
             let key = targets.count > 1 ? "\(delivery.key)/\(target.id ?? "")" : delivery.key
             let r = deliver(delivery, to: target, key: key, spec: spec, route: route, context: context,
                             attempts: &attempts)
-            let who = target.id.map { "\(target.name) (\($0))" } ?? "the \(delivery.channel) hook"
-            if r.ok { sentTo.append("\(who): \(r.summary)") } else { failedTo.append("\(who): \(r.summary)") }
+            let line = target.id.map { "\(target.name) (\($0)): \(r.summary)" } ?? r.summary
+            if r.ok { sentTo.append(line) } else { failedTo.append(line) }
         }
         let ok = failedTo.isEmpty && problems.isEmpty && !sentTo.isEmpty
         var detail = ok ? "sent by \(via)" : "failed by \(via)"
@@ -142,12 +142,17 @@ public struct OutboxTransport: DeliveryTransport {
             if elapsed() + wait >= route.deadlineMs {
                 attempts.append(v.attempt)
                 return (false, "\(v.summary) after \(plural) in \(Self.seconds(elapsed())): gave up at the "
-                        + "channel's deadline (\(Self.seconds(route.deadlineMs)))")
+                        + "channel's deadline (\(Self.duration(route.deadlineMs)))")
             }
             v.attempt.backoffMs = wait
             attempts.append(v.attempt)
             sleep(wait)
         }
+    }
+
+    /// A configured duration as written: `2m`, `1h30m`, `500ms`.
+    public static func duration(_ ms: Int64) -> String {
+        ms % 1000 == 0 ? PlaybookDuration(milliseconds: ms).description : "\(ms)ms"
     }
 
     static func seconds(_ ms: Int64) -> String {
