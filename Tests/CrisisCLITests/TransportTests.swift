@@ -581,6 +581,51 @@ struct TransportTests {
         #expect(d.stdout.contains("send by hand"))
     }
 
+    // MARK: the documented file
+
+    /// The example in docs/transports.md.
+    func documentedExample() throws -> String {
+        let doc = try String(contentsOf: CLI.root.appendingPathComponent("docs/transports.md"), encoding: .utf8)
+        let start = try #require(doc.range(of: "```yaml\nschema: crisis-transports/v1"))
+        let end = try #require(doc[start.upperBound...].range(of: "```"))
+        return String(doc[doc.index(start.lowerBound, offsetBy: 8)..<end.lowerBound])
+    }
+
+    @Test("the documented example passes 'transports check' (secrets set) and docs/transports.schema.json")
+    func documentedFile() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let path = cli.dir.appendingPathComponent("doc.yaml").path
+        try documentedExample().write(toFile: path, atomically: true, encoding: .utf8)
+        let env = ["SMS_TOKEN": "t", "CRISIS_HOOK_KEY": "k", "SMTP_USER": "u", "SMTP_PASSWORD": "p"]
+        let r = try cli.run(["transports", "check", "--transports", path], withDB: false, env: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("email -> mail (smtp smtp.example:587, starttls)  deadline 30m"), "\(r.stdout)")
+        let missing = try cli.run(["transports", "check", "--transports", path], withDB: false,
+                                  env: env.merging(["SMS_TOKEN": ""]) { $1 })
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("\(path):10:"), "\(missing.stderr)")
+        #expect(missing.stderr.contains("environment variable SMS_TOKEN (secrets: SMS_TOKEN) is not set"), "\(missing.stderr)")
+        let script = """
+            import json, sys
+            try:
+                import jsonschema, yaml
+            except ImportError as e:
+                print("SKIP", e); sys.exit(0)
+            v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1] + "/docs/transports.schema.json")))
+            v.check_schema(v.schema)
+            doc = yaml.safe_load(open(sys.argv[2]))
+            print("doc", [e.message for e in v.iter_errors(doc)] or "ok")
+            doc["transports"]["pager"]["command"] = ["page-someone"]
+            doc["transports"]["chat"]["type"] = "carrier"
+            print("bad", len(list(v.iter_errors(doc))) >= 2 and "refused")
+            """
+        let py = Spawn.run("/usr/bin/env", ["python3", "-c", script, CLI.root.path, path], capture: true)
+        #expect(py.status == 0, "\(py.stdout)")
+        if py.stdout.hasPrefix("SKIP") { return }
+        #expect(py.stdout == "doc ok\nbad refused\n", "\(py.stdout)")
+    }
+
     // MARK: crash
 
     @Test("kill -9 during a send leaves the delivery in doubt, and nothing sends it again")
