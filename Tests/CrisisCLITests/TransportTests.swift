@@ -387,13 +387,13 @@ struct TransportTests {
 
     // MARK: SMTP
 
-    func startSMTP(_ cli: CLI) throws -> (Background, Int)? {
+    func startSMTP(_ cli: CLI, environment: [String: String] = [:]) throws -> (Background, Int)? {
         guard Spawn.run("/usr/bin/env", ["python3", "-c", "import aiosmtpd"]).status == 0 else { return nil }
         let dir = cli.dir.appendingPathComponent("smtp")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let server = try Background(
             ["/usr/bin/env", "python3", Self.fixtures.appendingPathComponent("smtp_server.py").path, dir.path, "120"],
-            dir: dir)
+            dir: dir, environment: environment)
         return (server, try server.port())
     }
 
@@ -458,6 +458,46 @@ struct TransportTests {
         #expect(o2["result"] as? String == "sent")
         #expect(attempts(o2).map { $0["status"] as? Int } == [451, 451, 250])
         #expect(m2.filter { $0["text"] != nil }.count == 1)
+    }
+
+    @Test("SMTP with STARTTLS (a certificate trusted through ca_file) and AUTH: sent; the password is not in the trail")
+    func smtpStartTLS() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let cert = cli.dir.appendingPathComponent("cert.pem").path
+        let key = cli.dir.appendingPathComponent("key.pem").path
+        let made = Spawn.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                                                  "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                                                  "-addext", "subjectAltName=IP:127.0.0.1"])
+        guard made.status == 0 else { return }
+        guard let (server, port) = try startSMTP(cli, environment: [
+            "SMTP_TLS_CERT": cert, "SMTP_TLS_KEY": key, "SMTP_USER": "robot", "SMTP_PASS": "pa55-word-xyz",
+        ]) else { return }
+        defer { server.stop() }
+        let t = try writeTransports(cli, """
+            transports:
+              mail:
+                type: smtp
+                host: 127.0.0.1
+                port: \(port)
+                starttls: true
+                ca_file: \(cert)
+                from: crisis@example.test
+                user: "{{secret:TEST_SMTP_USER}}"
+                password: "{{secret:TEST_SMTP_PASSWORD}}"
+                deadline: 3s
+            channels: {email: mail}
+            """)
+        _ = try startLive(cli, channel: "email", transports: t,
+                          env: ["TEST_SMTP_USER": "robot", "TEST_SMTP_PASSWORD": "pa55-word-xyz"])
+        let outcome = try #require(try outcomes(cli).first)
+        #expect(outcome["result"] as? String == "sent", "\(outcome)")
+        let log = server.lines("messages.jsonl")
+        #expect(log.contains { $0["auth"] != nil && $0["ok"] as? Bool == true && $0["tls"] as? Bool == true }, "\(log)")
+        #expect(log.contains { ($0["text"] as? String)?.contains("Server room on fire") == true })
+        let trail = Spawn.run("/usr/bin/sqlite3", [cli.db, "SELECT CAST(record AS TEXT) FROM audit_event"],
+                              capture: true).stdout
+        #expect(!trail.contains("pa55-word-xyz"))
     }
 
     // MARK: exec

@@ -10,10 +10,12 @@ recipient's local part decides the answer:
   flaky@...    451 for the first 2 attempts, then accepted
   anything else: 250
 
-It stops by itself after LIFETIME seconds (default 300).
+With SMTP_TLS_CERT and SMTP_TLS_KEY set, it requires STARTTLS and then AUTH LOGIN/PLAIN as SMTP_USER with
+SMTP_PASS (each login is logged). It stops by itself after LIFETIME seconds (default 300).
 """
-import email, email.policy, json, os, socket, sys, threading, time
+import email, email.policy, json, os, socket, ssl, sys, threading, time
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 DIR = sys.argv[1]
 LIFETIME = float(sys.argv[2]) if len(sys.argv) > 2 else 300
@@ -50,7 +52,19 @@ s = socket.socket()
 s.bind(("127.0.0.1", 0))
 port = s.getsockname()[1]
 s.close()
-controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+def authenticator(server, session, envelope, mechanism, auth_data):
+    ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == os.environ.get("SMTP_USER") \
+        and auth_data.password.decode() == os.environ.get("SMTP_PASS")
+    log({"auth": mechanism, "ok": ok, "tls": session.ssl is not None})
+    return AuthResult(success=ok)
+
+
+kwargs = {}
+if os.environ.get("SMTP_TLS_CERT"):
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(os.environ["SMTP_TLS_CERT"], os.environ["SMTP_TLS_KEY"])
+    kwargs = dict(tls_context=context, require_starttls=True, auth_required=True, authenticator=authenticator)
+controller = Controller(Handler(), hostname="127.0.0.1", port=port, **kwargs)
 controller.start()
 with open(os.path.join(DIR, "port.tmp"), "w") as f:
     f.write(str(port))
