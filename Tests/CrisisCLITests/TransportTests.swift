@@ -41,7 +41,12 @@ final class Background: @unchecked Sendable {
         return p
     }
 
+    private var stopped = false
+
+    /// Kills it (once) and reaps it.
     func stop() {
+        guard !stopped else { return }
+        stopped = true
         kill(pid, SIGKILL)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
@@ -356,6 +361,53 @@ struct TransportTests {
     func bigBody() throws {
         let (_, outcome) = try fault("/bigbody", retry: "deadline: 5s")
         #expect(outcome["result"] as? String == "sent")
+    }
+
+    @Test("crisis watch drives the outbox: a page caused by a due timer reaches the server with nobody typing")
+    func watchSends() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let (server, port) = try startHTTP(cli)
+        defer { server.stop() }
+        let t = try writeTransports(cli, """
+            transports:
+              chat: {type: webhook, url: "http://127.0.0.1:\(port)/ok", format: slack}
+            channels: {slack: chat}
+            """)
+        let playbook = cli.dir.appendingPathComponent("two-levels.yaml").path
+        try """
+            schema: crisis-playbook/v1
+            id: tx-watch
+            version: "1"
+            title: Watch sends
+            timezone: Europe/Oslo
+            languages: [en]
+            roles:
+              lead: {title: Lead, lead: true}
+            steps:
+              page:
+                type: escalate
+                title: Page the lead
+                levels:
+                  - {targets: ["role:lead"], ack_timeout: "1s", channels: [slack]}
+                  - {targets: ["role:lead"], ack_timeout: "1h", channels: [slack]}
+                message: 'Second page'
+                next: {acknowledged: done, exhausted: done}
+              done: {type: end, title: Done, outcome: resolved}
+            start: page
+
+            """.write(toFile: playbook, atomically: true, encoding: .utf8)
+        let (_, contacts) = try writePlaybook(cli, channel: "slack")
+        let r = try cli.run(["start", playbook, "--contacts", contacts, "--transports", t])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(server.lines("requests.jsonl").count == 1)
+        let watch = try Background([CLI.binary, "watch", "--db", cli.db, "--poll", "0.2", "--transports", t],
+                                   dir: cli.dir, environment: ["NO_COLOR": "1"])
+        defer { watch.stop() }
+        #expect(CLI.wait(20) { server.lines("requests.jsonl").count >= 2 }, "the watcher did not send the second page")
+        watch.stop()
+        #expect(server.lines("requests.jsonl").count == 2)
+        #expect(try outcomes(cli).map { $0["result"] as? String } == ["sent", "sent"])
     }
 
     // MARK: drills

@@ -88,6 +88,8 @@ enum Curl {
         _ = crisis_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(max(1, timeoutMs)))
         _ = crisis_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(max(1, timeoutMs)))
         _ = crisis_curl_setopt_string(h, CURLOPT_PROTOCOLS_STR, "http,https,smtp,smtps")
+        // A proxy from the environment (https_proxy) is used, never for this machine's own addresses.
+        _ = crisis_curl_setopt_string(h, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1")
         _ = crisis_curl_setopt_pointer(h, CURLOPT_WRITEDATA, box.toOpaque())
         _ = crisis_curl_setopt_callback(h, CURLOPT_WRITEFUNCTION) { data, size, count, user in
             let n = size * count
