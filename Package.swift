@@ -5,7 +5,8 @@ import PackageDescription
 ///   CrisisCore      pure model + engine, Foundation only
 ///   CrisisPlaybook  YAML loading, validation, lint, graph (Yams)
 ///   CrisisAudit     canonical encoding, hash chain, the SQLite store (the only module importing GRDB)
-///   CrisisRuntime   the incident runner: loader, intake, committer, effect runner, timer pump, snapshots
+///   CrisisRuntime   the incident runner: loader, intake, committer, effect runner, timer pump, snapshots,
+///                   transports (libcurl for HTTP and SMTP, through the CCurl system library)
 ///   CrisisCLI       commands (swift-argument-parser)
 ///   crisis          entry point
 let strict: [SwiftSetting] = [
@@ -26,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
+        // libcurl (Debian: libcurl4-openssl-dev): HTTP and SMTP with STARTTLS for the transports.
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(
             name: "CrisisCore", dependencies: [.product(name: "Mustache", package: "swift-mustache")],
             swiftSettings: strict),
@@ -44,7 +47,9 @@ let package = Package(
         .target(
             name: "CrisisRuntime",
             dependencies: [
-                "CrisisCore", "CrisisPlaybook", "CrisisAudit",
+                "CrisisCore", "CrisisPlaybook", "CrisisAudit", "CCurl",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
         .target(

@@ -17,6 +17,7 @@ public struct CrisisCommand: AsyncParsableCommand {
             ActCommand.self, NoteCommand.self, TickCommand.self, WatchCommand.self, RunCommand.self, ShowCommand.self,
             LogCommand.self, ListCommand.self, VerifyCommand.self, CheckpointCommand.self, ExportCommand.self,
             DeliveriesCommand.self, SentCommand.self, FailedCommand.self, DrillCommand.self, DeadlineCommand.self,
+            TransportsCommand.self,
         ]
     )
 

@@ -14,6 +14,13 @@ struct StoreOptions: ParsableArguments {
         valueName: "path"))
     var db: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Transports file (crisis-transports/v1) for live deliveries.",
+        discussion: "Default: $CRISIS_TRANSPORTS, else $XDG_CONFIG_HOME/crisis/transports.yaml when it exists; "
+            + "without one every live delivery is handed to a person. Drills never deliver.",
+        valueName: "file"))
+    var transports: String?
+
     var path: String { Self.path(db: db) }
 
     /// The database a command uses: `db` when given, else `$CRISIS_DB`, else the XDG default.
@@ -35,6 +42,7 @@ struct StoreOptions: ParsableArguments {
             throw RuntimeError.invalid("no database at \(path); pass --db or set CRISIS_DB ('crisis start' creates one)")
         }
         var service = IncidentService(store: try SQLiteAuditLog(path: path, mode: reading ? Self.readingMode : .create))
+        if !reading { service.transport = TransportsSetup.transport(option: transports) }
         if let keys {
             let keyFile = keys.path(store: self)
             service.checkpointSigner = { try CheckpointSigner.loadOrCreate(keyFile: keyFile, name: "crisis") }

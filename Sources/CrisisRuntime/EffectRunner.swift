@@ -29,7 +29,8 @@ struct EffectRunner: Sendable {
                 let sent = run.incident.isDrill
                     ? SandboxTransport(outages: run.incident.sandboxOutages)
                         .send(delivery, at: run.firingAt ?? Committer.engineNow(run.incident, wallNow: wallNow))
-                    : transport.send(delivery)
+                    : transport.send(delivery, context: DeliveryContext(
+                        incident: run.incident.id, contacts: run.incident.definition.contacts))
                 let event = EngineEvent.deliveryCompleted(
                     key: delivery.key, result: sent.result, detail: sent.detail, actor: actor)
                 let anomaly = Committer.clockAnomaly(run.incident, wallNow: wallNow)
@@ -37,7 +38,8 @@ struct EffectRunner: Sendable {
                     event, key: "outcome/\(delivery.key)", actor: actor, wallNow: wallNow, into: &run
                 ) { now, effects in
                     .outcome(.init(now: now, key: delivery.key, result: sent.result, detail: sent.detail, actor: actor,
-                                   note: nil, effects: effects, clockAnomaly: anomaly))
+                                   note: nil, effects: effects, clockAnomaly: anomaly,
+                                   attempts: sent.attempts.isEmpty ? nil : sent.attempts))
                 }
                 switch result {
                 case .success(let more): queue.append(contentsOf: more)

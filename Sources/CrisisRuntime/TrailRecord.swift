@@ -120,6 +120,9 @@ public enum TrailRecord: Sendable, Hashable {
         public var note: String?
         public var effects: [RecordedEffect]
         public var clockAnomaly: ClockAnomaly?
+        /// Every attempt a transport made (live deliveries through `crisis-transports/v1`); absent otherwise, so
+        /// outcomes written before transports existed keep their bytes.
+        public var attempts: [DeliveryAttempt]? = nil
     }
 
     /// `operator.note`.
@@ -317,7 +320,8 @@ public enum TrailRecord: Sendable, Hashable {
             return .outcome(Outcome(
                 now: try b.requiredInstant("now"), key: try b.requiredString("key"), result: result,
                 detail: b["detail"]?.stringValue, actor: try decodeActor(b["actor"]), note: b["note"]?.stringValue,
-                effects: try RecordedEffect.decodeList(b["effects"]), clockAnomaly: try decodeAnomaly(b)))
+                effects: try RecordedEffect.decodeList(b["effects"]), clockAnomaly: try decodeAnomaly(b),
+                attempts: try b["attempts"].map(decodeAttempts)))
         case .note:
             return .note(Note(now: try b.requiredInstant("now"), text: try b.requiredString("text"),
                               actor: try decodeActor(b["actor"]), clockAnomaly: try decodeAnomaly(b)))
@@ -396,6 +400,7 @@ public enum TrailRecord: Sendable, Hashable {
                 ("result", .string(r.result.rawValue)), ("detail", r.detail.map { .string($0) }),
                 ("actor", actor(r.actor)), ("note", r.note.map { .string($0) }),
                 ("effects", RecordedEffect.encodeList(r.effects)), ("clock_anomaly", r.clockAnomaly.map(anomaly)),
+                ("attempts", r.attempts.map(encodeAttempts)),
             ])
         case .note(let r):
             return obj([
@@ -449,6 +454,25 @@ public enum TrailRecord: Sendable, Hashable {
     private static func decodeActor(_ v: CanonicalValue?) throws -> Actor {
         guard let v, let name = v["name"]?.stringValue else { throw RuntimeError.corruptRecord("missing 'actor'") }
         return Actor(name: name, role: v["role"]?.stringValue)
+    }
+
+    private func encodeAttempts(_ attempts: [DeliveryAttempt]) -> CanonicalValue {
+        .array(attempts.map { a in
+            obj([("n", .integer(Int64(a.number))), ("to", a.to.map { .string($0) }),
+                 ("at", .integer(a.at.millisecondsSinceEpoch)), ("latency_ms", .integer(a.latencyMs)),
+                 ("status", a.status.map { .integer(Int64($0)) }), ("reply", a.reply.map { .string($0) }),
+                 ("error", a.error.map { .string($0) }), ("backoff_ms", a.backoffMs.map { .integer($0) })])
+        })
+    }
+
+    private static func decodeAttempts(_ v: CanonicalValue) throws -> [DeliveryAttempt] {
+        guard let items = v.arrayValue else { throw RuntimeError.corruptRecord("'attempts' is not a list") }
+        return try items.map { i in
+            DeliveryAttempt(number: Int(try i.requiredInt("n")), to: i["to"]?.stringValue, at: try i.requiredInstant("at"),
+                            latencyMs: try i.requiredInt("latency_ms"), status: i["status"]?.intValue,
+                            reply: i["reply"]?.stringValue, error: i["error"]?.stringValue,
+                            backoffMs: i["backoff_ms"]?.int64Value)
+        }
     }
 
     private static func decodeAnomaly(_ b: CanonicalValue) throws -> ClockAnomaly? {

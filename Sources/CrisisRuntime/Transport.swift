@@ -6,9 +6,55 @@ public struct TransportResult: Sendable, Hashable {
     public var result: DeliveryResult
     /// What happened, for the trail and for people (a provider's message id, an error, "send it by hand").
     public var detail: String
-    public init(_ result: DeliveryResult, _ detail: String) {
+    /// Every attempt a real transport made, in order (empty for the sandbox and hand delivery).
+    public var attempts: [DeliveryAttempt]
+    public init(_ result: DeliveryResult, _ detail: String, attempts: [DeliveryAttempt] = []) {
         self.result = result
         self.detail = detail
+        self.attempts = attempts
+    }
+}
+
+/// One try at sending a delivery to one recipient, as recorded in `action.outcome`'s `attempts`: when, how long it
+/// took, what came back (an HTTP status, an SMTP reply code, a program's exit status) or what went wrong, and how
+/// long the outbox waited before the next. Never a secret, a URL or a body.
+public struct DeliveryAttempt: Sendable, Hashable {
+    /// 1 for the first attempt at this recipient.
+    public var number: Int
+    /// The recipient's person id (nil for a webhook, which posts once for everyone).
+    public var to: String?
+    /// Wall-clock instant the attempt began.
+    public var at: Instant
+    public var latencyMs: Int64
+    /// HTTP status, SMTP reply code, or exit status; nil when nothing answered.
+    public var status: Int?
+    /// A short answer (an SMTP reply, the first line of an error body, a program's output).
+    public var reply: String?
+    public var error: String?
+    /// How long the outbox waited after this attempt before the next (nil after the last).
+    public var backoffMs: Int64?
+
+    public init(number: Int = 1, to: String? = nil, at: Instant, latencyMs: Int64, status: Int? = nil,
+                reply: String? = nil, error: String? = nil, backoffMs: Int64? = nil) {
+        self.number = number
+        self.to = to
+        self.at = at
+        self.latencyMs = latencyMs
+        self.status = status
+        self.reply = reply
+        self.error = error
+        self.backoffMs = backoffMs
+    }
+}
+
+/// What a transport may need besides the delivery: the incident and its directory (for the recipients'
+/// addresses on the channel).
+public struct DeliveryContext: Sendable {
+    public var incident: String
+    public var contacts: ContactsDirectory?
+    public init(incident: String, contacts: ContactsDirectory?) {
+        self.incident = incident
+        self.contacts = contacts
     }
 }
 
@@ -17,6 +63,12 @@ public struct TransportResult: Sendable, Hashable {
 /// `SandboxTransport`, whatever transport it was given.
 public protocol DeliveryTransport: Sendable {
     func send(_ delivery: Delivery) -> TransportResult
+    /// Sends with the incident's context (the effect runner calls this one). Default: `send(_:)`.
+    func send(_ delivery: Delivery, context: DeliveryContext) -> TransportResult
+}
+
+extension DeliveryTransport {
+    public func send(_ delivery: Delivery, context: DeliveryContext) -> TransportResult { send(delivery) }
 }
 
 /// Drills: every delivery is written to the sandbox (its intent record), never to the world. A drill scenario may
