@@ -95,10 +95,13 @@ public struct Person: Sendable, Hashable, Codable {
     public var deputyHoldsRoles: Bool
     /// The language messages to this person are in (`language: en`); nil: the playbook's first language.
     public var language: String?
+    /// The IANA zone the person lives in (`timezone: America/New_York`), when it is not the directory's: their
+    /// availability windows are in it, and their local time is shown beside their name when they are paged.
+    public var timeZone: String?
 
     public init(id: String, name: String, roles: [String], channels: [ContactChannel] = [], deputy: String? = nil,
                 availability: [AvailabilityWindow] = [], unavailable: [Unavailability] = [],
-                deputyHoldsRoles: Bool = false, language: String? = nil) {
+                deputyHoldsRoles: Bool = false, language: String? = nil, timeZone: String? = nil) {
         self.id = id
         self.name = name
         self.roles = roles
@@ -108,10 +111,11 @@ public struct Person: Sendable, Hashable, Codable {
         self.unavailable = unavailable
         self.deputyHoldsRoles = deputyHoldsRoles
         self.language = language
+        self.timeZone = timeZone
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, roles, channels, deputy, availability, unavailable, deputyHoldsRoles, language
+        case id, name, roles, channels, deputy, availability, unavailable, deputyHoldsRoles, language, timeZone
     }
 
     /// Decodes with the defaults of a person written before `unavailable` and `deputy_holds_roles` existed.
@@ -126,6 +130,16 @@ public struct Person: Sendable, Hashable, Codable {
         unavailable = try c.decodeIfPresent([Unavailability].self, forKey: .unavailable) ?? []
         deputyHoldsRoles = try c.decodeIfPresent(Bool.self, forKey: .deputyHoldsRoles) ?? false
         language = try c.decodeIfPresent(String.self, forKey: .language)
+        timeZone = try c.decodeIfPresent(String.self, forKey: .timeZone)
+    }
+
+    /// The person's own wall-clock time at `instant`, when they have their own zone: `14:05 America/New_York`.
+    public func localTime(at instant: Instant) -> String? {
+        guard let timeZone else { return nil }
+        let offset = AvailabilityWindow.utcOffsetSeconds(of: timeZone, at: instant)
+        let minutes = ((instant.millisecondsSinceEpoch / 1000 + Int64(offset)) / 60) % (24 * 60)
+        let m = Int(minutes < 0 ? minutes + 24 * 60 : minutes)
+        return String(format: "%02d:%02d", m / 60, m % 60) + " " + timeZone
     }
 
     /// The person's address on `channel` (the first of that type), nil when they have none.

@@ -88,9 +88,19 @@ public enum ContactsLoader {
                 let w = "person '\(e.key)'"
                 guard let vm = r.mapping(e.value, what: w, allowed: [
                     "name", "roles", "channels", "deputy", "availability", "unavailable", "deputy_holds_roles",
-                    "language",
+                    "language", "timezone",
                 ])
                 else { continue }
+                // A person's own zone: their availability windows are written in it (else the directory's).
+                var ownZone: String?
+                if let node = vm["timezone"], let tz = r.string(node, what: "'timezone' of \(w)") {
+                    if TimeZone(identifier: tz) != nil {
+                        ownZone = tz
+                    } else {
+                        r.error(DiagnosticCode.badTimezone, "unknown time zone '\(tz)' for \(w); use an IANA name such as America/New_York",
+                                at: r.location(node))
+                    }
+                }
                 let name = r.string(vm, "name", what: w, required: true) ?? e.key
                 let roles = vm["roles"].flatMap { r.identifierList($0, what: "'roles' of \(w)") }?.map(\.value) ?? []
                 var channels: [ContactChannel] = []
@@ -136,7 +146,8 @@ public enum ContactsLoader {
                             if slot == 0 { from = v } else { to = v }
                         }
                         if let from, let to, !days.isEmpty {
-                            availability.append(AvailabilityWindow(days: days, fromMinute: from, toMinute: to, timeZone: timeZone))
+                            availability.append(AvailabilityWindow(days: days, fromMinute: from, toMinute: to,
+                                                                   timeZone: ownZone ?? timeZone))
                             windowLocations.append(am.location)
                         }
                     }
@@ -147,7 +158,7 @@ public enum ContactsLoader {
                 let language = vm["language"].flatMap { r.identifier($0, what: "'language' of \(w)") }?.value
                 people.append(Person(id: e.key, name: name, roles: roles, channels: channels, deputy: deputy,
                                      availability: availability, unavailable: unavailable, deputyHoldsRoles: holds,
-                                     language: language))
+                                     language: language, timeZone: ownZone))
             }
         }
         let ids = Set(people.map(\.id))

@@ -235,7 +235,7 @@ public struct StatusReport: Codable, Sendable {
                 role: step?.role?.value, entered: fmt(run.enteredAt), deadline: run.dueAt.map(fmt),
                 due_in: run.dueAt.map(relative),
                 detail: Self.detail(run, escalationNext: Self.escalationNext(run, state: state, fmt: fmt, relative: relative),
-                                    state: state),
+                                    state: state, contacts: def.contacts, now: now),
                 actions: actions(Engine.availableActions(for: run.instance, in: state)),
                 checklist: Self.checklist(step), options: Self.options(step), default_option: Self.defaultOption(step),
                 approvals: Self.approvals(run))
@@ -421,7 +421,10 @@ public struct StatusReport: Codable, Sendable {
         }
     }
 
-    static func detail(_ run: StepRun, escalationNext: String? = nil, state: IncidentState? = nil) -> [String: String] {
+    /// With `contacts` and `now`, a person paged who lives in another zone than the directory's is shown with
+    /// their local time (`jane.doe (02:40 America/New_York)`).
+    static func detail(_ run: StepRun, escalationNext: String? = nil, state: IncidentState? = nil,
+                       contacts: ContactsDirectory? = nil, now: Instant? = nil) -> [String: String] {
         switch run.detail {
         case .simple: return [:]
         case .statement(let s):
@@ -442,7 +445,10 @@ public struct StatusReport: Codable, Sendable {
             var d = ["level": String(e.level + 1), "round": String(e.round + 1), "levels": String(e.levels.count)]
             if e.level < e.levels.count {
                 let level = e.levels[e.level]
-                d["paging"] = level.targets.joined(separator: ", ")
+                d["paging"] = level.targets.map { target in
+                    guard let now, let local = contacts?.person(named: target)?.localTime(at: now) else { return target }
+                    return "\(target) (\(local))"
+                }.joined(separator: ", ")
                 if level.ack == .all {
                     let acked = Set(e.acks.filter(\.counted).map(\.person))
                     let missing = level.targets.filter { !acked.contains($0) }

@@ -332,3 +332,26 @@ struct PersonCommandLineTests {
         #expect(lines[3] == id, "\(lines[3])")
     }
 }
+
+/// Issue 14, item 6: a person paged who lives in another zone is shown with their own local time.
+@Suite("Status: a paged person's own local time")
+struct PagedLocalTimeTests {
+    @Test("the board's paging line gives a New York colleague's local time beside their id")
+    func pagedLocalTime() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let source = try String(contentsOf: CLI.root.appendingPathComponent("Tests/CrisisCLITests/Fixtures/show-contacts.yaml"), encoding: .utf8)
+        let contacts = cli.dir.appendingPathComponent("contacts.yaml")
+        try source.replacingOccurrences(of: "    name: Jonas Comms\n", with: "    name: Jonas Comms\n    timezone: America/New_York\n")
+            .write(to: contacts, atomically: true, encoding: .utf8)
+        let id = try cli.run(["start", "Tests/CrisisCLITests/Fixtures/show.yaml", "--drill", "--contacts", contacts.path,
+                              "--set", "post_url=https://x.com/someone/status/1790", "--clock", "2026-03-02T09:00:00+01:00"]).lastLine
+        let status = try cli.run(["status", id])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("jonas.comms (03:00 America/New_York)"), "\(status.stdout)")
+        let json = try cli.run(["status", id, "--json"]).json()
+        let active = json["active"] as? [[String: Any]] ?? []
+        let paging = active.compactMap { ($0["detail"] as? [String: String])?["paging"] }.first
+        #expect(paging?.contains("jonas.comms (03:00 America/New_York)") == true, "\(String(describing: paging))")
+    }
+}
