@@ -296,6 +296,9 @@ enum StatusText {
         lines.append("now \(HumanTime.show(r.now)) (\(r.timezone), \(clockName))"
                      + (r.deadline.map { "  run deadline \(when($0))" } ?? "")
                      + (r.deadline_exceeded ? Colour.red("  DEADLINE EXCEEDED", color) : ""))
+        if let related = r.related, !related.isEmpty {
+            lines.append("related: " + related.joined(separator: ", ") + "  (crisis log \(r.incident) --related)")
+        }
         if !r.active.isEmpty {
             lines.append("")
             lines.append(Colour.bold("Active steps", color))
@@ -725,7 +728,8 @@ enum TimelineText {
         let e = { (s: String) in TerminalText.escape(s) }
         switch record {
         case .opened(let r):
-            return "opened \(r.mode.rawValue) incident from \(e(r.playbook.id))@\(e(r.playbook.version))" + effects(r.effects)
+            return "opened \(r.mode.rawValue) incident from \(e(r.playbook.id))@\(e(r.playbook.version))"
+                + (r.related.isEmpty ? "" : ", related to " + r.related.map(e).joined(separator: ", ")) + effects(r.effects)
         case .action(let r):
             var s = "\(e(r.step)) \(e(r.action))"
             var shown = r.fields

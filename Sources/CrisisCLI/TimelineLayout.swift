@@ -17,16 +17,73 @@ extension TimelineText {
     /// delivery (with no effects or note of its own) adds `(sandboxed)` there instead of a line.
     static func render(_ entries: [TimelineEntry], incident: LoadedIncident, color: Bool,
                        width: Int = Fit.terminalWidth(), all: Bool = true) -> String {
-        let (folded, sends) = all ? ([], [:]) : fold(entries)
-        let zone = ZoneFormat(identifier: incident.definition.playbook.timeZone)
         var rows: [String] = []
         if incident.isDrill {
             rows += wrap("DRILL — exercise record; times are the drill's simulated clock", width: width)
                 .map { Colour.yellow($0, color) }
         }
+        rows += withHeadings(entryRows(entries, incident: incident, color: color, width: width, all: all),
+                             zone: ZoneFormat(identifier: incident.definition.playbook.timeZone), color: color, width: width)
+        return rows.joined(separator: "\n")
+    }
+
+    /// The timelines of related incidents merged in time order (`crisis log ID --related`), each line marked with
+    /// its incident's short id; day headings in the first incident's zone.
+    static func renderMerged(_ parts: [(entries: [TimelineEntry], incident: LoadedIncident)], color: Bool,
+                             width: Int = Fit.terminalWidth(), all: Bool = true) -> String {
+        guard let first = parts.first else { return "" }
+        var rows: [String] = []
+        for part in parts {
+            rows += wrap("[\(part.incident.id.suffix(4))] \(part.incident.id)  \(TerminalText.escape(part.incident.header.title))"
+                         + (part.incident.isDrill ? "  (DRILL)" : ""), width: width)
+        }
+        rows.append("")
+        var merged: [(row: Row, order: Int)] = []
+        for (n, part) in parts.enumerated() {
+            let mark = "[\(part.incident.id.suffix(4))] "
+            merged += entryRows(part.entries, incident: part.incident, color: color, width: width - mark.count, all: all)
+                .map { row in
+                    var r = row
+                    r.lines = r.lines.enumerated().map { ($0.offset == 0 ? mark : String(repeating: " ", count: mark.count)) + $0.element }
+                    return (r, n)
+                }
+        }
+        let sorted = merged.enumerated().sorted { a, b in
+            (a.element.row.at, a.element.order, a.offset) < (b.element.row.at, b.element.order, b.offset)
+        }.map(\.element.row)
+        rows += withHeadings(sorted, zone: ZoneFormat(identifier: first.incident.definition.playbook.timeZone), color: color,
+                             width: width)
+        return rows.joined(separator: "\n")
+    }
+
+    /// One timeline line (and its wrapped continuation lines) and when it happened.
+    struct Row {
+        var at: Instant
+        /// A drill's record made on the real clock (a checkpoint): outside the day headings.
+        var offClock: Bool
+        var lines: [String]
+    }
+
+    static func withHeadings(_ entryRows: [Row], zone: ZoneFormat, color: Bool, width: Int) -> [String] {
+        var rows: [String] = []
+        var day = ""
+        for row in entryRows {
+            let heading = dayHeading(row.at, zone: zone)
+            if heading != day && !row.offClock {
+                day = heading
+                rows += wrap(heading, width: width).map { Colour.bold($0, color) }
+            }
+            rows += row.lines
+        }
+        return rows
+    }
+
+    static func entryRows(_ entries: [TimelineEntry], incident: LoadedIncident, color: Bool, width: Int, all: Bool) -> [Row] {
+        let (folded, sends) = all ? ([], [:]) : fold(entries)
+        let zone = ZoneFormat(identifier: incident.definition.playbook.timeZone)
+        var rows: [Row] = []
         let seqWidth = max(3, String(entries.last?.stored.seq ?? 0).count)
         let textColumn = seqWidth + 1 + 5 + 2
-        var day = ""
         let keyPrefix = incident.id + "/"
         for (index, entry) in entries.enumerated() where !folded.contains(index) {
             let stored = entry.stored
@@ -35,11 +92,6 @@ extension TimelineText {
             let stamp = zone.human(at)  // 2025-10-27 09:00 +01:00
             // A drill's records made on the real clock (checkpoints) say their full time, outside the day headings.
             let offClock = incident.isDrill && simulated == nil
-            let heading = dayHeading(at, zone: zone)
-            if heading != day && !offClock {
-                day = heading
-                rows += wrap(heading, width: width).map { Colour.bold($0, color) }
-            }
             let clock = offClock ? "  -  " : String(stamp.dropFirst(11).prefix(5))
             let real = offClock ? " (real clock: \(stamp))" : ""
             let role = entry.record?.actor?.role ?? stored.actor.role
@@ -50,11 +102,11 @@ extension TimelineText {
             what = FastText.replacing(what, keyPrefix, with: "")
             let seq = String(repeating: " ", count: seqWidth - String(stored.seq).count) + String(stored.seq)
             let lines = wrap("\(who)  \(what)\(real)\(anomaly)", width: max(20, width - textColumn))
-            for (i, line) in lines.enumerated() {
-                rows.append((i == 0 ? "\(seq) \(clock)  " : String(repeating: " ", count: textColumn)) + line)
-            }
+            rows.append(Row(at: at, offClock: offClock, lines: lines.enumerated().map { i, line in
+                (i == 0 ? "\(seq) \(clock)  " : String(repeating: " ", count: textColumn)) + line
+            }))
         }
-        return rows.joined(separator: "\n")
+        return rows
     }
 
     /// Which entries fold into another (intents, and sandboxed outcomes of folded intents), and what each host

@@ -73,6 +73,9 @@ public struct IncidentService: Sendable {
         public var simulatedStart: Instant?
         /// Drills started from a scenario: its file name and exact bytes, pinned with the playbook.
         public var scenario: (name: String, bytes: [UInt8])?
+        /// Incidents the new one is related to (`--related ID`): recorded in its opening record, and in each of
+        /// them as a note naming the new one.
+        public var related: [String] = []
         public init(playbookPath: String, contactsPath: String? = nil, inputs: [(String, String)] = [],
                     mode: IncidentMode = .live, title: String? = nil, actor: Actor, wallNow: Instant,
                     simulatedStart: Instant? = nil, scenario: (name: String, bytes: [UInt8])? = nil) {
@@ -142,6 +145,17 @@ public struct IncidentService: Sendable {
             scenarioRef = .init(path: scenario.name, sha256: sha256Hex(scenario.bytes))
         }
 
+        // Related incidents must exist (a short id part is resolved), and be of the same kind: a drill is never
+        // linked to a live incident.
+        var related: [String] = []
+        for name in request.related {
+            let other = try resolveIncident(name)
+            guard let header = try store.incident(id: other) else { throw RuntimeError.invalid("no incident \(name)") }
+            guard header.mode == request.mode else {
+                throw RuntimeError.invalid("\(other) is a \(header.mode.rawValue) incident; a \(request.mode.rawValue) cannot be related to it")
+            }
+            if !related.contains(other) { related.append(other) }
+        }
         let title = request.title ?? playbook.title
         var lastError: (any Error)?
         for _ in 0..<5 {
@@ -154,7 +168,7 @@ public struct IncidentService: Sendable {
                 now: engineNow, mode: request.mode, title: title, engine: Self.engineVersion,
                 playbook: .init(id: playbook.id, version: playbook.version, file: fileName, sha256: playbookSHA),
                 templates: templates.sorted { $0.path < $1.path }, contacts: contactsRef, scenario: scenarioRef,
-                inputs: inputs,
+                related: related, inputs: inputs,
                 effects: actions.map(RecordedEffect.init))
             let header = NewIncident(
                 id: id, origin: "crisis/\(id)", title: title, playbookID: playbook.id,
@@ -195,9 +209,33 @@ public struct IncidentService: Sendable {
                 }
             }
             try effects.run(actions, actor: request.actor, wallNow: request.wallNow, into: &run)
+            // The link back: each related incident records that this one was opened as related to it.
+            for other in related {
+                _ = try note(incident: other, text: "\(Self.relatedTag)\(id) opened as related: \(title)", actor: request.actor,
+                             expectSeq: nil, idempotencyKey: "related/\(id)", wallNow: request.wallNow)
+            }
             return finish(run)
         }
         throw lastError ?? RuntimeError.invalid("could not allocate an incident id")
+    }
+
+    /// How a related incident's link back reads in its trail: a note `#related ID opened as related: TITLE`.
+    public static let relatedTag = "#related "
+
+    /// The incidents related to `id`, both ways: those its opening names, and those that named it when they
+    /// were opened (their notes in its trail), in the order they were linked.
+    public func relatedIncidents(_ id: String) throws -> [String] {
+        var out: [String] = []
+        try store.forEachEvent(incident: id) { stored in
+            switch try TrailRecord.decode(stored) {
+            case .opened(let o): out += o.related
+            case .note(let n) where n.text.hasPrefix(Self.relatedTag):
+                let other = String(n.text.dropFirst(Self.relatedTag.count).prefix { $0 != " " })
+                if !out.contains(other) { out.append(other) }
+            default: break
+            }
+        }
+        return out
     }
 
     // MARK: load

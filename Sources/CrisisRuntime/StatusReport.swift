@@ -182,6 +182,9 @@ public struct StatusReport: Codable, Sendable {
     public var timezone: String
     /// The playbook's languages, in its order (a statement's texts are `detail["text.<language>"]`).
     public var languages: [String]?
+    /// Incidents related to this one, both ways (`crisis start --related`); set by the commands that read the
+    /// trail for it (`status`), absent otherwise.
+    public var related: [String]? = nil
     public var inputs: [String: String]
     public var active: [Active]
     public var timers: [Timer]

@@ -42,6 +42,9 @@ public enum TrailRecord: Sendable, Hashable {
         /// A drill started from a scenario (`crisis drill`): the scenario file, pinned like the playbook, so scoring
         /// and the after-action report read it from the trail. Nil otherwise.
         public var scenario: FileRef? = nil
+        /// Incidents this one is related to (`crisis start --related ID`: a recurrence, a reactivation); each of
+        /// them records the link back as a note. Empty in records written before crisis/0.5.
+        public var related: [String] = []
         public var inputs: [String: String]
         public var effects: [RecordedEffect]
     }
@@ -275,6 +278,7 @@ public enum TrailRecord: Sendable, Hashable {
                 scenario: try b["scenario"].map {
                     .init(path: try $0.requiredString("file"), sha256: try $0.requiredString("sha256"))
                 },
+                related: (b["related"]?.arrayValue ?? []).compactMap(\.stringValue),
                 inputs: try b.stringMap("inputs"), effects: try RecordedEffect.decodeList(b["effects"])))
         case .action:
             var fields = try b.stringMap("fields")
@@ -357,6 +361,7 @@ public enum TrailRecord: Sendable, Hashable {
                 ("templates", .array(r.templates.map { obj([("path", .string($0.path)), ("sha256", .string($0.sha256))]) })),
                 ("contacts", r.contacts.map { obj([("file", .string($0.path)), ("sha256", .string($0.sha256))]) }),
                 ("scenario", r.scenario.map { obj([("file", .string($0.path)), ("sha256", .string($0.sha256))]) }),
+                ("related", r.related.isEmpty ? CanonicalValue?.none : .array(r.related.map { .string($0) })),
                 ("inputs", stringMap(r.inputs)),
                 ("effects", RecordedEffect.encodeList(r.effects)),
             ])

@@ -26,6 +26,13 @@ struct LogCommand: AsyncParsableCommand {
     @Flag(help: ArgumentHelp("Every record on its own line, delivery intents and sandboxed outcomes too (folded "
                              + "into the line that caused them otherwise)."))
     var all = false
+    @Flag(help: ArgumentHelp("With the incidents related to this one (crisis start --related), their timelines merged in "
+                             + "time order, each line marked with its incident's short id."))
+    var related = false
+
+    func validate() throws {
+        if related, json || raw { throw ValidationError("--related merges readable timelines; leave out --json and --raw") }
+    }
 
     func run() async throws {
         let damaged: Bool
@@ -62,7 +69,15 @@ struct LogCommand: AsyncParsableCommand {
                 do {
                     let incident = try service.load(id)
                     let timeline = try service.timeline(id)
-                    lines.append(TimelineText.render(timeline, incident: incident, color: Style.colour, all: all))
+                    if related {
+                        var parts = [(entries: timeline, incident: incident)]
+                        for other in try service.relatedIncidents(id) {
+                            parts.append((try service.timeline(other), try service.load(other)))
+                        }
+                        lines.append(TimelineText.renderMerged(parts, color: Style.colour, all: all))
+                    } else {
+                        lines.append(TimelineText.render(timeline, incident: incident, color: Style.colour, all: all))
+                    }
                     damaged = broken
                 } catch {
                     let (_, why) = explain(error)

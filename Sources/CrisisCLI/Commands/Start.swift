@@ -62,9 +62,13 @@ struct StartOptions: ParsableArguments {
     var contacts: String?
     @Option(help: ArgumentHelp("Drills: the simulated start time (RFC 3339), default now.", valueName: "time"))
     var clock: String?
+    @Option(help: ArgumentHelp(
+        "An incident this one is related to (a recurrence, a reactivation); the link is recorded both ways. Repeatable.",
+        valueName: "id"))
+    var related: [String] = []
 
     /// Whether none of these options was given (`crisis run ID` on an existing incident takes none).
-    var isEmpty: Bool { sets.isEmpty && !drill && title == nil && contacts == nil && clock == nil }
+    var isEmpty: Bool { sets.isEmpty && !drill && title == nil && contacts == nil && clock == nil && related.isEmpty }
 
     func validate() throws {
         _ = try parseAssignments(sets)
@@ -79,8 +83,11 @@ struct StartOptions: ParsableArguments {
     /// The service request that starts an incident from `playbook` with these options.
     func request(playbook: String, actor: Actor) throws -> IncidentService.StartRequest {
         let installed = ProcessInfo.processInfo.environment["CRISIS_CONTACTS"].flatMap { $0.isEmpty ? nil : $0 }
-        return try .init(playbookPath: playbook, contactsPath: contacts ?? installed, inputs: parseAssignments(sets),
-                  mode: drill ? .drill : .live, title: title, actor: actor, wallNow: .wallClock(),
-                  simulatedStart: clock.flatMap(ISO8601.parse))
+        var request = try IncidentService.StartRequest(
+            playbookPath: playbook, contactsPath: contacts ?? installed, inputs: parseAssignments(sets),
+            mode: drill ? .drill : .live, title: title, actor: actor, wallNow: .wallClock(),
+            simulatedStart: clock.flatMap(ISO8601.parse))
+        request.related = related
+        return request
     }
 }

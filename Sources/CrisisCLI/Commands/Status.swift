@@ -23,7 +23,9 @@ struct StatusCommand: AsyncParsableCommand {
         do {
             let service = try store.service(reading: true)
             let incident = try service.load(try service.resolveIncident(id))
-            let report = StatusReport(incident, wallNow: .wallClock())
+            var report = StatusReport(incident, wallNow: .wallClock())
+            let related = try service.relatedIncidents(incident.header.id)
+            if !related.isEmpty { report.related = related }
             if json { try Out.json(report) } else { Out.print(StatusText.render(report, color: Style.colour)) }
         } catch {
             throw fail(error, json: json)
