@@ -299,6 +299,10 @@ enum StatusText {
         if let related = r.related, !related.isEmpty {
             lines.append("related: " + related.joined(separator: ", ") + "  (crisis log \(r.incident) --related)")
         }
+        for busy in r.assigned_elsewhere ?? [] {
+            lines += Fit.lines("\(e(busy.person)) is also working open incident " + busy.incidents.joined(separator: ", "),
+                               width: Fit.terminalWidth()).map { Colour.yellow($0, color) }
+        }
         if !r.active.isEmpty {
             lines.append("")
             lines.append(Colour.bold("Active steps", color))

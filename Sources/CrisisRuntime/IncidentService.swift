@@ -238,6 +238,27 @@ public struct IncidentService: Sendable {
         return out
     }
 
+    /// People who acted in incident `id` and also in another open incident of the same kind (live with live,
+    /// drill with drill): one person, two incidents at once is worth knowing at 3 a.m. Each with those incidents.
+    public func assignedElsewhere(_ id: String) throws -> [(person: String, incidents: [String])] {
+        func people(_ incident: String) throws -> Set<String> {
+            var out = Set<String>()
+            try store.forEachEvent(incident: incident) { stored in
+                guard stored.type == .action, case .action(let a) = try TrailRecord.decode(stored) else { return }
+                out.insert(a.actor.name)
+            }
+            return out
+        }
+        guard let mine = try store.incident(id: id) else { return [] }
+        let here = try people(id)
+        guard !here.isEmpty else { return [] }
+        var found: [String: [String]] = [:]
+        for other in try summaries() where other.id != id && other.status == "open" && other.mode == mine.mode.rawValue {
+            for person in try people(other.id).intersection(here) { found[person, default: []].append(other.id) }
+        }
+        return found.keys.sorted().map { ($0, found[$0] ?? []) }
+    }
+
     // MARK: load
 
     /// Rebuilds an incident from its trail: the definition from the pinned bytes, the state by replaying the

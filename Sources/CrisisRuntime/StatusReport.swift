@@ -185,6 +185,17 @@ public struct StatusReport: Codable, Sendable {
     /// Incidents related to this one, both ways (`crisis start --related`); set by the commands that read the
     /// trail for it (`status`), absent otherwise.
     public var related: [String]? = nil
+    /// People who acted here and also in another open incident at once, with those incidents; set by `status`.
+    public var assigned_elsewhere: [AssignedElsewhere]? = nil
+
+    public struct AssignedElsewhere: Codable, Sendable {
+        public var person: String
+        public var incidents: [String]
+        public init(person: String, incidents: [String]) {
+            self.person = person
+            self.incidents = incidents
+        }
+    }
     public var inputs: [String: String]
     public var active: [Active]
     public var timers: [Timer]

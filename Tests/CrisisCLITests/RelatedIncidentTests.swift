@@ -30,6 +30,13 @@ struct RelatedIncidentTests {
         let opened = TimelineTests.entries(try cli.run(["log", second]).stdout).first { $0.contains("opened live") } ?? ""
         #expect(opened.contains("opened live incident from employee-post-viral@1, related to \(first)"), "\(opened)")
 
+        // The same person working both open incidents is flagged in each.
+        #expect(try cli.run(["act", second, "capture_evidence", "done", "--as", "ola.hansen"], env: env).status == 0)
+        let busy = try cli.run(["status", first, "--json"]).json()["assigned_elsewhere"] as? [[String: Any]]
+        #expect(busy?.first?["person"] as? String == "ola.hansen")
+        #expect(busy?.first?["incidents"] as? [String] == [second])
+        #expect(try cli.run(["status", second]).stdout.contains("ola.hansen is also working open incident \(first)"))
+
         let merged = try cli.run(["log", second, "--related"])
         #expect(merged.status == 0, "\(merged.stderr)")
         let lines = merged.stdout.split(separator: "\n").map(String.init)

@@ -26,6 +26,8 @@ struct StatusCommand: AsyncParsableCommand {
             var report = StatusReport(incident, wallNow: .wallClock())
             let related = try service.relatedIncidents(incident.header.id)
             if !related.isEmpty { report.related = related }
+            let busy = try service.assignedElsewhere(incident.header.id)
+            if !busy.isEmpty { report.assigned_elsewhere = busy.map { .init(person: $0.person, incidents: $0.incidents) } }
             if json { try Out.json(report) } else { Out.print(StatusText.render(report, color: Style.colour)) }
         } catch {
             throw fail(error, json: json)
