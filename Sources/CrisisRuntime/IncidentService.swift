@@ -249,11 +249,12 @@ public struct IncidentService: Sendable {
             }
             return out
         }
-        guard let mine = try store.incident(id: id) else { return [] }
+        let all = try summaries()
+        guard let mine = all.first(where: { $0.id == id }), mine.status == "open" else { return [] }
         let here = try people(id)
         guard !here.isEmpty else { return [] }
         var found: [String: [String]] = [:]
-        for other in try summaries() where other.id != id && other.status == "open" && other.mode == mine.mode.rawValue {
+        for other in all where other.id != id && other.status == "open" && other.mode == mine.mode {
             for person in try people(other.id).intersection(here) { found[person, default: []].append(other.id) }
         }
         return found.keys.sorted().map { ($0, found[$0] ?? []) }
