@@ -743,6 +743,10 @@ enum TimelineText {
             }
             if !shown.isEmpty { s += " " + fields(shown) }
             if let st = r.statement { s += " (statement sha256 \(st.sha256.prefix(12))\(Sym.ellipsis))" }
+            if let from = r.subject["reused_from"] {
+                s += " reusing \(e(from)) \(e(r.subject["reused_step"] ?? "")) revision \(r.subject["reused_revision"] ?? "?")"
+                    + " (sha256 \((r.subject["reused_sha256"] ?? "").prefix(12))\(Sym.ellipsis))"
+            }
             s += subject(r.subject)
             if let note = r.note { s += " — \(e(note))" }
             return s + effects(r.effects)

@@ -219,6 +219,35 @@ public struct IncidentService: Sendable {
         throw lastError ?? RuntimeError.invalid("could not allocate an incident id")
     }
 
+    /// An approved statement text of a related incident, to draft from: where it is, its revision and hash, and
+    /// its facts.
+    public struct ReusedStatement: Sendable {
+        public var incident: String
+        public var step: String
+        public var revision: Int
+        public var sha256: String
+        public var facts: [String: String]
+    }
+
+    /// The approved text of statement step `step` in incident `other`, which must be related to `id`: its last
+    /// revision, once approved (approved, or being or having been published). Refused with why otherwise.
+    public func approvedStatement(for id: String, in other: String, step: String) throws -> ReusedStatement {
+        guard try relatedIncidents(id).contains(other) else {
+            throw RuntimeError.invalid("\(other) is not related to \(id); only a related incident's texts are reused "
+                                       + "(crisis start ... --related \(other))")
+        }
+        let incident = try load(other)
+        let detail = incident.state.run(step)?.detail ?? incident.state.history.last { $0.instance == step }?.detail
+        guard case .statement(let s)? = detail else {
+            throw RuntimeError.invalid("\(other) has no statement step '\(step)'")
+        }
+        guard s.phase == .approved || s.phase == .publishing, let current = s.current else {
+            throw RuntimeError.invalid("the statement '\(step)' of \(other) has no approved text (it is \(s.phase.rawValue))")
+        }
+        return ReusedStatement(incident: other, step: step, revision: current.revision, sha256: current.sha256,
+                               facts: current.facts)
+    }
+
     /// How a related incident's link back reads in its trail: a note `#related ID opened as related: TITLE`.
     public static let relatedTag = "#related "
 
@@ -288,6 +317,8 @@ public struct IncidentService: Sendable {
         public var expectSeq: Int?
         public var idempotencyKey: String?
         public var wallNow: Instant
+        /// A statement draft that reuses a related incident's approved text (`crisis act ... draft --reuse ID`).
+        public var reuse: ReusedStatement? = nil
         public init(incident: String, step: String, action: String, fields: [(String, String)] = [], actor: Actor,
                     note: String? = nil, expectSeq: Int? = nil, idempotencyKey: String? = nil, wallNow: Instant) {
             self.incident = incident

@@ -121,11 +121,16 @@ enum Intake {
             case .success(let rendered):
                 let statement = RenderedStatement(texts: rendered.texts, sha256: rendered.sha256)
                 let facts = fields
+                // A draft that reuses a related incident's approved text says so, with that text's hash.
+                let reused = request.reuse.map {
+                    ["reused_from": $0.incident, "reused_step": $0.step, "reused_revision": String($0.revision),
+                     "reused_sha256": $0.sha256]
+                } ?? [:]
                 return .success(Accepted(
                     event: .drafted(step: request.step, facts: facts, statement: statement, actor: actor), actor: actor
                 ) { now, effects in
                     .action(.init(now: now, step: request.step, action: request.action, fields: facts,
-                                  statement: statement, actor: actor, note: note, effects: effects,
+                                  statement: statement, subject: reused, actor: actor, note: note, effects: effects,
                                   clockAnomaly: anomaly))
                 })
             case .failure(let r):

@@ -50,6 +50,59 @@ struct RelatedIncidentTests {
         #expect(try cli.run(["log", second, "--related", "--json"]).status == 2)
     }
 
+    @Test("a related incident's draft reuses the first one's approved text, recorded with its hash; an unrelated one cannot")
+    func reuseApprovedText() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let env = ["CRISIS_CONTACTS": CLI.root.appendingPathComponent("Examples/contacts.yaml").path]
+        func act(_ id: String, _ words: [String], as who: String) throws -> CLI.Result {
+            try cli.run(["act", id] + words + ["--as", who], env: env)
+        }
+        func start(_ extra: [String]) throws -> String {
+            try cli.run(["start", Self.playbook, "--set", "post_url=https://www.linkedin.com/posts/a-1",
+                         "--set", "detected_at=-10m"] + extra, env: env).lastLine
+        }
+        let facts = ["what_we_know=A colleague has posted about working conditions in our warehouse.",
+                     "what_we_dont_know=Whether the specific claims in the post are accurate.",
+                     "actions=We are looking into the matters the post raises.", "next_update_at=tomorrow by 12:00",
+                     "where_to_get_info=presse@example.no"].flatMap { ["--set", $0] }
+        let first = try start([])
+        #expect(try act(first, ["capture_evidence", "done"], as: "ola.hansen").status == 0)
+        #expect(try act(first, ["page_lead", "ack"], as: "ola.hansen").status == 0)
+        let drafted = try act(first, ["reactive_statement", "draft"] + facts, as: "ola.hansen")
+        #expect(drafted.status == 0, "\(drafted.stderr)")
+        let approved = try act(first, ["reactive_statement", "approve"], as: "marte.haugen")
+        #expect(approved.status == 0, "\(approved.stderr)")
+        let records = try JSONSerialization.jsonObject(with: Data(try cli.run(["log", first, "--json"]).stdout.utf8)) as? [[String: Any]] ?? []
+        let approval = try #require(records.last { (($0["body"] as? [String: Any])?["action"] as? String) == "approve" })
+        // A string map is recorded as [{name, value}] pairs (docs/audit-format.md).
+        let pairs = (approval["body"] as? [String: Any])?["subject"] as? [[String: String]] ?? []
+        let sha = try #require(pairs.first { $0["name"] == "sha256" }?["value"], "\(approval)")
+
+        let second = try start(["--related", first])
+        #expect(try act(second, ["capture_evidence", "done"], as: "ola.hansen").status == 0)
+        #expect(try act(second, ["page_lead", "ack"], as: "ola.hansen").status == 0)
+        let reused = try act(second, ["reactive_statement", "draft", "--reuse", String(first.suffix(4)),
+                                      "--set", "next_update_at=today by 18:00"], as: "ola.hansen")
+        #expect(reused.status == 0, "\(reused.stderr)")
+        let log = TimelineTests.entries(try cli.run(["log", second]).stdout).joined(separator: "\n")
+        #expect(log.contains("reusing \(first) reactive_statement revision 1 (sha256 \(sha.prefix(12))"), "\(log)")
+        #expect(log.contains("what_we_know=A colleague has posted about working conditions in our warehouse."))
+        #expect(log.contains("next_update_at=today by 18:00"), "a --set fact changes the reused one")
+        let raw = try cli.run(["log", second, "--json"]).stdout
+        #expect(raw.contains("{\"name\":\"reused_sha256\",\"value\":\"\(sha)\"}"), "the original's hash, in the trail")
+
+        // An incident that is not related cannot lend its texts; nothing is recorded.
+        let third = try start([])
+        #expect(try act(third, ["capture_evidence", "done"], as: "ola.hansen").status == 0)
+        #expect(try act(third, ["page_lead", "ack"], as: "ola.hansen").status == 0)
+        let seq = try cli.run(["status", third, "--json"]).json()["seq"] as? Int
+        let refused = try act(third, ["reactive_statement", "draft", "--reuse", first], as: "ola.hansen")
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("\(first) is not related to \(third)"), "\(refused.stderr)")
+        #expect(try cli.run(["status", third, "--json"]).json()["seq"] as? Int == seq)
+    }
+
     @Test("a drill cannot be related to a live incident, nor to one that does not exist; nothing is created")
     func refused() throws {
         let cli = try CLI()

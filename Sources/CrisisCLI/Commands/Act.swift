@@ -42,6 +42,10 @@ struct ActCommand: AsyncParsableCommand {
     var expectSeq: Int?
     @Option(name: .customLong("idempotency-key"), help: "Retrying with the same key never records twice.")
     var idempotencyKey: String?
+    @Option(help: ArgumentHelp(
+        "A statement draft: start from the approved text of the same step in a related incident (ID, or ID:STEP), "
+            + "recorded with that text's hash; --set changes single facts.", valueName: "id[:step]"))
+    var reuse: String?
     @Flag(help: "Print the resulting status as JSON.") var json = false
 
     func validate() throws {
@@ -58,10 +62,24 @@ struct ActCommand: AsyncParsableCommand {
         do {
             let service = try store.service(keys: keys)
             let target = try actTarget(words, service: service)
-            let result = try service.act(.init(
-                incident: target.incident, step: target.step, action: target.action, fields: fields,
+            var given = fields
+            var reused: IncidentService.ReusedStatement?
+            if let reuse {
+                guard target.action == "draft" else { throw RuntimeError.invalid("--reuse is for a statement's draft action") }
+                let parts = reuse.split(separator: ":", maxSplits: 1).map(String.init)
+                let other = try service.resolveIncident(parts.first ?? reuse)
+                let found = try service.approvedStatement(for: target.incident, in: other, step: parts.count > 1 ? parts[1] : target.step)
+                // The reused facts, then any the operator changes with --set.
+                let changed = Set(fields.map(\.0))
+                given = found.facts.filter { !changed.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } + fields
+                reused = found
+            }
+            var request = IncidentService.ActRequest(
+                incident: target.incident, step: target.step, action: target.action, fields: given,
                 actor: op.actor, note: note, expectSeq: expectSeq, idempotencyKey: idempotencyKey,
-                wallNow: .wallClock()))
+                wallNow: .wallClock())
+            request.reuse = reused
+            let result = try service.act(request)
             try report(result, service: service, store: store, keys: keys, json: json)
         } catch {
             throw fail(error, json: json)
