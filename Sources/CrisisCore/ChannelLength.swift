@@ -72,7 +72,8 @@ public enum ChannelLength {
 
     /// X's weighted length (twitter-text v3 config): code points in U+0000–U+10FF, U+2000–U+200D,
     /// U+2010–U+201F and U+2032–U+2037 weigh 1, everything else 2; an emoji, including a ZWJ sequence, a flag or
-    /// a keycap, weighs 2 in total; every URL weighs 23.
+    /// a keycap, weighs 2 in total; every URL weighs 23 (a host label longer than 63 characters, in punycode when it
+    /// is not ASCII, makes it no URL, as in twitter-text: such a link counts character by character).
     public static func xWeightedLength(_ nfcText: String) -> Int {
         var total = 0
         for segment in splitURLs(nfcText) {
@@ -161,7 +162,64 @@ public enum ChannelLength {
         // A host needs at least one dot after the scheme.
         let host = text[text.index(i, offsetBy: prefixLength)..<end]
         guard host.contains(".") || lower.hasPrefix("www.") || host.contains("localhost") else { return nil }
+        // X's rule (twitter-text): a domain label longer than 63 characters, in its punycode form when it is not
+        // ASCII, makes it no domain: the whole text then counts character by character.
+        let domain = host.prefix { !"/?#:".contains($0) }
+        guard domain.split(separator: ".").allSatisfy(isDomainLabel) else { return nil }
         return end
+    }
+
+    /// Whether a domain label fits the 63 characters DNS allows: as written when ASCII, else as `xn--` punycode.
+    static func isDomainLabel(_ label: Substring) -> Bool {
+        if label.unicodeScalars.allSatisfy(\.isASCII) { return label.utf8.count <= 63 }
+        return ("xn--" + punycode(label.lowercased())).utf8.count <= 63
+    }
+
+    /// RFC 3492 punycode of one label (`bücher` → `bcher-kva`), without the `xn--` prefix.
+    public static func punycode(_ input: String) -> String {
+        let codes = input.unicodeScalars.map { Int($0.value) }
+        var output = codes.filter { $0 < 0x80 }.map { Character(Unicode.Scalar(UInt8($0))) }
+        let basic = output.count
+        var handled = basic
+        if basic > 0 { output.append("-") }
+        let (base, tMin, tMax) = (36, 1, 26)
+        func adapt(_ d: Int, _ points: Int, _ first: Bool) -> Int {
+            var delta = first ? d / 700 : d / 2
+            delta += delta / points
+            var k = 0
+            while delta > ((base - tMin) * tMax) / 2 {
+                delta /= base - tMin
+                k += base
+            }
+            return k + (base - tMin + 1) * delta / (delta + 38)
+        }
+        func digit(_ d: Int) -> Character { Character(Unicode.Scalar(UInt8(d < 26 ? d + 97 : d + 22))) }
+        var (n, delta, bias) = (128, 0, 72)
+        while handled < codes.count {
+            let m = codes.filter { $0 >= n }.min() ?? n
+            delta += (m - n) * (handled + 1)
+            n = m
+            for c in codes {
+                if c < n { delta += 1 }
+                guard c == n else { continue }
+                var q = delta
+                var k = base
+                while true {
+                    let t = k <= bias ? tMin : (k >= bias + tMax ? tMax : k - bias)
+                    if q < t { break }
+                    output.append(digit(t + (q - t) % (base - t)))
+                    q = (q - t) / (base - t)
+                    k += base
+                }
+                output.append(digit(q))
+                bias = adapt(delta, handled + 1, handled == basic)
+                delta = 0
+                handled += 1
+            }
+            delta += 1
+            n += 1
+        }
+        return String(output)
     }
 
     // MARK: SMS

@@ -26,6 +26,24 @@ struct ChannelLengthTests {
         #expect(ChannelLength.measure("example.no", channel: "x").count == 10)
     }
 
+    @Test("A host label over 63 characters, as written or in punycode, is no URL on X: the text counts in full")
+    func longLabels() {
+        // RFC 3492's examples, and the labels X sees.
+        #expect(ChannelLength.punycode("bücher") == "bcher-kva")
+        #expect(ChannelLength.punycode("münchen") == "mnchen-3ya")
+        #expect(ChannelLength.punycode("ñ") == "ida")
+        let ascii63 = "https://" + String(repeating: "a", count: 63) + ".no/x"
+        let ascii64 = "https://" + String(repeating: "a", count: 64) + ".no/x"
+        #expect(ChannelLength.measure(ascii63, channel: "x").count == 23)
+        #expect(ChannelLength.measure(ascii64, channel: "x").count == ascii64.count)
+        // 58 letters and one ø: 59 characters as written, but "xn--" and its punycode make it longer than 63.
+        let idn = "https://" + String(repeating: "a", count: 58) + "ø.no"
+        #expect(("xn--" + ChannelLength.punycode(String(repeating: "a", count: 58) + "ø")).count > 63)
+        #expect(ChannelLength.measure(idn, channel: "x").count == idn.count)
+        // A short non-ASCII host is a URL as usual.
+        #expect(ChannelLength.measure("https://blåbær.no/om", channel: "x").count == 23)
+    }
+
     @Test("An emoji counts 2 on X, a ZWJ family or a flag too; CJK weighs 2; æøå and curly quotes 1")
     func weights() {
         #expect(ChannelLength.measure("😀", channel: "x").count == 2)
