@@ -98,9 +98,10 @@ public struct Holiday: Sendable, Hashable, Codable {
 /// (fixed dates, Easter, "the fourth Thursday of November", observed-day shifts), never listed by hand, and are
 /// right for any year from 2000 to 2100. Weekends (Saturday and Sunday) are never business days.
 public enum BusinessCalendar: String, Sendable, Hashable, Codable, CaseIterable {
-    /// Norway: what a Norwegian authority counts as a working day (*virkedag*): not a Saturday, not a Sunday,
-    /// not a public holiday (*helligdag*, lov om helligdager og helligdagsfred § 2) and not 1 or 17 May
-    /// (lov om 1. og 17. mai som offentlige høgtidsdager). Cf. domstolloven § 149.
+    /// Norway: working days Monday to Friday (*arbeidsdager*): not a Saturday, not a Sunday, not a public holiday
+    /// (*helligdag*, lov om helligdager og helligdagsfred § 2) and not 1 or 17 May (lov om 1. og 17. mai som
+    /// offentlige høgtidsdager). Note that a legal *virkedag* includes Saturday (ferieloven § 5(1)); statutory time
+    /// limits run in calendar days and move past a closed last day (domstolloven §§ 148–149). docs/clocks.md.
     case norway = "no"
     /// US federal holidays (5 U.S.C. § 6103) with the observed-day rules for federal employees (a holiday on a
     /// Saturday is kept the Friday before, one on a Sunday the Monday after; OPM). Juneteenth from 2021.

@@ -229,7 +229,7 @@ public enum ClockCatalog {
             notice: [
                 "the material aspects of the nature, scope and timing of the incident",
                 "its material impact or reasonably likely material impact, including on finances and operations",
-                "delay only on the Attorney General's written finding; amend within 4 business days of new information",
+                "delay only when the Attorney General notifies the SEC in writing (Item 1.05(c)) or under the FCC's CPNI rule (Item 1.05(d)); amend within 4 business days of new information",
             ]),
         CatalogClock(
             name: "dmca-counter-notice-restore", title: "DMCA: restore material after a counter-notice",
