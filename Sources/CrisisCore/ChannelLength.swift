@@ -54,6 +54,14 @@ public enum ChannelLength {
     /// commonly stop at 10).
     public static let maxSMSSegments = 10
 
+    /// Channel names `crisis` knows: those with length rules (X, SMS, the plain limits) and those without a limit
+    /// (a website, e-mail, an intranet, the press, a phone call, chat tools). A statement on any other channel has
+    /// no length rule, which `validate` says.
+    public static var knownChannels: Set<String> {
+        Set(plainLimits.keys).union(["x", "twitter", "sms", "website", "email", "intranet", "press", "phone", "teams",
+                                     "slack", "chat", "blog", "newsletter", "status_page", "app"])
+    }
+
     /// Measures `text` for `channel`. Unknown channels get a count in characters and no limit.
     public static func measure(_ text: String, channel: String) -> ChannelMeasure {
         let nfc = text.precomposedStringWithCanonicalMapping

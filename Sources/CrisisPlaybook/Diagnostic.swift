@@ -184,6 +184,8 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case templateSyntax = "template-syntax"
     /// Warning: a template filled with sample facts exceeds a channel's limit (SMS: needs more than one message).
     case templateTooLong = "template-too-long"
+    /// A statement's channel that crisis has no length rule for (a typo such as `twiter`, or a custom channel).
+    case unknownChannel = "unknown-channel"
     // Contacts.
     /// An escalation policy that is not in the contacts directory.
     case unknownPolicy = "unknown-policy"
