@@ -122,15 +122,25 @@ enum Intake {
                 let statement = RenderedStatement(texts: rendered.texts, sha256: rendered.sha256)
                 let facts = fields
                 // A draft that reuses a related incident's approved text says so, with that text's hash.
-                let reused = request.reuse.map {
+                var subject = request.reuse.map {
                     ["reused_from": $0.incident, "reused_step": $0.step, "reused_revision": String($0.revision),
                      "reused_sha256": $0.sha256]
                 } ?? [:]
+                // Each text's length on each channel, as measured when it was drafted (what the approvers saw):
+                // `length.CHANNEL.LANGUAGE` = `231 weighted-characters of 280`, for SMS with its encoding and parts.
+                for channel in spec.channels {
+                    for (language, text) in rendered.texts {
+                        let m = ChannelLength.measure(text, channel: channel.id)
+                        var value = "\(m.count) \(m.unit)" + (m.limit.map { " of \($0)" } ?? "")
+                        if let encoding = m.encoding, let segments = m.segments { value += ", \(encoding), \(segments) part(s)" }
+                        subject["length.\(channel.id).\(language)"] = value
+                    }
+                }
                 return .success(Accepted(
                     event: .drafted(step: request.step, facts: facts, statement: statement, actor: actor), actor: actor
                 ) { now, effects in
                     .action(.init(now: now, step: request.step, action: request.action, fields: facts,
-                                  statement: statement, subject: reused, actor: actor, note: note, effects: effects,
+                                  statement: statement, subject: subject, actor: actor, note: note, effects: effects,
                                   clockAnomaly: anomaly))
                 })
             case .failure(let r):

@@ -43,6 +43,18 @@ struct SubjectRecordTests {
         #expect(drafts.count == 2)
         let hashes = drafts.compactMap { ($0["statement"] as? [String: Any])?["sha256"] as? String }
         #expect(hashes.count == 2 && hashes[0] != hashes[1])
+        // Each text's length on each channel is stored with the draft, as measured then.
+        let lengths = Self.subject(drafts[0])
+        let texts = (drafts[0]["statement"] as? [String: Any])?["texts"] as? [[String: String]] ?? []
+        let languages = texts.compactMap { $0["name"] }
+        #expect(!languages.isEmpty)
+        for language in languages {
+            #expect(lengths["length.x.\(language)"]?.hasSuffix("weighted-characters of 280") == true, "\(lengths)")
+            #expect(lengths["length.sms.\(language)"]?.contains("part(s)") == true, "\(lengths)")
+            #expect(lengths["length.website.\(language)"]?.hasSuffix(" characters") == true, "\(lengths)")
+        }
+        let nbText = texts.first { $0["name"] == languages[0] }?["value"] ?? ""
+        #expect(lengths["length.website.\(languages[0])"] == "\(nbText.precomposedStringWithCanonicalMapping.utf16.count) characters")
 
         let reject = try #require(bodies.first { $0["action"] as? String == "reject" })
         #expect(Self.subject(reject) == ["revision": "1", "sha256": hashes[0]])
