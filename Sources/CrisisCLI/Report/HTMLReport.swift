@@ -97,6 +97,10 @@ enum HTMLReport {
     /// Text made inert in HTML (element content and attribute values alike): `& < > " '` as references, and any
     /// control, bidi or invisible format character shown as `\u{...}` (TerminalText.isUnsafe), NUL included.
     static func escape(_ text: String) -> String {
+        // Most texts are plain ASCII with nothing to escape: returned as they are.
+        if text.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F && !plainUnsafe[Int($0)]) || $0 == 0x0A || $0 == 0x09 }) {
+            return text
+        }
         var out = ""
         out.reserveCapacity(text.utf8.count + 16)
         for s in text.unicodeScalars {
@@ -113,6 +117,9 @@ enum HTMLReport {
         }
         return out
     }
+
+    /// The ASCII bytes `escape` replaces: `& < > " '`.
+    private static let plainUnsafe: [Bool] = (0..<128).map { "&<>\"'".utf8.contains(UInt8($0)) }
 
     // MARK: the SVG timeline
 

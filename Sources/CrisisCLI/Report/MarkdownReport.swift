@@ -48,7 +48,8 @@ enum MarkdownReport {
     }
 
     static func cell(_ c: ReportBlock.Cell) -> String {
-        let text = FastText.replacing(escape(c.text), "\n", with: " ↵ ")
+        var text = escape(c.text)
+        if text.utf8.contains(0x0A) { text = FastText.replacing(text, "\n", with: " ↵ ") }
         if text.isEmpty { return "" }
         switch c.tone {
         case .plain, .muted: return text
@@ -63,6 +64,8 @@ enum MarkdownReport {
     /// strikethrough; an underscore inside a word is left alone, it means nothing there). Controls
     /// and bidi characters are already shown as `\u{...}` by `TerminalText.escape`; any left are made visible.
     static func escape(_ text: String) -> String {
+        // Most texts are plain ASCII with nothing to escape: returned as they are.
+        if text.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F && !plainUnsafe[Int($0)]) || $0 == 0x0A }) { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count + 8)
         let scalars = Array(text.unicodeScalars)
@@ -97,6 +100,9 @@ enum MarkdownReport {
         }
         return line
     }
+
+    /// The ASCII bytes `escape` changes: `\\`, `` ` ``, `*`, `[`, `<`, `|`, `&`, `~` and `_`.
+    private static let plainUnsafe: [Bool] = (0..<128).map { "\\`*[<|&~_".utf8.contains(UInt8($0)) }
 
     private static func isWord(_ s: Unicode.Scalar) -> Bool {
         s.properties.isAlphabetic || ("0"..."9").contains(s)

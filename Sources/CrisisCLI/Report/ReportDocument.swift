@@ -45,11 +45,18 @@ enum ReportDocument {
     /// Writes the blocks of `report` in order. The timeline comes last and is streamed from the trail.
     static func blocks(_ r: IncidentReport, emit: (ReportBlock) throws -> Void) throws {
         let s = r.summary
-        let zone = r.zone
+        let clock = ZoneClock(r.zone)
         let e = { (text: String) in TerminalText.escape(text) }
         let text = { (t: String) in TerminalText.escape(t, keepNewlines: true) }
-        func at(_ i: Instant?) -> String { i.map(zone.human) ?? "—" }
-        func who(_ id: String) -> String { e(r.person(id)) }
+        func at(_ i: Instant?) -> String { i.map(clock.human) ?? "—" }
+        // A trail names the same few people over and over.
+        var people: [String: String] = [:]
+        func who(_ id: String) -> String {
+            if let known = people[id] { return known }
+            let name = e(r.person(id))
+            if people.count < 4096 { people[id] = name }
+            return name
+        }
 
         try emit(.title("\(r.exercise == nil ? "Incident report" : "After-action report"): \(e(s.title))", subtitle:
             "Playbook \(e(s.playbookTitle)) (\(e(s.playbookID))@\(e(s.playbookVersion))) · incident \(s.incident) · "
@@ -282,7 +289,7 @@ enum ReportDocument {
                     try emit(.tableStart(["#", "Time", "Who", "What"]))
                     open = true
                 }
-                let bad = ["REFUSED", "MISSED", "missed ", "EXPIRED", "expired", "exceeded"].contains { FastText.contains(l.what, $0) }
+                let bad = FastText.containsAny(l.what, Self.badWords)
                 try emit(.row([.init("\(l.seq)", .muted), .init(l.clock, .code), .init(l.who), .init(l.what, bad ? .bad : .plain)]))
             }
         }
@@ -291,6 +298,9 @@ enum ReportDocument {
             + "\(s.incident) (chain head \(s.chainHead)). This report is a reading aid: the evidence is the trail; "
             + "check it with 'crisis verify \(s.incident)' or a bundle ('crisis export \(s.incident) --format bundle')."))
     }
+
+    /// Words that mark a timeline line as bad news.
+    static let badWords = ["REFUSED", "MISSED", "missed ", "EXPIRED", "expired", "exceeded"].map { Array($0.utf8) }
 
     /// A drill's after-action part: the score with its evidence, then the improvement plan from the debrief.
     static func exercise(_ x: DrillScore, at: (Instant?) -> String, emit: (ReportBlock) throws -> Void) throws {
