@@ -28,37 +28,43 @@ enum HTMLReport {
         try out("<main>\n")
         var number = 0
         var inSection = false
+        // Text set aside (the timeline while the notes are written).
+        let side = try SideText()
+        var diverted = false
+        func put(_ text: String) throws { if diverted { try side.write(text) } else { try out(text) } }
         try ReportDocument.blocks(report) { block in
             switch block {
             case .title(let title, let subtitle):
-                try out("<header class=\"title\"><h1>\(escape(title))</h1><p>\(escape(subtitle))</p></header>\n")
+                try put("<header class=\"title\"><h1>\(escape(title))</h1><p>\(escape(subtitle))</p></header>\n")
             case .section(let title, let id):
                 number += 1
-                if inSection { try out("</section>\n") }
+                if inSection { try put("</section>\n") }
                 inSection = true
                 let tag = drill ? " <span class=\"tag\">DRILL</span>" : ""
-                try out("<section id=\"\(id)\"><h2><span class=\"n\">\(number)</span> \(escape(title))\(tag)</h2>\n")
-            case .subsection(let title): try out("<h3>\(escape(title))</h3>\n")
-            case .minor(let title): try out("<h4>\(escape(title))</h4>\n")
+                try put("<section id=\"\(id)\"><h2><span class=\"n\">\(number)</span> \(escape(title))\(tag)</h2>\n")
+            case .subsection(let title): try put("<h3>\(escape(title))</h3>\n")
+            case .minor(let title): try put("<h4>\(escape(title))</h4>\n")
             case .facts(let rows):
-                try out("<table class=\"facts\"><tbody>\n")
-                for (name, c) in rows { try out("<tr><th scope=\"row\">\(escape(name))</th>\(cell(c))</tr>\n") }
-                try out("</tbody></table>\n")
+                try put("<table class=\"facts\"><tbody>\n")
+                for (name, c) in rows { try put("<tr><th scope=\"row\">\(escape(name))</th>\(cell(c))</tr>\n") }
+                try put("</tbody></table>\n")
             case .tableStart(let columns):
                 let timeline = columns == ["#", "Time", "Who", "What"]
-                try out("<table class=\"grid\(timeline ? " log" : "")\"><thead><tr>"
+                try put("<table class=\"grid\(timeline ? " log" : "")\"><thead><tr>"
                     + columns.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>\n")
-            case .row(let cells): try out("<tr>" + cells.map(cell).joined() + "</tr>\n")
-            case .tableEnd: try out("</tbody></table>\n")
-            case .paragraph(let text, let tone): try out("<p class=\"\(toneClass(tone))\">\(escape(text))</p>\n")
+            case .row(let cells): try put("<tr>" + cells.map(cell).joined() + "</tr>\n")
+            case .tableEnd: try put("</tbody></table>\n")
+            case .paragraph(let text, let tone): try put("<p class=\"\(toneClass(tone))\">\(escape(text))</p>\n")
             case .quote(let label, let text):
-                try out("<figure class=\"statement\"><figcaption>\(escape(label))</figcaption><blockquote>"
+                try put("<figure class=\"statement\"><figcaption>\(escape(label))</figcaption><blockquote>"
                     + escape(text) + "</blockquote></figure>\n")
-            case .chart: try out(chart(report))
+            case .chart: try put(chart(report))
+            case .divert(let on): diverted = on
+            case .undivert: try side.drain(out)
             case .footer(let text):
-                if inSection { try out("</section>\n") }
+                if inSection { try put("</section>\n") }
                 inSection = false
-                try out("<footer class=\"end\"><p>\(escape(text))</p></footer>\n")
+                try put("<footer class=\"end\"><p>\(escape(text))</p></footer>\n")
             }
         }
         if inSection { try out("</section>\n") }

@@ -30,8 +30,9 @@ struct ReportTimeline {
 
     static let window = 256
 
-    /// Streams the rows of `report`'s timeline to `emit`.
-    static func stream(_ report: IncidentReport, emit: (Row) throws -> Void) throws {
+    /// Streams the rows of `report`'s timeline to `emit`; `each` sees every record first, as it is read.
+    static func stream(_ report: IncidentReport, each: (TimelineEntry) throws -> Void = { _ in },
+                       emit: (Row) throws -> Void) throws {
         let incident = report.incident
         let clock = ZoneClock(report.zone)
         let keyPrefix = incident.id + "/"
@@ -81,6 +82,7 @@ struct ReportTimeline {
         }
 
         try report.forEachEntry { entry in
+            try each(entry)
             switch entry.record {
             case .intent(let r)? where host.map({ $0 >= pendingStart }) ?? false:
                 let line = host ?? 0
