@@ -85,12 +85,15 @@ enum HTMLReport {
 
     /// `2026-03-02 09:00…` (at most 23 characters): checked by hand, not by a regular expression per cell.
     static func isLocalTime(_ text: String) -> Bool {
-        let b = Array(text.utf8)
-        guard b.count >= 16, b.count <= 23 else { return false }
-        let digits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15]
-        return digits.allSatisfy { b[$0] >= 0x30 && b[$0] <= 0x39 } && b[4] == 0x2D && b[7] == 0x2D && b[10] == 0x20
-            && b[13] == 0x3A
+        guard text.utf8.count >= 16, text.utf8.count <= 23 else { return false }
+        var text = text
+        return text.withUTF8 { b in
+            localTimeDigits.allSatisfy { b[$0] >= 0x30 && b[$0] <= 0x39 } && b[4] == 0x2D && b[7] == 0x2D
+                && b[10] == 0x20 && b[13] == 0x3A
+        }
     }
+
+    private static let localTimeDigits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15]
 
     static func cell(_ c: ReportBlock.Cell) -> String {
         // A local time (`2026-03-02 09:00 +01:00`) is never broken over lines (class `time`: no wrapping).
