@@ -29,7 +29,7 @@ enum HTMLReport {
         var number = 0
         var inSection = false
         // Text set aside (the timeline while the notes are written).
-        let side = try SideText()
+        let side = SideText()
         var diverted = false
         func put(_ text: String) throws { if diverted { try side.write(text) } else { try out(text) } }
         try ReportDocument.blocks(report) { block in

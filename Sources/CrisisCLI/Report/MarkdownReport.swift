@@ -12,7 +12,7 @@ enum MarkdownReport {
         var header: [String] = []
         if drill { try out("> \(mark)\n\n") }
         // Text set aside (the timeline while the notes are written), and each part's table header.
-        let side = try SideText()
+        let side = SideText()
         var diverted = false
         var sideHeader: [String] = []
         func put(_ text: String) throws { if diverted { try side.write(text) } else { try out(text) } }
