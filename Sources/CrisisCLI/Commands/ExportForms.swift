@@ -26,8 +26,8 @@ enum CSVExport {
     static func appendCell(_ value: String, to out: inout [UInt8]) {
         var value = value
         value.withUTF8 { bytes in
-            let formula = bytes.first.map { [0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D, 0x0A].contains($0) } ?? false
-            let quote = bytes.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0D || $0 == 0x0A }
+            let formula: Bool = bytes.first.map { (b: UInt8) -> Bool in formulaStarts.contains(b) } ?? false
+            let quote: Bool = bytes.contains { (b: UInt8) -> Bool in b == 0x2C || b == 0x22 || b == 0x0D || b == 0x0A }
             if quote { out.append(0x22) }
             if formula { out.append(UInt8(ascii: "'")) }
             if quote {
@@ -41,6 +41,9 @@ enum CSVExport {
             }
         }
     }
+
+    /// The first bytes that make a cell a formula: `=`, `+`, `-`, `@`, tab, CR, LF.
+    static let formulaStarts: [UInt8] = [0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D, 0x0A]
 
     /// A row's bytes, CRLF-terminated.
     static func row(_ cells: [String]) -> [UInt8] {
