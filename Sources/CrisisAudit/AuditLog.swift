@@ -96,6 +96,9 @@ public protocol AuditLog: Sendable {
     /// Recomputes the incident's trail from the stored record bytes and reports every problem.
     func verify(incident: String) throws -> VerifyReport
 
+    /// `verify(incident:)`, with SQLite's own check of the whole file only when `integrityCheck`.
+    func verify(incident: String, integrityCheck: Bool) throws -> VerifyReport
+
     /// Signs the current tree head and records it (a `checkpoint.issued` record at N + 1), refusing a broken
     /// trail; returns this key's existing checkpoint when nothing else was recorded since.
     @discardableResult

@@ -14,9 +14,15 @@ extension SQLiteAuditLog {
     ///
     /// Throws `unknownIncident`, or `integrity`/`io` when SQLite cannot read the file at all.
     public func verify(incident: String) throws -> VerifyReport {
+        try verify(incident: incident, integrityCheck: true)
+    }
+
+    /// `verify(incident:)`, with `PRAGMA integrity_check` only when `integrityCheck` (it reads every page of the
+    /// file, indexes included: longer than all the other checks together).
+    public func verify(incident: String, integrityCheck: Bool) throws -> VerifyReport {
         try read("verify incident \(incident)") { db in
             var verifier = TrailVerifier(incident: incident)
-            try verifier.run(db)
+            try verifier.run(db, integrityCheck: integrityCheck)
             return verifier.report()
         }
     }
@@ -261,7 +267,7 @@ struct TrailVerifier {
                      sqliteIntegrity: integrity)
     }
 
-    mutating func run(_ db: Database) throws {
+    mutating func run(_ db: Database, integrityCheck: Bool = true) throws {
         guard let header = try Row.fetchOne(db, sql: """
             SELECT incident_id, origin, genesis_hash, playbook_sha256, created_utc_ms, mode FROM incident
             WHERE incident_id = ?
@@ -292,11 +298,13 @@ struct TrailVerifier {
             // A hash column of the wrong type or length is a mismatch like any other (empty never matches).
             let link = HashChain.Link(seq: seq, prevHash: (try? r.blob(9, "prev_hash")) ?? [],
                                       entryHash: (try? r.blob(10, "entry_hash")) ?? [], record: record)
-            let step = walker.walk(link)
+            // The record is checked as canonical JSON without building its values; only the members compared
+            // with the columns, and a checkpoint's body, are read.
+            let (step, members) = walker.walkMembers(link)
             for problem in step.problems { add(problem.seq, problem.description) }
-            if let value = step.value {
-                checkFields(value, row: r, seq: seq)
-                if (try? r.text(4, "event_type")) == RecordType.checkpoint.rawValue, let body = value["body"] {
+            if let members {
+                checkFields(members, row: r, seq: seq)
+                if (try? r.text(4, "event_type")) == RecordType.checkpoint.rawValue, let body = members["body"] {
                     checkpointEvents[seq] = body
                 }
             }
@@ -308,6 +316,10 @@ struct TrailVerifier {
         checkCheckpoints(checkpoints, rootsAt: rootsAt, events: checkpointEvents, db: db)
         try checkTriggers(db)
         try checkSchemaText(db)
+        guard integrityCheck else {
+            integrity = "not run"
+            return
+        }
         let lines = try String.fetchAll(db, sql: "PRAGMA integrity_check")
         integrity = lines.joined(separator: "; ")
         if lines != ["ok"] { add(nil, "SQLite integrity_check: \(integrity)") }
@@ -392,26 +404,44 @@ struct TrailVerifier {
 
     /// Columns copied out of the record, and the record's own fields, must agree (its `seq` and `prev` are
     /// chain rules, checked by `HashChain.Walker`).
-    mutating func checkFields(_ v: CanonicalValue, row r: RowReader, seq: Int) {
+    mutating func checkFields(_ v: CanonicalMembers, row r: RowReader, seq: Int) {
         func mismatch(_ field: String) { add(seq, "record field \(field) does not match the \(field) column") }
-        if v["v"]?.int64Value != HashChain.recordVersion { add(seq, "record version v is not 1") }
-        if !(v["incident"]?.stringValue?.utf8.elementsEqual(incident.utf8) ?? false) {
-            add(seq, "record belongs to incident \(v["incident"]?.stringValue ?? "?"), not \(incident)")
+        /// Member `name` against a column: equal when both are missing, or both the same string byte for byte.
+        func same(_ name: String, _ column: String?) -> Bool {
+            guard let column else { return v.string(name) == nil }
+            return v.string(name, is: column)
         }
-        if v["event_id"]?.stringValue != (try? r.text(2, "event_id")) { mismatch("event_id") }
-        if v["idem"]?.stringValue != (try? r.text(3, "idempotency_key")) { mismatch("idem (idempotency_key)") }
-        let type = v["type"]?.stringValue
-        if type != (try? r.text(4, "event_type")) { mismatch("type (event_type)") }
+        if v.integer("v") != HashChain.recordVersion { add(seq, "record version v is not 1") }
+        if !v.string("incident", is: incident) {
+            add(seq, "record belongs to incident \(v.string("incident") ?? "?"), not \(incident)")
+        }
+        if !same("event_id", try? r.text(2, "event_id")) { mismatch("event_id") }
+        if !same("idem", try? r.text(3, "idempotency_key")) { mismatch("idem (idempotency_key)") }
+        let type = v.string("type")
+        if !same("type", try? r.text(4, "event_type")) { mismatch("type (event_type)") }
         if let type, RecordType(rawValue: type) == nil { add(seq, "unknown event type '\(type)'") }
-        let at = v["at"]?.stringValue.flatMap(ISO8601.parse)
+        let at = v.string("at").flatMap(ISO8601.parse)
         if at == nil || at?.millisecondsSinceEpoch != (try? r.int(5, "recorded_utc_ms")).map(Int64.init) {
             mismatch("at (recorded_utc_ms)")
         }
-        if v["actor"]?["id"]?.stringValue != (try? r.text(6, "actor_id")) { mismatch("actor.id (actor_id)") }
+        let actor = v["actor"]
+        if actor?["id"]?.stringValue != (try? r.text(6, "actor_id")) { mismatch("actor.id (actor_id)") }
         let role = try? r.optionalText(7, "actor_role")
-        if v["actor"]?["role"]?.stringValue != role ?? nil { mismatch("actor.role (actor_role)") }
-        if v["body"] == nil { add(seq, "record has no body") }
-        if v["where"]?["app"]?.stringValue != "crisis" { add(seq, "record where.app is not crisis") }
+        if actor?["role"]?.stringValue != role ?? nil { mismatch("actor.role (actor_role)") }
+        if v.range("body") == nil { add(seq, "record has no body") }
+        // Canonical, so `app` is the first member of `where` when it is there at all.
+        if !(v.range("where").map { Self.startsWithApp(v.bytes[$0]) } ?? false) {
+            add(seq, "record where.app is not crisis")
+        }
+    }
+
+    static let appCrisis = Array(#"{"app":"crisis""#.utf8)
+
+    /// Whether a canonical object's bytes begin with the member `"app":"crisis"`.
+    static func startsWithApp(_ bytes: ArraySlice<UInt8>) -> Bool {
+        guard bytes.count > appCrisis.count, bytes.starts(with: appCrisis) else { return false }
+        let next = bytes[bytes.startIndex + appCrisis.count]
+        return next == UInt8(ascii: ",") || next == UInt8(ascii: "}")
     }
 
     mutating func checkCheckpoints(_ checkpoints: [StoredCheckpoint], rootsAt: [Int: ([UInt8], [UInt8])],

@@ -365,6 +365,7 @@ public enum BundleVerifier {
             var seq = 0
             var hashesOK = hashes != nil
             var expected: [UInt8] = []
+            var prevHex: [UInt8] = []
             while true {
                 let line: [UInt8]?
                 do { line = try records.next() } catch {
@@ -373,16 +374,18 @@ public enum BundleVerifier {
                 }
                 guard let record = line else { break }
                 seq += 1
-                let decoded: CanonicalValue?
+                // Checked in full as canonical JSON; only the members read below are decoded.
+                let decoded: CanonicalMembers?
                 var decodeError = ""
-                do { decoded = try CanonicalJSON.decode(record) } catch {
+                do { decoded = try CanonicalJSON.members(record) } catch {
                     decoded = nil
                     decodeError = "\(error)"
                 }
                 // A redacted stub carries the hashes of the record it stands for; any other line is hashed.
                 let entry: [UInt8]
                 var leaf: [UInt8]? = nil
-                if let stub = decoded?[BundleFormat.redactedMember] {
+                let isCheckpoint = decoded?.string("type", is: RecordType.checkpoint.rawValue) ?? false
+                if decoded?.range(BundleFormat.redactedMember) != nil, let stub = decoded?[BundleFormat.redactedMember] {
                     report.redactedRecords += 1
                     if let e = stub["entry_hash"]?.stringValue.flatMap(Hex.decode), e.count == 32,
                         let l = stub["leaf_hash"]?.stringValue.flatMap(Hex.decode), l.count == 32,
@@ -395,9 +398,7 @@ public enum BundleVerifier {
                         add(recordsName, seq, "redacted stub without a lower-case hex entry_hash and leaf_hash")
                         entry = AuditHash.entry(record: record)
                     }
-                    if decoded?["type"]?.stringValue == RecordType.checkpoint.rawValue {
-                        add(recordsName, seq, "a checkpoint record cannot be redacted")
-                    }
+                    if isCheckpoint { add(recordsName, seq, "a checkpoint record cannot be redacted") }
                 } else {
                     entry = AuditHash.entry(record: record)
                 }
@@ -426,17 +427,21 @@ public enum BundleVerifier {
                     tree.append(record: record)
                     continue
                 }
-                if value["seq"]?.intValue != seq { add(recordsName, seq, "its seq is \(value["seq"]?.description ?? "missing"): missing or out of order") }
-                if value["incident"]?.stringValue != id { add(recordsName, seq, "belongs to another incident") }
-                if value["prev"]?.stringValue != Hex.encode(prev) {
+                if value.integer("seq") != Int64(seq) {
+                    add(recordsName, seq, "its seq is \(value["seq"]?.description ?? "missing"): missing or out of order")
+                }
+                if !value.string("incident", is: id) { add(recordsName, seq, "belongs to another incident") }
+                prevHex.removeAll(keepingCapacity: true)
+                Hex.append(prev, to: &prevHex)
+                if !(value.plainString("prev").map { $0.elementsEqual(prevHex) } ?? false) {
                     add(recordsName, seq, "does not link to the previous record (prev differs)")
                 }
-                if value["v"]?.intValue != 1 { add(recordsName, seq, "is not a v1 record") }
+                if value.integer("v") != 1 { add(recordsName, seq, "is not a v1 record") }
                 if seq == 1 {
                     openingBody = value["body"]
                     checkPinnedInOpening(value["body"], pinned: pinned)
                 }
-                if value["type"]?.stringValue == "checkpoint.issued", let body = value["body"] {
+                if isCheckpoint, let body = value["body"] {
                     checkCheckpoint(body, seq: seq, origin: origin, root: tree.root, head: prev, notes: &notes)
                 }
                 if let leaf { tree.append(leafHash: leaf) } else { tree.append(record: record) }

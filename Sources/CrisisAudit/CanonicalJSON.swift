@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON value in the "crisis-audit JCS v1" profile: objects, arrays, strings, integers, booleans and null.
 ///
 /// There are no floating-point numbers. Object members keep the order they were given in; the encoder sorts
@@ -25,7 +27,7 @@ public indirect enum CanonicalValue: Sendable, Hashable, CustomStringConvertible
     /// Member `key` of an object, or nil (not an object, or no such member).
     public subscript(key: String) -> CanonicalValue? {
         guard case .object(let members) = self else { return nil }
-        return members.first(where: { $0.0.utf8.elementsEqual(key.utf8) })?.1
+        return members.first(where: { CanonicalJSON.sameBytes($0.0, key) })?.1
     }
 
     /// Element `index` of an array, or nil.
@@ -153,6 +155,25 @@ public struct CanonicalJSONError: Error, Sendable, Equatable, CustomStringConver
 /// `encode` produces the one canonical byte sequence of a value; `decode` accepts only such sequences, so
 /// `encode(decode(b)) == b` for every `b` that decodes.
 public enum CanonicalJSON {
+    /// Byte equality of two strings' UTF-8 (not Swift's `==`, which compares canonical equivalents equal),
+    /// without the generic element-by-element walk.
+    static func sameBytes(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0) }
+        }
+    }
+
+    /// Whether `bytes` are the UTF-8 of `text`.
+    public static func sameBytes(_ bytes: ArraySlice<UInt8>, _ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { y in
+            bytes.withUnsafeBufferPointer { x in
+                x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
+            }
+        }
+    }
+
     /// Largest magnitude of an integer: 2^53 − 1 (exactly representable as an IEEE 754 double).
     public static let maxSafeInteger: Int64 = 9_007_199_254_740_991
     /// Deepest nesting of arrays and objects accepted by `encode` and `decode`.
@@ -336,13 +357,35 @@ public enum CanonicalJSON {
         return value
     }
 
+    /// Checks that `bytes` are canonical JSON holding an object, exactly as `decode` would (the same rules, by
+    /// the same parser), without building the values, and returns where each top-level member's value lies.
+    /// Throws the error `decode` throws. For readers that need a few members of many records.
+    public static func members(_ bytes: [UInt8]) throws -> CanonicalMembers {
+        var parser = Parser(bytes: bytes, build: false)
+        do {
+            guard parser.peek() == UInt8(ascii: "{") else { throw parser.fail("not an object") }
+            _ = try parser.parseValue()
+            guard parser.pos == bytes.count else { throw parser.fail("trailing bytes after the value") }
+        } catch {
+            // Without values the parser keeps no path: decode again for the error with its path.
+            _ = try decode(bytes)
+            throw error
+        }
+        return CanonicalMembers(bytes: bytes, members: parser.top)
+    }
+
     private struct Parser {
         let bytes: [UInt8]
         var pos = 0
         var path = JSONPath()
+        /// False: check only, build no value (strings, arrays and objects come back empty).
+        let build: Bool
+        /// Without `build`: the top-level object's members, name and value ranges.
+        var top: [(name: Range<Int>, value: Range<Int>)] = []
 
-        init(bytes: [UInt8]) {
+        init(bytes: [UInt8], build: Bool = true) {
             self.bytes = bytes
+            self.build = build
         }
 
         func fail(_ message: String) -> CanonicalJSONError {
@@ -417,9 +460,12 @@ public enum CanonicalJSON {
                 pos += 1
                 return .array(items)
             }
+            var count = 0
             while true {
-                path.components.append(.index(items.count))
-                items.append(try parseValue())
+                path.components.append(.index(count))
+                let item = try parseValue()
+                if build { items.append(item) }
+                count += 1
                 path.components.removeLast()
                 guard let c = peek() else { throw fail("unterminated array") }
                 pos += 1
@@ -454,7 +500,7 @@ public enum CanonicalJSON {
                     pos = nameStart
                     throw fail("member name is not ASCII [a-z0-9_]+")
                 }
-                let nameText = String(decoding: name, as: UTF8.self)
+                let nameText = build ? String(decoding: name, as: UTF8.self) : ""
                 if let previous {
                     if bytes[previous].elementsEqual(name) {
                         pos = nameStart
@@ -467,12 +513,18 @@ public enum CanonicalJSON {
                 }
                 previous = range
                 pos += 1
+                let depth = path.components.count
                 path.components.append(.member(nameText))
                 guard peek() == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 pos += 1
+                let valueStart = pos
                 let value = try parseValue()
                 path.components.removeLast()
-                members.append((nameText, value))
+                if build {
+                    members.append((nameText, value))
+                } else if depth == 0 {
+                    top.append((range, valueStart..<pos))
+                }
                 guard let c = peek() else { throw fail("unterminated object") }
                 pos += 1
                 if c == UInt8(ascii: "}") { return .object(members) }
@@ -498,7 +550,7 @@ public enum CanonicalJSON {
             while pos < bytes.count {
                 let c = bytes[pos]
                 if c == UInt8(ascii: "\"") {
-                    let s = String(decoding: bytes[start..<pos], as: UTF8.self)
+                    let s = build ? String(decoding: bytes[start..<pos], as: UTF8.self) : ""
                     pos += 1
                     return s
                 }
@@ -574,5 +626,62 @@ public enum CanonicalJSON {
             guard ok else { throw fail("invalid UTF-8") }
             return n
         }
+    }
+}
+
+/// The top-level members of a record checked by `CanonicalJSON.members`: each value's bytes, decoded on demand.
+public struct CanonicalMembers: Sendable {
+    /// The whole object.
+    public let bytes: [UInt8]
+    /// Each member's name and value as byte ranges of `bytes`, in order.
+    public let members: [(name: Range<Int>, value: Range<Int>)]
+
+    /// The bytes of member `name`'s value (canonical JSON themselves), or nil.
+    public func range(_ name: String) -> Range<Int>? {
+        members.first { CanonicalJSON.sameBytes(bytes[$0.name], name) }?.value
+    }
+
+    /// Member `name`'s string, as `CanonicalValue.stringValue` gives it: nil when it is missing or not a string.
+    public func string(_ name: String) -> String? {
+        if let plain = plainString(name) { return String(decoding: plain, as: UTF8.self) }
+        return self[name]?.stringValue
+    }
+
+    /// Whether member `name` is the string `expected`, byte for byte (false when it is missing or not a string).
+    public func string(_ name: String, is expected: String) -> Bool {
+        if let plain = plainString(name) { return CanonicalJSON.sameBytes(plain, expected) }
+        guard let value = self[name]?.stringValue else { return false }
+        return CanonicalJSON.sameBytes(value, expected)
+    }
+
+    /// Member `name` decoded (it was checked already), or nil.
+    public subscript(name: String) -> CanonicalValue? {
+        guard let r = range(name) else { return nil }
+        return try? CanonicalJSON.decode(Array(bytes[r]))
+    }
+
+    /// Member `name` when it is a string without escapes (its bytes between the quotes), else nil.
+    public func plainString(_ name: String) -> ArraySlice<UInt8>? {
+        guard let r = range(name), r.count >= 2, bytes[r.lowerBound] == 0x22 else { return nil }
+        let inner = bytes[(r.lowerBound + 1)..<(r.upperBound - 1)]
+        return inner.contains(0x5C) ? nil : inner
+    }
+
+    /// Member `name` when it is an integer, else nil.
+    public func integer(_ name: String) -> Int64? {
+        guard let r = range(name), !r.isEmpty else { return nil }
+        // Checked canonical already: an integer is an optional minus and at most 16 digits.
+        var i = r.lowerBound
+        let negative = bytes[i] == 0x2D
+        if negative { i += 1 }
+        guard i < r.upperBound else { return nil }
+        var value: Int64 = 0
+        while i < r.upperBound {
+            let d = bytes[i]
+            guard d >= 0x30, d <= 0x39 else { return nil }
+            value = value * 10 + Int64(d - 0x30)
+            i += 1
+        }
+        return negative ? -value : value
     }
 }

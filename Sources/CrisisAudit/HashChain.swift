@@ -215,9 +215,8 @@ public enum HashChain {
         /// Number of links walked.
         public var count: Int { tree.size }
 
-        /// Checks `link` against the chain so far and advances past it.
-        public mutating func walk(_ link: Link) -> Step {
-            var problems: [LinkProblem] = []
+        /// The rules on a link's columns: seq, entry hash, prev hash. Returns the recomputed entry hash.
+        private func checkColumns(_ link: Link, into problems: inout [LinkProblem]) -> [UInt8] {
             if link.seq > expectedSeq {
                 problems.append(.missing(expected: expectedSeq, found: link.seq))
             } else if link.seq < expectedSeq {
@@ -226,6 +225,36 @@ public enum HashChain {
             let entry = HashChain.entryHash(record: link.record)
             if link.entryHash != entry { problems.append(.entryHashMismatch(seq: link.seq)) }
             if link.prevHash != head { problems.append(.prevHashMismatch(seq: link.seq)) }
+            return entry
+        }
+
+        /// `walk`, with the record checked as canonical JSON by the same rules but without building its values:
+        /// its top-level members come back as byte ranges (`Step.value` is nil). For `verify`, which reads a few
+        /// members of every record.
+        public mutating func walkMembers(_ link: Link) -> (step: Step, members: CanonicalMembers?) {
+            var problems: [LinkProblem] = []
+            let entry = checkColumns(link, into: &problems)
+            var members: CanonicalMembers?
+            do {
+                let m = try CanonicalJSON.members(link.record)
+                members = m
+                if m.integer("seq") != Int64(link.seq) {
+                    problems.append(.recordSeqMismatch(seq: link.seq, found: m["seq"]?.description ?? "missing"))
+                }
+                if !m.string("prev", is: Hex.encode(head)) { problems.append(.recordPrevMismatch(seq: link.seq)) }
+            } catch {
+                problems.append(.notCanonical(seq: link.seq, error: "\(error)"))
+            }
+            tree.append(record: link.record)
+            head = entry
+            expectedSeq = link.seq + 1
+            return (Step(problems: problems, value: nil, entryHash: entry), members)
+        }
+
+        /// Checks `link` against the chain so far and advances past it.
+        public mutating func walk(_ link: Link) -> Step {
+            var problems: [LinkProblem] = []
+            let entry = checkColumns(link, into: &problems)
             var value: CanonicalValue?
             do {
                 let decoded = try CanonicalJSON.decode(link.record)

@@ -5,6 +5,10 @@ public enum TerminalText {
     /// Escapes everything except printable characters. With `keepNewlines`, `\n` passes through (multi-line
     /// notes); tabs always pass.
     public static func escape(_ text: String, keepNewlines: Bool = false) -> String {
+        // Printable ASCII (and tab, and newline when kept) is returned as it is: nothing in it is unsafe.
+        if text.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x09 || ($0 == 0x0A && keepNewlines) }) {
+            return text
+        }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {

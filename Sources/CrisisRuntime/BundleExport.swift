@@ -296,6 +296,9 @@ public enum BundleExporter {
              never only with keys.txt: whoever rewrote the bundle could replace that file too.
           The script scripts/verify-bundle in the crisis repository does all of this with the Python 3
           standard library only:  python3 verify-bundle THIS_FOLDER --key 'NAME+ID+KEY'
+          By default it reads most records' chain members (seq, incident, prev, v) from the end of the line
+          and parses record 1, checkpoints and redacted stubs in full; add --strict to also check that every
+          record is canonical JSON (step 2's last rule), as crisis verify does.
           With crisis:  crisis verify THIS_FOLDER --verifier-key 'NAME+ID+KEY'
           The formats are documented in docs/audit-format.md ("Bundles").
 

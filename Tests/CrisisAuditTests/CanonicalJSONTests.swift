@@ -226,6 +226,53 @@ struct CanonicalJSONTests {
         }
     }
 
+    @Test("members accepts exactly what decode accepts (with decode's error) and gives each member's bytes")
+    func membersAgreesWithDecode() throws {
+        var g = SplitMix64(state: 0x2026_1130)
+        var checked = 0
+        for _ in 0..<600 {
+            var members: [String: CanonicalValue] = [:]
+            for _ in 0..<Int.random(in: 0...6, using: &g) { members[RandomValues.key(&g)] = RandomValues.value(&g) }
+            let original = try CanonicalJSON.encode(.object(members))
+            // The object as it is, then single-byte mutations of it (most of them no longer canonical).
+            for n in 0..<8 {
+                var bytes = original
+                if n > 0, !bytes.isEmpty {
+                    let at = Int.random(in: 0..<bytes.count, using: &g)
+                    bytes[at] = bytes[at] &+ UInt8.random(in: 1...255, using: &g)
+                }
+                let decoded: CanonicalValue?
+                var decodeFailure: CanonicalJSONError?
+                do { decoded = try CanonicalJSON.decode(bytes) } catch let e as CanonicalJSONError {
+                    decoded = nil
+                    decodeFailure = e
+                }
+                do {
+                    let m = try CanonicalJSON.members(bytes)
+                    let value = try #require(decoded, "members accepted what decode refused: \(bytes)")
+                    let names = try #require(value.objectMembers).map(\.0)
+                    #expect(m.members.map { String(decoding: bytes[$0.name], as: UTF8.self) } == names)
+                    for (name, member) in try #require(value.objectMembers) {
+                        #expect(m[name] == member)
+                        #expect(Array(bytes[try #require(m.range(name))]) == (try CanonicalJSON.encode(member)))
+                        #expect(m.integer(name) == member.int64Value)
+                        #expect(m.string(name).map { Array($0.utf8) } == member.stringValue.map { Array($0.utf8) })
+                    }
+                } catch let e as CanonicalJSONError {
+                    if let decodeFailure {
+                        #expect(e == decodeFailure)
+                    } else {
+                        // decode accepts it: only a canonical value that is not an object is refused.
+                        #expect(decoded?.objectMembers == nil, "members refused an object decode accepts: \(e)")
+                    }
+                }
+                checked += 1
+            }
+        }
+        #expect(checked == 4800)
+        #expect(throws: CanonicalJSONError.self) { try CanonicalJSON.members(Array("[1]".utf8)) }
+    }
+
     @Test("Python's json module, an independent encoder, produces the same bytes",
           .enabled(if: PythonRunner.find() != nil, "needs python3"))
     func matchesPython() throws {

@@ -54,6 +54,10 @@ struct TrailReplayTests {
                     "status of \(id) differs from what the recording build printed")
             let verify = try cli.run(["verify", id])
             #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+            // --deep: SQLite's integrity_check and the full replay through the engine too.
+            let deep = try cli.run(["verify", id, "--deep"])
+            #expect(deep.status == 0, "\(deep.stdout)\(deep.stderr)")
+            #expect(deep.stdout.components(separatedBy: "\n").first == verify.stdout.components(separatedBy: "\n").first)
             // --all: by default log folds delivery intents and sandboxed outcomes into the line that caused them.
             let log = try cli.run(["log", id, "--all"])
             #expect(log.status == 0)

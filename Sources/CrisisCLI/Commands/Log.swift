@@ -181,9 +181,14 @@ struct VerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Recompute an incident's hash chain and check every record. Exit 3 on tampering.",
         discussion: """
-            Checks every entry hash, every link, sequence contiguity, the canonical encoding of every record,
-            the columns copied from each record, the pinned playbook bytes, SQLite's integrity_check, and that
-            the trail still replays through the engine. Without ID, verifies every incident in the database.
+            Checks what a chain verifier must: every entry hash, every link, sequence contiguity, the canonical
+            encoding of every record, the columns copied from each record, the incident header against record 1,
+            the pinned playbook, template and contacts bytes, the schema and its append-only triggers, and every
+            stored checkpoint against its records and its signature. With --deep, also SQLite's integrity_check of
+            the whole file (every page, indexes included) and a full replay of the trail through the engine (every
+            record must read as its type and replay as accepted; a stale state snapshot is rebuilt), which takes
+            several times as long. Without ID, verifies every incident in the database. A bundle (a folder or
+            NAME.tar) is verified offline instead.
             """)
 
     @OptionGroup var store: StoreOptions
@@ -202,6 +207,10 @@ struct VerifyCommand: AsyncParsableCommand {
         valueName: "key"))
     var verifierKey: String?
     @Flag(help: "Machine-readable output.") var json = false
+    @Flag(help: ArgumentHelp(
+        "Also run SQLite's integrity_check over the whole file and replay the trail through the engine: every "
+            + "record read as its type and accepted again (several times slower; the chain checks are the same)."))
+    var deep = false
 
     func run() async throws {
         if let id, BundleVerify.isBundleArgument(id) {  // a bundle folder: Commands/VerifyBundle.swift
@@ -247,7 +256,7 @@ struct VerifyCommand: AsyncParsableCommand {
         var results: [VerifyOutcome] = []
         for incidentID in ids {
             do {
-                results.append(try service.verify(incidentID, checkpoints: notes, verifier: verifier))
+                results.append(try service.verify(incidentID, checkpoints: notes, verifier: verifier, deep: deep))
             } catch let e as RuntimeError {
                 if case .invalid = e { throw fail(e, json: json) }
                 results.append(VerifyOutcome(incident: incidentID, ok: false, records: 0, problem: "\(e)"))

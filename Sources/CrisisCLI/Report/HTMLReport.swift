@@ -28,37 +28,43 @@ enum HTMLReport {
         try out("<main>\n")
         var number = 0
         var inSection = false
+        // Text set aside (the timeline while the notes are written).
+        let side = SideText()
+        var diverted = false
+        func put(_ text: String) throws { if diverted { try side.write(text) } else { try out(text) } }
         try ReportDocument.blocks(report) { block in
             switch block {
             case .title(let title, let subtitle):
-                try out("<header class=\"title\"><h1>\(escape(title))</h1><p>\(escape(subtitle))</p></header>\n")
+                try put("<header class=\"title\"><h1>\(escape(title))</h1><p>\(escape(subtitle))</p></header>\n")
             case .section(let title, let id):
                 number += 1
-                if inSection { try out("</section>\n") }
+                if inSection { try put("</section>\n") }
                 inSection = true
                 let tag = drill ? " <span class=\"tag\">DRILL</span>" : ""
-                try out("<section id=\"\(id)\"><h2><span class=\"n\">\(number)</span> \(escape(title))\(tag)</h2>\n")
-            case .subsection(let title): try out("<h3>\(escape(title))</h3>\n")
-            case .minor(let title): try out("<h4>\(escape(title))</h4>\n")
+                try put("<section id=\"\(id)\"><h2><span class=\"n\">\(number)</span> \(escape(title))\(tag)</h2>\n")
+            case .subsection(let title): try put("<h3>\(escape(title))</h3>\n")
+            case .minor(let title): try put("<h4>\(escape(title))</h4>\n")
             case .facts(let rows):
-                try out("<table class=\"facts\"><tbody>\n")
-                for (name, c) in rows { try out("<tr><th scope=\"row\">\(escape(name))</th>\(cell(c))</tr>\n") }
-                try out("</tbody></table>\n")
+                try put("<table class=\"facts\"><tbody>\n")
+                for (name, c) in rows { try put("<tr><th scope=\"row\">\(escape(name))</th>\(cell(c))</tr>\n") }
+                try put("</tbody></table>\n")
             case .tableStart(let columns):
                 let timeline = columns == ["#", "Time", "Who", "What"]
-                try out("<table class=\"grid\(timeline ? " log" : "")\"><thead><tr>"
+                try put("<table class=\"grid\(timeline ? " log" : "")\"><thead><tr>"
                     + columns.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>\n")
-            case .row(let cells): try out("<tr>" + cells.map(cell).joined() + "</tr>\n")
-            case .tableEnd: try out("</tbody></table>\n")
-            case .paragraph(let text, let tone): try out("<p class=\"\(toneClass(tone))\">\(escape(text))</p>\n")
+            case .row(let cells): try put("<tr>" + cells.map(cell).joined() + "</tr>\n")
+            case .tableEnd: try put("</tbody></table>\n")
+            case .paragraph(let text, let tone): try put("<p class=\"\(toneClass(tone))\">\(escape(text))</p>\n")
             case .quote(let label, let text):
-                try out("<figure class=\"statement\"><figcaption>\(escape(label))</figcaption><blockquote>"
+                try put("<figure class=\"statement\"><figcaption>\(escape(label))</figcaption><blockquote>"
                     + escape(text) + "</blockquote></figure>\n")
-            case .chart: try out(chart(report))
+            case .chart: try put(chart(report))
+            case .divert(let on): diverted = on
+            case .undivert: try side.drain(out)
             case .footer(let text):
-                if inSection { try out("</section>\n") }
+                if inSection { try put("</section>\n") }
                 inSection = false
-                try out("<footer class=\"end\"><p>\(escape(text))</p></footer>\n")
+                try put("<footer class=\"end\"><p>\(escape(text))</p></footer>\n")
             }
         }
         if inSection { try out("</section>\n") }
@@ -79,12 +85,15 @@ enum HTMLReport {
 
     /// `2026-03-02 09:00…` (at most 23 characters): checked by hand, not by a regular expression per cell.
     static func isLocalTime(_ text: String) -> Bool {
-        let b = Array(text.utf8)
-        guard b.count >= 16, b.count <= 23 else { return false }
-        let digits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15]
-        return digits.allSatisfy { b[$0] >= 0x30 && b[$0] <= 0x39 } && b[4] == 0x2D && b[7] == 0x2D && b[10] == 0x20
-            && b[13] == 0x3A
+        guard text.utf8.count >= 16, text.utf8.count <= 23 else { return false }
+        var text = text
+        return text.withUTF8 { b in
+            localTimeDigits.allSatisfy { b[$0] >= 0x30 && b[$0] <= 0x39 } && b[4] == 0x2D && b[7] == 0x2D
+                && b[10] == 0x20 && b[13] == 0x3A
+        }
     }
+
+    private static let localTimeDigits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15]
 
     static func cell(_ c: ReportBlock.Cell) -> String {
         // A local time (`2026-03-02 09:00 +01:00`) is never broken over lines (class `time`: no wrapping).
@@ -97,6 +106,10 @@ enum HTMLReport {
     /// Text made inert in HTML (element content and attribute values alike): `& < > " '` as references, and any
     /// control, bidi or invisible format character shown as `\u{...}` (TerminalText.isUnsafe), NUL included.
     static func escape(_ text: String) -> String {
+        // Most texts are plain ASCII with nothing to escape: returned as they are.
+        if text.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F && !plainUnsafe[Int($0)]) || $0 == 0x0A || $0 == 0x09 }) {
+            return text
+        }
         var out = ""
         out.reserveCapacity(text.utf8.count + 16)
         for s in text.unicodeScalars {
@@ -113,6 +126,9 @@ enum HTMLReport {
         }
         return out
     }
+
+    /// The ASCII bytes `escape` replaces: `& < > " '`.
+    private static let plainUnsafe: [Bool] = (0..<128).map { "&<>\"'".utf8.contains(UInt8($0)) }
 
     // MARK: the SVG timeline
 

@@ -11,44 +11,52 @@ enum MarkdownReport {
         var number = 0
         var header: [String] = []
         if drill { try out("> \(mark)\n\n") }
+        // Text set aside (the timeline while the notes are written), and each part's table header.
+        let side = SideText()
+        var diverted = false
+        var sideHeader: [String] = []
+        func put(_ text: String) throws { if diverted { try side.write(text) } else { try out(text) } }
         try ReportDocument.blocks(report) { block in
             switch block {
             case .title(let title, let subtitle):
-                try out("# \(escape(title))\n\n\(escape(subtitle))\n\n")
+                try put("# \(escape(title))\n\n\(escape(subtitle))\n\n")
             case .section(let title, _):
                 number += 1
-                try out("## \(number). \(escape(title))" + (drill ? " — DRILL" : "") + "\n\n")
-            case .subsection(let title): try out("### \(escape(title))\n\n")
-            case .minor(let title): try out("#### \(escape(title))\n\n")
+                try put("## \(number). \(escape(title))" + (drill ? " — DRILL" : "") + "\n\n")
+            case .subsection(let title): try put("### \(escape(title))\n\n")
+            case .minor(let title): try put("#### \(escape(title))\n\n")
             case .facts(let rows):
-                try out("| | |\n|---|---|\n")
-                for (name, cell) in rows { try out("| **\(escape(name))** | \(self.cell(cell)) |\n") }
-                try out("\n")
+                try put("| | |\n|---|---|\n")
+                for (name, cell) in rows { try put("| **\(escape(name))** | \(self.cell(cell)) |\n") }
+                try put("\n")
             case .tableStart(let columns):
-                header = columns
-                try out("| " + columns.map(escape).joined(separator: " | ") + " |\n")
-                try out("|" + columns.map { _ in "---|" }.joined() + "\n")
+                if diverted { sideHeader = columns } else { header = columns }
+                try put("| " + columns.map(escape).joined(separator: " | ") + " |\n")
+                try put("|" + columns.map { _ in "---|" }.joined() + "\n")
             case .row(let cells):
                 var cells = cells.map(self.cell)
-                while cells.count < header.count { cells.append("") }
-                try out("| " + cells.joined(separator: " | ") + " |\n")
-            case .tableEnd: try out("\n")
+                while cells.count < (diverted ? sideHeader : header).count { cells.append("") }
+                try put("| " + cells.joined(separator: " | ") + " |\n")
+            case .tableEnd: try put("\n")
             case .paragraph(let text, let tone):
-                try out((tone == .muted ? "_\(escape(text))_" : tone == .bad ? "**\(escape(text))**" : escape(text)) + "\n\n")
+                try put((tone == .muted ? "_\(escape(text))_" : tone == .bad ? "**\(escape(text))**" : escape(text)) + "\n\n")
             case .quote(let label, let text):
-                try out("\(escape(label)):\n\n")
+                try put("\(escape(label)):\n\n")
                 let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-                try out(lines.map { $0.isEmpty ? ">" : "> " + lineStart(escape(String($0))) }.joined(separator: "\\\n")
+                try put(lines.map { $0.isEmpty ? ">" : "> " + lineStart(escape(String($0))) }.joined(separator: "\\\n")
                     + "\n\n")
             case .chart: break
-            case .footer(let text): try out("---\n\n_\(escape(text))_\n\n")
+            case .footer(let text): try put("---\n\n_\(escape(text))_\n\n")
+            case .divert(let on): diverted = on
+            case .undivert: try side.drain(out)
             }
         }
         if drill { try out("> \(mark)\n") }
     }
 
     static func cell(_ c: ReportBlock.Cell) -> String {
-        let text = FastText.replacing(escape(c.text), "\n", with: " ↵ ")
+        var text = escape(c.text)
+        if text.utf8.contains(0x0A) { text = FastText.replacing(text, "\n", with: " ↵ ") }
         if text.isEmpty { return "" }
         switch c.tone {
         case .plain, .muted: return text
@@ -63,6 +71,8 @@ enum MarkdownReport {
     /// strikethrough; an underscore inside a word is left alone, it means nothing there). Controls
     /// and bidi characters are already shown as `\u{...}` by `TerminalText.escape`; any left are made visible.
     static func escape(_ text: String) -> String {
+        // Most texts are plain ASCII with nothing to escape: returned as they are.
+        if text.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F && !plainUnsafe[Int($0)]) || $0 == 0x0A }) { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count + 8)
         let scalars = Array(text.unicodeScalars)
@@ -97,6 +107,9 @@ enum MarkdownReport {
         }
         return line
     }
+
+    /// The ASCII bytes `escape` changes: `\\`, `` ` ``, `*`, `[`, `<`, `|`, `&`, `~` and `_`.
+    private static let plainUnsafe: [Bool] = (0..<128).map { "\\`*[<|&~_".utf8.contains(UInt8($0)) }
 
     private static func isWord(_ s: Unicode.Scalar) -> Bool {
         s.properties.isAlphabetic || ("0"..."9").contains(s)

@@ -36,6 +36,10 @@ enum ReportBlock {
     case chart
     /// The closing line.
     case footer(String)
+    /// With true, the blocks that follow are set aside (a writer keeps their text in a `SideText`) until a
+    /// `divert(false)`; `undivert` writes what was set aside, in order, where it stands.
+    case divert(Bool)
+    case undivert
 }
 
 enum ReportDocument {
@@ -45,11 +49,18 @@ enum ReportDocument {
     /// Writes the blocks of `report` in order. The timeline comes last and is streamed from the trail.
     static func blocks(_ r: IncidentReport, emit: (ReportBlock) throws -> Void) throws {
         let s = r.summary
-        let zone = r.zone
+        let clock = ZoneClock(r.zone)
         let e = { (text: String) in TerminalText.escape(text) }
         let text = { (t: String) in TerminalText.escape(t, keepNewlines: true) }
-        func at(_ i: Instant?) -> String { i.map(zone.human) ?? "—" }
-        func who(_ id: String) -> String { e(r.person(id)) }
+        func at(_ i: Instant?) -> String { i.map(clock.human) ?? "—" }
+        // A trail names the same few people over and over.
+        var people: [String: String] = [:]
+        func who(_ id: String) -> String {
+            if let known = people[id] { return known }
+            let name = e(r.person(id))
+            if people.count < 4096 { people[id] = name }
+            return name
+        }
 
         try emit(.title("\(r.exercise == nil ? "Incident report" : "After-action report"): \(e(s.title))", subtitle:
             "Playbook \(e(s.playbookTitle)) (\(e(s.playbookID))@\(e(s.playbookVersion))) · incident \(s.incident) · "
@@ -253,44 +264,57 @@ enum ReportDocument {
             }
         }
 
-        // 6. Notes
+        // 6. Notes and 7. the timeline, from one pass over the trail: each note's row is written as it goes by,
+        // the timeline (which comes after the notes) is set aside and written after them.
         try emit(.section("Notes", id: "notes"))
         if r.noteCount == 0 {
             try emit(.paragraph("No notes.", .muted))
         } else {
             try emit(.tableStart(["#", "When", "By", "Note"]))
-            try r.forEachNote { n in
-                try emit(.row([.init("\(n.seq)"), .init(at(n.at)), .init(who(n.by)), .init(text(n.text))]))
-            }
-            try emit(.tableEnd)
         }
-
-        // 7. Timeline, streamed
+        try emit(.divert(true))
         try emit(.section("Timeline", id: "timeline"))
         try emit(.paragraph("Every record as 'crisis log' tells it (delivery plumbing folded into the line that "
             + "caused it); # is the record's sequence number in the hash chain.", .muted))
+        try emit(.divert(false))
         var open = false
-        try ReportTimeline.stream(r) { row in
+        let columns = ["#", "Time", "Who", "What"]
+        try ReportTimeline.stream(r, each: { entry in
+            guard r.noteCount > 0, case .note(let n)? = entry.record else { return }
+            try emit(.row([.init("\(entry.stored.seq)"), .init(at(n.now)), .init(who(n.actor.name)),
+                           .init(text(n.text))]))
+        }) { row in
+            try emit(.divert(true))
             switch row {
             case .day(let heading):
                 if open { try emit(.tableEnd) }
                 try emit(.minor(heading))
-                try emit(.tableStart(["#", "Time", "Who", "What"]))
+                try emit(.tableStart(columns))
                 open = true
             case .line(let l):
                 if !open {
-                    try emit(.tableStart(["#", "Time", "Who", "What"]))
+                    try emit(.tableStart(columns))
                     open = true
                 }
-                let bad = ["REFUSED", "MISSED", "missed ", "EXPIRED", "expired", "exceeded"].contains { FastText.contains(l.what, $0) }
+                let bad = FastText.containsAny(l.what, Self.badWords)
                 try emit(.row([.init("\(l.seq)", .muted), .init(l.clock, .code), .init(l.who), .init(l.what, bad ? .bad : .plain)]))
             }
+            try emit(.divert(false))
         }
-        if open { try emit(.tableEnd) }
+        if r.noteCount > 0 { try emit(.tableEnd) }
+        if open {
+            try emit(.divert(true))
+            try emit(.tableEnd)
+            try emit(.divert(false))
+        }
+        try emit(.undivert)
         try emit(.footer("Exported by crisis \(CrisisVersion.release) from \(s.records) records of incident "
             + "\(s.incident) (chain head \(s.chainHead)). This report is a reading aid: the evidence is the trail; "
             + "check it with 'crisis verify \(s.incident)' or a bundle ('crisis export \(s.incident) --format bundle')."))
     }
+
+    /// Words that mark a timeline line as bad news.
+    static let badWords = ["REFUSED", "MISSED", "missed ", "EXPIRED", "expired", "exceeded"].map { Array($0.utf8) }
 
     /// A drill's after-action part: the score with its evidence, then the improvement plan from the debrief.
     static func exercise(_ x: DrillScore, at: (Instant?) -> String, emit: (ReportBlock) throws -> Void) throws {

@@ -30,15 +30,18 @@ struct ReportTimeline {
 
     static let window = 256
 
-    /// Streams the rows of `report`'s timeline to `emit`.
-    static func stream(_ report: IncidentReport, emit: (Row) throws -> Void) throws {
+    /// Streams the rows of `report`'s timeline to `emit`; `each` sees every record first, as it is read.
+    static func stream(_ report: IncidentReport, each: (TimelineEntry) throws -> Void = { _ in },
+                       emit: (Row) throws -> Void) throws {
         let incident = report.incident
-        let zone = report.zone
+        let clock = ZoneClock(report.zone)
         let keyPrefix = incident.id + "/"
         var day = ""
-        // Entries not yet finished: each with the sends folded into it so far.
+        // Entries not yet finished: each with the sends folded into it so far. `pending[..<done]` are finished
+        // (removed in bulk, not one at a time: removeFirst moves the whole window).
         var pending: [(entry: TimelineEntry, sends: [String])] = []
-        var pendingStart = 0  // the line number of pending[0]
+        var done = 0
+        var pendingStart = 0  // the line number of pending[done]
         var lines = 0  // lines so far (entries not folded)
         var host: Int?  // the line number of the line intents fold into
         var byKey: [String: (host: Int, part: Int)] = [:]
@@ -47,9 +50,9 @@ struct ReportTimeline {
             let stored = item.entry.stored
             let simulated = item.entry.record?.now
             let at = simulated ?? stored.recordedAt
-            let stamp = zone.human(at)
+            let stamp = clock.human(at)
             let offClock = incident.isDrill && simulated == nil
-            let heading = TimelineText.dayHeading(at, zone: zone)
+            let heading = clock.dayHeading(at)
             if heading != day && !offClock {
                 day = heading
                 try emit(.day(heading))
@@ -65,34 +68,41 @@ struct ReportTimeline {
                                 stamp: stamp, who: who, what: what, type: stored.type.rawValue)))
         }
         func flush(keeping: Int) throws {
-            while pending.count > keeping {
-                let first = pending.removeFirst()
-                byKey = byKey.filter { $0.value.host != pendingStart }
+            while pending.count - done > keeping {
+                let first = pending[done]
+                done += 1
+                if !byKey.isEmpty { byKey = byKey.filter { $0.value.host != pendingStart } }
                 pendingStart += 1
                 try finish(first)
+            }
+            if done >= window || done == pending.count {
+                pending.removeFirst(done)
+                done = 0
             }
         }
 
         try report.forEachEntry { entry in
+            try each(entry)
             switch entry.record {
             case .intent(let r)? where host.map({ $0 >= pendingStart }) ?? false:
-                let h = (host ?? 0) - pendingStart
+                let line = host ?? 0
+                let h = line - pendingStart + done
                 let d = r.delivery
                 let text = "\(d.purpose.rawValue) via \(TerminalText.escape(d.channel)) to "
                     + TerminalText.escape(d.recipients.joined(separator: ", "))
                 pending[h].sends.append(text)
-                byKey[d.key] = (h + pendingStart, pending[h].sends.count - 1)
+                byKey[d.key] = (line, pending[h].sends.count - 1)
                 return
             case .outcome(let r)? where r.result == .sandboxed && r.effects.isEmpty && r.note == nil
                 && r.clockAnomaly == nil && byKey[r.key] != nil:
-                if let place = byKey[r.key] { pending[place.host - pendingStart].sends[place.part] += " (sandboxed)" }
+                if let place = byKey[r.key] { pending[place.host - pendingStart + done].sends[place.part] += " (sandboxed)" }
                 return
             default:
                 // (An intent whose line was written more than a window ago stands on its own line.)
                 host = lines
                 lines += 1
                 pending.append((entry, []))
-                if pending.count > window { try flush(keeping: window) }
+                if pending.count - done > window { try flush(keeping: window) }
             }
         }
         try flush(keeping: 0)
