@@ -253,12 +253,34 @@ public struct IncidentReport: Sendable {
         var count = 0
         var last = incident.opened.now
         var head = ""
+        // Targets missed at their deadline whose moment came later after all: when (the state keeps only the miss).
+        let missed = def.playbook.targets.compactMap { spec -> (TargetSpec, Instant)? in
+            guard let t = state.targets.first(where: { $0.id == spec.id }), t.missed, t.metAt == nil else { return nil }
+            return (spec, t.origin)
+        }
+        var lateReach: [String: Instant] = [:]
         try service.store.forEachEvent(incident: id) { stored in
             count += 1
             head = stored.entryHashHex
             if stored.seq == 1 { openedBy = stored.actor.id }
             guard let record = try? TrailRecord.decode(stored) else { return }
             if let now = record.now, now > last { last = now }
+            if !missed.isEmpty, let now = record.now {
+                for (spec, origin) in missed where lateReach[spec.id] == nil && origin < now {
+                    let want = spec.reaches?.value ?? spec.outcome.value
+                    var hit = false
+                    if case .action(let a) = record, DrillScore.stepID(a.step) == spec.step.value,
+                        a.action == want || DrillScore.pastTense[a.action] == want
+                    {
+                        hit = true
+                    }
+                    for case .exit(let step, let outcome) in record.effects
+                    where DrillScore.stepID(step) == spec.step.value && outcome == want {
+                        hit = true
+                    }
+                    if hit { lateReach[spec.id] = now }
+                }
+            }
             if let actor = record.actor, let role = actor.role, leadRoles.contains(role), !leads.contains(actor.name) {
                 leads.append(actor.name)
             }
@@ -339,7 +361,9 @@ public struct IncidentReport: Sendable {
             }
         }
 
-        let (clocks, targets) = standing(incident, end: summary.closedAt ?? incident.now, closed: outcome != nil)
+        let (clocks, targets) = standing(incident, end: summary.closedAt ?? incident.now, closed: outcome != nil) { spec, _ in
+            lateReach[spec.id]
+        }
         var report = IncidentReport(summary: summary, statements: statements, takedowns: takedowns,
                                     escalations: escalations, clocks: clocks, targets: targets, noteCount: noteCount,
                                     firstNotes: notes, incident: incident, store: service.store)

@@ -76,6 +76,12 @@ struct DrillTests {
         #expect(log.contains(" 21:35  scenario [inject]  note: INJECT journalist_follow_up"), "\(log)")
         #expect(log.contains(" 23:03  scenario [inject]  note: INJECT staff_questions"), "\(log)")
         #expect(try cli.run(["verify", id]).status == 0)
+        // The after-action report says the same: the golden hour missed by 53 minutes (reached late at 22:33),
+        // and which injects were answered.
+        let report = try cli.run(["export", id, "--format", "md"]).stdout
+        #expect(report.contains("| 2026-03-05 22:33 +01:00 (late) | **MISSED by 53m** |"), "\(report)")
+        #expect(report.contains("| journalist_call | T+35m | yes | **after 1h 18m: performed with some challenges** | record 24, answer record 47 |"))
+        #expect(report.contains("**not answered: unable to be performed**"))
 
         // The score is read back from the trail alone, the same as at the end of the run.
         let again = try cli.run(["drill", "score", id, "--json"])

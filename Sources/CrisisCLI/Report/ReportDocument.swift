@@ -127,8 +127,9 @@ enum ReportDocument {
         } else {
             try emit(.tableStart(["Target", "Counts from", "Due", "Met", "Result"]))
             for t in r.targets {
+                let met = t.metAt.map { at($0) } ?? t.reachedLateAt.map { "\(at($0)) (late)" } ?? at(nil)
                 try emit(.row([.init("\(e(t.title)) (\(e(t.id)))"), .init(at(t.origin)), .init(at(t.due)),
-                               .init(at(t.metAt)), result(t.result)]))
+                               .init(met), result(t.result)]))
             }
             try emit(.tableEnd)
         }
@@ -356,11 +357,20 @@ enum ReportDocument {
         }
         if !x.injects.isEmpty {
             try emit(.minor("Injects"))
-            try emit(.tableStart(["Inject", "At", "Played", "Evidence"]))
+            try emit(.tableStart(["Inject", "At", "Played", "Answered", "Evidence"]))
             for i in x.injects {
+                let answered: ReportBlock.Cell
+                switch i.answered {
+                case nil: answered = .init("—", .muted)
+                case true?:
+                    answered = .init("after \(i.answered_after ?? "?")" + (i.rating.map { ": \($0)" } ?? ""),
+                                     i.rating.map { $0 == DrillScore.Rating.performed.rawValue ? .good : .bad } ?? .plain)
+                case false?: answered = .init("not answered" + (i.rating.map { ": \($0)" } ?? ""), .bad)
+                }
+                let evidence = [i.record.map { "record \($0)" }, i.answer_record.map { "answer record \($0)" }].compactMap { $0 }
                 try emit(.row([.init(e(i.id)), .init(i.at), .init(i.delivered ? "yes" : "no (its condition did not hold)",
                                                                    i.delivered ? .plain : .muted),
-                               .init(i.record.map { "record \($0)" } ?? "—", .muted)]))
+                               answered, .init(evidence.isEmpty ? "—" : evidence.joined(separator: ", "), .muted)]))
             }
             try emit(.tableEnd)
         }
