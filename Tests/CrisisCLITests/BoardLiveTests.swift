@@ -188,8 +188,9 @@ extension BoardTests {
         let pane = { (try? BoardTests.tmux(["capture-pane", "-p", "-t", session])) ?? "" }
         #expect(CLI.wait(10) { pane().hasPrefix("DRILL") }, "\(pane())")
         #expect(!pane().contains("INJECT"))
-        // The facilitator moves the clock to the first inject, then pauses.
-        let resumed = try cli.run(["drill", "resume", id], stdin: Data("\nq\n".utf8))
+        // The facilitator moves the clock to the first action the script expects of the team (the ack at T+0:02),
+        // skips it, moves on to the first inject, then pauses.
+        let resumed = try cli.run(["drill", "resume", id], stdin: Data("\ns\n\nq\n".utf8))
         #expect(resumed.stdout.contains("INJECT early_call"), "\(resumed.stdout)\(resumed.stderr)")
         #expect(CLI.wait(5) { pane().contains("INJECT 09:05 early_call (phone, from A reporter): Are the names") },
                 "\(pane())")
