@@ -281,8 +281,12 @@ struct TrailVerifier {
         var rootsAt: [Int: ([UInt8], [UInt8])] = [:]
 
         var walker = HashChain.Walker(genesis: genesis)
+        // Read from the table itself, in insertion order (the table is append-only, so rowid order is seq order),
+        // never through an index: SQLite reads indexed columns from the index, so a row whose incident_id or seq
+        // was edited in the table alone would otherwise pass unseen (integrity_check finds it, at a cost). Here
+        // such a row drops out of the incident or breaks the sequence, and the walk reports it.
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT \(AuditStore.eventColumns) FROM audit_event WHERE incident_id = ? ORDER BY seq
+            SELECT \(AuditStore.eventColumns) FROM audit_event NOT INDEXED WHERE incident_id = ? ORDER BY rowid
             """, arguments: [incident])
         while let row = try rows.next() {
             let r = RowReader(row: row)
@@ -352,12 +356,21 @@ struct TrailVerifier {
 
     mutating func checkPinnedFiles(_ db: Database) throws {
         let rows = try Row.fetchAll(db, sql: """
-            SELECT i.playbook_sha256, s.bytes, 'playbook' FROM incident i
-            LEFT JOIN playbook_source s ON s.sha256 = i.playbook_sha256 WHERE i.incident_id = ?
+            SELECT i.playbook_sha256, s.bytes, 'playbook', s.sha256, i.incident_id FROM incident i
+            LEFT JOIN playbook_source s NOT INDEXED ON s.sha256 = i.playbook_sha256 WHERE i.incident_id = ?
             UNION ALL
-            SELECT f.sha256, s.bytes, f.file_name FROM incident_file f
-            LEFT JOIN playbook_source s ON s.sha256 = f.sha256 WHERE f.incident_id = ?
+            SELECT f.sha256, s.bytes, f.file_name, s.sha256, f.incident_id FROM incident_file f NOT INDEXED
+            LEFT JOIN playbook_source s NOT INDEXED ON s.sha256 = f.sha256 WHERE f.incident_id = ?
             """, arguments: [incident, incident])
+        // Rows the index finds that the table no longer holds under this incident: an edited key column.
+        for table in ["incident", "incident_file", "audit_checkpoint"] {
+            let viaIndex = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE incident_id = ?", arguments: [incident]) ?? 0
+            let inTable = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) NOT INDEXED WHERE incident_id = ?",
+                                           arguments: [incident]) ?? 0
+            if viaIndex != inTable {
+                add(nil, "\(table): \(viaIndex) rows of \(incident) by its index, \(inTable) in the table (a key column edited)")
+            }
+        }
         for row in rows {
             let r = RowReader(row: row)
             let name = (try? r.text(2, "file_name")) ?? "?"
@@ -365,8 +378,15 @@ struct TrailVerifier {
                 add(nil, "pinned file \(name): unreadable key")
                 continue
             }
+            // Rows found through an index must carry the key they were found by (an edited key column is
+            // otherwise only seen by integrity_check).
+            if (try? r.text(4, "incident_id")) != incident {
+                add(nil, "pinned file \(name): its row's incident_id column is not \(incident)")
+            }
             if r.value(1).isNull {
                 add(nil, "pinned file \(name) (\(Hex.encode(key))) is missing from playbook_source")
+            } else if (try? r.blob(3, "sha256")) != key {
+                add(nil, "pinned file \(name): the playbook_source row found for \(Hex.encode(key)) has another key (edited)")
             } else if let bytes = try? r.blob(1, "bytes"), AuditHash.sha256(bytes) == key {
                 continue
             } else {
@@ -386,11 +406,14 @@ struct TrailVerifier {
     mutating func loadCheckpoints(_ db: Database) throws -> [StoredCheckpoint] {
         var out: [StoredCheckpoint] = []
         for row in try Row.fetchAll(db, sql: """
-            SELECT tree_size, merkle_root, chain_head, key_name, signed_note FROM audit_checkpoint
+            SELECT tree_size, merkle_root, chain_head, key_name, signed_note, incident_id FROM audit_checkpoint NOT INDEXED
             WHERE incident_id = ? ORDER BY tree_size
             """, arguments: [incident])
         {
             let r = RowReader(row: row)
+            if (try? r.text(5, "incident_id")) != incident {
+                add(nil, "audit_checkpoint: a row's incident_id column is not \(incident) (edited)")
+            }
             do {
                 out.append(StoredCheckpoint(treeSize: try r.int(0, "tree_size"), root: try r.blob(1, "merkle_root"),
                                             head: try r.blob(2, "chain_head"), keyName: try r.text(3, "key_name"),
@@ -412,6 +435,9 @@ struct TrailVerifier {
             return v.string(name, is: column)
         }
         if v.integer("v") != HashChain.recordVersion { add(seq, "record version v is not 1") }
+        // The row found through the index must say so itself: an edited incident_id column (the index not
+        // updated) is caught here without the full integrity_check.
+        if (try? r.text(0, "incident_id")) != incident { add(seq, "the row's incident_id column is not \(incident)") }
         if !v.string("incident", is: incident) {
             add(seq, "record belongs to incident \(v.string("incident") ?? "?"), not \(incident)")
         }
