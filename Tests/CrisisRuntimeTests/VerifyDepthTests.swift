@@ -49,7 +49,7 @@ struct VerifyDepthTests {
         #expect(quick.ok && deep.ok)
         #expect(quick.records == deep.records && quick.head == deep.head && quick.merkle_root == deep.merkle_root)
         let store = try #require(f.service.store as? SQLiteAuditLog)
-        #expect(try store.verify(incident: id, integrityCheck: false).sqliteIntegrity == "not run")
+        #expect(try store.verify(incident: id, integrityCheck: false).sqliteIntegrity == "ok (quick)")
         #expect(try store.verify(incident: id).sqliteIntegrity == "ok")
     }
 

@@ -181,13 +181,14 @@ struct VerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Recompute an incident's hash chain and check every record. Exit 3 on tampering.",
         discussion: """
-            Checks what a chain verifier must: every entry hash, every link, sequence contiguity, the canonical
-            encoding of every record, the columns copied from each record, the incident header against record 1,
-            the pinned playbook, template and contacts bytes, the schema and its append-only triggers, and every
-            stored checkpoint against its records and its signature. With --deep, also SQLite's integrity_check of
-            the whole file (every page, indexes included) and a full replay of the trail through the engine (every
-            record must read as its type and replay as accepted; a stale state snapshot is rebuilt), which takes
-            several times as long. Without ID, verifies every incident in the database. A bundle (a folder or
+            Checks what a chain verifier must: every entry hash, every link, sequence contiguity, the canonical \
+            encoding of every record, the columns copied from each record, the incident header against record 1, \
+            the pinned playbook, template and contacts bytes, the schema and its append-only triggers, and every \
+            stored checkpoint against its records and its signature, and SQLite's structural checks (a full check \
+            of the small tables, a quick check of the trail's). With --deep, also SQLite's integrity_check of \
+            the whole file (every page, indexes included) and a full replay of the trail through the engine (every \
+            record must read as its type and replay as accepted; a stale state snapshot is rebuilt), which takes \
+            several times as long. Without ID, verifies every incident in the database. A bundle (a folder or \
             NAME.tar) is verified offline instead.
             """)
 
