@@ -273,7 +273,7 @@ final class NodeReader {
 }
 
 /// Levenshtein distance for "did you mean" hints.
-enum EditDistance {
+package enum EditDistance {
     /// Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of neighbours
     /// ("titel" is one edit from "title").
     static func distance(_ a: String, _ b: String) -> Int {
@@ -297,7 +297,7 @@ enum EditDistance {
     }
 
     /// The closest candidate within a distance that scales with the word's length, or nil.
-    static func suggestion(for word: String, among candidates: [String]) -> String? {
+    package static func suggestion(for word: String, among candidates: [String]) -> String? {
         guard word.count <= 64 else { return nil }
         let limit = word.count <= 3 ? 1 : (word.count <= 6 ? 2 : 3)
         var best: (String, Int)?

@@ -1,7 +1,7 @@
 import CrisisCore
 import Foundation
 internal import CYaml
-internal import Yams
+package import Yams
 
 /// Reads the strict YAML subset playbooks and contacts files are written in (docs/playbook-format.md, "YAML rules").
 ///
@@ -12,7 +12,7 @@ internal import Yams
 ///    more than 10,000 keys: all reported at once, each at its own line and column;
 /// 3. only when pass 2 found nothing fatal, Yams composes the node tree (with the `basic` resolver, so no scalar
 ///    is ever reinterpreted) that the loaders walk, reading every scalar as its raw text.
-enum YAMLReader {
+package enum YAMLReader {
     /// Largest file accepted.
     static let maximumBytes = 1 << 20
     /// Deepest nesting of mappings and sequences accepted.
@@ -23,9 +23,9 @@ enum YAMLReader {
     /// At most this many diagnostics from pass 2 (a file of a million anchors gets a bounded answer).
     static let maximumDiagnostics = 200
 
-    struct Document {
-        var root: Node?
-        var diagnostics: [Diagnostic]
+    package struct Document {
+        package var root: Node?
+        package var diagnostics: [Diagnostic]
     }
 
     /// Reads a file, refusing one over `maximumBytes` before reading it whole.
@@ -61,7 +61,7 @@ enum YAMLReader {
     }
 
     /// Runs passes 1 to 3 over `bytes`.
-    static func parse(bytes input: [UInt8], path: String) -> Document {
+    package static func parse(bytes input: [UInt8], path: String) -> Document {
         if input.count > maximumBytes { return Document(root: nil, diagnostics: [tooLarge(path: path)]) }
         var bytes = input
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }

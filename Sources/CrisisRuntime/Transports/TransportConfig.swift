@@ -213,23 +213,15 @@ public enum TransportsLoader {
         }
 
         func read(_ bytes: [UInt8]) -> TransportsConfig? {
-            let at1 = SourceLocation(file: file, line: 1, column: 1)
-            guard let text = String(validating: bytes, as: UTF8.self) else {
-                error(.invalidUTF8, "the transports file is not valid UTF-8", at1)
-                return nil
-            }
-            let root: Node
-            do {
-                guard let node = try Yams.compose(yaml: text) else {
-                    error(.missingKey, "the transports file is empty: it needs 'schema: \(schema)'", at1)
-                    return nil
+            // The same hardened reader as playbooks (size, depth, key and alias limits; UTF-8 and syntax errors
+            // with their position).
+            let document = YAMLReader.parse(bytes: bytes, path: file)
+            diagnostics += document.diagnostics
+            guard let root = document.root else {
+                if !document.diagnostics.hasErrors {
+                    error(.missingKey, "the transports file is empty: it needs 'schema: \(schema)'",
+                          SourceLocation(file: file, line: 1, column: 1))
                 }
-                root = node
-            } catch let e as YamlError {
-                diagnostics.append(Self.diagnostic(for: e, path: file))
-                return nil
-            } catch {
-                self.error(.yamlSyntax, "\(error)", at1)
                 return nil
             }
             guard let top = mapping(root, what: "the transports file") else { return nil }
@@ -423,9 +415,8 @@ public enum TransportsLoader {
                 }
                 kind = .exec(.init(command: argv))
             default:
-                let suggestion = ["webhook", "http", "smtp", "exec"].min {
-                    levenshtein($0, type) < levenshtein($1, type)
-                }.map { levenshtein($0, type) <= 3 ? " (did you mean '\($0)'?)" : "" } ?? ""
+                let suggestion = EditDistance.suggestion(for: type, among: ["webhook", "http", "smtp", "exec"])
+                    .map { " (did you mean '\($0)'?)" } ?? ""
                 error(.badValue, "unknown transport type '\(type)'\(suggestion): webhook, http, smtp or exec",
                       loc(typeNode))
                 return nil
@@ -567,36 +558,6 @@ public enum TransportsLoader {
             }
         }
 
-        static func diagnostic(for error: YamlError, path: String) -> Diagnostic {
-            func at(_ mark: Mark?) -> SourceLocation {
-                SourceLocation(file: path, line: mark?.line ?? 1, column: mark?.column ?? 1)
-            }
-            switch error {
-            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-                .composer(_, let problem, let mark, _):
-                return .error(.yamlSyntax, problem, at: at(mark))
-            case .duplicatedKeysInMapping(let duplicates, let context):
-                return .error(.duplicateKey, "duplicate key '\(duplicates.joined(separator: "', '"))'",
-                              at: at(context.mark))
-            default:
-                return .error(.yamlSyntax, "\(error)", at: at(nil))
-            }
-        }
-
-        func levenshtein(_ a: String, _ b: String) -> Int {
-            let x = Array(a), y = Array(b)
-            if x.isEmpty { return y.count }
-            if y.isEmpty { return x.count }
-            var prev = Array(0...y.count)
-            for i in 1...x.count {
-                var row = [i] + Array(repeating: 0, count: y.count)
-                for j in 1...y.count {
-                    row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-                }
-                prev = row
-            }
-            return prev[y.count]
-        }
     }
 }
 
