@@ -34,8 +34,10 @@ extension TimelineText {
         guard let first = parts.first else { return "" }
         var rows: [String] = []
         for part in parts {
-            rows += wrap("[\(part.incident.id.suffix(4))] \(part.incident.id)  \(TerminalText.escape(part.incident.header.title))"
-                         + (part.incident.isDrill ? "  (DRILL)" : ""), width: width)
+            let mark = "[\(part.incident.id.suffix(4))] "
+            rows += wrap("\(part.incident.id)  \(TerminalText.escape(part.incident.header.title))"
+                         + (part.incident.isDrill ? "  (DRILL)" : ""), width: width - mark.count)
+                .enumerated().map { ($0.offset == 0 ? mark : String(repeating: " ", count: mark.count)) + $0.element }
         }
         rows.append("")
         var merged: [(row: Row, order: Int)] = []

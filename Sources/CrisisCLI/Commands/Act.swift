@@ -65,7 +65,10 @@ struct ActCommand: AsyncParsableCommand {
             var given = fields
             var reused: IncidentService.ReusedStatement?
             if let reuse {
-                guard target.action == "draft" else { throw RuntimeError.invalid("--reuse is for a statement's draft action") }
+                let here = try service.load(target.incident)
+                guard target.action == "draft", case .statement? = here.state.run(target.step)?.detail else {
+                    throw RuntimeError.invalid("--reuse starts a statement's draft: '\(target.step) \(target.action)' is not one")
+                }
                 let parts = reuse.split(separator: ":", maxSplits: 1).map(String.init)
                 let other = try service.resolveIncident(parts.first ?? reuse)
                 let found = try service.approvedStatement(for: target.incident, in: other, step: parts.count > 1 ? parts[1] : target.step)
