@@ -163,18 +163,20 @@ public struct DrillScore: Codable, Sendable {
         try store.forEachEvent(incident: id) { stored in
             guard found == nil, stored.seq > after else { return }
             let record = try TrailRecord.decode(stored)
-            if case .action(let a) = record, stepID(a.step) == step, a.action == state || pastTense[a.action] == state {
-                found = (a.now, stored.seq)
-                return
-            }
-            for effect in record.effects {
-                if case .exit(let s, let outcome) = effect, stepID(s) == step, outcome == state, let now = record.now {
-                    found = (now, stored.seq)
-                    return
-                }
-            }
+            if let now = record.now, reaches(record, step: step, state: state) { found = (now, stored.seq) }
         }
         return found
+    }
+
+    /// Whether `record` is the moment step `step` reaches `state`: an action of that name or past tense on it, or
+    /// its exit with that outcome. The one rule for objectives, answers, and targets reached late.
+    static func reaches(_ record: TrailRecord, step: String, state: String) -> Bool {
+        if case .action(let a) = record, stepID(a.step) == step, a.action == state || pastTense[a.action] == state {
+            return true
+        }
+        return record.effects.contains {
+            if case .exit(let s, let outcome) = $0 { stepID(s) == step && outcome == state } else { false }
+        }
     }
 
     public static func compute(_ service: IncidentService, _ id: String) throws -> DrillScore {

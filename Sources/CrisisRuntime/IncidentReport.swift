@@ -266,19 +266,10 @@ public struct IncidentReport: Sendable {
             guard let record = try? TrailRecord.decode(stored) else { return }
             if let now = record.now, now > last { last = now }
             if !missed.isEmpty, let now = record.now {
-                for (spec, origin) in missed where lateReach[spec.id] == nil && origin < now {
-                    let want = spec.reaches?.value ?? spec.outcome.value
-                    var hit = false
-                    if case .action(let a) = record, DrillScore.stepID(a.step) == spec.step.value,
-                        a.action == want || DrillScore.pastTense[a.action] == want
-                    {
-                        hit = true
-                    }
-                    for case .exit(let step, let outcome) in record.effects
-                    where DrillScore.stepID(step) == spec.step.value && outcome == want {
-                        hit = true
-                    }
-                    if hit { lateReach[spec.id] = now }
+                for (spec, origin) in missed where lateReach[spec.id] == nil && origin < now
+                    && DrillScore.reaches(record, step: spec.step.value, state: spec.reaches?.value ?? spec.outcome.value)
+                {
+                    lateReach[spec.id] = now
                 }
             }
             if let actor = record.actor, let role = actor.role, leadRoles.contains(role), !leads.contains(actor.name) {
