@@ -278,12 +278,17 @@ public struct IncidentService: Sendable {
             }
             return out
         }
-        let all = try summaries()
-        guard let mine = all.first(where: { $0.id == id }), mine.status == "open" else { return [] }
+        func isOpen(_ incident: String) -> Bool {
+            guard let loaded = try? load(incident), case .open = loaded.state.status else { return false }
+            return true
+        }
+        let headers = try store.incidents()
+        guard let mine = headers.first(where: { $0.id == id }), isOpen(id) else { return [] }
         let here = try people(id)
         guard !here.isEmpty else { return [] }
         var found: [String: [String]] = [:]
-        for other in all where other.id != id && other.status == "open" && other.mode == mine.mode {
+        // Only incidents of the same kind are read, and only open ones' trails.
+        for other in headers where other.id != id && other.mode == mine.mode && isOpen(other.id) {
             for person in try people(other.id).intersection(here) { found[person, default: []].append(other.id) }
         }
         return found.keys.sorted().map { ($0, found[$0] ?? []) }
