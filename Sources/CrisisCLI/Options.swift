@@ -42,7 +42,16 @@ struct StoreOptions: ParsableArguments {
             throw RuntimeError.invalid("no database at \(path); pass --db or set CRISIS_DB ('crisis start' creates one)")
         }
         var service = IncidentService(store: try SQLiteAuditLog(path: path, mode: reading ? Self.readingMode : .create))
-        if !reading { service.transport = TransportsSetup.transport(option: transports) }
+        if !reading {
+            service.transport = TransportsSetup.transport(option: transports)
+            // While a watcher runs on this database, it sends what commands deliver: they return at once.
+            let database = path
+            service.watcherProbe = {
+                WatcherLock.holder(database: database).map { DeliveryHandoff(watcher: "crisis watch (pid \($0))") }
+            }
+            service.sender = .thisProcess(
+                (["crisis"] + CommandLine.arguments.dropFirst().prefix { !$0.hasPrefix("-") }.prefix(1)).joined(separator: " "))
+        }
         if let keys {
             let keyFile = keys.path(store: self)
             service.checkpointSigner = { try CheckpointSigner.loadOrCreate(keyFile: keyFile, name: "crisis") }

@@ -319,6 +319,14 @@ enum StatusText {
                 lines += Suggest.confirm(incident: r.incident, step: d.step, key: d.short_key ?? d.key)
             }
         }
+        if let outbox = r.outbox {
+            lines.append("")
+            lines.append(Colour.bold("Deliveries being sent", color))
+            for d in outbox {
+                lines += Fit.lines("  \(d.short_key ?? d.key)  \(d.purpose) on \(d.channel) to \(e(d.recipientsText)): "
+                                   + OutboxText.state(d), width: width)
+            }
+        }
         let finishedFailures = (r.failed_notifications ?? []).filter { $0.state != "active" }
         if !finishedFailures.isEmpty {
             // Active ones say so in their own block; these finished with a delivery that did not go out.
@@ -563,6 +571,9 @@ enum EffectsText {
             return (named ? "" : "\(r.step): ") + what + moved
         case .timer(let r):
             return "timer: " + e(r.purpose ?? r.timer) + (r.step.map { " on \(e($0))" } ?? "") + " came due" + moves(r.effects)
+        case .outcome(let r) where r.result == .queued || r.result == .sending:
+            // "delivery 5 queued for crisis watch (pid 4711)", "delivery 5 claimed by crisis act (pid ...)"
+            return "delivery \(e(incident.state.shortDeliveryKey(r.key))) " + e(r.detail ?? r.result.rawValue) + moves(r.effects)
         case .outcome(let r):
             return "delivery \(e(incident.state.shortDeliveryKey(r.key))) \(r.result.rawValue)" + (r.detail.map { " (\(e($0)))" } ?? "")
                 + ", recorded by \(e(r.actor.name))" + (r.note.map { " — \(e($0))" } ?? "") + moves(r.effects)
@@ -821,5 +832,13 @@ enum Recipients {
     static func text(_ people: [StatusReport.Recipient], channel: String) -> String {
         people.map { r in r.name + (r.address.map { " \($0)" } ?? " (no \(channel) address)") }
             .joined(separator: ", ")
+    }
+}
+
+/// How a delivery a machine is on reads: queued for the watcher, or being sent by a named process.
+enum OutboxText {
+    static func state(_ d: StatusReport.DeliveryInfo) -> String {
+        if d.status == "queued" { return "queued for crisis watch" }
+        return "being sent" + (d.sender.map { " by \(TerminalText.escape($0))" } ?? "")
     }
 }

@@ -128,9 +128,14 @@ extension TimelineText {
                 sends[h, default: []].append(text)
                 byKey[d.key] = (h, (sends[h]?.count ?? 1) - 1)
                 folded.insert(index)
-            case .outcome(let r)? where r.result == .sandboxed && r.effects.isEmpty && r.note == nil
-                && r.clockAnomaly == nil && byKey[r.key] != nil:
-                if let place = byKey[r.key] { sends[place.host]?[place.part] += " (sandboxed)" }
+            case .outcome(let r)? where (r.result == .sandboxed || r.result == .queued) && r.effects.isEmpty
+                && r.note == nil && r.clockAnomaly == nil && byKey[r.key] != nil:
+                if let place = byKey[r.key] {
+                    sends[place.host]?[place.part] += r.result == .queued ? " (queued for crisis watch)" : " (sandboxed)"
+                }
+                folded.insert(index)
+            case .outcome(let r)? where r.result == .sending && r.effects.isEmpty && r.note == nil:
+                // A sender's claim: plumbing; the result that follows says what happened.
                 folded.insert(index)
             default:
                 host = index

@@ -451,10 +451,33 @@ struct Machine {
                 .deliveryFinal,
                 "delivery '\(key)' already ended as \(record.status.rawValue); a final delivery result cannot be changed")
         }
+        switch (result, record.status) {
+        case (.queued, .pending), (.sending, .queued), (.manual, .pending), (.manual, .queued):
+            break
+        case (.queued, _), (.sending, _), (.manual, _):
+            throw Rejection(
+                .deliveryQueued,
+                "delivery '\(key)' is \(record.status.rawValue); it cannot become \(result.rawValue)")
+        case (.sent, .queued), (.failed, .queued):
+            // A person may not settle what the watcher is about to send: both would send it.
+            throw Rejection(
+                .deliveryQueued,
+                "delivery '\(key)' is \(record.detail ?? "queued for crisis watch") and has not been tried yet: "
+                    + "its result will be recorded. If nothing is running to send it, the next command on the "
+                    + "incident sends it")
+        case (.sent, _), (.failed, _), (.sandboxed, _):
+            break
+        }
         state.deliveries[index].detail = detail
         switch result {
         case .manual:
             state.deliveries[index].status = .manual
+            return
+        case .queued:
+            state.deliveries[index].status = .queued
+            return
+        case .sending:
+            state.deliveries[index].status = .sending
             return
         case .sent: state.deliveries[index].status = .sent
         case .failed: state.deliveries[index].status = .failed

@@ -79,6 +79,15 @@ public enum DeliveryResult: String, Sendable, Hashable, Codable, CaseIterable {
     case sandboxed
     /// No transport for the channel: an operator must send it by hand and confirm.
     case manual
+    /// Not an end: handed to the running `crisis watch`, which sends it (the command that made it returned at
+    /// once). A queued delivery has not been tried: whoever claims it sends it.
+    case queued
+    /// Not an end: a sender claimed a queued delivery and is sending it now. Without a later result (the
+    /// sender crashed) it is in doubt, like a delivery with no result at all: never sent again silently.
+    case sending
+
+    /// The results a transport or a person gives at the end of a delivery (or, `manual`, for a person to give).
+    public var isEnd: Bool { self != .queued && self != .sending }
 }
 
 /// What the shell must do or record after an event. Actions are imperatives; the shell performs `deliver`

@@ -51,6 +51,9 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
     case unknownDelivery = "unknown-delivery"
     /// The delivery already has a final result, which cannot change.
     case deliveryFinal = "delivery-final"
+    /// The delivery is queued for the watcher (or being sent by a sender): it cannot be settled by hand yet, nor
+    /// queued or claimed again.
+    case deliveryQueued = "delivery-queued"
     // Shell: before the engine.
     /// The operator name or role is empty, too long or holds control characters.
     case invalidOperator = "invalid-operator"
@@ -108,6 +111,7 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .timerNotDue: "the timer fired before its due time"
         case .unknownDelivery: "no delivery has that key"
         case .deliveryFinal: "the delivery already has a final result, which cannot change"
+        case .deliveryQueued: "the delivery is queued for crisis watch, or claimed by a sender: it is not settled by hand, queued or claimed again"
         case .invalidOperator: "the operator name or role is empty, too long or holds control characters"
         case .tooLarge: "the fields or the note are larger than crisis accepts"
         case .reservedField: "a field name starts with '_', which is reserved for crisis itself"
@@ -129,7 +133,7 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .closed, .unknownStep, .notActive, .unknownAction, .actionUnavailable, .unrenderedDraft,
             .incompleteStatement, .roleRequired, .wrongRole, .unknownField, .missingField, .invalidField, .ownDraft,
             .conflictedApprover, .alreadyDecided, .conflictedPerson, .missingElements, .unknownTimer, .timerNotDue, .unknownDelivery,
-            .deliveryFinal:
+            .deliveryFinal, .deliveryQueued:
             true
         case .invalidOperator, .tooLarge, .reservedField, .duplicateField, .invalidText, .notInDirectory,
             .unknownRole, .roleNotHeld, .notPaged, .unknownPerson, .missingTemplate, .templateError, .overChannelLimit,

@@ -779,6 +779,10 @@ public enum DeliveryStatus: String, Sendable, Hashable, Codable {
     case pending
     /// No transport for the channel: waiting for an operator to send it by hand and confirm.
     case manual
+    /// Handed to the running `crisis watch`, not tried yet: whoever claims it sends it.
+    case queued
+    /// Claimed by a sender, which is sending it now. With no result after the sender ended: in doubt.
+    case sending
     case sent, failed, sandboxed
 
     public var isFinal: Bool { self == .sent || self == .failed || self == .sandboxed }

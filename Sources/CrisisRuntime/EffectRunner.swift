@@ -14,6 +14,14 @@ struct EffectRunner: Sendable {
     let committer: Committer
     /// Where live deliveries go.
     let transport: any DeliveryTransport
+    /// Set while a `crisis watch` runs on the database: live deliveries its transports send are queued for it
+    /// (recorded as `queued`), and the command returns at once instead of waiting on a slow channel.
+    var handoff: DeliveryHandoff?
+    /// Who sends a delivery this process claims (`crisis act (pid 4711 on host)`).
+    var sender: DeliverySender = .thisProcess("crisis")
+
+    /// Most times an outcome is re-recorded after another writer got in first.
+    static let conflictRetries = 20
 
     func run(_ actions: [EngineAction], actor: Actor, wallNow: Instant, into run: inout CommandRun) throws {
         var queue = actions[...]
@@ -25,27 +33,19 @@ struct EffectRunner: Sendable {
                     FaultInjection.hit(.afterIntent)
                     faultChecked = true
                 }
-                // Drills: the sandbox, always, with the outages their scenario scripts (pinned in the trail).
-                let sent = run.incident.isDrill
-                    ? SandboxTransport(outages: run.incident.sandboxOutages)
+                let sent: TransportResult
+                if run.incident.isDrill {
+                    // Drills: the sandbox, always, with the outages their scenario scripts (pinned in the trail).
+                    sent = SandboxTransport(outages: run.incident.sandboxOutages)
                         .send(delivery, at: run.firingAt ?? Committer.engineNow(run.incident, wallNow: wallNow))
-                    : transport.send(delivery, context: DeliveryContext(
+                } else if let handoff, transport.sendsItself(delivery) {
+                    // The watcher sends it; this command does not wait for the channel.
+                    sent = TransportResult(.queued, "queued for \(handoff.watcher)")
+                } else {
+                    sent = transport.send(delivery, context: DeliveryContext(
                         incident: run.incident.id, contacts: run.incident.definition.contacts))
-                let event = EngineEvent.deliveryCompleted(
-                    key: delivery.key, result: sent.result, detail: sent.detail, actor: actor)
-                let anomaly = Committer.clockAnomaly(run.incident, wallNow: wallNow)
-                let result = try committer.process(
-                    event, key: "outcome/\(delivery.key)", actor: actor, wallNow: wallNow, into: &run
-                ) { now, effects in
-                    .outcome(.init(now: now, key: delivery.key, result: sent.result, detail: sent.detail, actor: actor,
-                                   note: nil, effects: effects, clockAnomaly: anomaly,
-                                   attempts: sent.attempts.isEmpty ? nil : sent.attempts))
                 }
-                switch result {
-                case .success(let more): queue.append(contentsOf: more)
-                case .failure(let r):
-                    throw RuntimeError.corruptRecord("engine refused the outcome of delivery \(delivery.key): \(r)")
-                }
+                queue.append(contentsOf: try record(sent, of: delivery.key, actor: actor, wallNow: wallNow, into: &run))
             case .close(let outcome):
                 run.closed = outcome
             case .remind(let step, let message):
@@ -56,6 +56,85 @@ struct EffectRunner: Sendable {
             }
         }
     }
+
+    /// Sends the incident's queued deliveries now, one after the other: what a command does when no watcher runs
+    /// (a watcher that stopped left them queued). Each is claimed first (`sending`), so a crash mid-send leaves
+    /// it in doubt, never queued again.
+    func sendQueued(actor: Actor, wallNow: Instant, into run: inout CommandRun) throws {
+        guard !run.incident.isDrill else { return }
+        var tried = Set<String>()
+        while let d = run.incident.state.deliveries.first(where: { $0.status == .queued && !tried.contains($0.delivery.key) }) {
+            tried.insert(d.delivery.key)
+            guard try claim(d.delivery.key, actor: actor, wallNow: wallNow, into: &run) else { continue }
+            let sent = transport.send(d.delivery, context: DeliveryContext(
+                incident: run.incident.id, contacts: run.incident.definition.contacts))
+            let more = try record(sent, of: d.delivery.key, actor: actor, wallNow: wallNow, into: &run)
+            try self.run(more, actor: actor, wallNow: wallNow, into: &run)
+        }
+    }
+
+    /// Records that this process is sending a queued delivery (`sending`). False when it is no longer queued
+    /// (another sender claimed it, or a person settled it): then it is not this process's to send.
+    func claim(_ key: String, actor: Actor, wallNow: Instant, into run: inout CommandRun) throws -> Bool {
+        guard run.incident.state.deliveries.first(where: { $0.delivery.key == key })?.status == .queued else {
+            return false
+        }
+        let claimed = TransportResult(.sending, "claimed by \(sender.description)")
+        do {
+            _ = try record(claimed, of: key, actor: actor, wallNow: wallNow, into: &run, retryConflicts: false)
+        } catch is OutcomeTaken {
+            return false
+        }
+        return run.incident.state.deliveries.first(where: { $0.delivery.key == key })?.status == .sending
+            && run.records.last?.replayedFromKey != true
+    }
+
+    /// Records a delivery's result and returns what the engine asks next. When another process wrote to the
+    /// incident meanwhile, reloads it and records the result against what now stands (it is about the delivery,
+    /// whatever else happened), unless `retryConflicts` is false (a claim: the loser must not send).
+    @discardableResult
+    func record(_ sent: TransportResult, of key: String, actor: Actor, wallNow: Instant, into run: inout CommandRun,
+                retryConflicts: Bool = true) throws -> [EngineAction] {
+        let idempotency = switch sent.result {
+        case .queued: "queued/\(key)"
+        case .sending: "claim/\(key)"
+        case .sent, .failed, .sandboxed, .manual: "outcome/\(key)"
+        }
+        var attempt = 0
+        while true {
+            attempt += 1
+            let event = EngineEvent.deliveryCompleted(key: key, result: sent.result, detail: sent.detail, actor: actor)
+            let anomaly = Committer.clockAnomaly(run.incident, wallNow: wallNow)
+            let result: Result<[EngineAction], Rejection>
+            do {
+                result = try committer.process(event, key: idempotency, actor: actor, wallNow: wallNow, into: &run) {
+                    now, effects in
+                    .outcome(.init(now: now, key: key, result: sent.result, detail: sent.detail, actor: actor,
+                                   note: nil, effects: effects, clockAnomaly: anomaly,
+                                   attempts: sent.attempts.isEmpty ? nil : sent.attempts))
+                }
+            } catch AuditError.conflict where retryConflicts && attempt < Self.conflictRetries {
+                run.incident = try IncidentLoader(log: committer.log).load(run.incident.id)
+                continue
+            } catch AuditError.conflict where !retryConflicts {
+                throw OutcomeTaken(reason: "another process wrote to the incident first")
+            }
+            switch result {
+            case .success(let more): return more
+            case .failure(let r) where r.code == .deliveryQueued || r.code == .deliveryFinal:
+                // Someone else settled or claimed it meanwhile: theirs stands.
+                throw OutcomeTaken(reason: r.message)
+            case .failure(let r):
+                throw RuntimeError.corruptRecord("engine refused the outcome of delivery \(key): \(r)")
+            }
+        }
+    }
+}
+
+/// A delivery's result could not be recorded because another process settled or claimed it first: theirs stands.
+struct OutcomeTaken: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { reason }
 }
 
 /// Fires the timers whose due instant has come, one by one in due order, each as its own `timer.fired` record.

@@ -276,7 +276,7 @@ public struct IncidentReport: Sendable {
                 leads.append(actor.name)
             }
             switch record {
-            case .outcome(let r): settled[r.key] = (r.now, r.actor.name)
+            case .outcome(let r) where r.result.isEnd: settled[r.key] = (r.now, r.actor.name)
             case .note(let r):
                 noteCount += 1
                 if notes.count < chartNoteLimit {

@@ -41,6 +41,15 @@ public struct IncidentService: Sendable {
     public var transport: any DeliveryTransport
     /// The key that signs the checkpoint issued when a command closes an incident; nil issues none.
     public var checkpointSigner: (@Sendable () throws -> CheckpointSigner)?
+    /// Set while a `crisis watch` runs on the database (and in the watcher itself): live deliveries that a
+    /// transport sends are queued for it instead of sent by the command. Nil: the command sends them, and any
+    /// the incident has queued, before it returns.
+    public var handoff: DeliveryHandoff?
+    /// Looks for a running watcher when a command performs its effects (`handoff` nil): a command that runs for
+    /// long (the board) sees a watcher start or stop. Never set in the watcher itself.
+    public var watcherProbe: (@Sendable () -> DeliveryHandoff?)?
+    /// Who this process is, in the claims it records before sending a queued delivery.
+    public var sender: DeliverySender = .thisProcess("crisis")
 
     /// Version written into records and the incident header.
     public static let engineVersion = "crisis/0.3"
@@ -55,7 +64,9 @@ public struct IncidentService: Sendable {
     var loader: IncidentLoader { IncidentLoader(log: store) }
     var snapshots: SnapshotCache { SnapshotCache(log: store) }
     var committer: Committer { Committer(log: store) }
-    var effects: EffectRunner { EffectRunner(committer: committer, transport: transport) }
+    var effects: EffectRunner {
+        EffectRunner(committer: committer, transport: transport, handoff: handoff ?? watcherProbe?(), sender: sender)
+    }
     var timers: TimerPump { TimerPump(committer: committer, effects: effects) }
 
     // MARK: start
@@ -425,9 +436,58 @@ public struct IncidentService: Sendable {
                 }
                 return finish(run)
             }
-            try timers.fireDue(wallNow: wallNow, into: &run)
+            let effects = self.effects
+            try TimerPump(committer: committer, effects: effects).fireDue(wallNow: wallNow, into: &run)
+            try sendQueuedIfNoWatcher(effects, actor: .system, wallNow: wallNow, into: &run)
             return finish(run)
         }
+    }
+
+    // MARK: the watcher's sends
+
+    /// A queued delivery this process has claimed (recorded `sending`): its own to send, then to complete.
+    public struct ClaimedDelivery: Sendable {
+        public var incident: String
+        public var delivery: Delivery
+        public var contacts: ContactsDirectory?
+    }
+
+    /// Claims every delivery `incident` has queued: one `sending` record each. What another process claimed or
+    /// settled first is left to it. Send each with `send(_:)`, then record its result with `complete`.
+    public func claimQueued(incident id: String, wallNow: Instant) throws -> (claimed: [ClaimedDelivery], result: CommitResult) {
+        var claimed: [ClaimedDelivery] = []
+        let result = try withRetries(id, expectSeq: nil) { incident in
+            claimed = []
+            var run = CommandRun(incident)
+            guard !incident.isDrill else { return finish(run) }
+            for d in incident.state.deliveries where d.status == .queued {
+                if try effects.claim(d.delivery.key, actor: .system, wallNow: wallNow, into: &run) {
+                    claimed.append(ClaimedDelivery(incident: id, delivery: d.delivery,
+                                                   contacts: run.incident.definition.contacts))
+                }
+            }
+            return finish(run)
+        }
+        return (claimed, result)
+    }
+
+    /// Sends a claimed delivery through the transport (this takes as long as the channel does: up to its deadline).
+    public func send(_ claimed: ClaimedDelivery) -> TransportResult {
+        transport.send(claimed.delivery, context: DeliveryContext(incident: claimed.incident, contacts: claimed.contacts))
+    }
+
+    /// Records the result of a claimed delivery, against the incident as it stands now, and performs what it
+    /// causes (a page that failed moves to the next channel: queued again, for the watcher's next pass). Nil when
+    /// a person settled it meanwhile: theirs stands.
+    public func complete(_ claimed: ClaimedDelivery, sent: TransportResult, wallNow: Instant) throws -> CommitResult? {
+        var run = CommandRun(try load(claimed.incident))
+        do {
+            let more = try effects.record(sent, of: claimed.delivery.key, actor: .system, wallNow: wallNow, into: &run)
+            try effects.run(more, actor: .system, wallNow: wallNow, into: &run)
+        } catch is OutcomeTaken {
+            return nil
+        }
+        return finish(run)
     }
 
     // MARK: the pipeline's ends
@@ -447,9 +507,19 @@ public struct IncidentService: Sendable {
                 answer.incident = try load(run.incident.id)
                 return answer
             }
+            let effects = self.effects
             try effects.run(actions, actor: accepted.actor, wallNow: wallNow, into: &run)
+            try sendQueuedIfNoWatcher(effects, actor: accepted.actor, wallNow: wallNow, into: &run)
             return finish(run)
         }
+    }
+
+    /// With no watcher running, a command sends what the incident has queued (a watcher stopped before it got to
+    /// them) before it returns.
+    private func sendQueuedIfNoWatcher(_ effects: EffectRunner, actor: Actor, wallNow: Instant,
+                                       into run: inout CommandRun) throws {
+        guard effects.handoff == nil, !run.incident.isDrill else { return }
+        try effects.sendQueued(actor: actor, wallNow: wallNow, into: &run)
     }
 
     /// Issues the closing checkpoint if the command closed the incident, and packs the result.

@@ -15,7 +15,8 @@ public struct NotifyProgress: Codable, Sendable {
         /// The recipient's address on the channel as resolved when the step was entered (list members only).
         public var address: String?
         public var language: String?
-        /// `pending` (in doubt), `manual`, `sent`, `failed`, `sandboxed`.
+        /// `pending` (in doubt), `manual`, `queued` (for crisis watch), `sending` (claimed by a sender), `sent`,
+        /// `failed`, `sandboxed`.
         public var status: String
         /// What the transport or the person settling it said (why it failed).
         public var detail: String?
@@ -31,8 +32,8 @@ public struct NotifyProgress: Codable, Sendable {
         public var id: String
         /// The member's name in the directory, if known.
         public var name: String?
-        /// `confirmed` (every delivery went out), `failed` (one failed), `waiting` (sent by hand, in doubt or in
-        /// flight).
+        /// `confirmed` (every delivery went out), `failed` (one failed), `sending` (queued for crisis watch or being
+        /// sent), `waiting` (to send by hand, or in doubt).
         public var state: String
         public var deliveries: [Attempt]
     }
@@ -75,6 +76,7 @@ public struct NotifyProgress: Codable, Sendable {
         func standing(_ ds: [DeliveryRecord]) -> String {
             if ds.contains(where: { $0.status == .failed }) { return "failed" }
             if ds.allSatisfy({ $0.status == .sent || $0.status == .sandboxed }) { return "confirmed" }
+            if ds.contains(where: { $0.status == .queued || $0.status == .sending }) { return "sending" }
             return "waiting"
         }
         audience = spec.audience
@@ -100,9 +102,11 @@ public struct NotifyProgress: Codable, Sendable {
         confirmed = rows.filter { $0.state == "confirmed" }.count
         failed = rows.filter { $0.state == "failed" }.count
         waiting = rows.filter { $0.state == "waiting" }.count
+        let sending = rows.filter { $0.state == "sending" }.count
         let noun = n.list != nil ? spec.audience : (total == 1 ? "channel" : "channels")
         var text = "\(confirmed) of \(total) \(noun) confirmed"
         if failed > 0 { text += ", \(failed) failed" }
+        if sending > 0 { text += ", \(sending) being sent" }
         if waiting > 0 { text += ", \(waiting) waiting" }
         summary = text
     }
@@ -130,7 +134,7 @@ public struct NotifyProgress: Codable, Sendable {
     }
 
     /// A delivery key's last segment (its serial number, unique in the incident).
-    static func shortKey(_ key: String) -> String {
+    public static func shortKey(_ key: String) -> String {
         key.split(separator: "/").last.map(String.init) ?? key
     }
 }

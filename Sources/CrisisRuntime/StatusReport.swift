@@ -165,6 +165,8 @@ public struct StatusReport: Codable, Sendable {
         public var language: String?
         /// The failed delivery this one sends again (`retry`), as its last segment.
         public var retry_of: String?
+        /// A claimed delivery (`sending`): who claimed it (`crisis watch (pid 4711 on ops-1)`).
+        public var sender: String?
     }
 
     public var incident: String
@@ -201,7 +203,11 @@ public struct StatusReport: Codable, Sendable {
     public var timers: [Timer]
     public var clocks: [Clock]
     public var targets: [Target]
+    /// Deliveries waiting for a person: to send by hand, or in doubt (say whether they went out).
     public var deliveries: [DeliveryInfo]
+    /// Deliveries a machine is on: queued for `crisis watch` (`queued`), or being sent now (`sending`). Absent
+    /// when there is none.
+    public var outbox: [DeliveryInfo]?
     /// Notify steps, active or finished, with a failed delivery that counts (not retried): what went out and what
     /// did not, so a step that failed on one channel of two says so after it is gone. Absent when there is none.
     public var failed_notifications: [FailedNotification]?
@@ -301,14 +307,25 @@ public struct StatusReport: Codable, Sendable {
                           met_after: t.metAt.map { humanDuration($0 - t.origin) }, counts_from: countsFrom,
                           due_in: st == "pending" ? relative(t.due) : nil)
         }
-        deliveries = state.deliveries.filter { !$0.status.isFinal }.map { d in
-            DeliveryInfo(key: d.delivery.key, step: d.delivery.step, purpose: d.delivery.purpose.rawValue,
-                         channel: d.delivery.channel, status: d.status.rawValue, in_doubt: d.status == .pending,
-                         recipients: d.delivery.recipients, text: d.delivery.text,
-                         short_key: Intake.shortDeliveryKey(d.delivery.key, in: state),
-                         to: Self.recipients(d.delivery, def.contacts), language: d.delivery.language,
-                         retry_of: d.delivery.retryOf.map(NotifyProgress.shortKey))
+        var waiting: [DeliveryInfo] = []
+        var outbox: [DeliveryInfo] = []
+        for d in state.deliveries where !d.status.isFinal {
+            // A claimed delivery whose sender has ended with no result is in doubt, like an intent with none.
+            let sender = d.status == .sending ? d.detail.flatMap(DeliverySender.parse) : nil
+            let sending = d.status == .sending && (sender?.isRunning ?? false)
+            let info = DeliveryInfo(
+                key: d.delivery.key, step: d.delivery.step, purpose: d.delivery.purpose.rawValue,
+                channel: d.delivery.channel, status: d.status.rawValue,
+                in_doubt: d.status == .pending || (d.status == .sending && !sending),
+                recipients: d.delivery.recipients, text: d.delivery.text,
+                short_key: Intake.shortDeliveryKey(d.delivery.key, in: state),
+                to: Self.recipients(d.delivery, def.contacts), language: d.delivery.language,
+                retry_of: d.delivery.retryOf.map(NotifyProgress.shortKey),
+                sender: d.status == .sending ? sender?.description : nil)
+            if d.status == .queued || sending { outbox.append(info) } else { waiting.append(info) }
         }
+        deliveries = waiting
+        self.outbox = outbox.isEmpty ? nil : outbox
         var notifyInstances: [String] = []
         for instance in state.history.filter({ if case .notify = $0.detail { true } else { false } }).map(\.instance)
             + state.active.filter({ $0.progress.stepType == .notify }).map(\.instance)

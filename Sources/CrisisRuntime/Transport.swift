@@ -65,6 +65,9 @@ public protocol DeliveryTransport: Sendable {
     func send(_ delivery: Delivery) -> TransportResult
     /// Sends with the incident's context (the effect runner calls this one). Default: `send(_:)`.
     func send(_ delivery: Delivery, context: DeliveryContext) -> TransportResult
+    /// Whether the transport sends `delivery` itself (false: it hands it to a person, so a watcher has nothing
+    /// to send). Default: true, except for `ManualTransport`.
+    func sendsItself(_ delivery: Delivery) -> Bool
 }
 
 extension DeliveryTransport {

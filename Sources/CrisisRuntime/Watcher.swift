@@ -1,5 +1,7 @@
 import CrisisAudit
 import CrisisCore
+import Dispatch
+import Synchronization
 
 /// What `crisis watch` does: fires the due timers of open incidents as their due instants come, and performs
 /// what they cause (escalations page the next level, clocks warn, targets are missed), with nobody typing.
@@ -28,6 +30,8 @@ public struct Watcher: Sendable {
         var wallAnchor: Instant
         /// The last load problem reported, so it is said once per change, not once per pass.
         var problem: String?
+        /// Live deliveries queued for a watcher, not yet claimed.
+        var queued = false
     }
 
     /// What one pass did.
@@ -42,6 +46,8 @@ public struct Watcher: Sendable {
         public var nextWake: Instant?
         /// How many open incidents are watched.
         public var watching: Int = 0
+        /// How many deliveries are being sent (on their own threads) as the pass ends.
+        public var sending: Int = 0
     }
 
     public let service: IncidentService
@@ -50,6 +56,8 @@ public struct Watcher: Sendable {
     /// How fast a named drill's simulated clock runs against the wall clock.
     public let speed: Double
     var seen: [String: Seen] = [:]
+    /// Deliveries this watcher is sending, each on its own thread.
+    let sends = InFlightSends()
 
     public init(service: IncidentService, named: [String] = [], speed: Double = 1) {
         self.service = service
@@ -60,6 +68,7 @@ public struct Watcher: Sendable {
     /// One pass over the database at `wallNow`: loads what changed, fires what is due.
     public mutating func pass(wallNow: Instant, shouldStop: () -> Bool = { false }) throws -> Pass {
         var pass = Pass()
+        collectSends(into: &pass)
         let headers = try service.store.incidents()
         let known = Set(headers.map(\.id))
         for id in named where !known.contains(id) {
@@ -87,6 +96,7 @@ public struct Watcher: Sendable {
                         wallAnchor: seen[header.id]?.wallAnchor ?? wallNow, problem: nil)
                     if fresh { s.simAnchor = incident.now; s.wallAnchor = wallNow }
                     if s.drill { reanchor(&s, wallNow: wallNow) }
+                    s.queued = Self.hasQueued(incident)
                     if fresh && s.open { pass.started.append((header.id, s.drill, s.nextDue)) }
                     seen[header.id] = s
                 } catch {
@@ -97,6 +107,7 @@ public struct Watcher: Sendable {
                     continue
                 }
             }
+            if seen[header.id]?.queued == true { startSends(header.id, wallNow: wallNow, into: &pass) }
             guard let s = seen[header.id], s.open, let due = s.nextDue else { continue }
             let presentOfIncident = s.drill ? simulated(s, wallNow: wallNow) : wallNow
             guard due <= presentOfIncident else { continue }
@@ -113,7 +124,9 @@ public struct Watcher: Sendable {
                 seen[header.id]?.open = incident.state.status.isOpen
                 seen[header.id]?.nextDue = incident.state.nextTimer?.due
                 seen[header.id]?.now = incident.now
+                seen[header.id]?.queued = Self.hasQueued(incident)
                 if !result.records.isEmpty { pass.fired.append((header.id, result)) }
+                if seen[header.id]?.queued == true { startSends(header.id, wallNow: wallNow, into: &pass) }
             } catch {
                 let message = "\(error)"
                 if seen[header.id]?.problem != message { pass.problems.append((header.id, message)) }
@@ -128,6 +141,87 @@ public struct Watcher: Sendable {
             let wall = s.drill ? wallInstant(of: due, s) : due
             pass.nextWake = min(pass.nextWake ?? wall, wall)
         }
+        return pass
+    }
+
+    // MARK: sends
+
+    static func hasQueued(_ incident: LoadedIncident) -> Bool {
+        !incident.isDrill && incident.state.deliveries.contains { $0.status == .queued }
+    }
+
+    /// Claims the incident's queued deliveries and sends each on its own thread, so a slow or failing channel
+    /// holds up neither timers nor other deliveries. Each result is recorded by its thread; the pass after it
+    /// prints it.
+    mutating func startSends(_ id: String, wallNow: Instant, into pass: inout Pass) {
+        do {
+            let (claimed, result) = try service.claimQueued(incident: id, wallNow: wallNow)
+            if !result.records.isEmpty { pass.fired.append((id, result)) }
+            seen[id]?.seq = result.incident.seq
+            seen[id]?.queued = Self.hasQueued(result.incident)
+            // Some left queued (another process wrote first): read the incident again next pass.
+            if seen[id]?.queued == true { seen[id]?.seq = -1 }
+            for c in claimed {
+                let service = self.service
+                let sends = self.sends
+                sends.started()
+                DispatchQueue.global().async {
+                    let sent = service.send(c)
+                    do {
+                        let done = try service.complete(c, sent: sent, wallNow: .wallClock())
+                        sends.finished(id, done, problem: nil)
+                    } catch {
+                        sends.finished(id, nil, problem: "delivery \(c.delivery.key): its result could not be recorded: "
+                                       + "\(error); it stays in doubt")
+                    }
+                }
+            }
+        } catch {
+            let message = "\(error)"
+            if seen[id]?.problem != message { pass.problems.append((id, message)) }
+            seen[id]?.problem = message
+            seen[id]?.seq = -1
+        }
+    }
+
+    /// Claims and sends (each on its own thread) what `incident` has queued, without firing its timers: what the
+    /// interactive board does for its own incident, so a slow channel never holds the board.
+    public mutating func sendQueued(incident id: String, wallNow: Instant) -> Pass {
+        var pass = Pass()
+        collectSends(into: &pass)
+        if seen[id] == nil {
+            seen[id] = Seen(seq: -1, open: true, drill: false, nextDue: nil, now: wallNow, simAnchor: wallNow,
+                            wallAnchor: wallNow, problem: nil)
+        }
+        startSends(id, wallNow: wallNow, into: &pass)
+        return pass
+    }
+
+    /// The results of the sends that finished since the last pass.
+    public func finishedSends() -> Pass {
+        var pass = Pass()
+        collectSends(into: &pass)
+        return pass
+    }
+
+    /// Moves the results of finished sends into `pass`.
+    func collectSends(into pass: inout Pass) {
+        for (id, result, problem) in sends.take() {
+            if let result, !result.records.isEmpty { pass.fired.append((id, result)) }
+            if let problem { pass.problems.append((id, problem)) }
+        }
+        pass.sending = sends.running
+    }
+
+    /// Waits until every send in flight has its result recorded (`--once`, and before stopping), then returns what
+    /// they recorded.
+    /// How many deliveries are being sent now.
+    public var sending: Int { sends.running }
+
+    public func finishSends() -> Pass {
+        sends.wait()
+        var pass = Pass()
+        collectSends(into: &pass)
         return pass
     }
 
@@ -150,4 +244,38 @@ public struct Watcher: Sendable {
             s.wallAnchor = wallNow
         }
     }
+}
+
+/// The watcher's sends in flight, and the results of those that finished, for the next pass to print.
+final class InFlightSends: Sendable {
+    struct Box {
+        var running = 0
+        var done: [(String, CommitResult?, String?)] = []
+    }
+    let box = Mutex(Box())
+    let idle = DispatchGroup()
+
+    func started() {
+        idle.enter()
+        box.withLock { $0.running += 1 }
+    }
+
+    func finished(_ id: String, _ result: CommitResult?, problem: String?) {
+        box.withLock {
+            $0.running -= 1
+            $0.done.append((id, result, problem))
+        }
+        idle.leave()
+    }
+
+    var running: Int { box.withLock { $0.running } }
+
+    func take() -> [(String, CommitResult?, String?)] {
+        box.withLock { b in
+            defer { b.done = [] }
+            return b.done
+        }
+    }
+
+    func wait() { idle.wait() }
 }

@@ -66,6 +66,31 @@ struct EngineEdgeTests {
         #expect(d.activeIDs == ["page"])
     }
 
+    @Test("A delivery handed to a watcher: pending, queued, claimed (sending), then its end; no hand settling while queued, no second claim")
+    func queuedThenClaimed() {
+        let spec = EscalateSpec(levels: [EscalationLevel(targets: [loc(.role("legal"))], ackTimeout: dur("5m"))], message: "m")
+        var d = Driver(definition(playbook([step("page", .escalate(spec), next: ["acknowledged": "fin", "exhausted": "fin"]), end("fin", "x")])))
+        let key = "INC-1/page/page/0"
+        let status = { (d: Driver) in d.state.deliveries.first { $0.delivery.key == key }?.status }
+        #expect(status(d) == .pending)
+        // A claim needs a queued delivery: an intent with no result may have gone out (in doubt).
+        #expect(d.refuse(.deliveryCompleted(key: key, result: .sending, detail: "claimed", actor: .system)).code == .deliveryQueued)
+        #expect(d.send(.deliveryCompleted(key: key, result: .queued, detail: "queued for crisis watch (pid 7)", actor: .system)).isEmpty)
+        #expect(status(d) == .queued)
+        #expect(d.refuse(.deliveryCompleted(key: key, result: .queued, detail: nil, actor: .system)).code == .deliveryQueued)
+        // A person may not settle what the watcher is about to send.
+        let byHand = d.refuseAct("page", "confirm_delivery", ["key": key, "result": "sent"])
+        #expect(byHand.code == .deliveryQueued)
+        #expect(byHand.message.contains("queued for crisis watch (pid 7)"))
+        #expect(d.send(.deliveryCompleted(key: key, result: .sending, detail: "claimed by crisis watch (pid 7 on h)", actor: .system)).isEmpty)
+        #expect(status(d) == .sending)
+        #expect(d.refuse(.deliveryCompleted(key: key, result: .sending, detail: nil, actor: .system)).code == .deliveryQueued)
+        // Claimed and not ended is in doubt once its sender is gone: a person may settle it.
+        #expect(d.act("page", "confirm_delivery", ["key": key, "result": "failed", "detail": "never answered"]).isEmpty)
+        #expect(status(d) == .failed)
+        #expect(d.refuse(.deliveryCompleted(key: key, result: .sent, detail: nil, actor: .system)).code == .deliveryFinal)
+    }
+
     @Test("A late ack after the incident closed is refused as closed")
     func lateAckClosed() {
         let spec = EscalateSpec(levels: [EscalationLevel(targets: [loc(.person("kari"))], ackTimeout: dur("5m"))], message: "m")

@@ -164,6 +164,14 @@ enum BoardLayout {
                         + (d.recipients == [d.channel] ? "" : " to \(d.recipientsText)") + doubt, width: width))
             }
         }
+        if let outbox = r.outbox {
+            let queued = outbox.filter { $0.status == "queued" }.count
+            let parts = [outbox.count - queued > 0 ? "\(outbox.count - queued) being sent" : nil,
+                         queued > 0 ? "\(queued) queued for crisis watch" : nil].compactMap { $0 }
+            rest.append(contentsOf: wrap("\(Sym.envelope) deliveries: " + parts.joined(separator: ", ")
+                                         + " (" + outbox.map { $0.short_key ?? $0.key }.joined(separator: " ") + ")",
+                                         width: width))
+        }
         for n in r.failed_notifications ?? [] where n.state != "active" {
             rest.append(contentsOf: wrap("\(Sym.envelope) \(n.step) finished \(n.state): \(n.summary)", width: width))
         }

@@ -36,8 +36,18 @@ struct DeliveriesCommand: AsyncParsableCommand {
 enum DeliveriesText {
     static func render(_ report: StatusReport, width: Int = Fit.terminalWidth()) -> String {
         let e = { (s: String) in TerminalText.escape(s) }
+        var machine: [String] = []
+        if let outbox = report.outbox {
+            machine.append("")
+            machine.append("With crisis (nothing to do unless it fails):")
+            for d in outbox {
+                machine.append("  \(d.short_key ?? d.key)  \(d.purpose) via \(e(d.channel)) to \(e(d.recipientsText))  "
+                               + OutboxText.state(d))
+            }
+            machine = machine.flatMap { Fit.lines($0, width: width) }
+        }
         guard !report.deliveries.isEmpty else {
-            return "\(report.incident): nothing is waiting for a person to send."
+            return (["\(report.incident): nothing is waiting for a person to send."] + machine).joined(separator: "\n")
         }
         let n = report.deliveries.count
         var lines = ["\(report.incident): \(n) \(n == 1 ? "delivery waits" : "deliveries wait") for a person", ""]
@@ -67,7 +77,7 @@ enum DeliveriesText {
         let keys = report.deliveries.map { $0.short_key ?? $0.key }
         lines.append("When sent:     crisis sent \(report.incident) \(keys.joined(separator: " "))")
         lines.append("If it failed:  crisis failed \(report.incident) \(keys[0]) --reason \"why\"")
-        return lines.joined(separator: "\n")
+        return (lines + machine).joined(separator: "\n")
     }
 }
 

@@ -129,7 +129,10 @@ struct RunCommand: AsyncParsableCommand {
 
 /// The board's loop: reads the incident, fires its due timers, paints, and turns keys into actions.
 struct Board {
-    let service: IncidentService
+    var service: IncidentService
+    /// Interactive live boards: sends what the incident queues, each delivery on its own thread, so that a slow
+    /// or failing channel never holds the board (a running `crisis watch` may claim them first: either is fine).
+    var sender: Watcher?
     let incident: String
     let actor: Actor
     var seq = -1
@@ -178,12 +181,40 @@ struct Board {
         self.loaded = loaded
         reportedAt = .wallClock()
         report = StatusReport(loaded, wallNow: reportedAt)
+        if var own = sender, loaded.state.deliveries.contains(where: { $0.status == .queued }) {
+            let pass = own.sendQueued(incident: incident, wallNow: .wallClock())
+            sender = own
+            if let problem = pass.problems.first { message = problem.message }
+            if let claimed = pass.fired.last?.result {
+                seq = claimed.incident.seq
+                self.loaded = claimed.incident
+                report = StatusReport(claimed.incident, wallNow: reportedAt)
+            }
+        }
+    }
+
+    /// Results of the board's own sends that came back: one line saying how they ended.
+    mutating func collectSends() throws {
+        guard let pass = sender?.finishedSends(), !pass.fired.isEmpty || !pass.problems.isEmpty else { return }
+        // "delivery 6: sent by sms (http): Ingrid Berg (ingrid.berg): HTTP 200 after 1 attempt"
+        let said = pass.fired.flatMap(\.result.records).compactMap { stored -> String? in
+            guard case .outcome(let o)? = try? TrailRecord.decode(stored), o.result.isEnd else { return nil }
+            return "delivery \(TerminalText.escape(NotifyProgress.shortKey(o.key))): "
+                + TerminalText.escape(o.detail ?? o.result.rawValue)
+        } + pass.problems.map(\.message)
+        try refresh()
+        message = said.joined(separator: " · ")
     }
 
     /// The cheap check of an idle board: whether someone else recorded something (the trail's head seq, one
     /// primary-key read) or a timer is due. Returns whether the board changed. Once a second, the countdowns
     /// are recomputed from the incident already read (no replay).
     mutating func idle() throws -> Bool {
+        if sender != nil {
+            let before = seq
+            try collectSends()
+            if seq != before { return true }
+        }
         let head = try service.store.headSeq(incident: incident)
         let now = Instant.wallClock()
         let timerDue = loaded.map { l in
@@ -273,6 +304,17 @@ struct Board {
     // MARK: Interactive
 
     mutating func interactive() throws {
+        if let loaded = try? service.load(incident), !loaded.isDrill {
+            // Live: what the board's actions deliver is queued and sent on threads of its own.
+            service.handoff = DeliveryHandoff(watcher: "crisis run (pid \(getpid()))")
+            sender = Watcher(service: service, named: [incident])
+        }
+        defer {
+            if let sender, sender.sending > 0 {
+                Out.error("crisis run: waiting for \(sender.sending) delivery(ies) being sent to finish")
+                _ = sender.finishSends()
+            }
+        }
         let term = Terminal()
         // Ctrl-C and SIGTERM: the board finishes what it is recording, then leaves.
         let signals = StopSignals()

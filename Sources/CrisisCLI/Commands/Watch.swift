@@ -51,8 +51,15 @@ struct WatchCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             try checkWritable(store.path)
-            let service = try store.service(keys: keys)
+            var service = try store.service(keys: keys)
+            // The watcher sends live deliveries itself, each on its own thread: what it fires is queued, then
+            // claimed and sent. It never looks for a watcher (that would drop its own lock).
+            service.watcherProbe = nil
+            service.handoff = DeliveryHandoff(watcher: "crisis watch (pid \(getpid()))")
+            service.sender = .thisProcess("crisis watch")
             let ids = try self.ids.map { try watchedIncident($0, service: service) }
+            // Watching every live incident: commands leave their deliveries to this watcher while it runs.
+            let lock = ids.isEmpty ? WatcherLock.hold(database: store.path) : nil
             var watcher = Watcher(service: service, named: ids, speed: speed)
             let pollMs = Int64((poll * 1000).rounded())
             let signals = once ? nil : StopSignals()
@@ -76,7 +83,15 @@ struct WatchCommand: AsyncParsableCommand {
                 if let next = pass.nextWake { sleepMs = max(0, min(sleepMs, (next - now).milliseconds)) }
                 if sleepMs > 0 { _ = wake.wait(timeout: .now() + .milliseconds(Int(sleepMs))) }
             } while !shouldStop()
+            if watcher.sending > 0 {
+                Out.error("crisis watch: waiting for \(watcher.sending) delivery(ies) being sent to finish")
+            }
+            let last = watcher.finishSends()
+            total += last.fired.reduce(0) { $0 + $1.result.records.count }
+            problems += last.problems.count
+            print(last, service: service, day: &day)
             _ = signals
+            _ = lock
             if !once { Out.error("crisis watch: stopped; \(total) record(s) written") }
             if problems > 0 && once { throw ExitCode(ExitStatus.refused) }
         } catch let e as ExitCode {
