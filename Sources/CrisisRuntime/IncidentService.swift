@@ -45,8 +45,8 @@ public struct IncidentService: Sendable {
     /// transport sends are queued for it instead of sent by the command. Nil: the command sends them, and any
     /// the incident has queued, before it returns.
     public var handoff: DeliveryHandoff?
-    /// Looks for a running watcher when a command performs its effects (`handoff` nil): a command that runs for
-    /// long (the board) sees a watcher start or stop. Never set in the watcher itself.
+    /// Looks for a running watcher when a command performs its effects (what it finds comes before `handoff`):
+    /// a command that runs for long (the board) sees a watcher start or stop. Never set in the watcher itself.
     public var watcherProbe: (@Sendable () -> DeliveryHandoff?)?
     /// Who this process is, in the claims it records before sending a queued delivery.
     public var sender: DeliverySender = .thisProcess("crisis")
@@ -65,7 +65,7 @@ public struct IncidentService: Sendable {
     var snapshots: SnapshotCache { SnapshotCache(log: store) }
     var committer: Committer { Committer(log: store) }
     var effects: EffectRunner {
-        EffectRunner(committer: committer, transport: transport, handoff: handoff ?? watcherProbe?(), sender: sender)
+        EffectRunner(committer: committer, transport: transport, handoff: watcherProbe?() ?? handoff, sender: sender)
     }
     var timers: TimerPump { TimerPump(committer: committer, effects: effects) }
 

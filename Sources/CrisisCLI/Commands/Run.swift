@@ -181,7 +181,10 @@ struct Board {
         self.loaded = loaded
         reportedAt = .wallClock()
         report = StatusReport(loaded, wallNow: reportedAt)
-        if var own = sender, loaded.state.deliveries.contains(where: { $0.status == .queued }) {
+        // A running watcher sends them; the board sends only when none runs.
+        if var own = sender, loaded.state.deliveries.contains(where: { $0.status == .queued }),
+            service.watcherProbe?() == nil
+        {
             let pass = own.sendQueued(incident: incident, wallNow: .wallClock())
             sender = own
             if let problem = pass.problems.first { message = problem.message }
@@ -280,7 +283,13 @@ struct Board {
         guard let events = try? service.store.events(incident: incident, from: seq + 1), let last = events.last else {
             return nil
         }
-        let what = (try? TrailRecord.decode(last)).map(TimelineText.summary) ?? last.type.rawValue
+        let record = try? TrailRecord.decode(last)
+        var what = record.map(TimelineText.summary) ?? last.type.rawValue
+        if case .outcome(let o)? = record, o.result.isEnd {
+            // "delivery 15: sent by mail (smtp): Ali Hassan (ali.hassan): SMTP 250 after 1 attempt"
+            what = "delivery \(TerminalText.escape(NotifyProgress.shortKey(o.key))): "
+                + TerminalText.escape(o.detail ?? o.result.rawValue)
+        }
         let more = events.count > 1 ? " (+\(events.count - 1) more)" : ""
         return "\(TerminalText.escape(last.actor.id)): \(what)\(more) (record \(last.seq))"
     }

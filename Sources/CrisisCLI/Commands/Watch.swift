@@ -65,8 +65,9 @@ struct WatchCommand: AsyncParsableCommand {
             let signals = once ? nil : StopSignals()
             let wake = signals?.wake ?? DispatchSemaphore(value: 0)
             if !once {
-                Out.error("crisis watch: watching \(ids.isEmpty ? "every open live incident" : ids.joined(separator: ", ")) "
-                          + "in \(store.path) (Ctrl-C to stop)")
+                let line = "crisis watch: watching \(ids.isEmpty ? "every open live incident" : ids.joined(separator: ", ")) "
+                    + "in \(store.path) (Ctrl-C to stop)"
+                for part in Fit.lines(line, width: Fit.terminalWidth()) { Out.error(part) }
             }
             let shouldStop = { StopSignals.requested }
             var total = 0
@@ -151,7 +152,8 @@ struct WatchCommand: AsyncParsableCommand {
                 Out.jsonLine(["event": "watching", "incident": id, "mode": drill ? "drill" : "live",
                               "next_timer": next.map { ISO8601.format($0) } ?? ""])
             } else {
-                Out.print("watching \(id) [\(Self.short(id))] (\(drill ? "DRILL" : "LIVE")): next timer \(due)")
+                for part in Fit.lines("watching \(id) [\(Self.short(id))] (\(drill ? "DRILL" : "LIVE")): next timer \(due)",
+                                      width: Fit.terminalWidth()) { Out.print(part) }
             }
         }
         for (id, result) in pass.fired {
