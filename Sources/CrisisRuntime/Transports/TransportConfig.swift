@@ -400,9 +400,9 @@ public enum TransportsLoader {
                                    caFile: m["ca_file"].flatMap { scalar($0, what: "ca_file") }))
             case "exec":
                 checkKeys(m, ["type", "command", "env"] + retryKeys, what: what)
-                let environment = pairs("env") ?? []
-                for (k, _) in m["env"].flatMap({ mapping($0, what: "env") }) ?? [] {
-                    guard let name = k.scalar?.string else { continue }
+                var environment: [(name: String, value: TransportTemplate)] = []
+                for (k, v) in m["env"].flatMap({ mapping($0, what: "\(what) env") }) ?? [] {
+                    guard let name = scalar(k, what: "a variable's name") else { continue }
                     if name.hasPrefix("CRISIS_") {
                         error(.badValue, "'\(name)' is crisis's own: the program gets CRISIS_TO, CRISIS_NAME, "
                               + "CRISIS_CHANNEL, CRISIS_DELIVERY_KEY, CRISIS_INCIDENT, CRISIS_PURPOSE and CRISIS_STEP "
@@ -411,6 +411,9 @@ public enum TransportsLoader {
                         error(.badValue, "'\(name)' is not an environment variable name (letters, digits, _; not "
                               + "starting with a digit)", loc(k))
                     }
+                    guard let s = scalar(v, what: name),
+                          let t = template(s, at: loc(v), variables: true, secrets: &secrets) else { continue }
+                    environment.append((name, t))
                 }
                 guard let c = m["command"] else {
                     error(.missingKey, "\(what) needs 'command: [PROGRAM, ARG...]'", loc(node))
