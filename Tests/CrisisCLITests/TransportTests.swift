@@ -243,7 +243,10 @@ struct TransportTests {
     // MARK: faults
 
     /// Runs one delivery through an http transport at `path` and returns the server's requests and the outcome.
-    func fault(_ path: String, retry: String) throws -> (requests: [[String: Any]], outcome: [String: Any]) {
+    /// `check` runs on the incident before its folder goes.
+    func fault(_ path: String, retry: String, check: ((CLI, String) throws -> Void)? = nil) throws
+        -> (requests: [[String: Any]], outcome: [String: Any])
+    {
         let cli = try CLI()
         defer { cli.remove() }
         let (server, port) = try startHTTP(cli)
@@ -261,7 +264,8 @@ struct TransportTests {
                 \(retry)
             channels: {sms: sms}
             """)
-        _ = try startLive(cli, channel: "sms", transports: t, env: ["TEST_SMS_TOKEN": "tok-123456"])
+        let (id, _) = try startLive(cli, channel: "sms", transports: t, env: ["TEST_SMS_TOKEN": "tok-123456"])
+        try check?(cli, id)
         let outcome = try #require(try outcomes(cli).first)
         let trail = Spawn.run("/usr/bin/sqlite3", [cli.db, "SELECT CAST(record AS TEXT) FROM audit_event"],
                               capture: true).stdout
@@ -361,6 +365,95 @@ struct TransportTests {
     func bigBody() throws {
         let (_, outcome) = try fault("/bigbody", retry: "deadline: 5s")
         #expect(outcome["result"] as? String == "sent")
+    }
+
+    @Test("an error answer with a huge body that is not UTF-8: capped and noted; the incident goes on")
+    func bigErrorBody() throws {
+        let (requests, outcome) = try fault("/bigerror/400", retry: "deadline: 5s") { cli, id in
+            #expect(try cli.run(["verify", id]).status == 0)
+            let status = try cli.run(["status", id])
+            #expect(status.status == 0, "\(status.stderr)")
+            let log = try cli.run(["log", id]).stdout
+            #expect(log.contains("outcome failed") && log.contains("HTTP 400 after 1 attempt: not retried"), "\(log)")
+        }
+        #expect(requests.count == 1)
+        #expect(outcome["result"] as? String == "failed")
+        let a = try #require(attempts(outcome).first)
+        #expect(a["status"] as? Int == 400)
+        // 1 MiB was sent; 64 KiB were kept, and none of it is in the record.
+        #expect(a["reply"] as? String == "(a body of at least 65536 bytes that is not UTF-8 text)")
+    }
+
+    // MARK: Retry-After
+
+    /// One delivery through a slack webhook at `path`: the server's requests and the outcome.
+    func hook(_ path: String, retry: String) throws -> (requests: [[String: Any]], outcome: [String: Any]) {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let (server, port) = try startHTTP(cli)
+        defer { server.stop() }
+        let t = try writeTransports(cli, """
+            transports:
+              chat: {type: webhook, url: "http://127.0.0.1:\(port)\(path)", format: slack, \(retry)}
+            channels: {slack: chat}
+            """)
+        _ = try startLive(cli, channel: "slack", transports: t)
+        return (server.lines("requests.jsonl"), try #require(try outcomes(cli).first))
+    }
+
+    /// Seconds between the server's first and second request.
+    func gap(_ requests: [[String: Any]]) throws -> Double {
+        try #require(requests.count >= 2)
+        return (requests[1]["t"] as? Double ?? 0) - (requests[0]["t"] as? Double ?? 0)
+    }
+
+    @Test("http 503 with Retry-After: 1: the next attempt a second later, not after the backoff; recorded")
+    func retryAfterSeconds() throws {
+        let (requests, outcome) = try fault("/retry/503/1/1", retry: "backoff: 50ms\n    deadline: 10s")
+        #expect(outcome["result"] as? String == "sent")
+        let a = attempts(outcome)
+        #expect(a.map { $0["status"] as? Int } == [503, 200])
+        #expect(a.first?["backoff_ms"] as? Int == 1000)
+        #expect(requests.count == 2)
+        let g = try gap(requests)
+        #expect(g >= 0.95, "the second attempt came \(g) s after the first")
+    }
+
+    @Test("webhook 429 with Retry-After as an HTTP date 2 s ahead: waited until then (1-2 s), then sent")
+    func retryAfterDate() throws {
+        let (requests, outcome) = try hook("/retry-date/429/2/1", retry: "backoff: 50ms, deadline: 10s")
+        #expect(outcome["result"] as? String == "sent")
+        let a = attempts(outcome)
+        #expect(a.map { $0["status"] as? Int } == [429, 200])
+        let b = try #require(a.first?["backoff_ms"] as? Int)
+        #expect(b >= 900 && b <= 2000, "backoff \(b) ms")
+        let g = try gap(requests)
+        #expect(g >= 0.85, "the second attempt came \(g) s after the first")
+    }
+
+    @Test("Retry-After past the channel's deadline: failed at once after one attempt, saying why")
+    func retryAfterPastDeadline() throws {
+        let started = Date()
+        let (requests, outcome) = try hook("/retry/503/60/99", retry: "backoff: 50ms, deadline: 5s")
+        #expect(Date().timeIntervalSince(started) < 30, "it waited")
+        #expect(requests.count == 1)
+        #expect(outcome["result"] as? String == "failed")
+        let a = attempts(outcome)
+        #expect(a.count == 1)
+        #expect(a.first?["backoff_ms"] == nil)
+        let detail = outcome["detail"] as? String ?? ""
+        #expect(detail.contains("HTTP 503 after 1 attempt"), "\(detail)")
+        #expect(detail.contains("the server asked to wait 60.0 s (Retry-After), past the channel's deadline (5s): "
+                                + "gave up"), "\(detail)")
+    }
+
+    @Test("Retry-After on a 500 is not the server asking to wait: the computed backoff applies")
+    func retryAfterOnlyFor429And503() throws {
+        let (requests, outcome) = try fault("/retry/500/5/1", retry: "backoff: 50ms\n    deadline: 10s")
+        #expect(outcome["result"] as? String == "sent")
+        #expect(requests.count == 2)
+        let b = try #require(attempts(outcome).first?["backoff_ms"] as? Int)
+        #expect(b <= 50, "backoff \(b) ms")
     }
 
     @Test("crisis watch drives the outbox: a page caused by a due timer reaches the server with nobody typing")
@@ -556,8 +649,10 @@ struct TransportTests {
 
     // MARK: exec
 
-    func exec(_ exit: String, retry: String = "backoff: 50ms\n    deadline: 3s") throws
-        -> (log: String, outcome: [String: Any])
+    /// One page through the exec transport: the program's log, the outcome, and the program's whole environment.
+    /// `env` is extra YAML in the transport's `env:` map; `parent` is set in crisis's own environment.
+    func exec(_ exit: String, retry: String = "backoff: 50ms\n    deadline: 3s", env extra: String = "",
+              parent: [String: String] = [:]) throws -> (log: String, outcome: [String: Any], env: [String: String])
     {
         let cli = try CLI()
         defer { cli.remove() }
@@ -567,16 +662,23 @@ struct TransportTests {
               pager:
                 type: exec
                 command: ["\(Self.fixtures.appendingPathComponent("page-someone").path)", "{{to}}"]
+                env: {PAGE_LOG: "\(log)", PAGE_EXIT: "\(exit)"\(extra)}
                 \(retry)
             channels: {phone: pager}
             """)
-        _ = try startLive(cli, channel: "phone", transports: t, env: ["PAGE_LOG": log, "PAGE_EXIT": exit])
-        return ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "", try #require(try outcomes(cli).first))
+        _ = try startLive(cli, channel: "phone", transports: t, env: parent)
+        let dump = (try? String(contentsOfFile: log + ".env", encoding: .utf8)) ?? ""
+        var env: [String: String] = [:]
+        for line in dump.split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            env[String(line[..<eq])] = String(line[line.index(after: eq)...])
+        }
+        return ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "", try #require(try outcomes(cli).first), env)
     }
 
     @Test("exec: the message on standard input, the address as argument and in the environment; exit 0 is sent")
     func execSent() throws {
-        let (log, outcome) = try exec("0")
+        let (log, outcome, _) = try exec("0")
         #expect(outcome["result"] as? String == "sent")
         #expect(log.contains("call 1 to=+47 900 00 009 name=Kari Lead channel=phone key=\(outcome["key"] as? String ?? "?") arg=+47 900 00 009"))
         #expect(log.contains(Self.text))
@@ -585,14 +687,77 @@ struct TransportTests {
 
     @Test("exec: 75 is temporary (retried: sent on the third call); any other status fails at once")
     func execStatuses() throws {
-        let (log, outcome) = try exec("flaky")
+        let (log, outcome, _) = try exec("flaky")
         #expect(outcome["result"] as? String == "sent")
         #expect(attempts(outcome).map { $0["status"] as? Int } == [75, 75, 0])
         #expect(log.contains("call 3"))
-        let (log2, o2) = try exec("3")
+        let (log2, o2, _) = try exec("3")
         #expect(o2["result"] as? String == "failed")
         #expect(attempts(o2).count == 1)
         #expect(!log2.contains("call 2"))
+    }
+
+    @Test("exec: the program gets a minimal environment, the message's CRISIS_* and only the variables it names")
+    func execEnvironment() throws {
+        let parent = ["AWS_SECRET_ACCESS_KEY": "aws-leak-0123456789", "PAGER_TOKEN": "pager-tok-98765",
+                      "CRISIS_TRANSPORTS_LEAK": "crisis-leak-1", "LANG": "C.UTF-8", "TZ": "Europe/Oslo"]
+        // PAGER_TOKEN named (a secret from the environment variable of that name), the rest not.
+        let (_, outcome, env) = try exec("0", env: ", PAGER_TOKEN: \"{{secret:PAGER_TOKEN}}\", GREETING: \"hi {{name}}\"",
+                                         parent: parent)
+        #expect(outcome["result"] as? String == "sent")
+        #expect(env["PAGER_TOKEN"] == "pager-tok-98765")
+        #expect(env["GREETING"] == "hi Kari Lead")
+        #expect(env["AWS_SECRET_ACCESS_KEY"] == nil, "a variable the transport does not name reached the program")
+        #expect(env["CRISIS_TRANSPORTS_LEAK"] == nil)
+        #expect(env["CRISIS_OPERATOR"] == nil, "crisis's own CRISIS_ variables are not the message's")
+        #expect(env["CRISIS_TO"] == "+47 900 00 009")
+        #expect(env["CRISIS_DELIVERY_KEY"] == outcome["key"] as? String)
+        #expect(env["CRISIS_INCIDENT"]?.isEmpty == false)
+        #expect(env["LANG"] == "C.UTF-8")
+        #expect(env["TZ"] == "Europe/Oslo")
+        #expect(env["PATH"]?.isEmpty == false)
+        #expect(env["HOME"] == ProcessInfo.processInfo.environment["HOME"])
+        let expected: Set<String> = ["PATH", "HOME", "LANG", "TZ", "PAGE_LOG", "PAGE_EXIT", "PAGER_TOKEN", "GREETING",
+                                     "CRISIS_TO", "CRISIS_NAME", "CRISIS_CHANNEL", "CRISIS_DELIVERY_KEY",
+                                     "CRISIS_INCIDENT", "CRISIS_PURPOSE", "CRISIS_STEP"]
+        // The shell adds its own few (PWD, SHLVL, _); LC_ALL only when crisis has it.
+        let shell: Set<String> = ["PWD", "OLDPWD", "SHLVL", "_", "LC_ALL"]
+        #expect(Set(env.keys).subtracting(expected).subtracting(shell).isEmpty,
+                "unexpected: \(Set(env.keys).subtracting(expected).subtracting(shell).sorted())")
+        // The same page without naming it: the token stays out.
+        let (_, o2, env2) = try exec("0", parent: parent)
+        #expect(o2["result"] as? String == "sent")
+        #expect(env2["CRISIS_TO"] == "+47 900 00 009")
+        #expect(env2["PAGER_TOKEN"] == nil)
+    }
+
+    @Test("exec: env names are checked (no CRISIS_ ones, no bad names), a missing secret in env names its line")
+    func execEnvBadNames() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let t = try writeTransports(cli, """
+            transports:
+              pager:
+                type: exec
+                command: ["/bin/true"]
+                env: {CRISIS_TO: x, 9LIVES: y, OK_NAME: "{{secret:NO_SUCH_TOKEN}}"}
+            channels: {phone: pager}
+            """)
+        let r = try cli.run(["transports", "check", "--transports", t], withDB: false, env: ["NO_SUCH_TOKEN": ""])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("\(t):6:11: error: 'CRISIS_TO' is crisis's own"), "\(r.stderr)")
+        #expect(r.stderr.contains("\(t):6:25: error: '9LIVES' is not an environment variable name"), "\(r.stderr)")
+        #expect(r.stderr.contains("\(t):6:45: error: secret 'NO_SUCH_TOKEN' is missing"), "\(r.stderr)")
+    }
+
+    @Test("exec: a megabyte of output that is not UTF-8, with control characters: sent, a short clean reply")
+    func execNoisyOutput() throws {
+        let (_, outcome, _) = try exec("noisy")
+        #expect(outcome["result"] as? String == "sent")
+        let reply = try #require(attempts(outcome).first?["reply"] as? String)
+        #expect(reply.count <= 200)
+        #expect(reply.hasPrefix("[31m"), "\(reply.debugDescription)")
+        #expect(!reply.unicodeScalars.contains { $0.properties.generalCategory == .control }, "\(reply.debugDescription)")
     }
 
     // MARK: bad input
@@ -661,6 +826,71 @@ struct TransportTests {
         #expect(server.lines("requests.jsonl").isEmpty)
     }
 
+    @Test("of two people paged, one without an address on the channel: the other is sent; the incident goes on")
+    func oneOfTwoWithoutAddress() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let (server, port) = try startHTTP(cli)
+        defer { server.stop() }
+        let t = try writeTransports(cli, """
+            transports:
+              sms: {type: http, url: "http://127.0.0.1:\(port)/ok", form: {to: "{{to}}"}}
+            channels: {sms: sms}
+            """)
+        let (playbook, contacts) = try writePlaybook(cli, channel: "sms")
+        try String(contentsOfFile: playbook, encoding: .utf8)
+            .replacingOccurrences(of: "targets: [\"role:lead\"]", with: "targets: [kari.lead, ola.deputy]")
+            .write(toFile: playbook, atomically: true, encoding: .utf8)
+        try """
+            schema: crisis-contacts/v1
+            timezone: Europe/Oslo
+            people:
+              kari.lead:
+                name: Kari Lead
+                roles: [lead]
+                channels: [{type: sms, address: "+47 900 00 001"}]
+              ola.deputy:
+                name: Ola Deputy
+                roles: [lead]
+                channels: [{type: email, address: "ola@example.test"}]
+
+            """.write(toFile: contacts, atomically: true, encoding: .utf8)
+        let r = try cli.run(["start", playbook, "--contacts", contacts, "--transports", t])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(server.lines("requests.jsonl").map { $0["body"] as? String } == ["to=%2B47+900+00+001"])
+        let all = try outcomes(cli)
+        #expect(all.count == 2)
+        let kari = try #require(all.first { ($0["detail"] as? String ?? "").contains("kari.lead") })
+        #expect(kari["result"] as? String == "sent")
+        let ola = try #require(all.first { ($0["detail"] as? String ?? "").contains("ola.deputy") })
+        #expect(ola["result"] as? String == "failed")
+        #expect((ola["detail"] as? String ?? "").contains("Ola Deputy (ola.deputy) has no address on channel 'sms' "
+                                                          + "in the contacts directory"), "\(ola)")
+        #expect(ola["attempts"] == nil)
+        #expect(try cli.run(["status", r.lastLine]).status == 0)
+        #expect(try cli.run(["verify", r.lastLine]).status == 0)
+    }
+
+    @Test("a playbook channel the file does not route is handed to a person; nothing reaches the server")
+    func unroutedChannelIsManual() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let (server, port) = try startHTTP(cli)
+        defer { server.stop() }
+        let t = try writeTransports(cli, """
+            transports:
+              chat: {type: webhook, url: "http://127.0.0.1:\(port)/ok", format: slack}
+            channels: {slack: chat}
+            """)
+        let (id, _) = try startLive(cli, channel: "sms", transports: t)
+        let outcome = try #require(try outcomes(cli).first)
+        #expect(outcome["result"] as? String == "manual")
+        #expect(outcome["attempts"] == nil)
+        #expect(server.lines("requests.jsonl").isEmpty)
+        let d = try cli.run(["deliveries", id])
+        #expect(d.stdout.contains("+47 900 00 001"), "\(d.stdout)")
+    }
+
     @Test("a broken transports file does not stop the incident: its deliveries are handed to a person, saying why")
     func brokenFileHandsToPerson() throws {
         let cli = try CLI()
@@ -691,7 +921,7 @@ struct TransportTests {
         defer { cli.remove() }
         let path = cli.dir.appendingPathComponent("doc.yaml").path
         try documentedExample().write(toFile: path, atomically: true, encoding: .utf8)
-        let env = ["SMS_TOKEN": "t", "CRISIS_HOOK_KEY": "k", "SMTP_USER": "u", "SMTP_PASSWORD": "p"]
+        let env = ["SMS_TOKEN": "t", "CRISIS_HOOK_KEY": "k", "SMTP_USER": "u", "SMTP_PASSWORD": "p", "PAGER_TOKEN": "g"]
         let r = try cli.run(["transports", "check", "--transports", path], withDB: false, env: env)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("email -> mail (smtp smtp.example:587, starttls)  deadline 30m"), "\(r.stdout)")
@@ -710,6 +940,10 @@ struct TransportTests {
             v.check_schema(v.schema)
             doc = yaml.safe_load(open(sys.argv[2]))
             print("doc", [e.message for e in v.iter_errors(doc)] or "ok")
+            env = dict(doc["transports"]["pager"]["env"])
+            doc["transports"]["pager"]["env"] = {"CRISIS_TO": "x"}
+            print("env", len(list(v.iter_errors(doc))) == 1 and "refused")
+            doc["transports"]["pager"]["env"] = env
             doc["transports"]["pager"]["command"] = ["page-someone"]
             doc["transports"]["chat"]["type"] = "carrier"
             print("bad", len(list(v.iter_errors(doc))) >= 2 and "refused")
@@ -717,7 +951,7 @@ struct TransportTests {
         let py = Spawn.run("/usr/bin/env", ["python3", "-c", script, CLI.root.path, path], capture: true)
         #expect(py.status == 0, "\(py.stdout)")
         if py.stdout.hasPrefix("SKIP") { return }
-        #expect(py.stdout == "doc ok\nbad refused\n", "\(py.stdout)")
+        #expect(py.stdout == "doc ok\nenv refused\nbad refused\n", "\(py.stdout)")
     }
 
     // MARK: crash

@@ -116,7 +116,9 @@ struct TransportsCheckCommand: AsyncParsableCommand {
         case .webhook(let w): "webhook, \(w.format.rawValue)"
         case .http(let h): "http \(h.method)"
         case .smtp(let s): "smtp \(s.host):\(s.port)\(s.tls ? ", tls" : (s.starttls ? ", starttls" : ""))"
-        case .exec(let e): "exec, \(e.command.count) argument(s)"
+        case .exec(let e):
+            "exec, \(e.command.count) argument(s)"
+                + (e.environment.isEmpty ? "" : ", env \(e.environment.map(\.name).joined(separator: " "))")
         }
     }
 

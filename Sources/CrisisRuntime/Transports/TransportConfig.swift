@@ -135,6 +135,10 @@ public struct TransportSpec: Sendable {
     public struct Exec: Sendable {
         /// The program and its arguments (each may use placeholders); the message goes to its standard input.
         public var command: [TransportTemplate]
+        /// Variables the program gets besides its minimal environment (`PATH`, `HOME`, `LANG`, `LC_ALL`, `TZ`)
+        /// and the message's `CRISIS_*`: each value a template, typically `{{secret:NAME}}`. Nothing else of
+        /// crisis's own environment reaches the program.
+        public var environment: [(name: String, value: TransportTemplate)]
     }
 
     public enum Kind: Sendable {
@@ -395,7 +399,22 @@ public enum TransportsLoader {
                                    password: password, subject: subject,
                                    caFile: m["ca_file"].flatMap { scalar($0, what: "ca_file") }))
             case "exec":
-                checkKeys(m, ["type", "command"] + retryKeys, what: what)
+                checkKeys(m, ["type", "command", "env"] + retryKeys, what: what)
+                var environment: [(name: String, value: TransportTemplate)] = []
+                for (k, v) in m["env"].flatMap({ mapping($0, what: "\(what) env") }) ?? [] {
+                    guard let name = scalar(k, what: "a variable's name") else { continue }
+                    if name.hasPrefix("CRISIS_") {
+                        error(.badValue, "'\(name)' is crisis's own: the program gets CRISIS_TO, CRISIS_NAME, "
+                              + "CRISIS_CHANNEL, CRISIS_DELIVERY_KEY, CRISIS_INCIDENT, CRISIS_PURPOSE and CRISIS_STEP "
+                              + "by itself", loc(k))
+                    } else if !Self.isVariableName(name) {
+                        error(.badValue, "'\(name)' is not an environment variable name (letters, digits, _; not "
+                              + "starting with a digit)", loc(k))
+                    }
+                    guard let s = scalar(v, what: name),
+                          let t = template(s, at: loc(v), variables: true, secrets: &secrets) else { continue }
+                    environment.append((name, t))
+                }
                 guard let c = m["command"] else {
                     error(.missingKey, "\(what) needs 'command: [PROGRAM, ARG...]'", loc(node))
                     return nil
@@ -413,7 +432,7 @@ public enum TransportsLoader {
                 if let first = seq.first?.scalar?.string, !first.hasPrefix("/") {
                     error(.badValue, "the program '\(first)' must be an absolute path", loc(seq[0]))
                 }
-                kind = .exec(.init(command: argv))
+                kind = .exec(.init(command: argv, environment: environment))
             default:
                 let suggestion = EditDistance.suggestion(for: type, among: ["webhook", "http", "smtp", "exec"])
                     .map { " (did you mean '\($0)'?)" } ?? ""
@@ -425,6 +444,12 @@ public enum TransportsLoader {
         }
 
         // MARK: pieces
+
+        static func isVariableName(_ s: String) -> Bool {
+            guard let first = s.utf8.first, !(48...57).contains(first) else { return false }
+            return s.utf8.allSatisfy { (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0)
+                || $0 == 95 }
+        }
 
         /// Parses placeholders, resolving secrets now (a missing one is an error at `at`).
         func template(_ s: String, at: SourceLocation, variables: Bool, secrets: inout [String: String])

@@ -6,6 +6,8 @@ import Foundation
 struct CurlReply: Sendable {
     var status: Int?
     var body: [UInt8] = []
+    /// The final response's `Retry-After` header as sent (HTTP only).
+    var retryAfter: String?
     var error: String?
     var timedOut = false
     var latencyMs: Int64 = 0
@@ -26,6 +28,7 @@ enum Curl {
 
     final class Buffers {
         var body: [UInt8] = []
+        var retryAfter: String?
         var upload: [UInt8]
         var uploaded = 0
         init(upload: [UInt8]) { self.upload = upload }
@@ -69,6 +72,21 @@ enum Curl {
         }
     }
 
+    /// One response header line: a status line starts a new response (an interim `100 Continue` has its own
+    /// headers), `Retry-After` is kept (at most 100 bytes of it).
+    static func header(_ line: [UInt8], into b: Buffers) {
+        if line.starts(with: Array("HTTP/".utf8)) {
+            b.retryAfter = nil
+            return
+        }
+        let name = Array("retry-after:".utf8)
+        guard line.count > name.count, line.count < name.count + 100,
+              zip(line, name).allSatisfy({ (65...90).contains($0) ? $0 + 32 == $1 : $0 == $1 }) else { return }
+        let value = String(decoding: line.dropFirst(name.count), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        b.retryAfter = value.isEmpty ? nil : value
+    }
+
     private static func perform(url: String, timeoutMs: Int64, upload: [UInt8],
                                 configure: (UnsafeMutableRawPointer, inout [UnsafeMutablePointer<curl_slist>?]) -> Void)
         -> CurlReply
@@ -103,6 +121,15 @@ enum Curl {
             }
             return n
         }
+        _ = crisis_curl_setopt_pointer(h, CURLOPT_HEADERDATA, box.toOpaque())
+        _ = crisis_curl_setopt_callback(h, CURLOPT_HEADERFUNCTION) { data, size, count, user in
+            let n = size * count
+            guard let data, let user else { return n }
+            let b = Unmanaged<Buffers>.fromOpaque(user).takeUnretainedValue()
+            let line = data.withMemoryRebound(to: UInt8.self, capacity: n) { Array(UnsafeBufferPointer(start: $0, count: n)) }
+            Curl.header(line, into: b)
+            return n
+        }
         _ = crisis_curl_setopt_pointer(h, CURLOPT_READDATA, box.toOpaque())
         _ = crisis_curl_setopt_callback(h, CURLOPT_READFUNCTION) { data, size, count, user in
             guard let data, let user else { return 0 }
@@ -127,6 +154,7 @@ enum Curl {
             reply.status = status
         }
         reply.body = buffers.body
+        reply.retryAfter = buffers.retryAfter
         if code != CURLE_OK {
             let detail = String(cString: errorBuffer)
             reply.error = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail

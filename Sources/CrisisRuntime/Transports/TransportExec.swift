@@ -17,7 +17,27 @@ enum ExecRunner {
         var latencyMs: Int64 = 0
     }
 
-    static func run(_ argv: [String], stdin: [UInt8], environment extra: [String: String], timeoutMs: Int64) -> Outcome {
+    /// Most output bytes read (the record keeps less).
+    static let outputLimit = 512
+
+    /// Variables of crisis's own environment every program gets, when they are set.
+    static let inherited = ["PATH", "HOME", "LANG", "LC_ALL", "TZ"]
+
+    /// The program's whole environment: `inherited` from `parent` (PATH defaults to `/usr/local/bin:/usr/bin:/bin`),
+    /// then the transport's `named` variables, then the message's `CRISIS_*` ones. Nothing else: a token in
+    /// crisis's environment reaches the program only when the transport names it.
+    static func environment(message: [String: String], named: [String: String],
+                            parent: [String: String] = ProcessInfo.processInfo.environment) -> [String: String]
+    {
+        var env: [String: String] = ["PATH": "/usr/local/bin:/usr/bin:/bin"]
+        for name in inherited { if let v = parent[name], !v.isEmpty { env[name] = v } }
+        for (k, v) in named { env[k] = v }
+        for (k, v) in message { env[k] = v }
+        return env
+    }
+
+    /// Runs `argv` with exactly `environment` (see `environment(message:named:parent:)`).
+    static func run(_ argv: [String], stdin: [UInt8], environment: [String: String], timeoutMs: Int64) -> Outcome {
         guard let path = argv.first else { return Outcome(status: nil, output: "", error: "no program") }
         let dir = FileManager.default.temporaryDirectory.path
         let token = UUID().uuidString
@@ -45,8 +65,7 @@ enum ExecRunner {
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP))
         posix_spawnattr_setpgroup(&attr, 0)
 
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in extra { env[k] = v }
+        let env = environment
         let envp: [UnsafeMutablePointer<CChar>?] = env.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         let args: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer {
@@ -76,8 +95,12 @@ enum ExecRunner {
             usleep(2_000)
         }
         let latency = Int64((DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
-        let data = FileManager.default.contents(atPath: outPath) ?? Data()
-        let output = String(decoding: data.prefix(512), as: UTF8.self)
+        // Only the first bytes are read: a program that writes megabytes costs no memory here.
+        let data = FileHandle(forReadingAtPath: outPath).map { h in
+            defer { try? h.close() }
+            return (try? h.read(upToCount: outputLimit)) ?? nil
+        } ?? nil
+        let output = String(decoding: data ?? Data(), as: UTF8.self)
         if timedOut {
             return Outcome(status: nil, output: output, error: "no exit within \(timeoutMs) ms: killed", timedOut: true,
                            latencyMs: latency)

@@ -80,7 +80,16 @@ public struct OutboxTransport: DeliveryTransport {
     /// Most attempts one outcome record keeps.
     static let attemptsKept = 100
 
-    static func clip(_ s: String) -> String { s.count > 200 ? String(s.prefix(199)) + "…" : s }
+    /// At most 200 characters, without control characters (a reply may hold anything; a tab or line break
+    /// becomes a space).
+    static func clip(_ s: String) -> String {
+        var t = String(String.UnicodeScalarView(s.unicodeScalars.compactMap { u -> Unicode.Scalar? in
+            if u == "\t" || u == "\n" || u == "\r" { return " " }
+            return u.properties.generalCategory == .control ? nil : u
+        }))
+        t = t.trimmingCharacters(in: .whitespaces)
+        return t.count > 200 ? String(t.prefix(199)) + "…" : t
+    }
 
     struct Target {
         var id: String?
@@ -111,6 +120,8 @@ public struct OutboxTransport: DeliveryTransport {
         var retry: Bool
         var attempt: DeliveryAttempt
         var summary: String
+        /// How long the server asked to be left alone (`Retry-After` on a 429 or 503), in milliseconds.
+        var retryAfterMs: Int64?
     }
 
     /// Tries one target until it is sent, refused for good, or the channel's deadline comes.
@@ -137,6 +148,20 @@ public struct OutboxTransport: DeliveryTransport {
             guard v.retry else {
                 attempts.append(v.attempt)
                 return (false, "\(v.summary) after \(plural): not retried")
+            }
+            if let asked = v.retryAfterMs, asked > 0 {
+                // The server said when to come back (429/503 with Retry-After): that wait, not the backoff, as
+                // long as the next attempt would still start before the channel's deadline.
+                if elapsed() + asked >= route.deadlineMs {
+                    attempts.append(v.attempt)
+                    return (false, "\(v.summary) after \(plural) in \(Self.seconds(elapsed())): the server asked to "
+                            + "wait \(Self.seconds(asked)) (Retry-After), past the channel's deadline "
+                            + "(\(Self.duration(route.deadlineMs))): gave up")
+                }
+                v.attempt.backoffMs = asked
+                attempts.append(v.attempt)
+                sleep(asked)
+                continue
             }
             let wait = jitter(min(spec.retry.maxBackoffMs, spec.retry.backoffMs << min(n - 1, 20)))
             if elapsed() + wait >= route.deadlineMs {
@@ -235,7 +260,10 @@ public struct OutboxTransport: DeliveryTransport {
             let env = ["CRISIS_TO": target.address, "CRISIS_NAME": target.name, "CRISIS_CHANNEL": delivery.channel,
                        "CRISIS_DELIVERY_KEY": key, "CRISIS_INCIDENT": context.incident,
                        "CRISIS_PURPOSE": delivery.purpose.rawValue, "CRISIS_STEP": delivery.step]
-            let r = ExecRunner.run(argv, stdin: Array(delivery.text.utf8), environment: env, timeoutMs: timeoutMs)
+            var named: [String: String] = [:]
+            for (name, value) in e.environment { named[name] = value.render(vals, secrets: spec.secrets) }
+            let r = ExecRunner.run(argv, stdin: Array(delivery.text.utf8),
+                                   environment: ExecRunner.environment(message: env, named: named), timeoutMs: timeoutMs)
             let output = r.output.trimmingCharacters(in: .whitespacesAndNewlines)
             var a = DeliveryAttempt(at: at, latencyMs: r.latencyMs, status: r.status.map(Int.init), error: r.error)
             if !output.isEmpty { a.reply = String(output.prefix(200)) }
@@ -261,17 +289,61 @@ public struct OutboxTransport: DeliveryTransport {
             return Verdict(ok: true, retry: false, attempt: a, summary: "HTTP \(status)")
         }
         if r.error == nil, status > 0 {
-            // Not the body itself (it may echo anything): its first line, at most 120 characters, if it is text.
-            if let text = String(validating: r.body.prefix(512), as: UTF8.self) {
-                let line = text.split(whereSeparator: \.isNewline).first.map { String($0.prefix(120)) } ?? ""
-                if !line.isEmpty { a.reply = line }
-            }
+            a.reply = Self.replyLine(r.body)
             a.error = "HTTP \(status)"
         }
         let retry = r.error != nil || status >= 500 || status == 408 || status == 425 || status == 429
         let summary = status > 0 && r.error == nil ? "HTTP \(status)"
             : (r.timedOut ? "timed out" : "no answer (\(r.error ?? "?"))")
-        return Verdict(ok: false, retry: retry, attempt: a, summary: summary)
+        var v = Verdict(ok: false, retry: retry, attempt: a, summary: summary)
+        if r.error == nil, status == 429 || status == 503, let header = r.retryAfter {
+            v.retryAfterMs = Self.retryAfter(header, now: now())
+        }
+        return v
+    }
+
+    /// What the record keeps of an error response's body (it may echo anything, be huge or not be text): its
+    /// first line, at most 120 characters of the first 512 bytes (a character cut at that limit is dropped), or
+    /// a note that it is not UTF-8 text. Nil for an empty body.
+    static func replyLine(_ body: [UInt8]) -> String? {
+        var line = Array(body.prefix(512).prefix { $0 != 10 && $0 != 13 })
+        if line.count == 512 {
+            // Drop a multi-byte character cut in two by the limit (at most 3 continuation bytes back).
+            var i = line.count - 1
+            while i > line.count - 4, line[i] & 0xC0 == 0x80 { i -= 1 }
+            let lead = line[i]
+            let needed = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+            if lead >= 0xC0, line.count - i < needed { line.removeSubrange(i...) }
+        }
+        guard let text = String(validating: line, as: UTF8.self) else {
+            return "(a body of \(body.count < Curl.bodyLimit ? "\(body.count)" : "at least \(Curl.bodyLimit)") bytes that "
+                + "is not UTF-8 text)"
+        }
+        let clipped = clip(text)
+        guard !clipped.isEmpty else { return nil }
+        return clipped.count > 120 ? String(clipped.prefix(119)) + "…" : clipped
+    }
+
+    /// A `Retry-After` value (RFC 9110 10.2.3) as a wait from `now` in milliseconds: delay-seconds, or an HTTP date
+    /// (IMF-fixdate, or the obsolete RFC 850 and asctime forms). A date already past is 0; anything else is nil.
+    static func retryAfter(_ value: String, now: Instant) -> Int64? {
+        let v = value.trimmingCharacters(in: .whitespaces)
+        if !v.isEmpty, v.utf8.allSatisfy({ (48...57).contains($0) }) {
+            // Digits only; anything beyond a day is a day (the channel's deadline decides anyway).
+            return min(Int64(v.prefix(9)) ?? 0, 86_400) * 1000
+        }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        for format in ["EEE, dd MMM yyyy HH:mm:ss 'GMT'", "EEEE, dd-MMM-yy HH:mm:ss 'GMT'", "EEE MMM d HH:mm:ss yyyy"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: v.split(separator: " ", omittingEmptySubsequences: true)
+                                            .joined(separator: " ")) {
+                let ms = Int64((date.timeIntervalSince1970 * 1000).rounded()) - now.millisecondsSinceEpoch
+                return min(max(0, ms), 86_400_000)
+            }
+        }
+        return nil
     }
 
     static func urlEncode(_ s: String) -> String {

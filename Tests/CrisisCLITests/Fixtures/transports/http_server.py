@@ -12,10 +12,14 @@ Writes its port to DIR/port and one JSON line per request to DIR/requests.jsonl:
   /slow/MS        answers 200 after MS milliseconds
   /signed         200 if X-Crisis-Signature is sha256=HMAC(body, $HOOK_SECRET), else 401
   /bigbody        200 with 1 MiB of non-UTF-8 bytes
+  /bigerror/N     N with 1 MiB of non-UTF-8 bytes on one line
+  /retry/N/S/K    N with `Retry-After: S` (seconds) for the first K requests on this path, then 200
+  /retry-date/N/S/K  the same with Retry-After as an HTTP date S seconds from now
 
 It stops by itself after --lifetime seconds (default 300).
 """
 import hashlib, hmac, json, os, sys, threading, time
+from email.utils import formatdate
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 
 DIR = sys.argv[1]
@@ -53,7 +57,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.close()
             return
-        status, reply = 200, b"ok\n"
+        status, reply, extra = 200, b"ok\n", {}
         if parts[0] == "status":
             status, reply = int(parts[1]), b"error from the test server\nsecond line\n"
         elif parts[0] == "flaky":
@@ -64,7 +68,16 @@ class Handler(BaseHTTPRequestHandler):
             status = 200 if entry["signature_ok"] else 401
         elif parts[0] == "bigbody":
             reply = b"\xff\xfe" * (512 * 1024)
+        elif parts[0] == "bigerror":
+            status, reply = int(parts[1]), b"\xff\xfe" * (512 * 1024)
+        elif parts[0] in ("retry", "retry-date") and n <= int(parts[3]):
+            status, reply = int(parts[1]), b"come back later\n"
+            seconds = int(parts[2])
+            extra["Retry-After"] = str(seconds) if parts[0] == "retry" else formatdate(time.time() + seconds,
+                                                                                      usegmt=True)
         self.send_response(status)
+        for k, v in extra.items():
+            self.send_header(k, v)
         self.send_header("Content-Length", str(len(reply)))
         self.end_headers()
         self.wfile.write(reply)
