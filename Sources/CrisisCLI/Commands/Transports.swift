@@ -149,4 +149,6 @@ struct BrokenTransports: DeliveryTransport {
     func send(_ delivery: Delivery) -> TransportResult {
         TransportResult(.manual, "transports file not usable (\(problem)): send it by hand, then confirm it")
     }
+    /// Nothing to queue for a watcher: every delivery is handed to a person.
+    func sendsItself(_ delivery: Delivery) -> Bool { false }
 }
