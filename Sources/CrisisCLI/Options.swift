@@ -61,6 +61,23 @@ struct StoreOptions: ParsableArguments {
 
     var exists: Bool { FileManager.default.fileExists(atPath: path) }
 
+    /// Runs `body` (which opens the store with `create: true`); when it fails and the database did not exist
+    /// before, removes the empty database it created, so a refused first `start` (a missing input, a bad playbook)
+    /// leaves no file behind for later commands to find.
+    func creating<T>(_ body: () throws -> T) throws -> T {
+        let existed = exists
+        do {
+            return try body()
+        } catch {
+            if !existed, exists,
+                (try? SQLiteAuditLog(path: path, mode: .existing).incidents().isEmpty) ?? false
+            {
+                for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            }
+            throw error
+        }
+    }
+
     /// How reading commands open the store: `.existing` (read-only by itself on read-only media), or always
     /// `.readOnly` with `CRISIS_READ_ONLY` set to anything but empty or `0`.
     static var readingMode: SQLiteAuditLog.OpenMode {

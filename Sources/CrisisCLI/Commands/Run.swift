@@ -104,9 +104,12 @@ struct RunCommand: AsyncParsableCommand {
                 throw RuntimeError.invalid("no playbook file at \(id)")
             }
             if let id, Self.isPlaybook(id) {
-                service = try store.service(create: true, keys: keys)
-                let started = try Self.start(service, start.request(playbook: id, actor: op.actor),
-                                             ask: Terminal.isInteractive)
+                let request = try start.request(playbook: id, actor: op.actor)
+                let (opened, started) = try store.creating {
+                    let s = try store.service(create: true, keys: keys)
+                    return (s, try Self.start(s, request, ask: Terminal.isInteractive))
+                }
+                service = opened
                 incidentID = started.incident.header.id
                 message = "started \(incidentID)"
             } else {

@@ -34,8 +34,7 @@ struct StartCommand: AsyncParsableCommand {
     func run() async throws {
         let request = try options.request(playbook: file, actor: op.actor)
         do {
-            let service = try store.service(create: true)
-            let result = try service.start(request)
+            let result = try store.creating { try store.service(create: true).start(request) }
             if json {
                 try Out.json(StatusReport(result.incident, wallNow: .wallClock()))
             } else {
