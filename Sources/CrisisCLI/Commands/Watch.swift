@@ -16,8 +16,12 @@ struct WatchCommand: AsyncParsableCommand {
             (an unacknowledged page escalates to the next level, a clock warns, a target is missed) and what it \
             causes is performed and recorded. One line is printed per record written.
 
-            Several watchers on one database are safe: a timer is fired once. Stopped (Ctrl-C, SIGTERM) it \
-            finishes the transaction in hand; restarted after a crash or a sleep it catches up in due order, \
+            While it runs it also sends live deliveries through the transports (--transports, \
+            $CRISIS_TRANSPORTS): commands and boards record them as queued and return at once; the watcher claims \
+            each and sends it on a thread of its own, so a slow channel holds up nothing else (docs/watch.md).
+
+            Several watchers on one database are safe: a timer is fired once, a delivery sent once. Stopped (Ctrl-C, SIGTERM) it \
+            finishes the transaction in hand and the deliveries it is sending; restarted after a crash or a sleep it catches up in due order, \
             each timer handled at its due instant and recorded with how late it fired.
 
             Drills are watched only when named: their simulated clock then runs at --speed times the wall clock \
