@@ -32,14 +32,14 @@ done
   "$YAMS"/Yams/*.swift
 "$SWIFTC" -module-name Mustache -swift-version 5 -parse-as-library -wmo -num-threads 0 -Onone -g "${SAN[@]}" \
   -emit-module -emit-module-path "$OUT/mod/Mustache.swiftmodule" -c -o "$OUT/obj/Mustache.o" "$MUSTACHE"/*.swift
-"$SWIFTC" -module-name CrisisCore -swift-version 6 -enable-upcoming-feature ExistentialAny -parse-as-library -wmo \
+"$SWIFTC" -module-name CrisisCore -package-name crisis -swift-version 6 -enable-upcoming-feature ExistentialAny -parse-as-library -wmo \
   -num-threads 0 -Onone -g "${SAN[@]}" -I "$OUT/mod" -emit-module -emit-module-path "$OUT/mod/CrisisCore.swiftmodule" \
   -c -o "$OUT/obj/CrisisCore.o" "$ROOT"/Sources/CrisisCore/*.swift
-"$SWIFTC" -module-name CrisisPlaybook -swift-version 6 -enable-upcoming-feature ExistentialAny -parse-as-library \
+"$SWIFTC" -module-name CrisisPlaybook -package-name crisis -swift-version 6 -enable-upcoming-feature ExistentialAny -parse-as-library \
   -wmo -num-threads 0 -Onone -g "${SAN[@]}" "${MAP[@]}" -I "$OUT/mod" -emit-module \
   -emit-module-path "$OUT/mod/CrisisPlaybook.swiftmodule" -c -o "$OUT/obj/CrisisPlaybook.o" \
   "$ROOT"/Sources/CrisisPlaybook/*.swift
-"$SWIFTC" -module-name CrisisFuzz -swift-version 6 -parse-as-library -Onone -g "${SAN[@]}" "${MAP[@]}" \
+"$SWIFTC" -module-name CrisisFuzz -package-name crisis -swift-version 6 -parse-as-library -Onone -g "${SAN[@]}" "${MAP[@]}" \
   -use-ld=lld -I "$OUT/mod" -o "$OUT/crisis-fuzz" "$(dirname "$0")/harness.swift" "$OUT"/obj/*.o
 echo "$sources" > "$stamp"
 echo "$OUT/crisis-fuzz"

@@ -8,7 +8,8 @@ RELIABILITY_FUZZ_SECONDS to change it).
 
 Pass: 0 crashes, timeouts (> 10 s per input) or OOMs (> 2 GB). Any crashing input is copied into
 scripts/reliability/fuzz-seeds/ as a regression seed. If the toolchain cannot build or link libFuzzer here,
-the test is skipped in the ci tier and says so (it fails in the full tier).
+the test is skipped in the ci tier and says so (it fails in the full tier); crisis's own sources failing to
+compile for the harness fails it in every tier.
 """
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ def run(ctx) -> Result:
     binary = lines[-1] if lines else ""
     if build.returncode != 0 or not os.path.exists(binary):
         why = "; ".join(l for l in lines if "error" in l.lower())[:300] or (lines[-1] if lines else "no output")
+        if any(os.path.join(ROOT, "Sources") in l and "error:" in l for l in lines):
+            # Our own sources do not compile for the harness: a regression, never a missing toolchain.
+            return Result("fuzz", False, f"the harness does not compile: {why}",
+                          ["scripts/reliability/fuzz/build.sh fails on crisis's sources"])
         return Result("fuzz", ctx.full is False, f"cannot build the libFuzzer harness here: {why}",
                       ["the toolchain could not build or link -sanitize=fuzzer,address"], skipped=not ctx.full)
     d = ctx.tempdir("fuzz")
