@@ -428,6 +428,7 @@ public struct StatusReport: Codable, Sendable {
         case .clockWarning(let clock, let before): "\(clock) warning \(before) before deadline"
         case .clockDeadline(let clock): "\(clock) deadline"
         case .targetDeadline(let target): "target \(target)"
+        case .cadenceDue(let cadence, let occurrence): "cadence \(cadence) occurrence \(occurrence) due"
         case .runDeadline: "run deadline"
         }
     }
