@@ -348,25 +348,8 @@ public struct StatusReport: Codable, Sendable {
                           met_after: t.metAt.map { humanDuration($0 - t.origin) }, counts_from: countsFrom,
                           due_in: st == "pending" ? relative(t.due) : nil)
         }
-        cadences = def.playbook.cadences.isEmpty ? nil : def.playbook.cadences.map { spec in
-            var countsFrom: String?
-            if case .run(let anchor) = spec.from { countsFrom = anchor.description }
-            let run = state.cadences.first { $0.id == spec.id }
-            let pending = run?.endedAt == nil ? run?.pending : nil
-            let st = run == nil ? (closed ? "closed" : "not_started")
-                : run?.endedAt != nil ? "ended" : closed ? "closed" : "running"
-            let occurrences = (run?.occurrences ?? []).map { o in
-                Occurrence(number: o.number, due: fmt(o.due),
-                           state: o.metAt != nil ? "met" : o.missed ? "missed" : closed ? "not_met" : "pending",
-                           met_at: o.metAt.map(fmt), done_late_at: o.doneLateAt.map(fmt))
-            }
-            return Cadence(
-                id: spec.id, title: spec.title, every: spec.every.description, between: spec.between?.description,
-                state: st, met: run?.met ?? 0, missed: run?.missed ?? 0,
-                next_occurrence: closed ? nil : pending?.number, next_due: closed ? nil : pending.map { fmt($0.due) },
-                next_due_in: closed ? nil : pending.map { relative($0.due) }, counts_from: countsFrom,
-                until: spec.until?.description, ended: run?.endedAt.map(fmt), occurrences: occurrences)
-        }
+        cadences = def.playbook.cadences.isEmpty
+            ? nil : Self.cadenceReports(def.playbook.cadences, state: state, fmt: fmt, relative: relative)
         var waiting: [DeliveryInfo] = []
         var outbox: [DeliveryInfo] = []
         for d in state.deliveries where !d.status.isFinal {
@@ -473,6 +456,31 @@ public struct StatusReport: Codable, Sendable {
         }
         let quorum = max(1, spec.approval.quorum)
         return "\(min(approvers.count, quorum)) of \(quorum) approval\(quorum == 1 ? "" : "s")"
+    }
+
+    /// `specs` as they stand in `state` (a closed incident's as they stood when it closed).
+    static func cadenceReports(_ specs: [CadenceSpec], state: IncidentState, fmt: (Instant) -> String,
+                               relative: (Instant) -> String) -> [Cadence] {
+        let closed = !state.status.isOpen
+        return specs.map { spec in
+            var countsFrom: String?
+            if case .run(let anchor) = spec.from { countsFrom = anchor.description }
+            let run = state.cadences.first { $0.id == spec.id }
+            let pending = run?.endedAt == nil ? run?.pending : nil
+            let st = run == nil ? (closed ? "closed" : "not_started")
+                : run?.endedAt != nil ? "ended" : closed ? "closed" : "running"
+            let occurrences = (run?.occurrences ?? []).map { o in
+                Occurrence(number: o.number, due: fmt(o.due),
+                           state: o.metAt != nil ? "met" : o.missed ? "missed" : closed ? "not_met" : "pending",
+                           met_at: o.metAt.map(fmt), done_late_at: o.doneLateAt.map(fmt))
+            }
+            return Cadence(
+                id: spec.id, title: spec.title, every: spec.every.description, between: spec.between?.description,
+                state: st, met: run?.met ?? 0, missed: run?.missed ?? 0,
+                next_occurrence: closed ? nil : pending?.number, next_due: closed ? nil : pending.map { fmt($0.due) },
+                next_due_in: closed ? nil : pending.map { relative($0.due) }, counts_from: countsFrom,
+                until: spec.until?.description, ended: run?.endedAt.map(fmt), occurrences: occurrences)
+        }
     }
 
     static func purpose(_ p: TimerPurpose) -> String {

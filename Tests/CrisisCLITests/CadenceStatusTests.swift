@@ -51,6 +51,9 @@ struct CadenceStatusTests {
         let text = try cli.run(["status", id]).stdout
         #expect(text.contains("Cadences"))
         #expect(text.contains("1 met, 2 missed"))
+        // `show` on the step that meets it says the same.
+        let show = try cli.run(["show", id, "post"]).stdout
+        #expect(show.contains("Cadences") && show.contains("1 met, 2 missed"), "\(show)")
         let log = try cli.run(["log", id]).stdout
         #expect(log.contains("cadence updates occurrence 2 due"))
         #expect(!log.contains("timer t"), "\(log)")
