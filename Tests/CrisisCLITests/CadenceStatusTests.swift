@@ -51,6 +51,9 @@ struct CadenceStatusTests {
         let text = try cli.run(["status", id]).stdout
         #expect(text.contains("Cadences"))
         #expect(text.contains("1 met, 2 missed"))
+        // The board's top lines: the next one due and the tally.
+        let board = try cli.run(["run", id], stdin: Data("q\n".utf8))
+        #expect(board.stdout.contains("cadences: updates next in 5h 10m · 1 met, 2 missed"), "\(board.stdout)")
         // `show` on the step that meets it says the same.
         let show = try cli.run(["show", id, "post"]).stdout
         #expect(show.contains("Cadences") && show.contains("1 met, 2 missed"), "\(show)")
