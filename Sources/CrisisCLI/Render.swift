@@ -277,8 +277,32 @@ func lengthText(_ m: ChannelMeasure) -> String {
     return "\(m.channel) \(m.count) of \(limit)" + (m.overLimit ? " (OVER by \(m.count - limit))" : "")
 }
 
+/// A met or missed target's id for people: `target first_post`, or for a cadence's occurrence (`public_updates#2`)
+/// `cadence public_updates occurrence 2`. Without `prefix`, a plain target is its bare id.
+func targetLabel(_ id: String, prefix: Bool = true) -> String {
+    let e = { (s: String) in TerminalText.escape(s) }
+    let parts = id.split(separator: "#", maxSplits: 1)
+    if parts.count == 2 { return "cadence \(e(String(parts[0]))) occurrence \(e(String(parts[1])))" }
+    return prefix ? "target \(e(id))" : e(id)
+}
+
 /// `crisis status` for people.
 enum StatusText {
+    /// A cadence's standing: `next (3) due 14:30 (in 12m) · 2 met, 1 missed`, `ended 16:05 · 6 met, 1 missed`.
+    static func cadenceState(_ c: StatusReport.Cadence, when: (String) -> String, color: Bool) -> String {
+        let tally = "\(c.met) met, " + (c.missed > 0 ? Colour.red("\(c.missed) missed", color) : "0 missed")
+        switch c.state {
+        case "not_started": return "not started (counts from \(TerminalText.escape(c.counts_from ?? "?")))"
+        case "ended": return "ended \(c.ended.map(when) ?? "") · \(tally)"
+        case "closed": return "stopped when the incident closed · \(tally)"
+        default:
+            guard let due = c.next_due else { return tally }
+            let rel = c.next_due_in.map { $0.hasPrefix("overdue") ? Colour.red(" (\($0))", color) : " (\($0))" } ?? ""
+            return "next (\(c.next_occurrence ?? 0)) due \(when(due))\(rel) · \(tally)"
+                + (c.until.map { " · until \(TerminalText.escape($0))" } ?? "")
+        }
+    }
+
     static func render(_ r: StatusReport, color: Bool) -> String {
         render(r, color: color, width: Fit.terminalWidth())
     }
@@ -381,6 +405,14 @@ enum StatusText {
                     state = "due \(t.due.map(when) ?? "?")\(rel)"
                 }
                 lines.append("  \(t.id)  \(e(t.title))  \(state)")
+            }
+        }
+        if let cadences = r.cadences, !cadences.isEmpty {
+            lines.append("")
+            lines.append(Colour.bold("Cadences", color))
+            for c in cadences {
+                lines.append("  \(c.id)  \(e(c.title))  every \(c.every)" + (c.between.map { " between \($0)" } ?? ""))
+                lines.append("      " + Self.cadenceState(c, when: when, color: color))
             }
         }
         if !r.timers.isEmpty {
@@ -725,8 +757,9 @@ enum EffectsText {
         case .startClock(let id, let deadline): return "\(Sym.clock) clock \(id) started, deadline \(zone.human(deadline))"
         case .stopClock(let id): return "\(Sym.clock) clock \(id) stopped"
         case .expireClock(let id): return Colour.red("\(Sym.clock) clock \(id) EXPIRED", color)
-        case .meetTarget(let id, let after): return Colour.green("target \(id) met after \(humanDuration(after))", color)
-        case .missTarget(let id): return Colour.red("target \(id) MISSED", color)
+        case .meetTarget(let id, let after):
+            return Colour.green("\(targetLabel(id)) met after \(humanDuration(after))", color)
+        case .missTarget(let id): return Colour.red("\(targetLabel(id)) MISSED", color)
         case .exceedDeadline: return Colour.red("run deadline exceeded", color)
         case .close(let outcome): return "incident closing: \(e(outcome))"
         }
@@ -763,6 +796,10 @@ enum TimelineText {
             return s + effects(r.effects)
         case .timer(let r):
             let late = r.firedAt != nil && r.lateBy.milliseconds >= 1000 ? " \(humanDuration(r.lateBy)) late" : ""
+            if let purpose = r.purpose, purpose.hasPrefix("cadence ") {
+                // "cadence public_updates occurrence 2 due [missed cadence public_updates occurrence 2; ...]"
+                return "\(e(purpose)) due" + late + effects(r.effects)
+            }
             let what = [r.step.map(e), r.purpose.map(e)].compactMap { $0 }.joined(separator: ": ")
             return "timer \(e(r.timer)) fired" + (what.isEmpty ? "" : " (\(what))") + late + effects(r.effects)
         case .clockAdvanced(let r): return "drill clock advanced by \(humanDuration(r.by))"
@@ -804,8 +841,8 @@ enum TimelineText {
             switch effect {
             case .exit(let step, let outcome): return "\(step)→\(outcome)"
             case .close(let outcome): return "closed: \(TerminalText.escape(outcome))"
-            case .missTarget(let id): return "missed \(id)"
-            case .meetTarget(let id, _): return "met \(id)"
+            case .missTarget(let id): return "missed \(targetLabel(id, prefix: false))"
+            case .meetTarget(let id, _): return "met \(targetLabel(id, prefix: false))"
             case .expireClock(let id): return "clock \(id) expired"
             case .startClock(let id, _): return "clock \(id) started"
             case .stopClock(let id): return "clock \(id) stopped"

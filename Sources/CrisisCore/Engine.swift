@@ -104,6 +104,7 @@ struct Machine {
             arm(due, step: nil, .runDeadline)
         }
         beginTargets()
+        beginCadences()
         let start = playbook.start.value
         queue.append(PendingEntry(stepID: start, instance: start, scope: nil))
         drain()
@@ -429,6 +430,8 @@ struct Machine {
             clockDeadline(clock)
         case .targetDeadline(let target):
             targetDeadline(target)
+        case .cadenceDue(let cadence, let occurrence):
+            cadenceDue(cadence, occurrence: occurrence)
         case .runDeadline:
             state.runDeadline = .passed(due: state.runDeadline?.due ?? now)
             actions.append(.exceedDeadline)

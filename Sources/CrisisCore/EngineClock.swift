@@ -139,7 +139,7 @@ extension Machine {
         switch purpose {
         case .clockWarning(let clock, _), .clockDeadline(let clock): clock
         case .stepTimeout, .approvalFallback, .ackTimeout, .nextChannel, .reescalate, .followUp, .noResponse, .delay,
-            .targetDeadline,
+            .targetDeadline, .cadenceDue,
             .runDeadline:
             nil
         }
@@ -183,6 +183,7 @@ extension Machine {
     /// Arms every target whose moment has now been recorded (once: a later value does not move it).
     mutating func armAnchoredTargets() {
         guard state.status.isOpen else { return }
+        advanceCadences()
         for target in playbook.targets {
             guard case .run(let anchor) = target.from, !state.targets.contains(where: { $0.id == target.id }),
                 let origin = anchorInstant(anchor)
@@ -193,6 +194,8 @@ extension Machine {
 
     /// An instance of `stepID` took `outcome`: targets waiting for it are met (or missed when late).
     mutating func meetTargets(stepID: String, outcome: String) {
+        // Cadences first: an update done in the same moment as the cadence's `until` still counts.
+        meetCadences(stepID: stepID, outcome: outcome)
         armAnchoredTargets()
         for spec in playbook.targets
         where spec.reaches == nil && spec.step.value == stepID && spec.outcome.value == outcome {
@@ -203,6 +206,7 @@ extension Machine {
     /// An instance of `stepID` reached an intermediate state (a takedown's `submitted`, a statement's `approved`):
     /// targets naming it with `reaches` are met (or missed when late).
     mutating func reachTargets(stepID: String, reached: String) {
+        meetCadences(stepID: stepID, outcome: nil, reached: reached)
         armAnchoredTargets()
         for spec in playbook.targets where spec.step.value == stepID && spec.reaches?.value == reached {
             settleTarget(spec.id)

@@ -45,6 +45,8 @@ public struct Playbook: Sendable, Hashable, Codable {
     public var roles: [Role]
     public var inputs: [InputSpec]
     public var targets: [TargetSpec]
+    /// Recurring statements or tasks, each occurrence a target (`cadences:`; Cadence.swift).
+    public var cadences: [CadenceSpec] = []
     public var clocks: [ClockSpec]
     /// The run deadline, counted from the incident's start.
     public var deadline: DeadlineSpec?
@@ -97,6 +99,7 @@ public struct Playbook: Sendable, Hashable, Codable {
     public func input(_ name: String) -> InputSpec? { inputs.first { $0.name == name } }
     public func role(_ id: String) -> Role? { roles.first { $0.id == id } }
     public func clock(_ id: String) -> ClockSpec? { clocks.first { $0.id == id } }
+    public func cadence(_ id: String) -> CadenceSpec? { cadences.first { $0.id == id } }
 }
 
 /// A playbook role (crisis lead, comms on duty, legal...). People hold roles through the contacts directory.

@@ -13,6 +13,8 @@ public struct IncidentState: Sendable, Hashable, Codable {
     public internal(set) var timers: [TimerEntry]
     public internal(set) var clocks: [ClockRun]
     public internal(set) var targets: [TargetRun]
+    /// The cadences that have started (Cadence.swift), in the order they started.
+    public internal(set) var cadences: [CadenceRun]
     /// Every outbound delivery the engine asked for, by key, with its latest result.
     public internal(set) var deliveries: [DeliveryRecord]
     /// Finished step instances, in the order they finished.
@@ -39,6 +41,7 @@ public struct IncidentState: Sendable, Hashable, Codable {
         self.timers = []
         self.clocks = []
         self.targets = []
+        self.cadences = []
         self.deliveries = []
         self.history = []
         self.visits = [:]
@@ -70,7 +73,7 @@ extension IncidentState {
 
     enum CodingKeys: String, CodingKey {
         case startedAt, status, active, timers, clocks, targets, deliveries, history, visits, runDeadline, serial
-        case recordedFields, closedAt
+        case recordedFields, closedAt, cadences
     }
 
     /// Decodes a state encoded by `encode(to:)`. The definition is not part of the encoding (it is pinned with
@@ -95,6 +98,7 @@ extension IncidentState {
         serial = try c.decode(Int.self, forKey: .serial)
         recordedFields = try c.decode([String: [String: String]].self, forKey: .recordedFields)
         closedAt = try c.decodeIfPresent(Instant.self, forKey: .closedAt)
+        cadences = try c.decodeIfPresent([CadenceRun].self, forKey: .cadences) ?? []
     }
 
     /// Everything but the definition, which the incident pins separately.
@@ -113,6 +117,7 @@ extension IncidentState {
         try c.encode(serial, forKey: .serial)
         try c.encode(recordedFields, forKey: .recordedFields)
         try c.encodeIfPresent(closedAt, forKey: .closedAt)
+        try c.encode(cadences, forKey: .cadences)
     }
 }
 
@@ -177,6 +182,8 @@ public enum TimerPurpose: Sendable, Hashable, Codable {
     case clockWarning(clock: String, before: PlaybookDuration)
     case clockDeadline(clock: String)
     case targetDeadline(target: String)
+    /// A cadence's occurrence `occurrence` (1-based) is due: missed unless it was met meanwhile.
+    case cadenceDue(cadence: String, occurrence: Int)
     case runDeadline
 }
 

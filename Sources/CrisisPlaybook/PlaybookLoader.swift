@@ -87,7 +87,7 @@ final class PlaybookBuilder {
 
     static let topKeys = [
         "schema", "id", "version", "title", "summary", "timezone", "languages", "roles", "inputs", "targets",
-        "clocks", "deadline", "start", "steps", "conflicted",
+        "cadences", "clocks", "deadline", "start", "steps", "conflicted",
     ]
     /// "'checklist' belongs to task steps" hints for keys of other step types.
     static func foreignKeys(for type: StepType) -> [String: String] {
@@ -180,6 +180,13 @@ final class PlaybookBuilder {
             }
         }
 
+        var cadences: [CadenceSpec] = []
+        if let node = m["cadences"], !NodeReader.isEmpty(node), let cm = r.mapping(node, what: "'cadences'") {
+            for e in cm.entries {
+                if let c = cadence(e) { cadences.append(c) }
+            }
+        }
+
         var clocks: [ClockSpec] = []
         if let node = m["clocks"], !NodeReader.isEmpty(node), let cm = r.mapping(node, what: "'clocks'") {
             for e in cm.entries {
@@ -262,6 +269,7 @@ final class PlaybookBuilder {
             schema: schema, id: id, version: version, title: title, summary: summary, timeZone: timeZone,
             languages: languages, roles: roles, inputs: inputs, targets: targets, clocks: clocks, deadline: deadline,
             start: start, steps: steps, location: m.location)
+        book.cadences = cadences
         book.conflicted = m["conflicted"].flatMap { r.identifier($0, what: "'conflicted'") }
         return book
     }
@@ -358,6 +366,73 @@ final class PlaybookBuilder {
             id: e.key, title: title, step: step ?? Located("", at: m.location),
             outcome: outcome ?? Located("", at: m.location), within: within ?? .zero, from: from, reaches: reaches,
             location: e.keyLocation)
+    }
+
+    /// A cadence: `every`, optional `between: ["06:00", "24:00"]`, the step (and outcome or state) that meets an
+    /// occurrence, `from` as a target's, optional `until` (a run anchor).
+    func cadence(_ e: MapView.Entry) -> CadenceSpec? {
+        r.checkIdentifier(e.key, what: "cadence id", at: e.keyLocation)
+        let w = "cadence '\(e.key)'"
+        guard let m = r.mapping(
+            e.value, what: w, allowed: ["title", "every", "between", "from", "step", "outcome", "reaches", "until"])
+        else { return nil }
+        let title = r.string(m, "title", what: w, required: true) ?? e.key
+        let every = r.duration(m, "every", what: w, required: true)
+        let step = r.require(m, "step", what: w).flatMap { r.located($0, what: "'step' of \(w)") }
+        var outcome: Located<String>?
+        var reaches: Located<String>?
+        if m.has("outcome"), m.has("reaches") {
+            r.error(DiagnosticCode.conflictingKeys,
+                    "\(w) is met by an 'outcome' or when its step 'reaches' a state, not both",
+                    at: m.keyLocation("reaches") ?? m.location)
+        } else if m.has("reaches") {
+            reaches = m["reaches"].flatMap { r.identifier($0, what: "'reaches' of \(w)") }
+        } else {
+            outcome = r.require(m, "outcome", what: w).flatMap { r.located($0, what: "'outcome' of \(w)") }
+        }
+        var between: CadenceWindow?
+        if let node = m["between"], let list = r.stringList(node, what: "'between' of \(w)") {
+            let hint = "write two local times, from and to: [\"06:00\", \"24:00\"] (quoted; 24:00 is midnight)"
+            if list.count != 2 {
+                r.error(DiagnosticCode.badValue, "'between' of \(w) needs exactly two times; \(hint)", at: r.location(node))
+            } else {
+                let minutes = list.map { item -> Int? in
+                    guard let minute = CadenceWindow.minute(item.value) else {
+                        r.error(DiagnosticCode.badValue,
+                                "'\(item.value)' in 'between' of \(w) is not a time of day HH:MM; \(hint)", at: item.location)
+                        return nil
+                    }
+                    return minute
+                }
+                if let start = minutes[0], let end = minutes[1] {
+                    if start == 0 && (end == 1440 || end == 0) {
+                        r.warning(DiagnosticCode.badValue,
+                                  "'between' of \(w) covers the whole day; leave it out", at: r.location(node))
+                    } else if start == end {
+                        r.error(DiagnosticCode.badValue,
+                                "'between' of \(w) starts and ends at the same time; \(hint)", at: list[1].location)
+                    } else if start == 1440 {
+                        r.error(DiagnosticCode.badValue,
+                                "'between' of \(w) cannot start at 24:00; write 00:00", at: list[0].location)
+                    } else {
+                        between = CadenceWindow(startMinute: start, endMinute: end == 0 ? 1440 : end)
+                    }
+                }
+            }
+        }
+        var from = TargetOrigin.incidentStart
+        if let node = m["from"] {
+            if case .mapping = node {
+                if let anchor = runAnchor(node, what: "'from' of \(w)") { from = .run(anchor) }
+            } else if let f = r.identifier(node, what: "'from' of \(w)"), f.value != "start" {
+                from = .input(f.value)
+            }
+        }
+        let until = m["until"].flatMap { runAnchor($0, what: "'until' of \(w)") }
+        return CadenceSpec(
+            id: e.key, title: title, every: every ?? .zero, between: between, from: from,
+            step: step ?? Located("", at: m.location), outcome: outcome ?? Located("", at: m.location),
+            reaches: reaches, until: until, location: e.keyLocation)
     }
 
     /// `{step: STEP, field: FIELD}` or `{step: STEP, outcome: OUTCOME}`: a moment recorded during the run.

@@ -77,6 +77,7 @@ private struct Validation {
         checkClockRoutes()
         for step in playbook.allSteps where !broken.contains(step.id) { checkStep(step) }
         checkTargets()
+        checkCadences()
         checkGraph()
         checkRoles()
         if let conflicted = playbook.conflicted { _ = checkInput(conflicted, types: [.string, .text], what: "'conflicted'") }
@@ -464,6 +465,47 @@ private struct Validation {
                 error(DiagnosticCode.unknownTargetOutcome,
                       "target '\(t.id)' waits for outcome '\(t.outcome.value)' of step '\(step.id)', which can only end \(step.outcomes.joined(separator: ", "))",
                       t.outcome.location)
+            }
+        }
+    }
+
+    /// A cadence's `from` and `until` as a target's `from`; its step and outcome (or state) as a target's.
+    mutating func checkCadences() {
+        for c in playbook.cadences {
+            let what = "cadence '\(c.id)'"
+            switch c.from {
+            case .input(let name):
+                checkInput(Located(name, at: c.location), types: [.time], what: "'from' of \(what)")
+            case .run(let anchor):
+                checkAnchor(anchor, what: what)
+            case .incidentStart:
+                break
+            }
+            if let until = c.until { checkAnchor(until, what: "'until' of \(what)") }
+            guard !c.step.value.isEmpty else { continue }
+            guard let step = stepByID[c.step.value] else {
+                var message = "\(what) names step '\(c.step.value)', which does not exist"
+                if let s = EditDistance.suggestion(for: c.step.value, among: stepByID.keys.sorted()) {
+                    message += "; did you mean '\(s)'?"
+                }
+                error(DiagnosticCode.unknownTargetStep, message, c.step.location)
+                continue
+            }
+            guard !broken.contains(step.id) else { continue }
+            if let reaches = c.reaches {
+                let states = TargetSpec.intermediateStates(of: step.stepType)
+                if !states.contains(reaches.value) {
+                    let passes = states.isEmpty
+                        ? "a \(step.typeName) step has no intermediate states; name an 'outcome' instead"
+                        : "it passes through \(states.joined(separator: ", "))"
+                    error(DiagnosticCode.unknownTargetOutcome,
+                          "\(what) waits for step '\(step.id)' to reach '\(reaches.value)'; \(passes)", reaches.location)
+                }
+            }
+            if !c.outcome.value.isEmpty, !step.outcomes.contains(c.outcome.value) {
+                error(DiagnosticCode.unknownTargetOutcome,
+                      "\(what) waits for outcome '\(c.outcome.value)' of step '\(step.id)', which can only end \(step.outcomes.joined(separator: ", "))",
+                      c.outcome.location)
             }
         }
     }

@@ -126,6 +126,45 @@ public struct StatusReport: Codable, Sendable {
         public var due_in: String?
     }
 
+    /// A cadence (a recurring statement or task, each occurrence a target): how many occurrences were met and
+    /// missed, and the next one due.
+    public struct Cadence: Codable, Sendable {
+        public var id: String
+        public var title: String
+        /// `30m`.
+        public var every: String
+        /// `06:00-24:00` in the playbook's zone; absent when occurrences may fall due at any time.
+        public var between: String?
+        /// `running`, `not_started` (waiting for the moment it counts from), `ended` (its `until` was recorded),
+        /// or `closed` (the incident closed while it ran).
+        public var state: String
+        public var met: Int
+        public var missed: Int
+        /// The pending occurrence's number and due time; absent when none is pending.
+        public var next_occurrence: Int?
+        public var next_due: String?
+        /// The pending occurrence's due time relative to `now` (`in 12m`, `overdue 3m`).
+        public var next_due_in: String?
+        /// For a cadence counting from a moment recorded during the run: which (`outcome published of first_post`).
+        public var counts_from: String?
+        /// What ends it (`outcome restored of restored_check`).
+        public var until: String?
+        /// When it ended.
+        public var ended: String?
+        public var occurrences: [Occurrence]
+    }
+
+    /// One occurrence of a cadence.
+    public struct Occurrence: Codable, Sendable {
+        public var number: Int
+        public var due: String
+        /// `met`, `missed`, `pending`, or `not_met` (the incident closed before it was met).
+        public var state: String
+        public var met_at: String?
+        /// For a missed occurrence its step still took the outcome for: when (late).
+        public var done_late_at: String?
+    }
+
     /// Someone a delivery is for, as the person delivering it by hand needs them.
     public struct Recipient: Codable, Sendable {
         public var id: String
@@ -203,6 +242,8 @@ public struct StatusReport: Codable, Sendable {
     public var timers: [Timer]
     public var clocks: [Clock]
     public var targets: [Target]
+    /// The playbook's cadences, in its order. Absent when the playbook has none.
+    public var cadences: [Cadence]?
     /// Deliveries waiting for a person: to send by hand, or in doubt (say whether they went out).
     public var deliveries: [DeliveryInfo]
     /// Deliveries a machine is on: queued for `crisis watch` (`queued`), or being sent now (`sending`). Absent
@@ -307,6 +348,8 @@ public struct StatusReport: Codable, Sendable {
                           met_after: t.metAt.map { humanDuration($0 - t.origin) }, counts_from: countsFrom,
                           due_in: st == "pending" ? relative(t.due) : nil)
         }
+        cadences = def.playbook.cadences.isEmpty
+            ? nil : Self.cadenceReports(def.playbook.cadences, state: state, fmt: fmt, relative: relative)
         var waiting: [DeliveryInfo] = []
         var outbox: [DeliveryInfo] = []
         for d in state.deliveries where !d.status.isFinal {
@@ -415,6 +458,31 @@ public struct StatusReport: Codable, Sendable {
         return "\(min(approvers.count, quorum)) of \(quorum) approval\(quorum == 1 ? "" : "s")"
     }
 
+    /// `specs` as they stand in `state` (a closed incident's as they stood when it closed).
+    static func cadenceReports(_ specs: [CadenceSpec], state: IncidentState, fmt: (Instant) -> String,
+                               relative: (Instant) -> String) -> [Cadence] {
+        let closed = !state.status.isOpen
+        return specs.map { spec in
+            var countsFrom: String?
+            if case .run(let anchor) = spec.from { countsFrom = anchor.description }
+            let run = state.cadences.first { $0.id == spec.id }
+            let pending = run?.endedAt == nil ? run?.pending : nil
+            let st = run == nil ? (closed ? "closed" : "not_started")
+                : run?.endedAt != nil ? "ended" : closed ? "closed" : "running"
+            let occurrences = (run?.occurrences ?? []).map { o in
+                Occurrence(number: o.number, due: fmt(o.due),
+                           state: o.metAt != nil ? "met" : o.missed ? "missed" : closed ? "not_met" : "pending",
+                           met_at: o.metAt.map(fmt), done_late_at: o.doneLateAt.map(fmt))
+            }
+            return Cadence(
+                id: spec.id, title: spec.title, every: spec.every.description, between: spec.between?.description,
+                state: st, met: run?.met ?? 0, missed: run?.missed ?? 0,
+                next_occurrence: closed ? nil : pending?.number, next_due: closed ? nil : pending.map { fmt($0.due) },
+                next_due_in: closed ? nil : pending.map { relative($0.due) }, counts_from: countsFrom,
+                until: spec.until?.description, ended: run?.endedAt.map(fmt), occurrences: occurrences)
+        }
+    }
+
     static func purpose(_ p: TimerPurpose) -> String {
         switch p {
         case .stepTimeout: "step timeout"
@@ -428,6 +496,7 @@ public struct StatusReport: Codable, Sendable {
         case .clockWarning(let clock, let before): "\(clock) warning \(before) before deadline"
         case .clockDeadline(let clock): "\(clock) deadline"
         case .targetDeadline(let target): "target \(target)"
+        case .cadenceDue(let cadence, let occurrence): "cadence \(cadence) occurrence \(occurrence)"
         case .runDeadline: "run deadline"
         }
     }

@@ -265,6 +265,8 @@ public struct StepReport: Codable, Sendable {
     /// A notify step: recipient by recipient (a list's members, else its channels), with each one's deliveries.
     public var notify: NotifyProgress?
     public var deliveries: [Delivery]
+    /// The cadences whose occurrences this step meets, as in `status`; absent when none.
+    public var cadences: [StatusReport.Cadence]?
     /// What may be done on the step now, as in `status`.
     public var actions: [StatusReport.Action]
 
@@ -329,6 +331,10 @@ public struct StepReport: Codable, Sendable {
         } else {
             on_timeout = nil
         }
+
+        let meets = playbook.cadences.filter { $0.step.value == stepID }
+        cadences = meets.isEmpty ? nil : StatusReport.cadenceReports(
+            meets, state: state, fmt: fmt, relative: { relativeTime($0 - now) })
 
         let detail = run?.detail ?? finished?.detail ?? .simple
         statement = nil

@@ -108,6 +108,20 @@ enum BoardLayout {
             }
             top.append(clip("targets: " + shown.joined(separator: " · "), width))
         }
+        if let cadences = r.cadences, !cadences.isEmpty {
+            // Cadences: the next occurrence due and the tally so far (`public_updates next in 12m · 3 met, 1 missed`).
+            let shown = cadences.map { c -> String in
+                let tally = "\(c.met) met" + (c.missed > 0 ? Colour.red(", \(c.missed) missed", color) : "")
+                switch c.state {
+                case "running":
+                    let next = c.next_due_in.map { $0.hasPrefix("overdue") ? Colour.red("next \($0)", color) : "next \($0)" }
+                    return "\(c.id) \(next ?? "") · \(tally)"
+                case "not_started": return "\(c.id) not started"
+                default: return "\(c.id) ended · \(tally)"
+                }
+            }
+            top.append(clip("cadences: " + shown.joined(separator: " · "), width))
+        }
         if r.status != "open" {
             top.append(Colour.bold(clip("CLOSED: \(r.outcome ?? "")", width), color))
         }
@@ -205,7 +219,8 @@ enum BoardLayout {
         for c in r.clocks where c.state == "running" { items.append((c.deadline, "\(c.id) left \(c.remaining)")) }
         // Timers the lines above do not already show (step timeouts and targets are there): escalation moves,
         // reminders, the run deadline.
-        for t in r.timers where !t.purpose.hasPrefix("target ") && t.purpose != "step timeout" {
+        for t in r.timers
+        where !t.purpose.hasPrefix("target ") && !t.purpose.hasPrefix("cadence ") && t.purpose != "step timeout" {
             if let rel = t.due_in { items.append((t.due, (t.step.map { "\($0): " } ?? "") + "\(t.purpose) \(rel)")) }
         }
         let sorted = items.sorted { $0.0 < $1.0 }.map(\.1)

@@ -86,6 +86,15 @@ enum StepText {
         if let t = r.takedown { lines += takedown(t, r, color: color, width: width) }
         if let x = r.escalation { lines += escalation(x, r, color: color) }
         if let p = r.notify { lines += notify(p, color: color) }
+        if let cadences = r.cadences {
+            // The step is a cadence's recurring update: when the next is due, and the tally so far.
+            lines.append("")
+            lines.append(Colour.bold("Cadences", color))
+            for c in cadences {
+                lines.append("  \(c.id)  \(e(c.title))  every \(c.every)" + (c.between.map { " between \($0)" } ?? ""))
+                lines.append("      " + StatusText.cadenceState(c, when: when, color: color))
+            }
+        }
         let others = r.deliveries.filter { d in
             r.statement == nil && r.escalation == nil && r.notify == nil || d.status == "manual" || d.status == "pending"
                 || (r.notify == nil && d.status == "failed")
