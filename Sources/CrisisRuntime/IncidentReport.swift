@@ -238,8 +238,16 @@ public struct IncidentReport: Sendable {
 
     /// Builds the report of incident `id`: replays it, then reads its records once for what the state does not
     /// keep (when each delivery was settled and by whom, notes, the close reason, who acted as lead).
-    public static func build(service: IncidentService, incident id: String) throws -> IncidentReport {
+    ///
+    /// `replayed` is called with the replayed incident before that pass, and `each` with every record the pass
+    /// reads, in order, typed as `forEachEntry` gives it: a writer lays out the timeline in the same pass instead
+    /// of reading the trail again.
+    public static func build(service: IncidentService, incident id: String,
+                             replayed: (LoadedIncident) throws -> Void = { _ in },
+                             each: (TimelineEntry) throws -> Void = { _ in }) throws -> IncidentReport
+    {
         let incident = try service.load(id)
+        try replayed(incident)
         let def = incident.definition
         let state = incident.state
         let leadRoles = Set(def.playbook.roles.filter(\.lead).map(\.id))
@@ -263,7 +271,9 @@ public struct IncidentReport: Sendable {
             count += 1
             head = stored.entryHashHex
             if stored.seq == 1 { openedBy = stored.actor.id }
-            guard let record = try? TrailRecord.decode(stored) else { return }
+            let decoded = try? TrailRecord.decode(stored)
+            try each(TimelineEntry(stored: stored, record: decoded))
+            guard let record = decoded else { return }
             if let now = record.now, now > last { last = now }
             if !missed.isEmpty, let now = record.now {
                 for (spec, origin) in missed where lateReach[spec.id] == nil && origin < now
