@@ -85,9 +85,8 @@ enum CSVExport {
     }
 
     /// The row of one record, its times formatted by `clock` (the incident's zone, cached across records).
-    static func row(_ entry: TimelineEntry, clock: ZoneClock, keyPrefix: String) -> [UInt8] {
-        let stored = entry.stored
-        let record = entry.record
+    static func row(_ stored: StoredEvent, clock: ZoneClock, keyPrefix: String) -> [UInt8] {
+        let record = try? TrailRecord.decode(stored)
         let at = record?.now ?? stored.recordedAt
         var step = "", action = "", note = "", fields = ""
         switch record {
@@ -120,9 +119,10 @@ enum CSVExport {
         try write((bom ? [0xEF, 0xBB, 0xBF] : []) + row(columns))
         var count = 0
         let keyPrefix = id + "/"
-        // Read and decoded on a second thread while the rows are written on this one.
-        try IncidentReport.forEachEntryAhead(service.store, incident: id) { entry in
-            try write(row(entry, clock: clock, keyPrefix: keyPrefix))
+        // One thread: reading on a second one (IncidentReport.forEachEntryAhead) cost more CPU than it saved
+        // on a busy machine.
+        try service.store.forEachEvent(incident: id) { stored in
+            try write(row(stored, clock: clock, keyPrefix: keyPrefix))
             count += 1
         }
         return count
