@@ -2,6 +2,12 @@ import CrisisCore
 import Foundation
 import GRDB
 
+#if canImport(GRDBSQLite)
+import GRDBSQLite
+#elseif canImport(SQLite3)
+import SQLite3
+#endif
+
 extension SQLiteAuditLog {
     // MARK: - Verify
 
@@ -276,50 +282,87 @@ struct TrailVerifier {
         let genesis = checkHeader(header)
         try checkPinnedFiles(db)
         let checkpoints = try loadCheckpoints(db)
-        var checkpointEvents: [Int: CanonicalValue] = [:]
         let wanted = Set(checkpoints.map(\.treeSize))
-        var rootsAt: [Int: ([UInt8], [UInt8])] = [:]
 
-        var walker = HashChain.Walker(genesis: genesis)
+        // Two threads: this one reads the rows and hands them over in batches; the walk (hashes, canonical
+        // JSON, the copied columns) runs on a second thread, in order, so what it reports is what one thread
+        // would report. While it finishes, this one runs the checks that do not need it (triggers, schema,
+        // SQLite's own check); their problems are listed after the walk's, as before.
+        let walk = ChainWalk(verifier: TrailVerifier(incident: incident), genesis: genesis, wanted: wanted)
+        let pipe = RowPipe()
+        let worker = Thread { walk.consume(pipe) }
+        worker.stackSize = 8 << 20
+        worker.start()
+        var tail = TrailVerifier(incident: incident)
+        do {
+            defer { pipe.finish() }
+            try Self.readRows(db, incident: incident, into: pipe)
+        } catch {
+            walk.wait()
+            throw error
+        }
+        do {
+            try tail.checkTriggers(db)
+            try tail.checkSchemaText(db)
+            try tail.checkSQLite(db, integrityCheck: integrityCheck)
+        } catch {
+            walk.wait()
+            throw error
+        }
+        walk.wait()
+        let walked = walk.verifier
+        for problem in walked.problems { add(problem.seq, problem.message) }
+        recordCount = walked.recordCount
+        chainHead = walked.chainHead
+        tree = walk.walker.tree
+        checkCheckpoints(checkpoints, rootsAt: walk.rootsAt, events: walk.checkpointEvents, db: db)
+        for problem in tail.problems { add(problem.seq, problem.message) }
+        integrity = tail.integrity
+    }
+
+    /// Reads the incident's rows for the walk, in batches, with the columns it compares.
+    static func readRows(_ db: Database, incident: String, into pipe: RowPipe) throws {
         // Read from the table itself, in insertion order (the table is append-only, so rowid order is seq order),
         // never through an index: SQLite reads indexed columns from the index, so a row whose incident_id or seq
         // was edited in the table alone would otherwise pass unseen (integrity_check finds it, at a cost). Here
         // such a row drops out of the incident or breaks the sequence, and the walk reports it.
-        let rows = try Row.fetchCursor(db, sql: """
+        let statement = try db.makeStatement(sql: """
             SELECT \(AuditStore.eventColumns) FROM audit_event NOT INDEXED WHERE incident_id = ? ORDER BY rowid
-            """, arguments: [incident])
+            """)
+        let rows = try Row.fetchCursor(statement, arguments: [incident])
+        let s = statement.sqliteStatement
+        var batch: [RowPipe.Item] = []
+        batch.reserveCapacity(RowPipe.batchSize)
         while let row = try rows.next() {
-            let r = RowReader(row: row)
-            let seq: Int
-            let record: [UInt8]
-            do {
-                seq = try r.int(1, "seq")
-                record = try r.blob(8, "record")
-            } catch {
-                add(walker.expectedSeq, "unreadable row: \(error)")
+            // The columns straight from the statement: the values (and for seq and record the errors) RowReader
+            // gives, without copying them into DatabaseValues first.
+            guard let seq = StatementColumn.int(s, 1), let record = StatementColumn.blob(s, 8) else {
+                let r = RowReader(row: row)
+                do {
+                    _ = try r.int(1, "seq")
+                    _ = try r.blob(8, "record")
+                    batch.append(.unreadable("column seq or record is unreadable"))
+                } catch {
+                    batch.append(.unreadable("\(error)"))
+                }
                 break
             }
-            // A hash column of the wrong type or length is a mismatch like any other (empty never matches).
-            let link = HashChain.Link(seq: seq, prevHash: (try? r.blob(9, "prev_hash")) ?? [],
-                                      entryHash: (try? r.blob(10, "entry_hash")) ?? [], record: record)
-            // The record is checked as canonical JSON without building its values; only the members compared
-            // with the columns, and a checkpoint's body, are read.
-            let (step, members) = walker.walkMembers(link)
-            for problem in step.problems { add(problem.seq, problem.description) }
-            if let members {
-                checkFields(members, row: r, seq: seq)
-                if (try? r.text(4, "event_type")) == RecordType.checkpoint.rawValue, let body = members["body"] {
-                    checkpointEvents[seq] = body
-                }
+            batch.append(.row(WalkRow(
+                seq: seq, record: record, prevHash: StatementColumn.blob(s, 9) ?? [],
+                entryHash: StatementColumn.blob(s, 10) ?? [], incidentID: StatementColumn.text(s, 0),
+                eventID: StatementColumn.text(s, 2), idempotencyKey: StatementColumn.text(s, 3),
+                eventType: StatementColumn.text(s, 4), recordedMS: StatementColumn.int(s, 5),
+                actorID: StatementColumn.text(s, 6), actorRole: StatementColumn.text(s, 7))))
+            if batch.count == RowPipe.batchSize {
+                pipe.put(batch)
+                batch.removeAll(keepingCapacity: true)
             }
-            recordCount += 1
-            chainHead = step.entryHash
-            if wanted.contains(walker.count) { rootsAt[walker.count] = (walker.tree.root, step.entryHash) }
         }
-        tree = walker.tree
-        checkCheckpoints(checkpoints, rootsAt: rootsAt, events: checkpointEvents, db: db)
-        try checkTriggers(db)
-        try checkSchemaText(db)
+        if !batch.isEmpty { pipe.put(batch) }
+    }
+
+    /// `PRAGMA integrity_check`, or without it the lighter checks that stand in for it.
+    mutating func checkSQLite(_ db: Database, integrityCheck: Bool) throws {
         guard integrityCheck else {
             // Without the full check: the small tables in full (structure, and every index against its table),
             // and the trail's table and indexes for their structure (quick_check: no cross-check of index
@@ -442,36 +485,39 @@ struct TrailVerifier {
 
     /// Columns copied out of the record, and the record's own fields, must agree (its `seq` and `prev` are
     /// chain rules, checked by `HashChain.Walker`).
-    mutating func checkFields(_ v: CanonicalMembers, row r: RowReader, seq: Int) {
+    mutating func checkFields(_ v: CanonicalMembers, row r: WalkRow, seq: Int) {
+        // The members read below, found in one scan (CanonicalMembers scans the members again for each name);
+        // each read gives what CanonicalMembers' own would.
+        let f = FieldRanges(v)
         func mismatch(_ field: String) { add(seq, "record field \(field) does not match the \(field) column") }
         /// Member `name` against a column: equal when both are missing, or both the same string byte for byte.
-        func same(_ name: String, _ column: String?) -> Bool {
-            guard let column else { return v.string(name) == nil }
-            return v.string(name, is: column)
+        func same(_ member: Range<Int>?, _ column: String?) -> Bool {
+            guard let column else { return f.string(member) == nil }
+            return f.string(member, is: column)
         }
-        if v.integer("v") != HashChain.recordVersion { add(seq, "record version v is not 1") }
+        if f.integer(f.v) != HashChain.recordVersion { add(seq, "record version v is not 1") }
         // The row found through the index must say so itself: an edited incident_id column (the index not
         // updated) is caught here without the full integrity_check.
-        if (try? r.text(0, "incident_id")) != incident { add(seq, "the row's incident_id column is not \(incident)") }
-        if !v.string("incident", is: incident) {
-            add(seq, "record belongs to incident \(v.string("incident") ?? "?"), not \(incident)")
+        if r.incidentID != incident { add(seq, "the row's incident_id column is not \(incident)") }
+        if !f.string(f.incident, is: incident) {
+            add(seq, "record belongs to incident \(f.string(f.incident) ?? "?"), not \(incident)")
         }
-        if !same("event_id", try? r.text(2, "event_id")) { mismatch("event_id") }
-        if !same("idem", try? r.text(3, "idempotency_key")) { mismatch("idem (idempotency_key)") }
-        let type = v.string("type")
-        if !same("type", try? r.text(4, "event_type")) { mismatch("type (event_type)") }
+        if !same(f.eventID, r.eventID) { mismatch("event_id") }
+        if !same(f.idem, r.idempotencyKey) { mismatch("idem (idempotency_key)") }
+        let type = f.string(f.type)
+        if !same(f.type, r.eventType) { mismatch("type (event_type)") }
         if let type, RecordType(rawValue: type) == nil { add(seq, "unknown event type '\(type)'") }
-        let at = v.string("at").flatMap(ISO8601.parse)
-        if at == nil || at?.millisecondsSinceEpoch != (try? r.int(5, "recorded_utc_ms")).map(Int64.init) {
+        let at = f.string(f.at).flatMap(ISO8601.parse)
+        if at == nil || at?.millisecondsSinceEpoch != r.recordedMS.map(Int64.init) {
             mismatch("at (recorded_utc_ms)")
         }
-        let actor = v["actor"]
-        if actor?["id"]?.stringValue != (try? r.text(6, "actor_id")) { mismatch("actor.id (actor_id)") }
-        let role = try? r.optionalText(7, "actor_role")
-        if actor?["role"]?.stringValue != role ?? nil { mismatch("actor.role (actor_role)") }
-        if v.range("body") == nil { add(seq, "record has no body") }
+        let actor = f.value(f.actor)
+        if actor?["id"]?.stringValue != r.actorID { mismatch("actor.id (actor_id)") }
+        // A NULL column and one that is not text both read as no role.
+        if actor?["role"]?.stringValue != r.actorRole { mismatch("actor.role (actor_role)") }
+        if f.body == nil { add(seq, "record has no body") }
         // Canonical, so `app` is the first member of `where` when it is there at all.
-        if !(v.range("where").map { Self.startsWithApp(v.bytes[$0]) } ?? false) {
+        if !(f.where.map { Self.startsWithApp(v.bytes[$0]) } ?? false) {
             add(seq, "record where.app is not crisis")
         }
     }
@@ -574,6 +620,224 @@ struct TrailVerifier {
         if !missing.isEmpty {
             add(nil, "schema: append-only triggers missing (\(missing.joined(separator: ", "))): the schema was altered")
         }
+    }
+}
+
+/// The value ranges of the members `checkFields` reads, found in one scan of a record's members (the first
+/// member of each name, as `CanonicalMembers.range` finds it), with CanonicalMembers' readings of them.
+struct FieldRanges {
+    let bytes: [UInt8]
+    var v: Range<Int>?
+    var incident: Range<Int>?
+    var eventID: Range<Int>?
+    var idem: Range<Int>?
+    var type: Range<Int>?
+    var at: Range<Int>?
+    var actor: Range<Int>?
+    var body: Range<Int>?
+    var `where`: Range<Int>?
+
+    private static let names: [[UInt8]] = ["v", "incident", "event_id", "idem", "type", "at", "actor", "body", "where"]
+        .map { Array($0.utf8) }
+
+    init(_ m: CanonicalMembers) {
+        bytes = m.bytes
+        for (name, value) in m.members {
+            let n = m.bytes[name]
+            guard let i = Self.names.firstIndex(where: { $0.count == n.count && n.elementsEqual($0) }) else { continue }
+            switch i {
+            case 0: if v == nil { v = value }
+            case 1: if incident == nil { incident = value }
+            case 2: if eventID == nil { eventID = value }
+            case 3: if idem == nil { idem = value }
+            case 4: if type == nil { type = value }
+            case 5: if at == nil { at = value }
+            case 6: if actor == nil { actor = value }
+            case 7: if body == nil { body = value }
+            default: if self.where == nil { self.where = value }
+            }
+        }
+    }
+
+    /// The member decoded (`CanonicalMembers` subscript).
+    func value(_ r: Range<Int>?) -> CanonicalValue? {
+        guard let r else { return nil }
+        return try? CanonicalJSON.decode(Array(bytes[r]))
+    }
+
+    /// A string without escapes: its bytes between the quotes (`CanonicalMembers.plainString`).
+    func plain(_ r: Range<Int>?) -> ArraySlice<UInt8>? {
+        guard let r, r.count >= 2, bytes[r.lowerBound] == 0x22 else { return nil }
+        let inner = bytes[(r.lowerBound + 1)..<(r.upperBound - 1)]
+        return inner.contains(0x5C) ? nil : inner
+    }
+
+    /// `CanonicalMembers.string(_:)`.
+    func string(_ r: Range<Int>?) -> String? {
+        if let p = plain(r) { return String(decoding: p, as: UTF8.self) }
+        return value(r)?.stringValue
+    }
+
+    /// `CanonicalMembers.string(_:is:)`.
+    func string(_ r: Range<Int>?, is expected: String) -> Bool {
+        if let p = plain(r) { return CanonicalJSON.sameBytes(p, expected) }
+        guard let value = value(r)?.stringValue else { return false }
+        return CanonicalJSON.sameBytes(value, expected)
+    }
+
+    /// `CanonicalMembers.integer(_:)`.
+    func integer(_ r: Range<Int>?) -> Int64? {
+        guard let r, !r.isEmpty else { return nil }
+        var i = r.lowerBound
+        let negative = bytes[i] == 0x2D
+        if negative { i += 1 }
+        guard i < r.upperBound else { return nil }
+        var value: Int64 = 0
+        while i < r.upperBound {
+            let d = bytes[i]
+            guard d >= 0x30, d <= 0x39 else { return nil }
+            value = value * 10 + Int64(d - 0x30)
+            i += 1
+        }
+        return negative ? -value : value
+    }
+}
+
+/// One row of the trail as the walk needs it: the chain's columns and record, and the copied columns as
+/// `RowReader` reads them leniently (nil when a column is NULL or of another type).
+struct WalkRow: Sendable {
+    var seq: Int
+    var record: [UInt8]
+    var prevHash: [UInt8]
+    var entryHash: [UInt8]
+    var incidentID: String?
+    var eventID: String?
+    var idempotencyKey: String?
+    var eventType: String?
+    var recordedMS: Int?
+    var actorID: String?
+    var actorRole: String?
+}
+
+/// Column reads straight from a statement's current row, with `RowReader`'s types: an integer only from an
+/// INTEGER, text only from TEXT (read as GRDB reads it: up to a NUL, invalid UTF-8 repaired), bytes only from a
+/// BLOB; anything else is nil.
+enum StatementColumn {
+    static func int(_ s: OpaquePointer, _ i: Int32) -> Int? {
+        guard sqlite3_column_type(s, i) == SQLITE_INTEGER else { return nil }
+        return Int(exactly: sqlite3_column_int64(s, i))
+    }
+
+    static func text(_ s: OpaquePointer, _ i: Int32) -> String? {
+        guard sqlite3_column_type(s, i) == SQLITE_TEXT, let p = sqlite3_column_text(s, i) else { return nil }
+        return String(cString: p)
+    }
+
+    static func blob(_ s: OpaquePointer, _ i: Int32) -> [UInt8]? {
+        guard sqlite3_column_type(s, i) == SQLITE_BLOB else { return nil }
+        guard let p = sqlite3_column_blob(s, i) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, i))))
+    }
+}
+
+/// The hand-off of rows from the reading thread to the walking one: batches, at most `capacity` waiting (memory
+/// stays flat however long the trail).
+final class RowPipe: @unchecked Sendable {
+    enum Item: Sendable {
+        case row(WalkRow)
+        /// A row whose seq or record cannot be read: the walk stops there.
+        case unreadable(String)
+    }
+
+    static let batchSize = 256
+    static let capacity = 8
+    private let condition = NSCondition()
+    private var batches: [[Item]] = []
+    private var finished = false
+
+    func put(_ batch: [Item]) {
+        condition.lock()
+        while batches.count >= Self.capacity { condition.wait() }
+        batches.append(batch)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// No more batches.
+    func finish() {
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next batch, or nil when finished and empty.
+    func take() -> [Item]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.isEmpty && !finished { condition.wait() }
+        if batches.isEmpty { return nil }
+        let batch = batches.removeFirst()
+        condition.broadcast()
+        return batch
+    }
+}
+
+/// The walk along the chain on its own thread: every link checked in order, its problems collected as one
+/// thread would collect them. Read its results only after `wait()`.
+final class ChainWalk: @unchecked Sendable {
+    var verifier: TrailVerifier
+    var walker: HashChain.Walker
+    let wanted: Set<Int>
+    var rootsAt: [Int: ([UInt8], [UInt8])] = [:]
+    var checkpointEvents: [Int: CanonicalValue] = [:]
+    private let done = DispatchSemaphore(value: 0)
+    private var waited = false
+
+    init(verifier: TrailVerifier, genesis: [UInt8], wanted: Set<Int>) {
+        self.verifier = verifier
+        walker = HashChain.Walker(genesis: genesis)
+        self.wanted = wanted
+    }
+
+    func consume(_ pipe: RowPipe) {
+        var stopped = false
+        while let batch = pipe.take() {
+            for item in batch where !stopped {
+                switch item {
+                case .unreadable(let message):
+                    verifier.add(walker.expectedSeq, "unreadable row: \(message)")
+                    stopped = true
+                case .row(let row):
+                    walk(row)
+                }
+            }
+        }
+        done.signal()
+    }
+
+    private func walk(_ row: WalkRow) {
+        let link = HashChain.Link(seq: row.seq, prevHash: row.prevHash, entryHash: row.entryHash, record: row.record)
+        // The record is checked as canonical JSON without building its values; only the members compared
+        // with the columns, and a checkpoint's body, are read.
+        let (step, members) = walker.walkMembers(link)
+        for problem in step.problems { verifier.add(problem.seq, problem.description) }
+        if let members {
+            verifier.checkFields(members, row: row, seq: row.seq)
+            if row.eventType == RecordType.checkpoint.rawValue, let body = members["body"] {
+                checkpointEvents[row.seq] = body
+            }
+        }
+        verifier.recordCount += 1
+        verifier.chainHead = step.entryHash
+        if wanted.contains(walker.count) { rootsAt[walker.count] = (walker.tree.root, step.entryHash) }
+    }
+
+    /// Waits for the walk to end (once; later calls return at once).
+    func wait() {
+        if waited { return }
+        done.wait()
+        waited = true
     }
 }
 

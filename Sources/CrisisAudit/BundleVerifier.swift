@@ -94,6 +94,7 @@ public enum BundleVerifier {
         run.checkManifest()
         run.checkIncidentAndRecords()
         run.checkRedaction()
+        run.finishManifest()
         if trustedKey == nil {
             run.report.unchecked.append(
                 "no trusted key given (--key): checkpoint signatures were checked only against the keys recorded in "
@@ -117,6 +118,10 @@ public enum BundleVerifier {
         var declaredRedaction: (kind: String, records: Int, files: [String])?
         /// The SHA-256 of the pinned files held as redacted copies.
         var redactedPins = Set<String>()
+
+        /// The manifest's files being hashed: where their problems go in `report.problems`, and what is listed.
+        var pendingFiles: [(index: Int, path: String, sha: String, size: Int)] = []
+        var manifestHashes: ManifestHashes?
 
         init(root: String, trusted: CheckpointVerifier?) {
             self.root = root
@@ -190,15 +195,11 @@ public enum BundleVerifier {
                     continue
                 }
                 listed.insert(path)
-                guard let actual = hashFile(path) else {
-                    add(path, "missing (listed in the manifest)")
-                    continue
-                }
-                report.filesChecked += 1
-                if actual.size != size || Hex.encode(actual.sha) != sha {
-                    add(path, "SHA-256 or size differs from the manifest: the file was altered")
-                }
+                // Hashed on a second thread while the records are checked; its problems are put where they would
+                // have been (`finishManifest`).
+                pendingFiles.append((report.problems.count, path, sha, size))
             }
+            manifestHashes = ManifestHashes(root: root, paths: pendingFiles.map(\.path))
             for path in allFiles() where path != BundleFormat.manifest && !listed.contains(path) {
                 add(path, "not listed in the manifest")
             }
@@ -216,10 +217,36 @@ public enum BundleVerifier {
                 .contains { $0.isEmpty || $0 == "." || $0 == ".." }
         }
 
+        /// The manifest's files compared with their hashes, in manifest order; each problem inserted at the place
+        /// `checkManifest` reached the file (the later ones first, so earlier places stay put), and the list cut
+        /// to its cap as `add` would have cut it.
+        mutating func finishManifest() {
+            guard let hashes = manifestHashes?.wait() else { return }
+            manifestHashes = nil
+            for (item, actual) in zip(pendingFiles, hashes).reversed() {
+                guard let actual else {
+                    report.problems.insert(BundleProblem(file: item.path, seq: nil,
+                                                         message: "missing (listed in the manifest)"), at: item.index)
+                    continue
+                }
+                report.filesChecked += 1
+                if actual.size != item.size || Hex.encode(actual.sha) != item.sha {
+                    report.problems.insert(BundleProblem(file: item.path, seq: nil, message:
+                        "SHA-256 or size differs from the manifest: the file was altered"), at: item.index)
+                }
+            }
+            pendingFiles = []
+            if report.problems.count > 100 { report.problems.removeLast(report.problems.count - 100) }
+        }
+
         func hashFile(_ relative: String) -> (sha: [UInt8], size: Int)? {
+            Self.hashFile(full(relative))
+        }
+
+        static func hashFile(_ path: String) -> (sha: [UInt8], size: Int)? {
             var st = stat()
-            guard lstat(full(relative), &st) == 0, st.st_mode & S_IFMT == S_IFREG,
-                let handle = FileHandle(forReadingAtPath: full(relative))
+            guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG,
+                let handle = FileHandle(forReadingAtPath: path)
             else { return nil }
             defer { try? handle.close() }
             var hasher = SHA256Stream()
@@ -605,5 +632,25 @@ final class LineReader {
                 done = true
             }
         }
+    }
+}
+
+/// Files hashed on a second thread, in order (`BundleVerifier.Run.hashFile` of each; nil for a missing one).
+final class ManifestHashes: @unchecked Sendable {
+    private var results: [(sha: [UInt8], size: Int)?] = []
+    private let done = DispatchSemaphore(value: 0)
+
+    init(root: String, paths: [String]) {
+        let thread = Thread { [self] in
+            results = paths.map { BundleVerifier.Run.hashFile(root + "/" + $0) }
+            done.signal()
+        }
+        thread.start()
+    }
+
+    /// The hashes, once all are done.
+    func wait() -> [(sha: [UInt8], size: Int)?] {
+        done.wait()
+        return results
     }
 }

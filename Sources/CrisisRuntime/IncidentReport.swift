@@ -238,8 +238,16 @@ public struct IncidentReport: Sendable {
 
     /// Builds the report of incident `id`: replays it, then reads its records once for what the state does not
     /// keep (when each delivery was settled and by whom, notes, the close reason, who acted as lead).
-    public static func build(service: IncidentService, incident id: String) throws -> IncidentReport {
+    ///
+    /// `replayed` is called with the replayed incident before that pass, and `each` with every record the pass
+    /// reads, in order, typed as `forEachEntry` gives it: a writer lays out the timeline in the same pass instead
+    /// of reading the trail again.
+    public static func build(service: IncidentService, incident id: String,
+                             replayed: (LoadedIncident) throws -> Void = { _ in },
+                             each: (TimelineEntry) throws -> Void = { _ in }) throws -> IncidentReport
+    {
         let incident = try service.load(id)
+        try replayed(incident)
         let def = incident.definition
         let state = incident.state
         let leadRoles = Set(def.playbook.roles.filter(\.lead).map(\.id))
@@ -259,11 +267,14 @@ public struct IncidentReport: Sendable {
             return (spec, t.origin)
         }
         var lateReach: [String: Instant] = [:]
-        try service.store.forEachEvent(incident: id) { stored in
+        try forEachEntryAhead(service.store, incident: id) { entry in
+            let stored = entry.stored
             count += 1
             head = stored.entryHashHex
             if stored.seq == 1 { openedBy = stored.actor.id }
-            guard let record = try? TrailRecord.decode(stored) else { return }
+            let decoded = entry.record
+            try each(entry)
+            guard let record = decoded else { return }
             if let now = record.now, now > last { last = now }
             if !missed.isEmpty, let now = record.now {
                 for (spec, origin) in missed where lateReach[spec.id] == nil && origin < now
@@ -360,5 +371,102 @@ public struct IncidentReport: Sendable {
                                     firstNotes: notes, incident: incident, store: service.store)
         if incident.opened.scenario != nil { report.exercise = try DrillScore.compute(service, id) }
         return report
+    }
+}
+
+extension IncidentReport {
+    /// Every record of incident `id`, typed as `forEachEntry` types it, in order: read and decoded on a second
+    /// thread while `body` runs on this one (at most `EntryPipe.capacity` batches ahead, so memory stays flat).
+    /// An error of either side ends both; the reader's is thrown after the records read before it.
+    public static func forEachEntryAhead(_ store: any AuditLog, incident id: String,
+                                         _ body: (TimelineEntry) throws -> Void) throws
+    {
+        let pipe = EntryPipe()
+        let reader = Thread {
+            do {
+                var batch: [TimelineEntry] = []
+                batch.reserveCapacity(EntryPipe.batchSize)
+                try store.forEachEvent(incident: id) { stored in
+                    batch.append(TimelineEntry(stored: stored, record: try? TrailRecord.decode(stored)))
+                    if batch.count == EntryPipe.batchSize {
+                        try pipe.put(batch)
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                if !batch.isEmpty { try pipe.put(batch) }
+                pipe.finish(nil)
+            } catch {
+                pipe.finish(error)
+            }
+        }
+        reader.stackSize = 8 << 20
+        reader.start()
+        do {
+            while let batch = try pipe.take() {
+                for entry in batch { try body(entry) }
+            }
+        } catch {
+            pipe.cancel()
+            throw error
+        }
+    }
+}
+
+/// The hand-off of records from the thread reading the trail to the one laying them out.
+final class EntryPipe: @unchecked Sendable {
+    static let batchSize = 128
+    static let capacity = 4
+    /// Thrown to the reader when the other side gave up.
+    struct Cancelled: Error {}
+
+    private let condition = NSCondition()
+    private var batches: [[TimelineEntry]] = []
+    private var finished = false
+    private var failure: (any Error)?
+    private var cancelled = false
+    private var readerDone = false
+
+    /// Queues a batch, waiting while `capacity` are queued; throws `Cancelled` once the other side gave up.
+    func put(_ batch: [TimelineEntry]) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.count >= Self.capacity && !cancelled { condition.wait() }
+        if cancelled { throw Cancelled() }
+        batches.append(batch)
+        condition.broadcast()
+    }
+
+    /// The reader is done, with the error that ended it if any.
+    func finish(_ error: (any Error)?) {
+        condition.lock()
+        finished = true
+        failure = error
+        readerDone = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next batch; nil after the last; the reader's error after the batches read before it.
+    func take() throws -> [TimelineEntry]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.isEmpty && !finished { condition.wait() }
+        if !batches.isEmpty {
+            let batch = batches.removeFirst()
+            condition.broadcast()
+            return batch
+        }
+        if let failure { throw failure }
+        return nil
+    }
+
+    /// Gives up: the reader stops at its next batch; returns once it has.
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        batches.removeAll()
+        condition.broadcast()
+        while !readerDone { condition.wait() }
+        condition.unlock()
     }
 }

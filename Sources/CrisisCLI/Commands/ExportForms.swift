@@ -119,6 +119,8 @@ enum CSVExport {
         try write((bom ? [0xEF, 0xBB, 0xBF] : []) + row(columns))
         var count = 0
         let keyPrefix = id + "/"
+        // One thread: reading on a second one (IncidentReport.forEachEntryAhead) cost more CPU than it saved
+        // on a busy machine.
         try service.store.forEachEvent(incident: id) { stored in
             try write(row(stored, clock: clock, keyPrefix: keyPrefix))
             count += 1
@@ -131,16 +133,19 @@ extension ExportCommand {
     /// Streams what `produce` writes to standard output, or with `-o` to a partial file moved into place when
     /// complete (an existing file only with `--force`, never a folder). `produce` returns the line for stderr.
     func writeStream(_ produce: (([UInt8]) throws -> Void) throws -> String) throws {
+        try writeSink { sink in try produce { bytes in try sink.write(bytes) } }
+    }
+
+    /// `writeStream` for text: each piece is appended as UTF-8, without an array of its own.
+    func writeTextStream(_ produce: ((String) throws -> Void) throws -> String) throws {
+        try writeSink { sink in try produce { text in try sink.write(text) } }
+    }
+
+    private func writeSink(_ produce: (StreamSink) throws -> String) throws {
         guard let output else {
-            var buffer: [UInt8] = []
-            let message = try produce { bytes in
-                buffer += bytes
-                if buffer.count >= 1 << 16 {
-                    FileHandle.standardOutput.write(Data(buffer))
-                    buffer.removeAll(keepingCapacity: true)
-                }
-            }
-            FileHandle.standardOutput.write(Data(buffer))
+            let sink = StreamSink { FileHandle.standardOutput.write(Data($0)) }
+            let message = try produce(sink)
+            try sink.flush()
             Out.error(message)
             return
         }
@@ -156,15 +161,9 @@ extension ExportCommand {
             let handle = FileHandle(forWritingAtPath: partial)
         else { throw RuntimeError.invalid("cannot write \(output): \(String(cString: strerror(errno)))") }
         do {
-            var buffer: [UInt8] = []
-            let message = try produce { bytes in
-                buffer += bytes
-                if buffer.count >= 1 << 16 {
-                    try handle.write(contentsOf: Data(buffer))
-                    buffer.removeAll(keepingCapacity: true)
-                }
-            }
-            try handle.write(contentsOf: Data(buffer))
+            let sink = StreamSink { try handle.write(contentsOf: Data($0)) }
+            let message = try produce(sink)
+            try sink.flush()
             try handle.close()
             if FileManager.default.fileExists(atPath: output) { try FileManager.default.removeItem(atPath: output) }
             try FileManager.default.moveItem(atPath: partial, toPath: output)
@@ -194,5 +193,32 @@ extension ExportCommand {
             }
             return message
         }
+    }
+}
+
+/// The buffer of `writeStream`: pieces are gathered and written out 64 KiB at a time.
+final class StreamSink {
+    private var buffer: [UInt8] = []
+    private let out: ([UInt8]) throws -> Void
+
+    init(_ out: @escaping ([UInt8]) throws -> Void) {
+        self.out = out
+        buffer.reserveCapacity(1 << 17)
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        buffer += bytes
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    func write(_ text: String) throws {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    /// Writes out what is gathered.
+    func flush() throws {
+        try out(buffer)
+        buffer.removeAll(keepingCapacity: true)
     }
 }

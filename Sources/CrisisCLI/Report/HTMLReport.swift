@@ -8,31 +8,65 @@ import Foundation
 /// print as a header and footer on every page. An inline SVG timeline draws lanes for statements, takedowns,
 /// escalations, clocks and other records, with a tooltip on every marker. Every recorded text is HTML-escaped.
 enum HTMLReport {
+    /// Writes the page of a report already built (its notes and timeline read from the trail again).
     static func write(_ report: IncidentReport, to out: (String) throws -> Void) throws {
-        let s = report.summary
-        let drill = s.isDrill
-        try out("""
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <meta name="generator" content="crisis \(escape(CrisisVersion.release))">
-            <title>\(drill ? "DRILL — " : "")Incident report: \(escape(TerminalText.escape(s.title)))</title>
-            <style>\(css)\(drill ? drillPages : "")</style>
-            </head>
-            <body class="\(drill ? "drill" : "live")">
+        try render(out) { begin, emit in try ReportDocument.write(report, begin: begin, emit: emit) }
+    }
 
-            """)
-        if drill { try out("<div class=\"banner\" role=\"note\">\(escape(ReportDocument.drillMarking))</div>\n") }
-        try out("<main>\n")
+    /// Builds the report of incident `id` and writes its page, in one pass over the trail; returns the report.
+    @discardableResult
+    static func write(service: IncidentService, incident id: String, to out: (String) throws -> Void) throws
+        -> IncidentReport
+    {
+        try render(out) { begin, emit in
+            try ReportDocument.write(service: service, incident: id, begin: begin, emit: emit)
+        }
+    }
+
+    /// Lays out the blocks `produce` emits; `begin` (called by it once the report is built, before the first
+    /// block written out) writes the page's head.
+    private static func render<T>(
+        _ out: (String) throws -> Void,
+        _ produce: (_ begin: (IncidentReport) throws -> Void, _ emit: (ReportBlock) throws -> Void) throws -> T
+    ) throws -> T {
+        try withoutActuallyEscaping(out) { out in try layOut(out, produce) }
+    }
+
+    private static func layOut<T>(
+        _ out: @escaping (String) throws -> Void,
+        _ produce: (_ begin: (IncidentReport) throws -> Void, _ emit: (ReportBlock) throws -> Void) throws -> T
+    ) throws -> T {
+        var drill = false
         var number = 0
         var inSection = false
-        // Text set aside (the timeline while the notes are written).
-        let side = SideText()
-        var diverted = false
-        func put(_ text: String) throws { if diverted { try side.write(text) } else { try out(text) } }
-        try ReportDocument.blocks(report) { block in
+        // Text set aside (the notes and the timeline, laid out while the trail is read).
+        let sides: [ReportBlock.Channel: SideText] = [.notes: SideText(), .timeline: SideText()]
+        var channel: ReportBlock.Channel?
+        func put(_ text: String) throws {
+            if let channel, let side = sides[channel] { try side.write(text) } else { try out(text) }
+        }
+        var report: IncidentReport?
+        func begin(_ built: IncidentReport) throws {
+            report = built
+            let s = built.summary
+            drill = s.isDrill
+            try out("""
+                <!DOCTYPE html>
+                <html lang="en">
+                <head>
+                <meta charset="utf-8">
+                <meta name="viewport" content="width=device-width, initial-scale=1">
+                <meta name="generator" content="crisis \(escape(CrisisVersion.release))">
+                <title>\(drill ? "DRILL — " : "")Incident report: \(escape(TerminalText.escape(s.title)))</title>
+                <style>\(css)\(drill ? drillPages : "")</style>
+                </head>
+                <body class="\(drill ? "drill" : "live")">
+
+                """)
+            if drill { try out("<div class=\"banner\" role=\"note\">\(escape(ReportDocument.drillMarking))</div>\n") }
+            try out("<main>\n")
+        }
+        func emit(_ block: ReportBlock) throws {
             switch block {
             case .title(let title, let subtitle):
                 try put("<header class=\"title\"><h1>\(escape(title))</h1><p>\(escape(subtitle))</p></header>\n")
@@ -52,25 +86,30 @@ enum HTMLReport {
                 let timeline = columns == ["#", "Time", "Who", "What"]
                 try put("<table class=\"grid\(timeline ? " log" : "")\"><thead><tr>"
                     + columns.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>\n")
-            case .row(let cells): try put("<tr>" + cells.map(cell).joined() + "</tr>\n")
+            case .row(let cells):
+                var line = "<tr>"
+                for c in cells { line += cell(c) }
+                try put(line + "</tr>\n")
             case .tableEnd: try put("</tbody></table>\n")
             case .paragraph(let text, let tone): try put("<p class=\"\(toneClass(tone))\">\(escape(text))</p>\n")
             case .quote(let label, let text):
                 try put("<figure class=\"statement\"><figcaption>\(escape(label))</figcaption><blockquote>"
                     + escape(text) + "</blockquote></figure>\n")
-            case .chart: try put(chart(report))
-            case .divert(let on): diverted = on
-            case .undivert: try side.drain(out)
+            case .chart: if let report { try put(chart(report)) }
+            case .divert(let to): channel = to
+            case .undivert(let from): if let side = sides[from] { try side.drain(out) }
             case .footer(let text):
                 if inSection { try put("</section>\n") }
                 inSection = false
                 try put("<footer class=\"end\"><p>\(escape(text))</p></footer>\n")
             }
         }
+        let result = try produce(begin, emit)
         if inSection { try out("</section>\n") }
         try out("</main>\n")
         if drill { try out("<div class=\"banner bottom\" role=\"note\">\(escape(ReportDocument.drillMarking))</div>\n") }
         try out("</body>\n</html>\n")
+        return result
     }
 
     static func toneClass(_ tone: ReportBlock.Tone) -> String {
@@ -107,24 +146,29 @@ enum HTMLReport {
     /// control, bidi or invisible format character shown as `\u{...}` (TerminalText.isUnsafe), NUL included.
     static func escape(_ text: String) -> String {
         // Most texts are plain ASCII with nothing to escape: returned as they are.
-        if text.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F && !plainUnsafe[Int($0)]) || $0 == 0x0A || $0 == 0x09 }) {
-            return text
+        let table = plainUnsafe
+        var copy = text
+        let plain = copy.withUTF8 { b in
+            b.allSatisfy { ($0 >= 0x20 && $0 < 0x7F && !table[Int($0)]) || $0 == 0x0A || $0 == 0x09 }
         }
-        var out = ""
+        if plain { return text }
+        // Gathered as UTF-8 bytes (appending scalars to a String one by one is slow).
+        var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count + 16)
         for s in text.unicodeScalars {
             switch s {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            case "\n", "\t": out.unicodeScalars.append(s)
-            case _ where TerminalText.isUnsafe(s): out += "\\u{" + String(s.value, radix: 16, uppercase: true) + "}"
-            default: out.unicodeScalars.append(s)
+            case "&": out.append(contentsOf: "&amp;".utf8)
+            case "<": out.append(contentsOf: "&lt;".utf8)
+            case ">": out.append(contentsOf: "&gt;".utf8)
+            case "\"": out.append(contentsOf: "&quot;".utf8)
+            case "'": out.append(contentsOf: "&#39;".utf8)
+            case "\n", "\t": out.append(UInt8(s.value))
+            case _ where TerminalText.isUnsafe(s):
+                out.append(contentsOf: ("\\u{" + String(s.value, radix: 16, uppercase: true) + "}").utf8)
+            default: out.append(contentsOf: s.utf8)
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The ASCII bytes `escape` replaces: `& < > " '`.

@@ -5,18 +5,52 @@ import Foundation
 /// and bidi characters are shown as `\u{...}` (as `log` shows them), and Markdown's own characters (table pipes,
 /// emphasis, links, HTML) are backslash-escaped. A drill's marking heads and ends the file and every section.
 enum MarkdownReport {
+    /// Writes the report of a report already built (its notes and timeline read from the trail again).
     static func write(_ report: IncidentReport, to out: (String) throws -> Void) throws {
-        let drill = report.summary.isDrill
-        let mark = "**\(escape(ReportDocument.drillMarking))**"
+        try render(out) { begin, emit in try ReportDocument.write(report, begin: begin, emit: emit) }
+    }
+
+    /// Builds the report of incident `id` and writes it, in one pass over the trail; returns the report.
+    @discardableResult
+    static func write(service: IncidentService, incident id: String, to out: (String) throws -> Void) throws
+        -> IncidentReport
+    {
+        try render(out) { begin, emit in
+            try ReportDocument.write(service: service, incident: id, begin: begin, emit: emit)
+        }
+    }
+
+    /// Lays out the blocks `produce` emits; `begin` (called by it once the report is built, before the first
+    /// block written out) writes the drill's marking.
+    private static func render<T>(
+        _ out: (String) throws -> Void,
+        _ produce: (_ begin: (IncidentReport) throws -> Void, _ emit: (ReportBlock) throws -> Void) throws -> T
+    ) throws -> T {
+        try withoutActuallyEscaping(out) { out in try layOut(out, produce) }
+    }
+
+    private static func layOut<T>(
+        _ out: @escaping (String) throws -> Void,
+        _ produce: (_ begin: (IncidentReport) throws -> Void, _ emit: (ReportBlock) throws -> Void) throws -> T
+    ) throws -> T {
+        var drill = false
+        var mark = ""
         var number = 0
         var header: [String] = []
-        if drill { try out("> \(mark)\n\n") }
-        // Text set aside (the timeline while the notes are written), and each part's table header.
-        let side = SideText()
-        var diverted = false
-        var sideHeader: [String] = []
-        func put(_ text: String) throws { if diverted { try side.write(text) } else { try out(text) } }
-        try ReportDocument.blocks(report) { block in
+        // Text set aside (the notes and the timeline, laid out while the trail is read), and each part's table
+        // header.
+        let sides: [ReportBlock.Channel: SideText] = [.notes: SideText(), .timeline: SideText()]
+        var channel: ReportBlock.Channel?
+        var sideHeaders: [ReportBlock.Channel: [String]] = [:]
+        func put(_ text: String) throws {
+            if let channel, let side = sides[channel] { try side.write(text) } else { try out(text) }
+        }
+        func begin(_ report: IncidentReport) throws {
+            drill = report.summary.isDrill
+            mark = "**\(escape(ReportDocument.drillMarking))**"
+            if drill { try out("> \(mark)\n\n") }
+        }
+        func emit(_ block: ReportBlock) throws {
             switch block {
             case .title(let title, let subtitle):
                 try put("# \(escape(title))\n\n\(escape(subtitle))\n\n")
@@ -30,13 +64,24 @@ enum MarkdownReport {
                 for (name, cell) in rows { try put("| **\(escape(name))** | \(self.cell(cell)) |\n") }
                 try put("\n")
             case .tableStart(let columns):
-                if diverted { sideHeader = columns } else { header = columns }
+                if let channel { sideHeaders[channel] = columns } else { header = columns }
                 try put("| " + columns.map(escape).joined(separator: " | ") + " |\n")
                 try put("|" + columns.map { _ in "---|" }.joined() + "\n")
             case .row(let cells):
-                var cells = cells.map(self.cell)
-                while cells.count < (diverted ? sideHeader : header).count { cells.append("") }
-                try put("| " + cells.joined(separator: " | ") + " |\n")
+                // Padded to the table's columns with empty cells.
+                let width = channel.map { sideHeaders[$0] ?? [] } ?? header
+                var line = "| "
+                var n = 0
+                for c in cells {
+                    if n > 0 { line += " | " }
+                    line += self.cell(c)
+                    n += 1
+                }
+                while n < width.count {
+                    if n > 0 { line += " | " }
+                    n += 1
+                }
+                try put(line + " |\n")
             case .tableEnd: try put("\n")
             case .paragraph(let text, let tone):
                 try put((tone == .muted ? "_\(escape(text))_" : tone == .bad ? "**\(escape(text))**" : escape(text)) + "\n\n")
@@ -47,11 +92,13 @@ enum MarkdownReport {
                     + "\n\n")
             case .chart: break
             case .footer(let text): try put("---\n\n_\(escape(text))_\n\n")
-            case .divert(let on): diverted = on
-            case .undivert: try side.drain(out)
+            case .divert(let to): channel = to
+            case .undivert(let from): if let side = sides[from] { try side.drain(out) }
             }
         }
+        let result = try produce(begin, emit)
         if drill { try out("> \(mark)\n") }
+        return result
     }
 
     static func cell(_ c: ReportBlock.Cell) -> String {
@@ -72,27 +119,77 @@ enum MarkdownReport {
     /// and bidi characters are already shown as `\u{...}` by `TerminalText.escape`; any left are made visible.
     static func escape(_ text: String) -> String {
         // Most texts are plain ASCII with nothing to escape: returned as they are.
-        if text.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F && !plainUnsafe[Int($0)]) || $0 == 0x0A }) { return text }
-        var out = ""
+        // Printable ASCII (and newlines) with something to escape: byte by byte, as the loop below would.
+        switch scan(text) {
+        case .plain: return text
+        case .ascii: return escapeASCII(text)
+        case .other: break
+        }
+        // Gathered as UTF-8 bytes (appending scalars to a String one by one is slow).
+        var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count + 8)
         let scalars = Array(text.unicodeScalars)
         for (i, s) in scalars.enumerated() {
             switch s {
             case "\n":
-                out.unicodeScalars.append(s)
+                out.append(0x0A)
             case _ where TerminalText.isUnsafe(s):
-                out += "\\u{" + String(s.value, radix: 16, uppercase: true) + "}"
+                out.append(contentsOf: ("\\u{" + String(s.value, radix: 16, uppercase: true) + "}").utf8)
             case "_":
                 let inWord = i > 0 && i + 1 < scalars.count && isWord(scalars[i - 1]) && isWord(scalars[i + 1])
-                out += inWord ? "_" : "\\_"
+                if !inWord { out.append(0x5C) }
+                out.append(0x5F)
             case "\\", "`", "*", "[", "<", "|", "&", "~":
-                out += "\\"
-                out.unicodeScalars.append(s)
+                out.append(0x5C)
+                out.append(UInt8(s.value))
             default:
-                out.unicodeScalars.append(s)
+                out.append(contentsOf: s.utf8)
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private enum Kind { case plain, ascii, other }
+
+    /// Whether `text` is printable ASCII and newlines with nothing to escape (`plain`), printable ASCII and
+    /// newlines (`ascii`), or anything else.
+    private static func scan(_ text: String) -> Kind {
+        let table = plainUnsafe
+        var text = text
+        return text.withUTF8 { b in
+            var kind = Kind.plain
+            for c in b {
+                if c == 0x0A { continue }
+                if c < 0x20 || c >= 0x7F { return .other }
+                if table[Int(c)] { kind = .ascii }
+            }
+            return kind
+        }
+    }
+
+    /// `escape` of printable ASCII and newlines: the same characters escaped, an underscore between two
+    /// letters or digits left alone.
+    private static func escapeASCII(_ text: String) -> String {
+        let table = plainUnsafe
+        var text = text
+        return text.withUTF8 { b in
+            var out: [UInt8] = []
+            out.reserveCapacity(b.count + 8)
+            func isWord(_ c: UInt8) -> Bool {
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+            }
+            for i in 0..<b.count {
+                let c = b[i]
+                if c == 0x5F {
+                    let inWord = i > 0 && i + 1 < b.count && isWord(b[i - 1]) && isWord(b[i + 1])
+                    if !inWord { out.append(0x5C) }
+                } else if c != 0x0A && table[Int(c)] {
+                    out.append(0x5C)
+                }
+                out.append(c)
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
     }
 
     /// A line that begins like a list item (`- `, `+ `, `1. `), a heading, a quote or a setext underline would

@@ -36,17 +36,133 @@ enum ReportBlock {
     case chart
     /// The closing line.
     case footer(String)
-    /// With true, the blocks that follow are set aside (a writer keeps their text in a `SideText`) until a
-    /// `divert(false)`; `undivert` writes what was set aside, in order, where it stands.
-    case divert(Bool)
-    case undivert
+    /// Where the blocks that follow go: set aside in one of the channels (a writer keeps their text in a
+    /// `SideText` per channel), or with nil written out; `undivert` writes what a channel set aside, in order,
+    /// where it stands.
+    case divert(Channel?)
+    case undivert(Channel)
+
+    /// The parts of a report laid out in the pass over the trail, before the parts that come ahead of them.
+    enum Channel { case notes, timeline }
 }
 
 enum ReportDocument {
     /// The marking of a drill, on every page.
     static let drillMarking = "DRILL — EXERCISE ONLY — nothing was sent to the world; times are the drill's simulated clock"
 
-    /// Writes the blocks of `report` in order. The timeline comes last and is streamed from the trail.
+    /// Builds the report of incident `id` and writes its blocks, in one pass over the trail: the notes and the
+    /// timeline are laid out as the records go by and set aside (`divert`), then `begin` is called with the
+    /// report, the blocks that come before them are written, and they are written out in their places.
+    @discardableResult
+    static func write(service: IncidentService, incident id: String, begin: (IncidentReport) throws -> Void,
+                      emit: (ReportBlock) throws -> Void) throws -> IncidentReport
+    {
+        var tail: Tail?
+        let report = try IncidentReport.build(service: service, incident: id, replayed: { tail = Tail(incident: $0) },
+                                              each: { entry in try tail?.add(entry, emit: emit) })
+        var rest = tail ?? Tail(incident: report.incident)
+        try begin(report)
+        try blocks(report, emit: emit)
+        try rest.end(report, emit: emit)
+        return report
+    }
+
+    /// Writes the blocks of a report already built: the notes and timeline from a second pass over the trail.
+    static func write(_ report: IncidentReport, begin: (IncidentReport) throws -> Void,
+                      emit: (ReportBlock) throws -> Void) throws
+    {
+        var tail = Tail(incident: report.incident)
+        try report.forEachEntry { entry in try tail.add(entry, emit: emit) }
+        try begin(report)
+        try blocks(report, emit: emit)
+        try tail.end(report, emit: emit)
+    }
+
+    /// The notes table and the timeline, laid out record by record and set aside until `end` writes them.
+    struct Tail {
+        let incident: LoadedIncident
+        let clock: ZoneClock
+        var timeline: ReportTimeline
+        var people: [String: String] = [:]
+        var notes = 0
+        var open = false
+        static let columns = ["#", "Time", "Who", "What"]
+
+        init(incident: LoadedIncident) {
+            self.incident = incident
+            let zone = ZoneFormat(identifier: incident.definition.playbook.timeZone)
+            clock = ZoneClock(zone)
+            timeline = ReportTimeline(incident: incident, zone: zone)
+        }
+
+        /// A person's name as `blocks` shows it (`IncidentReport.person`, escaped), kept for the next line.
+        mutating func who(_ id: String) -> String {
+            if let known = people[id] { return known }
+            var name = id
+            if let p = incident.definition.contacts?.person(id), p.name != id { name = "\(p.name) (\(id))" }
+            let text = TerminalText.escape(name)
+            if people.count < 4096 { people[id] = text }
+            return text
+        }
+
+        mutating func add(_ entry: TimelineEntry, emit: (ReportBlock) throws -> Void) throws {
+            if case .note(let n)? = entry.record {
+                try emit(.divert(.notes))
+                if notes == 0 { try emit(.tableStart(["#", "When", "By", "Note"])) }
+                notes += 1
+                try emit(.row([.init("\(entry.stored.seq)"), .init(clock.human(n.now)), .init(who(n.actor.name)),
+                               .init(TerminalText.escape(n.text, keepNewlines: true))]))
+                try emit(.divert(nil))
+            }
+            var open = self.open
+            try timeline.add(entry) { row in try Self.emitRow(row, open: &open, emit: emit) }
+            self.open = open
+        }
+
+        static func emitRow(_ row: ReportTimeline.Row, open: inout Bool, emit: (ReportBlock) throws -> Void) throws {
+            try emit(.divert(.timeline))
+            switch row {
+            case .day(let heading):
+                if open { try emit(.tableEnd) }
+                try emit(.minor(heading))
+                try emit(.tableStart(columns))
+                open = true
+            case .line(let l):
+                if !open {
+                    try emit(.tableStart(columns))
+                    open = true
+                }
+                let bad = FastText.containsAny(l.what, ReportDocument.badWords)
+                try emit(.row([.init("\(l.seq)", .muted), .init(l.clock, .code), .init(l.who),
+                               .init(l.what, bad ? .bad : .plain)]))
+            }
+            try emit(.divert(nil))
+        }
+
+        /// 6. Notes and 7. the timeline, then the closing line.
+        mutating func end(_ r: IncidentReport, emit: (ReportBlock) throws -> Void) throws {
+            var open = self.open
+            try timeline.end { row in try Self.emitRow(row, open: &open, emit: emit) }
+            let s = r.summary
+            try emit(.section("Notes", id: "notes"))
+            if notes == 0 {
+                try emit(.paragraph("No notes.", .muted))
+            } else {
+                try emit(.undivert(.notes))
+                try emit(.tableEnd)
+            }
+            try emit(.section("Timeline", id: "timeline"))
+            try emit(.paragraph("Every record as 'crisis log' tells it (delivery plumbing folded into the line that "
+                + "caused it); # is the record's sequence number in the hash chain.", .muted))
+            try emit(.undivert(.timeline))
+            if open { try emit(.tableEnd) }
+            try emit(.footer("Exported by crisis \(CrisisVersion.release) from \(s.records) records of incident "
+                + "\(s.incident) (chain head \(s.chainHead)). This report is a reading aid: the evidence is the trail; "
+                + "check it with 'crisis verify \(s.incident)' or a bundle ('crisis export \(s.incident) --format bundle')."))
+        }
+    }
+
+    /// Writes the blocks of `report` that come before its notes and timeline (`Tail` writes those).
     static func blocks(_ r: IncidentReport, emit: (ReportBlock) throws -> Void) throws {
         let s = r.summary
         let clock = ZoneClock(r.zone)
@@ -264,54 +380,6 @@ enum ReportDocument {
                 try emit(.tableEnd)
             }
         }
-
-        // 6. Notes and 7. the timeline, from one pass over the trail: each note's row is written as it goes by,
-        // the timeline (which comes after the notes) is set aside and written after them.
-        try emit(.section("Notes", id: "notes"))
-        if r.noteCount == 0 {
-            try emit(.paragraph("No notes.", .muted))
-        } else {
-            try emit(.tableStart(["#", "When", "By", "Note"]))
-        }
-        try emit(.divert(true))
-        try emit(.section("Timeline", id: "timeline"))
-        try emit(.paragraph("Every record as 'crisis log' tells it (delivery plumbing folded into the line that "
-            + "caused it); # is the record's sequence number in the hash chain.", .muted))
-        try emit(.divert(false))
-        var open = false
-        let columns = ["#", "Time", "Who", "What"]
-        try ReportTimeline.stream(r, each: { entry in
-            guard r.noteCount > 0, case .note(let n)? = entry.record else { return }
-            try emit(.row([.init("\(entry.stored.seq)"), .init(at(n.now)), .init(who(n.actor.name)),
-                           .init(text(n.text))]))
-        }) { row in
-            try emit(.divert(true))
-            switch row {
-            case .day(let heading):
-                if open { try emit(.tableEnd) }
-                try emit(.minor(heading))
-                try emit(.tableStart(columns))
-                open = true
-            case .line(let l):
-                if !open {
-                    try emit(.tableStart(columns))
-                    open = true
-                }
-                let bad = FastText.containsAny(l.what, Self.badWords)
-                try emit(.row([.init("\(l.seq)", .muted), .init(l.clock, .code), .init(l.who), .init(l.what, bad ? .bad : .plain)]))
-            }
-            try emit(.divert(false))
-        }
-        if r.noteCount > 0 { try emit(.tableEnd) }
-        if open {
-            try emit(.divert(true))
-            try emit(.tableEnd)
-            try emit(.divert(false))
-        }
-        try emit(.undivert)
-        try emit(.footer("Exported by crisis \(CrisisVersion.release) from \(s.records) records of incident "
-            + "\(s.incident) (chain head \(s.chainHead)). This report is a reading aid: the evidence is the trail; "
-            + "check it with 'crisis verify \(s.incident)' or a bundle ('crisis export \(s.incident) --format bundle')."))
     }
 
     /// Words that mark a timeline line as bad news.

@@ -6,12 +6,12 @@ extension ExportCommand {
     /// the rules of the jsonl export (an existing file is refused unless `--force`, a folder always; the text is
     /// written to `PATH.partial-PID` and moved into place only when complete).
     func exportReport(service: IncidentService, id: String, html: Bool) throws {
-        let report = try IncidentReport.build(service: service, incident: id)
-        func render(_ write: (String) throws -> Void) throws {
-            if html { try HTMLReport.write(report, to: write) } else { try MarkdownReport.write(report, to: write) }
-        }
-        try writeStream { write in
-            try render { text in try write(Array(text.utf8)) }
+        // An unknown incident is refused before the output path is looked at (the report is built while it is
+        // written).
+        if try service.store.incident(id: id) == nil { _ = try IncidentReport.build(service: service, incident: id) }
+        try writeTextStream { write in
+            let report = html ? try HTMLReport.write(service: service, incident: id, to: write)
+                : try MarkdownReport.write(service: service, incident: id, to: write)
             return "exported the \(html ? "HTML" : "Markdown") report of \(report.summary.records) records"
         }
     }
