@@ -131,9 +131,15 @@ struct ReportTimeline {
             pending[h].sends.append(text)
             byKey[d.key] = (line, pending[h].sends.count - 1)
             return
-        case .outcome(let r)? where r.result == .sandboxed && r.effects.isEmpty && r.note == nil
-            && r.clockAnomaly == nil && byKey[r.key] != nil:
-            if let place = byKey[r.key] { pending[place.host - pendingStart + done].sends[place.part] += " (sandboxed)" }
+        case .outcome(let r)? where (r.result == .sandboxed || r.result == .queued) && r.effects.isEmpty
+            && r.note == nil && r.clockAnomaly == nil && byKey[r.key] != nil:
+            if let place = byKey[r.key] {
+                pending[place.host - pendingStart + done].sends[place.part]
+                    += r.result == .queued ? " (queued for crisis watch)" : " (sandboxed)"
+            }
+            return
+        case .outcome(let r)? where r.result == .sending && r.effects.isEmpty && r.note == nil:
+            // A sender's claim: plumbing; the result that follows says what happened (as `crisis log` folds it).
             return
         default:
             // (An intent whose line was written more than a window ago stands on its own line.)
