@@ -246,6 +246,7 @@ struct Machine {
         case .parallel(let spec): .parallel(spec, initialParallel(spec))
         case .foreach(let spec): .foreach(spec, initialForeach(spec))
         case .end(let spec): .end(spec)
+        case .submission(let spec): .submission(spec, initialSubmission(spec, scope: scope))
         }
     }
 
@@ -264,6 +265,7 @@ struct Machine {
         case .parallel(let spec, _): enterParallel(spec, instance: instance)
         case .foreach(let spec, let f): enterForeach(spec, f, instance: instance)
         case .end(let spec): exit(instance, outcome: spec.outcome)
+        case .submission: return
         }
     }
 
@@ -493,7 +495,7 @@ struct Machine {
             // A page that went out changes nothing: the ack timer decides. One that failed moves a sequential
             // level to its person's next channel.
             pageDeliveryFailed(instance: run.instance, record: state.deliveries[index])
-        case .choice, .task, .takedown, .clock, .wait, .parallel, .foreach, .end:
+        case .choice, .task, .takedown, .clock, .wait, .parallel, .foreach, .end, .submission:
             return
         }
     }
