@@ -7,6 +7,11 @@ import Testing
 struct SubmissionCLITests {
     static let playbook = "Tests/CrisisCLITests/Fixtures/submission.yaml"
 
+    /// The text with its line wrapping undone.
+    static func unwrapped(_ text: String) -> String {
+        text.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
+    }
+
     @Test("a submission refused with a missing element, then submitted, receipted with a deadline, shown and logged")
     func refusedThenSubmitted() throws {
         let cli = try CLI()
@@ -39,6 +44,8 @@ struct SubmissionCLITests {
             "--set", "deadline=2026-03-20T12:00:00+01:00",
         ])
         #expect(receipt.status == 0, "\(receipt.stderr)")
+        #expect(Self.unwrapped(submit.stdout).contains("submitted initial notice to Datatilsynet, sha256"), "\(submit.stdout)")
+        #expect(Self.unwrapped(receipt.stdout).contains("receipt DT-2026-123 recorded by test-operator"), "\(receipt.stdout)")
 
         status = try cli.run(["status", id, "--json"]).json()
         active = try #require((status["active"] as? [[String: Any]])?.first { $0["step"] as? String == step })
@@ -53,13 +60,14 @@ struct SubmissionCLITests {
         let show = try cli.run(["show", id, step])
         #expect(show.status == 0, "\(show.stderr)")
         #expect(show.stdout.contains("Submission to Datatilsynet: preparing the update notice"), "\(show.stdout)")
-        #expect(show.stdout.contains("sha256 \(hash)"), "\(show.stdout)")
+        #expect(Self.unwrapped(show.stdout).contains("sha256 \(hash)"), "\(show.stdout)")
         #expect(show.stdout.contains("reference DT-2026-123"), "\(show.stdout)")
         #expect(show.stdout.contains("the authority's deadline:"), "\(show.stdout)")
 
-        let log = try cli.run(["log", id]).stdout
-        #expect(log.contains("submitted initial notice to Datatilsynet, sha256 \(hash.prefix(12))"), "\(log)")
-        #expect(log.contains("receipt DT-2026-123"), "\(log)")
+        let log = Self.unwrapped(try cli.run(["log", id]).stdout)
+        #expect(log.contains("submit initial notice to Datatilsynet under gdpr-art33, sha256 \(hash.prefix(12))"), "\(log)")
+        #expect(log.contains("content: consequences=Phishing contact_point=dpo@example.no measures=File removed"), "\(log)")
+        #expect(log.contains("(receipt DT-2026-123)"), "\(log)")
         #expect(log.contains("REFUSED"), "\(log)")
         // The snapshot and its hash are in the record itself.
         let raw = try cli.run(["log", id, "--json"]).stdout
@@ -84,7 +92,7 @@ struct SubmissionCLITests {
         #expect(show.stdout.contains("every phase submitted"), "\(show.stdout)")
         #expect(show.stdout.contains("reference DT-2026-0212"), "\(show.stdout)")
         #expect(show.stdout.contains("initial notice"), "\(show.stdout)")
-        let log = try cli.run(["log", id]).stdout
-        #expect(log.contains("submitted initial notice to Datatilsynet, sha256 "), "\(log)")
+        let log = Self.unwrapped(try cli.run(["log", id]).stdout)
+        #expect(log.contains("notify_datatilsynet submit reference=DT-2026-0212 initial notice to Datatilsynet under gdpr-art33, sha256 "), "\(log)")
     }
 }
