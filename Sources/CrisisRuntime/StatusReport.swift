@@ -480,6 +480,8 @@ public struct StatusReport: Codable, Sendable {
                     d["next_phase"] = next.rawValue
                     let missing = r.missing(spec, phase: next)
                     if !missing.isEmpty { d["missing"] = missing.joined(separator: ", ") }
+                    // `drafting` while the next phase lacks a required field, `ready` once it may be submitted.
+                    d["status"] = missing.isEmpty ? "ready" : "drafting"
                 }
             }
             if let last = r.submissions.last {
