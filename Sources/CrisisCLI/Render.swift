@@ -482,7 +482,7 @@ enum StatusText {
                 lines.append("      \(k): \(shown)")
             }
         }
-        if a.type == StepType.takedown.yamlName {
+        if a.type == StepType.takedown.yamlName || a.type == StepType.submission.yamlName {
             lines.append("      the notice, ready to paste, and what it still lacks:")
             lines.append("    → crisis show \(shellWord(r.incident)) \(shellWord(a.step))")
         }
@@ -701,6 +701,19 @@ enum EffectsText {
             let platform: String
             if case .takedown(let t)? = detail(r.step, in: state) { platform = t.platform } else { platform = "the platform" }
             return "submitted to \(e(platform)) by \(who)" + (r.fields["ticket"].map { " (ticket \(e($0)))" } ?? "")
+        case ("draft", .submission?):
+            guard case .submission(let sub)? = detail(r.step, in: state) else { return "notice drafted by \(who)" }
+            return "notice to \(e(sub.authority)) drafted by \(who)"
+        case ("submit", .submission?):
+            let authority = r.subject["authority"] ?? "the authority"
+            let sha = r.subject["sha256"].map { ", sha256 \(e(String($0.prefix(12))))\(Sym.ellipsis)" } ?? ""
+            return "submitted \(e(r.subject["phase"] ?? "")) notice to \(e(authority))\(sha) by \(who)"
+                + (r.fields["reference"].map { " (reference \(e($0)))" } ?? "")
+        case ("receipt", .submission?):
+            return "receipt \(e(r.fields["reference"] ?? "?")) recorded by \(who)"
+                + (r.fields["deadline"].flatMap(ISO8601.parse).map {
+                    "; the authority's deadline is \(Engine.localTime($0, timeZone: playbook.timeZone))"
+                } ?? "")
         case ("done", _), ("skip", _), ("received", _):
             let verb = r.action == "skip" ? "skipped" : r.action
             return "\(verb) by \(who)" + (r.fields["reason"].map { " (\(e($0)))" } ?? "")
@@ -826,6 +839,13 @@ enum TimelineText {
             return " (revision \(e(revision)), sha256 \(e(String(sha.prefix(12))))\(Sym.ellipsis))"
         }
         var parts: [String] = []
+        if let authority = subject["authority"] {
+            parts.append("\(e(subject["phase"] ?? "")) notice to \(e(authority)) under \(e(subject["legal_basis"] ?? ""))"
+                + (subject["sha256"].map { ", sha256 \(e(String($0.prefix(12))))\(Sym.ellipsis)" } ?? ""))
+            let content = subject.filter { $0.key.hasPrefix("content.") }
+                .map { (String($0.key.dropFirst("content.".count)), $0.value) }.sorted { $0.0 < $1.0 }
+            if !content.isEmpty { parts.append("content: " + content.map { "\($0.0)=\(e($0.1))" }.joined(separator: " ")) }
+        }
         if let platform = subject["platform"] {
             parts.append("to \(e(platform))" + (subject["basis"].map { " under \(e($0))" } ?? ""))
         }

@@ -247,6 +247,7 @@ struct Machine {
         case .parallel(let spec): .parallel(spec, initialParallel(spec))
         case .foreach(let spec): .foreach(spec, initialForeach(spec))
         case .end(let spec): .end(spec)
+        case .submission(let spec): .submission(spec, initialSubmission(spec, scope: scope))
         }
     }
 
@@ -265,6 +266,7 @@ struct Machine {
         case .parallel(let spec, _): enterParallel(spec, instance: instance)
         case .foreach(let spec, let f): enterForeach(spec, f, instance: instance)
         case .end(let spec): exit(instance, outcome: spec.outcome)
+        case .submission: return
         }
     }
 
@@ -496,7 +498,7 @@ struct Machine {
             // A page that went out changes nothing: the ack timer decides. One that failed moves a sequential
             // level to its person's next channel.
             pageDeliveryFailed(instance: run.instance, record: state.deliveries[index])
-        case .choice, .task, .takedown, .clock, .wait, .parallel, .foreach, .end:
+        case .choice, .task, .takedown, .clock, .wait, .parallel, .foreach, .end, .submission:
             return
         }
     }

@@ -47,6 +47,7 @@ extension Machine {
         case .parallel: specs = []
         case .foreach: specs = []
         case .end: specs = []
+        case .submission(let spec, let r): specs = submissionSpecs(spec, r, owners: owners)
         }
         let open = openDeliveryKeys(run.instance)
         if !open.isEmpty {
@@ -129,6 +130,8 @@ extension Machine {
             try takedownAct(spec, t, instance: instance, action: action, fields: fields, actor: actor)
         case .escalation: try escalationAct(action, instance: instance, fields: fields, actor: actor)
         case .wait: exit(instance, outcome: Outcome.received)
+        case .submission(let spec, let r):
+            try submissionAct(spec, r, instance: instance, action: action, fields: fields, actor: actor)
         case .notify, .clock, .parallel, .foreach, .end:
             // These kinds take no action of their own (`StepType.actions`); only confirm_delivery, handled above.
             return
@@ -186,6 +189,8 @@ extension Machine {
         switch progress {
         case .statement(_, let s): " (statement is \(s.phase.rawValue))"
         case .takedown(_, let t): " (request is \(t.status.rawValue))"
+        case .submission(let spec, let r):
+            r.submissions.last?.phase == spec.lastPhase ? " (every phase is submitted)" : ""
         case .choice, .task, .escalation, .notify, .clock, .wait, .parallel, .foreach, .end: ""
         }
     }

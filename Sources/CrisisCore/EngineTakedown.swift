@@ -27,7 +27,7 @@ extension StepAction {
         case .appeal: .appealed
         case .editRequested: .editRequested
         case .choose, .done, .skip, .received, .approve, .reject, .publish, .ack, .notReached, .confirmDelivery, .retry, .close,
-            .setDeadline:
+            .setDeadline, .receipt:
             nil
         }
     }
@@ -178,7 +178,8 @@ extension Machine {
         guard let run = state.run(instance) else { return nil }
         switch run.progress {
         case .takedown(let spec, let t): return (spec.followUp, t.platform, t.status, t.submittedAt)
-        case .choice, .task, .statement, .escalation, .notify, .clock, .wait, .parallel, .foreach, .end: return nil
+        case .choice, .task, .statement, .escalation, .notify, .clock, .wait, .parallel, .foreach, .end, .submission:
+            return nil
         }
     }
 

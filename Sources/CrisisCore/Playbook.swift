@@ -217,6 +217,7 @@ public struct TargetSpec: Sendable, Hashable, Codable {
         case .takedown: TakedownStatus.allCases.filter { $0 != .drafting }.map(\.rawValue)
         case .holdingStatement:
             [StatementPhase.awaitingApproval, .approved, .publishing].map(\.rawValue)
+        case .submission: SubmissionPhase.allCases.map(\.rawValue)
         case .choice, .task, .escalate, .notify, .clock, .wait, .parallel, .foreach, .end: []
         }
     }
@@ -401,6 +402,7 @@ public indirect enum StepKind: Sendable, Hashable, Codable {
     case parallel(ParallelSpec)
     case foreach(ForeachSpec)
     case end(EndSpec)
+    case submission(SubmissionSpec)
 
     /// The kind's row in the step table: the one switch from a kind to its type.
     public var stepType: StepType {
@@ -416,6 +418,7 @@ public indirect enum StepKind: Sendable, Hashable, Codable {
         case .parallel: .parallel
         case .foreach: .foreach
         case .end: .end
+        case .submission: .submission
         }
     }
 
@@ -433,6 +436,7 @@ public indirect enum StepKind: Sendable, Hashable, Codable {
         case .parallel(let s): s
         case .foreach(let s): s
         case .end(let s): s
+        case .submission(let s): s
         }
     }
 
@@ -444,7 +448,7 @@ public indirect enum StepKind: Sendable, Hashable, Codable {
         switch self {
         case .parallel(let p): p.branches.flatMap(\.steps)
         case .foreach(let f): [f.body]
-        case .choice, .task, .holdingStatement, .takedown, .escalate, .notify, .clock, .wait, .end: []
+        case .choice, .task, .holdingStatement, .takedown, .escalate, .notify, .clock, .wait, .end, .submission: []
         }
     }
 

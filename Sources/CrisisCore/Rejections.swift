@@ -106,7 +106,7 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .notPaged: "the person was not paged by the escalation, stands in for nobody paged and holds no lead role"
         case .conflictedPerson: "the person is named as conflicted by the incident and may not draft, decide, acknowledge, choose or close"
         case .unknownPerson: "an ack's 'by' names nobody in the incident's contacts directory"
-        case .missingElements: "a takedown notice lacks elements its legal basis requires"
+        case .missingElements: "a takedown notice or regulatory submission lacks elements its legal basis requires"
         case .unknownTimer: "the timer is not armed (it fired, or was cancelled or replaced)"
         case .timerNotDue: "the timer fired before its due time"
         case .unknownDelivery: "no delivery has that key"

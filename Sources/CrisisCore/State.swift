@@ -237,6 +237,7 @@ public enum StepProgress: Sendable, Hashable, Codable {
     case parallel(ParallelSpec, ParallelRun)
     case foreach(ForeachSpec, ForeachRun)
     case end(EndSpec)
+    case submission(SubmissionSpec, SubmissionRun)
 
     /// The kind of the step.
     public var stepType: StepType {
@@ -252,6 +253,7 @@ public enum StepProgress: Sendable, Hashable, Codable {
         case .parallel: .parallel
         case .foreach: .foreach
         case .end: .end
+        case .submission: .submission
         }
     }
 
@@ -265,6 +267,7 @@ public enum StepProgress: Sendable, Hashable, Codable {
         case .notify(_, let n): .notify(n)
         case .parallel(_, let p): .parallel(p)
         case .foreach(_, let f): .foreach(f)
+        case .submission(_, let r): .submission(r)
         }
     }
 }
@@ -278,6 +281,7 @@ public enum StepDetail: Sendable, Hashable, Codable {
     case notify(NotifyRun)
     case parallel(ParallelRun)
     case foreach(ForeachRun)
+    case submission(SubmissionRun)
 }
 
 public struct StatementDraft: Sendable, Hashable, Codable {

@@ -17,6 +17,7 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
     case parallel
     case foreach
     case end
+    case submission
 
     /// The name written after `type:` in YAML.
     public var yamlName: String { rawValue }
@@ -38,6 +39,7 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
         case .parallel: ["branches", "join", "on_branch_failure"]
         case .foreach: ["items", "as", "failed_when", "tolerate_failures", "do"]
         case .end: ["outcome", "summary"]
+        case .submission: ["authority", "legal_basis", "citation", "phases", "content", "stops_clock", "submitters"]
         }
     }
 
@@ -45,7 +47,9 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
     public var refusedCommonKeys: [String: String] {
         switch self {
         case .end: ["timeout": "an end step finishes at once", "max_visits": "an end step finishes at once"]
-        case .choice, .task, .holdingStatement, .takedown, .escalate, .notify, .clock, .wait, .parallel, .foreach: [:]
+        case .choice, .task, .holdingStatement, .takedown, .escalate, .notify, .clock, .wait, .parallel, .foreach,
+            .submission:
+            [:]
         }
     }
 
@@ -74,6 +78,7 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
         case .escalate: [.ack, .notReached, .confirmDelivery]
         case .notify: [.retry, .confirmDelivery]
         case .wait: [.received]
+        case .submission: [.draft, .submit, .receipt, .confirmDelivery]
         case .clock, .parallel, .foreach, .end: []
         }
     }
@@ -87,6 +92,7 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
         case .notify: [Outcome.failed, Outcome.timeout]
         case .escalate: [Outcome.exhausted]
         case .wait: [Outcome.timeout]
+        case .submission: [Outcome.timeout]
         case .choice, .holdingStatement, .clock, .parallel, .foreach, .end: [Outcome.failed, Outcome.timeout]
         }
     }
@@ -139,17 +145,19 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable {
     case close
     /// The incident (`Engine.incidentStep`): set a clock's deadline to a date someone named (a regulator).
     case setDeadline = "set_deadline"
+    /// submission: the authority's receipt of the last submission: its reference number and any deadline it set.
+    case receipt
 
     /// What the action does, for role refusals that are not about owning the step ("deciding on a statement
     /// draft needs one of the roles ..."). Nil: the step's owner roles decide.
     var roleContext: String? {
         switch self {
         case .approve, .reject: "deciding on a statement draft"
-        case .submit: "submitting a takedown request"
+        case .submit: "submitting a takedown request or a regulatory submission"
         case .close: "closing the incident"
         case .setDeadline: "setting a clock's deadline"
         case .choose, .done, .skip, .received, .draft, .publish, .acknowledge, .removed, .partiallyRemoved, .refused,
-            .appeal, .editRequested, .ack, .notReached, .confirmDelivery, .retry:
+            .appeal, .editRequested, .ack, .notReached, .confirmDelivery, .retry, .receipt:
             nil
         }
     }

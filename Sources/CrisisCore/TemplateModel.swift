@@ -215,6 +215,7 @@ public enum TemplateModel {
         case .holdingStatement(let s): s.facts.map(\.name) + ["comment", "reason", "channel", "language"]
         case .takedown(let t): t.basis.requiredElements.map(\.rawValue) + ["ticket", "note", "reason"]
         case .escalate: ["by", "via"]
+        case .submission(let s): s.content.map(\.name) + ["phase", "reference", "deadline"]
         case .notify, .clock, .parallel, .foreach, .end: []
         }
     }

@@ -72,7 +72,7 @@ public enum PlaybookGraph {
         case .choice: .decision
         case .end: .terminal
         case .parallel, .foreach: .container
-        case .task, .holdingStatement, .takedown, .escalate, .notify, .clock, .wait: .action
+        case .task, .holdingStatement, .takedown, .escalate, .notify, .clock, .wait, .submission: .action
         }
     }
 
@@ -109,7 +109,7 @@ public enum PlaybookGraph {
                 case .foreach(let f):
                     edges.append(edge(Edge(from: step.id, to: f.body.id, label: "each \(f.itemName)", dashed: false)))
                     emitGroup("\(step.id)__each", "for each \(f.itemName) in \(f.items.value)", [f.body], indent: indent)
-                case .choice, .task, .holdingStatement, .takedown, .escalate, .notify, .clock, .wait, .end:
+                case .choice, .task, .holdingStatement, .takedown, .escalate, .notify, .clock, .wait, .end, .submission:
                     break
                 }
                 edges.append(contentsOf: self.edges(of: step).map(edge))

@@ -664,6 +664,7 @@ final class PlaybookBuilder {
         case .parallel: kind = parallel(m, w, id: id)
         case .foreach: kind = foreach(m, w, id: id)
         case .end: kind = end(m, w, scope: scope)
+        case .submission: kind = submission(m, w)
         }
 
         // Routes.
@@ -949,6 +950,79 @@ final class PlaybookBuilder {
         return .takedown(TakedownSpec(
             platform: platform, urls: urls, basis: basis, basisLocation: basisLocation, submitterRoles: submitters,
             followUp: followUp, giveUpAfter: giveUp, prefill: prefill, reportingRoutes: routes))
+    }
+
+    /// A regulatory submission: the authority, a catalog legal basis (or free text with `citation`), the phases
+    /// allowed, and the content fields (the catalog's notice list when not given).
+    func submission(_ m: MapView, _ w: String) -> StepKind? {
+        let authority = r.require(m, "authority", what: w).flatMap { valueSource($0, what: "'authority' of \(w)") }
+        let citation = m["citation"].flatMap { r.string($0, what: "'citation' of \(w)") }
+        var legalBasis: Located<String>?
+        if let node = r.require(m, "legal_basis", what: w), let basis = r.located(node, what: "'legal_basis' of \(w)") {
+            legalBasis = basis
+            if ClockCatalog.clock(named: basis.value) == nil, citation == nil {
+                var message = "'legal_basis' of \(w) is '\(basis.value)', which is not in the clock catalog "
+                    + "(\(ClockCatalog.names.joined(separator: ", "))); name one, or give the law with 'citation'"
+                if let s = ClockCatalog.suggestion(for: basis.value) { message += "; did you mean '\(s)'?" }
+                r.error(DiagnosticCode.badValue, message, at: basis.location)
+            }
+        }
+        var phases: [SubmissionPhase] = [.initial]
+        if let node = m["phases"], let list = r.sequence(node, what: "'phases' of \(w)") {
+            var read: [SubmissionPhase] = []
+            for item in list {
+                guard let text = r.oneOf(item, SubmissionPhase.allCases.map(\.rawValue), what: "a phase of \(w)"),
+                    let phase = SubmissionPhase(rawValue: text)
+                else { continue }
+                if read.contains(phase) {
+                    r.error(DiagnosticCode.badValue, "phase '\(text)' of \(w) is listed twice", at: r.location(item))
+                    continue
+                }
+                read.append(phase)
+            }
+            if !read.isEmpty, read.first != .initial {
+                r.error(DiagnosticCode.badValue, "'phases' of \(w) must begin with 'initial'", at: r.location(node))
+            }
+            if !read.isEmpty { phases = read }
+        }
+        var content: [SubmissionField] = []
+        if let node = m["content"], let cm = r.mapping(node, what: "'content' of \(w)") {
+            for e in cm.entries {
+                let fw = "content field '\(e.key)' of \(w)"
+                guard r.checkIdentifier(e.key, what: "content field", at: e.keyLocation) else { continue }
+                if case .mapping = e.value {
+                    guard let fm = r.mapping(e.value, what: fw, allowed: ["prompt", "required", "required_in", "prefill"])
+                    else { continue }
+                    let prompt = r.string(fm, "prompt", what: fw) ?? e.key.replacingOccurrences(of: "_", with: " ")
+                    let required = r.bool(fm, "required", what: fw) ?? true
+                    var requiredIn: [SubmissionPhase]?
+                    if let rn = fm["required_in"], let items = r.sequence(rn, what: "'required_in' of \(fw)") {
+                        requiredIn = items.compactMap {
+                            r.oneOf($0, phases.map(\.rawValue), what: "a phase in 'required_in' of \(fw)")
+                                .flatMap(SubmissionPhase.init(rawValue:))
+                        }
+                    }
+                    let prefill = fm["prefill"].flatMap { r.string($0, what: "'prefill' of \(fw)", allowEmpty: true) }
+                    content.append(SubmissionField(name: e.key, prompt: prompt, required: required,
+                                                   requiredIn: requiredIn, prefill: prefill))
+                } else if let prompt = r.string(e.value, what: fw) {
+                    content.append(SubmissionField(name: e.key, prompt: prompt))
+                }
+            }
+        } else if let basis = legalBasis?.value, let catalog = SubmissionSpec.catalogContent(basis) {
+            content = catalog
+        }
+        if content.isEmpty, legalBasis != nil {
+            r.error(DiagnosticCode.missingKey,
+                    "\(w) needs 'content' (the fields the authority requires): its legal basis is not a catalog clock",
+                    at: m.location)
+        }
+        let stopsClock = m["stops_clock"].flatMap { r.identifier($0, what: "'stops_clock' of \(w)") }
+        let submitters = m["submitters"].flatMap { r.identifierList($0, what: "'submitters' of \(w)") } ?? []
+        guard let authority, let legalBasis else { return nil }
+        return .submission(SubmissionSpec(
+            authority: authority, legalBasis: legalBasis, citation: citation, phases: phases, content: content,
+            stopsClock: stopsClock, submitterRoles: submitters))
     }
 
     func escalate(_ m: MapView, _ w: String) -> StepKind? {

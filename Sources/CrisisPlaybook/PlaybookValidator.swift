@@ -116,7 +116,7 @@ private struct Validation {
                 case .foreach(let f):
                     bodies.insert(f.body.id)
                     walk([f.body], scope: f.body.id)
-                case .choice, .task, .holdingStatement, .takedown, .escalate, .notify, .clock, .wait, .end:
+                case .choice, .task, .holdingStatement, .takedown, .escalate, .notify, .clock, .wait, .end, .submission:
                     break
                 }
             }
@@ -221,6 +221,7 @@ private struct Validation {
         case .notify(let n): checkMessage(n.message, step: step, what: "the message of step '\(step.id)'")
         case .clock(let c): checkClock(step, c)
         case .foreach(let f): checkForeach(step, f)
+        case .submission(let s): checkSubmission(step, s)
         case .task, .wait, .parallel, .end: break
         }
     }
@@ -291,6 +292,8 @@ private struct Validation {
                 for r in s.approval.fallbackRoles { checkRoleExists(r, what: "the approval fallback of step '\(step.id)'") }
             case .takedown(let t):
                 for r in t.submitterRoles { checkRoleExists(r, what: "the submitters of step '\(step.id)'") }
+            case .submission(let s):
+                for r in s.submitterRoles { checkRoleExists(r, what: "the submitters of step '\(step.id)'") }
             case .escalate(let e):
                 for level in e.levels {
                     for t in level.targets {
@@ -357,6 +360,18 @@ private struct Validation {
         checkMessage(e.message, step: step, what: "the message of step '\(step.id)'")
     }
 
+    /// A submission's `stops_clock` names a declared clock; an input authority names a declared input.
+    mutating func checkSubmission(_ step: Step, _ s: SubmissionSpec) {
+        if let id = s.stopsClock, playbook.clock(id.value) == nil {
+            var message = "step '\(step.id)' stops clock '\(id.value)', which is not declared under 'clocks'"
+            if let sug = EditDistance.suggestion(for: id.value, among: playbook.clocks.map(\.id)) {
+                message += "; did you mean '\(sug)'?"
+            }
+            error(DiagnosticCode.unknownClock, message, id.location)
+        }
+        if case .input(let name) = s.authority { checkInput(name, types: [.string], what: "'authority' of step '\(step.id)'") }
+    }
+
     mutating func checkClock(_ step: Step, _ c: ClockStepSpec) {
         if !c.clock.value.isEmpty, playbook.clock(c.clock.value) == nil {
             var message = "step '\(step.id)' uses clock '\(c.clock.value)', which is not declared under 'clocks'"
@@ -384,7 +399,7 @@ private struct Validation {
         switch step.kind {
         case .task(let t): t.fields.filter { $0.type == .time }.map(\.name)
         case .holdingStatement(let s): s.facts.filter { $0.type == .time }.map(\.name)
-        case .choice, .takedown, .escalate, .notify, .clock, .wait, .parallel, .foreach, .end: []
+        case .choice, .takedown, .escalate, .notify, .clock, .wait, .parallel, .foreach, .end, .submission: []
         }
     }
 

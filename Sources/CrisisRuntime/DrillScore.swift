@@ -200,7 +200,12 @@ public struct DrillScore: Codable, Sendable {
             case .action(let a):
                 if a.action == StepAction.ack.rawValue, firstAck == nil { firstAck = (a.now, stored.seq) }
 
-                if a.action == StepAction.submit.rawValue, submitted == nil { submitted = (a.now, stored.seq) }
+                // A takedown's submission, not a regulatory submission's (a notice to an authority).
+                if a.action == StepAction.submit.rawValue, submitted == nil,
+                    case .takedown? = incident.definition.playbook.step(stepID(a.step))?.kind
+                {
+                    submitted = (a.now, stored.seq)
+                }
                 if a.action == StepAction.choose.rawValue, let option = a.fields["option"] {
                     chosen[stepID(a.step), default: []].append((option, stored.seq))
                 }

@@ -172,6 +172,17 @@ enum Intake {
             if !t.urls.isEmpty { subject["urls"] = t.urls.joined(separator: "\n") }
             for (name, value) in t.notice where name != NoticeElement.urls.rawValue { subject["notice.\(name)"] = value }
             return subject
+        case (.submission(let spec, let r), StepAction.submit.rawValue):
+            // The content snapshot as it goes to the authority, with its hash (`SubmissionEntry.canonicalText`).
+            let next = spec.nextPhases(after: r.submissions.map(\.phase))
+            let phase = request.fields.first { $0.0 == "phase" }.flatMap { SubmissionPhase(rawValue: $0.1) }
+                ?? next.first ?? .initial
+            let text = SubmissionEntry.canonicalText(
+                authority: r.authority, legalBasis: spec.legalBasis.value, phase: phase, content: r.content)
+            var subject = ["authority": r.authority, "legal_basis": spec.legalBasis.value, "phase": phase.rawValue,
+                           "sha256": sha256Hex(Array(text.utf8))]
+            for (name, value) in r.content { subject["content.\(name)"] = value }
+            return subject
         default:
             return [:]
         }

@@ -541,6 +541,24 @@ public struct StatusReport: Codable, Sendable {
             var d = ["status": t.status.rawValue, "platform": t.platform, "urls": t.urls.joined(separator: " ")]
             if let ticket = t.ticket { d["ticket"] = ticket }
             return d
+        case .submission(let r):
+            var d = ["authority": r.authority]
+            if case .submission(let spec, _) = run.progress {
+                d["legal_basis"] = spec.legalBasis.value
+                if let next = spec.nextPhases(after: r.submissions.map(\.phase)).first {
+                    d["next_phase"] = next.rawValue
+                    let missing = r.missing(spec, phase: next)
+                    if !missing.isEmpty { d["missing"] = missing.joined(separator: ", ") }
+                    // `drafting` while the next phase lacks a required field, `ready` once it may be submitted.
+                    d["status"] = missing.isEmpty ? "ready" : "drafting"
+                }
+            }
+            if let last = r.submissions.last {
+                d["submitted"] = "\(last.phase.rawValue), sha256 \(StepReport.snapshotHash(last))"
+                if let reference = last.reference { d["reference"] = reference }
+                if let deadline = last.deadline { d["authority_deadline"] = ISO8601.format(deadline) }
+            }
+            return d
         case .escalation(let e):
             var d = ["level": String(e.level + 1), "round": String(e.round + 1), "levels": String(e.levels.count)]
             if e.level < e.levels.count {

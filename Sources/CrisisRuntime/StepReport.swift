@@ -260,6 +260,8 @@ public struct StepReport: Codable, Sendable {
     public var on_timeout: String?
     public var statement: Statement?
     public var takedown: Takedown?
+    /// A regulatory submission: its phase, the fields it lacks, what was submitted (hash) and the receipts.
+    public var submission: Submission?
     public var choice: Choice?
     public var escalation: Escalation?
     /// A notify step: recipient by recipient (a list's members, else its channels), with each one's deliveries.
@@ -339,6 +341,7 @@ public struct StepReport: Codable, Sendable {
         let detail = run?.detail ?? finished?.detail ?? .simple
         statement = nil
         takedown = nil
+        submission = nil
         choice = nil
         escalation = nil
         notify = nil
@@ -360,6 +363,8 @@ public struct StepReport: Codable, Sendable {
             }
         case .notify(let spec):
             if case .notify(let n) = detail { notify = NotifyProgress(spec: spec, run: n, state: state) }
+        case .submission(let spec):
+            if case .submission(let r) = detail { submission = Self.submission(spec, r, fmt: fmt) }
         case .task, .clock, .wait, .parallel, .foreach, .end:
             break
         }

@@ -249,6 +249,12 @@ enum BoardLayout {
             out.append(s)
         }
         if let status = d["status"], let platform = d["platform"] { out.append("takedown on \(platform): \(status)") }
+        if let authority = d["authority"] {
+            var s = "submission to \(authority): " + (d["next_phase"].map { "preparing \($0)" } ?? "every phase submitted")
+            if let missing = d["missing"] { s += ", missing \(missing)" }
+            if let reference = d["reference"] { s += "; reference \(reference)" }
+            out.append(s)
+        }
         if let delivered = d["delivered"] {
             out.append((d["list"].map { "list \($0): " } ?? "") + delivered)
             for line in (d["failed_deliveries"] ?? "").split(separator: "\n") { out.append("failed: \(line)") }

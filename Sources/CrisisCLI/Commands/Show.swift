@@ -84,6 +84,7 @@ enum StepText {
         if let c = r.choice { lines += choice(c, color: color) }
         if let s = r.statement { lines += statement(s, r, color: color, width: width) }
         if let t = r.takedown { lines += takedown(t, r, color: color, width: width) }
+        if let s = r.submission { lines += submission(s, r, color: color, width: width) }
         if let x = r.escalation { lines += escalation(x, r, color: color) }
         if let p = r.notify { lines += notify(p, color: color) }
         if let cadences = r.cadences {
@@ -224,6 +225,44 @@ enum StepText {
         if wrapped {
             lines.append("")
             lines.append(Colour.dim("(long lines are wrapped here to fit; --json has the exact text)", color))
+        }
+        return lines
+    }
+
+    /// A regulatory submission: the phase being prepared and what it lacks, then each submission made with its
+    /// snapshot hash, reference number and any deadline the authority set.
+    static func submission(_ s: StepReport.Submission, _ r: StepReport, color: Bool, width: Int) -> [String] {
+        let e = { (t: String) in TerminalText.escape(t) }
+        let when = { (t: String) in HumanTime.show(t, today: r.now) }
+        var lines = ["", Colour.bold("Submission to \(e(s.authority))", color)
+            + ": " + (s.next_phase.map { "preparing the \($0) notice" } ?? "every phase submitted")]
+        lines.append("  legal basis \(e(s.legal_basis))" + (s.citation.map { " (\(e($0)))" } ?? "")
+                     + " · phases \(s.phases.joined(separator: ", "))")
+        if s.next_phase != nil {
+            for f in s.fields {
+                let mark = f.missing ? Colour.red("missing", color) : (f.value == nil ? "optional" : "filled")
+                lines.append("  \(f.name) [\(mark)]: \(e(f.prompt))")
+                if let v = f.value { lines += Fit.paragraph(e(v), indent: 6, width: width) }
+            }
+            if !s.missing.isEmpty, let draft = r.actions.first(where: { $0.name == StepAction.draft.rawValue }) {
+                lines.append("  fill them in:")
+                lines.append("    → crisis act \(shellWord(r.incident)) \(shellWord(r.step)) draft "
+                             + s.missing.map { "--set \(shellWord($0))=\(Sym.ellipsis)" }.joined(separator: " ")
+                             + (draft.role.map { " --role \(shellWord($0))" } ?? ""))
+            }
+        }
+        if !s.submissions.isEmpty {
+            lines.append("")
+            lines.append(Colour.bold("Submitted", color))
+            for x in s.submissions {
+                lines.append("  \(x.phase) notice \(when(x.at)) by \(e(x.by)), sha256 \(x.sha256)")
+                if let ref = x.reference {
+                    lines.append("    reference \(e(ref))" + (x.received.map { ", receipt recorded \(when($0))" } ?? ""))
+                } else {
+                    lines.append("    no reference number yet (record it with: receipt --set reference=\(Sym.ellipsis))")
+                }
+                if let d = x.deadline { lines.append("    the authority's deadline: \(when(d))") }
+            }
         }
         return lines
     }
