@@ -31,10 +31,11 @@ extension Machine {
             FieldSpec(
                 name: "option", type: .enum, required: true, values: spec.options.map(\.id),
                 prompt: spec.options.map { "\($0.id): \($0.label)" }.joined(separator: "; "),
-                defaultValue: spec.defaultOption?.value),
-            FieldSpec(
-                name: "rationale", type: .text, required: spec.rationaleRequired, prompt: "Why this option"),
+                defaultValue: spec.defaultOption?.value)
         ]
+        if spec.rationaleRequired {
+            fields.append(FieldSpec(name: "rationale", type: .text, required: true, prompt: "Why this option"))
+        }
         let standing = standingObjections(run)
         if !standing.isEmpty {
             let who = standing.map { state.objections[$0].by }.joined(separator: ", ")
