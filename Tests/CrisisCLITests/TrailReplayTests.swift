@@ -111,7 +111,10 @@ struct TrailReplayTests {
         if let d = value as? [String: Any] {
             return Dictionary(uniqueKeysWithValues: d.filter { !keys.contains($0.key) }.map { ($0.key, strip($0.value, keys)) })
         }
-        if let a = value as? [Any] { return a.map { strip($0, keys) } }
+        if let a = value as? [Any] {
+            // A choice's `object` action was added with decisions as records (issue 14 item 8).
+            return a.filter { ($0 as? [String: Any])?["name"] as? String != "object" }.map { strip($0, keys) }
+        }
         return value
     }
 }
