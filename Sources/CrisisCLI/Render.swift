@@ -387,6 +387,47 @@ enum StatusText {
                         "      deadline set \(when(set.at)) by \(e(set.by)): \(e(set.reason)) (was \(when(set.previous)))",
                         color))
                 }
+                if let by = c.started_by { lines.append(Colour.dim("      started by the decision \(e(by))", color)) }
+            }
+        }
+        let standing = (r.objections ?? []).filter { $0.overridden_by == nil }
+        if !standing.isEmpty {
+            lines.append("")
+            lines.append(Colour.bold("Objections standing", color))
+            for o in standing {
+                lines.append("  \(o.choice)  " + Colour.yellow("\(e(o.by)) objects", color) + " \(when(o.at)): \(e(o.reason))")
+            }
+        }
+        if let decisions = r.decisions, !decisions.isEmpty {
+            lines.append("")
+            lines.append(Colour.bold("Decisions", color))
+            for d in decisions {
+                lines.append("  \(d.choice)  \(d.option)  by \(e(d.by)) \(when(d.at))"
+                             + (d.rationale.map { ": \(e($0))" } ?? ""))
+                if let override = d.override {
+                    lines.append(Colour.dim(
+                        "      overrode \((d.overrode ?? []).map(e).joined(separator: "; ")): \(e(override))", color))
+                }
+                if let clock = d.started_clock { lines.append(Colour.dim("      started clock \(clock)", color)) }
+            }
+        }
+        if let obligations = r.obligations, !obligations.isEmpty {
+            lines.append("")
+            lines.append(Colour.bold("Obligations (considered / not applicable)", color))
+            let width = obligations.map(\.id.count).max() ?? 0
+            for o in obligations {
+                let id = o.id.padding(toLength: width, withPad: " ", startingAt: 0)
+                let decision: String
+                switch o.decision {
+                case "applies": decision = Colour.yellow("applies", color)
+                case "not_applicable": decision = Colour.green("not applicable", color)
+                default: decision = Colour.red("not yet considered", color)
+                }
+                var line = "  \(id)  \(decision)"
+                if let by = o.by, let at = o.at { line += "  \(e(by)) \(when(at))" }
+                if let reason = o.reason { line += ": \(e(reason))" }
+                lines.append(line)
+                lines.append(Colour.dim("      \(e(o.title))" + (o.reference.map { " (\(e($0)))" } ?? ""), color))
             }
         }
         if !r.targets.isEmpty {

@@ -172,7 +172,7 @@ struct Machine {
         case .item(let foreach, let index, _):
             guard let run = state.run(foreach), case .foreach(_, let f) = run.progress else { return false }
             return f.outcomes[index] == nil
-        case .clockRoute:
+        case .clockRoute, .timeoutRoute:
             return true
         }
     }
@@ -303,8 +303,8 @@ struct Machine {
             switch scope {
             case .branch(let parallel, let branch):
                 branchFinished(parallel: parallel, branch: branch, failed: outcome == Outcome.failed)
-            case .clockRoute:
-                // The clock's route is done; the incident goes on.
+            case .clockRoute, .timeoutRoute:
+                // The clock's (or the timeout's) route is done; the incident goes on.
                 return
             case nil, .item:
                 close(outcome: outcome)
@@ -330,6 +330,8 @@ struct Machine {
             itemFinished(foreach: foreach, index: index, outcome: Outcome.failed)
         case .clockRoute(let clock):
             actions.append(.remind(step: instance, message: "\(reason); the route of clock '\(clock)' ends here"))
+        case .timeoutRoute(let choice):
+            actions.append(.remind(step: instance, message: "\(reason); the escalation of '\(choice)' ends here"))
         case nil:
             actions.append(.remind(step: instance, message: "\(reason); the incident was closed as unrouted"))
             close(outcome: "unrouted")
@@ -339,7 +341,7 @@ struct Machine {
     /// The parallel or foreach instance a scope belongs to.
     static func container(_ scope: Scope?) -> String? {
         switch scope {
-        case nil, .clockRoute: nil
+        case nil, .clockRoute, .timeoutRoute: nil
         case .branch(let parallel, _): parallel
         case .item(let foreach, _, _): foreach
         }
@@ -411,7 +413,7 @@ struct Machine {
     mutating func fire(_ timer: TimerEntry) {
         switch timer.purpose {
         case .stepTimeout:
-            if let step = timer.step { exit(step, outcome: Outcome.timeout) }
+            if let step = timer.step { stepTimedOut(step) }
         case .approvalFallback:
             if let step = timer.step { openFallback(instance: step) }
         case .ackTimeout:

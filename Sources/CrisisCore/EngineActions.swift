@@ -11,9 +11,10 @@ extension Machine {
 
     // MARK: Action specs
 
-    /// The actions of the pseudo-step `incident`: `close`, and `set_deadline` when the playbook has clocks.
+    /// The actions of the pseudo-step `incident`: `close`, `set_deadline` when the playbook has clocks, and
+    /// `consider` when it names obligations.
     func incidentActionSpecs() -> [ActionSpec] {
-        [closeActionSpec()] + [setDeadlineActionSpec()].compactMap { $0 }
+        [closeActionSpec()] + [setDeadlineActionSpec(), considerActionSpec()].compactMap { $0 }
     }
 
     func closeActionSpec() -> ActionSpec {
@@ -36,7 +37,7 @@ extension Machine {
         let owners = ownerRoles(step)
         var specs: [ActionSpec]
         switch run.progress {
-        case .choice(let spec): specs = choiceSpecs(spec, owners: owners)
+        case .choice(let spec): specs = choiceSpecs(spec, run: run, owners: owners)
         case .task(let spec): specs = taskSpecs(spec, owners: owners)
         case .statement(let spec, let s): specs = statementSpecs(spec, s, owners: owners)
         case .takedown(let spec, let t): specs = takedownSpecs(spec, t, owners: owners)
@@ -79,7 +80,9 @@ extension Machine {
             }
             try checkRole(spec, action: action, actor: actor)
             try checkFields(spec, fields)
-            if action == .setDeadline {
+            if action == .consider {
+                consider(fields: fields, actor: actor)
+            } else if action == .setDeadline {
                 try checkNotConflicted(.setDeadline, actor: actor, fields: fields)
                 try setDeadline(fields: fields, actor: actor)
             } else {
@@ -122,7 +125,7 @@ extension Machine {
         state.recordFields(fields, of: run.stepID)
         progressMade(on: instance)
         switch run.progress {
-        case .choice: exit(instance, outcome: fields["option"] ?? "")
+        case .choice(let spec): choiceAct(spec, run: run, action: action, fields: fields, actor: actor)
         case .task: taskAct(action, instance: instance)
         case .statement(let spec, let s):
             try statementAct(spec, s, instance: instance, action: action, fields: fields, actor: actor)

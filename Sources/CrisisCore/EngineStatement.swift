@@ -112,7 +112,7 @@ extension Machine {
         case .publish:
             publish(spec, s, instance: instance, fields: fields)
         case .choose, .done, .skip, .received, .draft, .submit, .acknowledge, .removed, .partiallyRemoved, .refused,
-            .appeal, .editRequested, .ack, .notReached, .confirmDelivery, .retry, .close, .setDeadline, .receipt:
+            .appeal, .editRequested, .ack, .notReached, .confirmDelivery, .retry, .close, .setDeadline, .receipt, .object, .consider:
             return
         }
     }

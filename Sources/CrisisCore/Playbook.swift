@@ -58,6 +58,10 @@ public struct Playbook: Sendable, Hashable, Codable {
     /// people the incident is about. They may not draft, approve, reject, acknowledge, choose or close, whatever
     /// role they hold (docs/playbook-format.md, "Who may act").
     public var conflicted: Located<String>? = nil
+    /// `obligations:`: the regulatory obligations the playbook names (MAR Art. 17, Form 8-K, NIS2, GDPR Art. 34),
+    /// each to be considered during the run: applies or not applicable, with a reason (the incident action
+    /// `consider`; the register in `status`).
+    public var obligations: [ObligationSpec] = []
 
     public init(
         schema: String = Playbook.schemaV1, id: String, version: String, title: String, summary: String? = nil,
@@ -100,6 +104,27 @@ public struct Playbook: Sendable, Hashable, Codable {
     public func role(_ id: String) -> Role? { roles.first { $0.id == id } }
     public func clock(_ id: String) -> ClockSpec? { clocks.first { $0.id == id } }
     public func cadence(_ id: String) -> CadenceSpec? { cadences.first { $0.id == id } }
+    public func obligation(_ id: String) -> ObligationSpec? { obligations.first { $0.id == id } }
+}
+
+/// A regulatory obligation the playbook names, for the "considered / not applicable" register: whoever
+/// considers it records whether it applies and why (`consider`).
+public struct ObligationSpec: Sendable, Hashable, Codable {
+    public var id: String
+    public var title: String
+    /// Where the obligation comes from (`MAR Art. 17(1)`), shown in the register.
+    public var reference: String?
+    /// The playbook clock that counts the obligation's deadline, if any.
+    public var clock: Located<String>?
+    public var location: SourceLocation
+    public init(id: String, title: String, reference: String? = nil, clock: Located<String>? = nil,
+                location: SourceLocation = .unknown) {
+        self.id = id
+        self.title = title
+        self.reference = reference
+        self.clock = clock
+        self.location = location
+    }
 }
 
 /// A playbook role (crisis lead, comms on duty, legal...). People hold roles through the contacts directory.
@@ -483,6 +508,9 @@ public struct ChoiceOption: Sendable, Hashable, Codable {
     public var label: String
     public var when: Guard?
     public var location: SourceLocation
+    /// `starts_clock`: choosing this option starts the named clock (materiality determined, the board decided);
+    /// the clock records the decision that started it.
+    public var startsClock: Located<String>? = nil
     public init(id: String, label: String, when: Guard? = nil, location: SourceLocation = .unknown) {
         self.id = id
         self.label = label
@@ -491,12 +519,25 @@ public struct ChoiceOption: Sendable, Hashable, Codable {
     }
 }
 
+/// What a choice does when its timeout passes instead of picking its default: a decision only a person may make
+/// (restore the content or sue) is escalated or reminded, never decided. The choice stays open.
+public enum ChoiceTimeout: Sendable, Hashable, Codable {
+    /// Enter this step (beside the flow, like a clock's route); the choice waits on.
+    case escalate(Located<String>)
+    /// Remind the people on the incident with this text, and again after each further timeout.
+    case remind(String)
+}
+
 /// An operator decides between labelled options; or, when options carry `when` guards, the inputs decide
 /// (first match wins, else the default). Each option's route is in `Step.next[option.id]`. On timeout the
 /// default option's route is taken unless `next.timeout` says otherwise.
 public struct ChoiceSpec: Sendable, Hashable, Codable {
     public var options: [ChoiceOption]
     public var defaultOption: Located<String>?
+    /// `rationale: required`: `choose` is refused without a `rationale` field.
+    public var rationaleRequired: Bool = false
+    /// `on_timeout`: escalate or remind on timeout instead of taking the default (exactly one of the two).
+    public var onTimeout: ChoiceTimeout? = nil
     public init(options: [ChoiceOption], defaultOption: Located<String>?) {
         self.options = options
         self.defaultOption = defaultOption

@@ -32,6 +32,12 @@ public struct IncidentState: Sendable, Hashable, Codable {
     /// When the incident closed (nil while open, and for states folded before this was kept). Clocks and targets
     /// are final from then on: shown as they stood at that instant.
     public internal(set) var closedAt: Instant?
+    /// Every decision taken on a choice an operator makes (or its timeout default), in order.
+    public internal(set) var decisions: [DecisionRecord] = []
+    /// Objections raised on choices (`object`), with who overrode them.
+    public internal(set) var objections: [ObjectionRecord] = []
+    /// The "considered / not applicable" register: the last decision on each obligation (`consider`), in order.
+    public internal(set) var considerations: [ObligationDecision] = []
 
     init(definition: RunDefinition, startedAt: Instant) {
         self.definition = definition
@@ -74,6 +80,7 @@ extension IncidentState {
     enum CodingKeys: String, CodingKey {
         case startedAt, status, active, timers, clocks, targets, deliveries, history, visits, runDeadline, serial
         case recordedFields, closedAt, cadences
+        case decisions, objections, considerations
     }
 
     /// Decodes a state encoded by `encode(to:)`. The definition is not part of the encoding (it is pinned with
@@ -99,6 +106,9 @@ extension IncidentState {
         recordedFields = try c.decode([String: [String: String]].self, forKey: .recordedFields)
         closedAt = try c.decodeIfPresent(Instant.self, forKey: .closedAt)
         cadences = try c.decodeIfPresent([CadenceRun].self, forKey: .cadences) ?? []
+        decisions = try c.decodeIfPresent([DecisionRecord].self, forKey: .decisions) ?? []
+        objections = try c.decodeIfPresent([ObjectionRecord].self, forKey: .objections) ?? []
+        considerations = try c.decodeIfPresent([ObligationDecision].self, forKey: .considerations) ?? []
     }
 
     /// Everything but the definition, which the incident pins separately.
@@ -118,6 +128,9 @@ extension IncidentState {
         try c.encode(recordedFields, forKey: .recordedFields)
         try c.encodeIfPresent(closedAt, forKey: .closedAt)
         try c.encode(cadences, forKey: .cadences)
+        if !decisions.isEmpty { try c.encode(decisions, forKey: .decisions) }
+        if !objections.isEmpty { try c.encode(objections, forKey: .objections) }
+        if !considerations.isEmpty { try c.encode(considerations, forKey: .considerations) }
     }
 }
 
@@ -222,6 +235,9 @@ public enum Scope: Sendable, Hashable, Codable {
     /// A step a clock's warning or expiry entered (`on_warning`, `on_expiry`), and the steps its routes lead to:
     /// they run beside the main flow; an `end` or a missing route finishes the route, never the incident.
     case clockRoute(clock: String)
+    /// A step a choice's timeout escalated to (`on_timeout: {escalate: STEP}`), and the steps its routes lead
+    /// to: like a clock's route, beside the main flow while the choice waits on.
+    case timeoutRoute(choice: String)
 }
 
 /// An active step's spec paired with its progress: a statement step always has a statement run, and so on.
@@ -706,6 +722,8 @@ public struct ClockRun: Sendable, Hashable, Codable {
     public internal(set) var status: ClockStatus
     /// The last deadline an operator set during the run (`set_deadline`), if any.
     public internal(set) var deadlineSet: DeadlineChange?
+    /// The decision that started the clock (an option with `starts_clock`); nil when a step or `set_deadline` did.
+    public internal(set) var startedBy: ClockDecision?
     init(id: String, startedAt: Instant, deadline: Instant) {
         self.id = id
         self.startedAt = startedAt
@@ -865,5 +883,85 @@ public struct FieldSpec: Sendable, Hashable, Codable {
         self.values = values
         self.prompt = prompt
         self.defaultValue = defaultValue
+    }
+}
+
+/// The decision that started a clock: the choice instance, the option chosen, who chose it.
+public struct ClockDecision: Sendable, Hashable, Codable {
+    public var choice: String
+    public var option: String
+    public var by: String
+    public init(choice: String, option: String, by: String) {
+        self.choice = choice
+        self.option = option
+        self.by = by
+    }
+}
+
+/// A decision on a choice: which option, why, by whom, and the objections it overrode.
+public struct DecisionRecord: Sendable, Hashable, Codable {
+    /// The choice instance.
+    public var choice: String
+    public var option: String
+    /// The reason given (`rationale`); for a default taken on timeout, says so.
+    public var rationale: String?
+    /// Who decided (`crisis` for a default taken on timeout).
+    public var by: String
+    public var role: String?
+    public var at: Instant
+    /// Why the standing objections were overridden (`override`); nil when none stood.
+    public var override: String?
+    /// The objections (indexes into `IncidentState.objections`) this decision overrode.
+    public var overrode: [Int]
+    /// The clock the decision started (`starts_clock`), if any.
+    public var startedClock: String?
+    public init(choice: String, option: String, rationale: String?, by: String, role: String?, at: Instant,
+                override: String? = nil, overrode: [Int] = [], startedClock: String? = nil) {
+        self.choice = choice
+        self.option = option
+        self.rationale = rationale
+        self.by = by
+        self.role = role
+        self.at = at
+        self.override = override
+        self.overrode = overrode
+        self.startedClock = startedClock
+    }
+}
+
+/// An objection raised on an active choice (`object`), and who overrode it, if anyone did.
+public struct ObjectionRecord: Sendable, Hashable, Codable {
+    public var choice: String
+    public var by: String
+    public var role: String?
+    public var reason: String
+    public var at: Instant
+    /// Who decided over the objection, and why (the decision's `override`).
+    public var overriddenBy: String?
+    public var overrideReason: String?
+    public init(choice: String, by: String, role: String?, reason: String, at: Instant) {
+        self.choice = choice
+        self.by = by
+        self.role = role
+        self.reason = reason
+        self.at = at
+    }
+}
+
+/// Whether a regulatory obligation applies, as someone considered it (`consider`).
+public struct ObligationDecision: Sendable, Hashable, Codable {
+    public var obligation: String
+    public var applies: Bool
+    public var reason: String
+    public var by: String
+    public var role: String?
+    public var at: Instant
+    public init(obligation: String, applies: Bool, reason: String, by: String, role: String?, at: Instant) {
+        self.obligation = obligation
+        self.applies = applies
+        self.reason = reason
+        self.by = by
+        self.role = role
+        self.at = at
     }
 }

@@ -28,7 +28,7 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
     /// The keys of this kind, besides the common ones.
     public var keys: [String] {
         switch self {
-        case .choice: ["options", "default"]
+        case .choice: ["options", "default", "rationale", "on_timeout"]
         case .task: ["checklist", "fields"]
         case .holdingStatement: ["template", "channels", "facts", "approval", "max_revisions"]
         case .takedown: ["platform", "urls", "basis", "submitters", "follow_up", "give_up_after", "prefill", "reporting_route"]
@@ -69,7 +69,7 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
     /// progress). The only list of action names per kind: the engine offers and accepts nothing else.
     public var actions: [StepAction] {
         switch self {
-        case .choice: [.choose]
+        case .choice: [.choose, .object]
         case .task: [.done, .skip]
         case .holdingStatement: [.draft, .approve, .reject, .publish, .confirmDelivery]
         case .takedown:
@@ -103,6 +103,9 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
 public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable {
     /// choice: pick an option.
     case choose
+    /// choice: object to the decision before it is made, with a reason (anyone on the incident); a later
+    /// `choose` must override it, with a reason.
+    case object
     /// task: mark it done.
     case done
     /// task: skip it, with a reason.
@@ -147,6 +150,8 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable {
     case setDeadline = "set_deadline"
     /// submission: the authority's receipt of the last submission: its reference number and any deadline it set.
     case receipt
+    /// The incident (`Engine.incidentStep`): record whether a regulatory obligation applies, and why.
+    case consider
 
     /// What the action does, for role refusals that are not about owning the step ("deciding on a statement
     /// draft needs one of the roles ..."). Nil: the step's owner roles decide.
@@ -156,6 +161,7 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable {
         case .submit: "submitting a takedown request or a regulatory submission"
         case .close: "closing the incident"
         case .setDeadline: "setting a clock's deadline"
+        case .object, .consider: nil
         case .choose, .done, .skip, .received, .draft, .publish, .acknowledge, .removed, .partiallyRemoved, .refused,
             .appeal, .editRequested, .ack, .notReached, .confirmDelivery, .retry, .receipt:
             nil

@@ -209,7 +209,7 @@ public enum TemplateModel {
     /// `retry`'s (they name deliveries, not facts) and never the runtime's reserved `_` fields.
     public static func recordableFields(of step: Step) -> [String] {
         switch step.kind {
-        case .choice(let c): c.isAutomatic ? [] : ["option"]
+        case .choice(let c): c.isAutomatic ? [] : ["option", "rationale", "override", "reason"]
         case .task(let t): t.fields.map(\.name) + ["note", "reason"]
         case .wait(let w): w.event == nil ? [] : ["details"]
         case .holdingStatement(let s): s.facts.map(\.name) + ["comment", "reason", "channel", "language"]

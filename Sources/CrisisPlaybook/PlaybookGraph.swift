@@ -36,6 +36,10 @@ public enum PlaybookGraph {
                 if target == nil, case .choice(let c) = step.kind, let d = c.defaultOption {
                     target = step.next[d.value]?.value
                 }
+                if target == nil, case .choice(let c) = step.kind, case .escalate(let e)? = c.onTimeout {
+                    // The choice stays open; the timeout escalates beside it.
+                    target = e.value
+                }
                 timeoutTarget = target
                 continue
             }

@@ -87,7 +87,7 @@ final class PlaybookBuilder {
 
     static let topKeys = [
         "schema", "id", "version", "title", "summary", "timezone", "languages", "roles", "inputs", "targets",
-        "cadences", "clocks", "deadline", "start", "steps", "conflicted",
+        "cadences", "clocks", "deadline", "start", "steps", "conflicted", "obligations",
     ]
     /// "'checklist' belongs to task steps" hints for keys of other step types.
     static func foreignKeys(for type: StepType) -> [String: String] {
@@ -271,7 +271,26 @@ final class PlaybookBuilder {
             start: start, steps: steps, location: m.location)
         book.cadences = cadences
         book.conflicted = m["conflicted"].flatMap { r.identifier($0, what: "'conflicted'") }
+        book.obligations = obligations(m)
         return book
+    }
+
+    /// `obligations:`: id to `{title, reference, clock}`.
+    func obligations(_ m: MapView) -> [ObligationSpec] {
+        guard let node = m["obligations"], !NodeReader.isEmpty(node), let om = r.mapping(node, what: "'obligations'")
+        else { return [] }
+        var out: [ObligationSpec] = []
+        for e in om.entries {
+            r.checkIdentifier(e.key, what: "obligation id", at: e.keyLocation)
+            let w = "obligation '\(e.key)'"
+            guard let vm = r.mapping(e.value, what: w, allowed: ["title", "reference", "clock"]) else { continue }
+            out.append(
+                ObligationSpec(
+                    id: e.key, title: r.string(vm, "title", what: w, required: true) ?? e.key,
+                    reference: r.string(vm, "reference", what: w),
+                    clock: vm["clock"].flatMap { r.located($0, what: "'clock' of \(w)") }, location: e.keyLocation))
+        }
+        return out
     }
 
     static func isPlaybookID(_ s: String) -> Bool {
@@ -747,7 +766,9 @@ final class PlaybookBuilder {
             for e in om.entries {
                 r.checkIdentifier(e.key, what: "option id", at: e.keyLocation)
                 let ow = "option '\(e.key)' of \(w)"
-                guard let vm = r.mapping(e.value, what: ow, allowed: ["label", "when", "next"]) else { continue }
+                guard let vm = r.mapping(e.value, what: ow, allowed: ["label", "when", "next", "starts_clock"]) else {
+                    continue
+                }
                 let label = r.string(vm, "label", what: ow, required: true) ?? e.key
                 var guardSpec: Guard?
                 if let wn = vm["when"], let gm = r.mapping(wn, what: "'when' of \(ow)", allowed: ["input", "in", "equals"]) {
@@ -768,11 +789,23 @@ final class PlaybookBuilder {
                     if let input, let anyOf { guardSpec = Guard(input: input, anyOf: anyOf, location: gm.location) }
                 }
                 if let nn = vm["next"], let t = r.located(nn, what: "'next' of \(ow)") { routes[e.key] = t }
-                options.append(ChoiceOption(id: e.key, label: label, when: guardSpec, location: e.keyLocation))
+                var option = ChoiceOption(id: e.key, label: label, when: guardSpec, location: e.keyLocation)
+                option.startsClock = vm["starts_clock"].flatMap { r.located($0, what: "'starts_clock' of \(ow)") }
+                options.append(option)
             }
         }
         var defaultOption: Located<String>?
-        if let dn = r.require(m, "default", what: w, code: DiagnosticCode.choiceWithoutDefault),
+        let onTimeout = choiceTimeout(m, w)
+        if onTimeout != nil, let dl = m.keyLocation("default") {
+            r.error(DiagnosticCode.conflictingKeys,
+                    "\(w) has both 'default' and 'on_timeout'; its timeout either takes the default or escalates, not both",
+                    at: dl)
+        }
+        if onTimeout != nil, options.contains(where: { $0.when != nil }) {
+            r.error(DiagnosticCode.conflictingKeys,
+                    "\(w) is decided by its guards; 'on_timeout' is for a decision a person makes", at: m.keyLocation("on_timeout") ?? m.location)
+        }
+        if onTimeout == nil, let dn = r.require(m, "default", what: w, code: DiagnosticCode.choiceWithoutDefault),
             let d = r.located(dn, what: "'default' of \(w)")
         {
             defaultOption = d
@@ -784,7 +817,33 @@ final class PlaybookBuilder {
                 r.error(DiagnosticCode.unknownOption, message, at: d.location)
             }
         }
-        return .choice(ChoiceSpec(options: options, defaultOption: defaultOption))
+        var spec = ChoiceSpec(options: options, defaultOption: defaultOption)
+        spec.onTimeout = onTimeout
+        if let rn = m["rationale"], let value = r.string(rn, what: "'rationale' of \(w)") {
+            if value == "required" {
+                spec.rationaleRequired = true
+            } else if value != "optional" {
+                r.error(DiagnosticCode.badValue, "'rationale' of \(w) is 'required' or 'optional', not '\(value)'",
+                        at: r.location(rn))
+            }
+        }
+        return .choice(spec)
+    }
+
+    /// `on_timeout: {escalate: STEP}` or `{remind: TEXT}`.
+    func choiceTimeout(_ m: MapView, _ w: String) -> ChoiceTimeout? {
+        guard let node = m["on_timeout"],
+            let tm = r.mapping(node, what: "'on_timeout' of \(w)", allowed: ["escalate", "remind"])
+        else { return nil }
+        if tm.has("escalate"), tm.has("remind") {
+            r.error(DiagnosticCode.conflictingKeys, "'on_timeout' of \(w) takes 'escalate' or 'remind', not both",
+                    at: tm.location)
+            return nil
+        }
+        if let en = tm["escalate"] { return r.located(en, what: "'escalate' of \(w)").map(ChoiceTimeout.escalate) }
+        if let rn = tm["remind"] { return r.string(rn, what: "'remind' of \(w)").map(ChoiceTimeout.remind) }
+        r.error(DiagnosticCode.missingKey, "'on_timeout' of \(w) needs 'escalate' or 'remind'", at: tm.location)
+        return nil
     }
 
     func task(_ m: MapView, _ w: String) -> StepKind? {

@@ -80,6 +80,7 @@ private struct Validation {
         checkCadences()
         checkGraph()
         checkRoles()
+        checkObligations()
         if let conflicted = playbook.conflicted { _ = checkInput(conflicted, types: [.string, .text], what: "'conflicted'") }
         if contacts != nil { checkContacts() }
     }
@@ -92,6 +93,9 @@ private struct Validation {
         for clock in playbook.clocks {
             roots += clock.onWarning.map(\.next)
             if let next = clock.onExpiry { roots.append(next) }
+        }
+        for step in playbook.allSteps {
+            if case .choice(let c) = step.kind, case .escalate(let target)? = c.onTimeout { roots.append(target) }
         }
         scopes.append(("", playbook.steps, roots, nil))
         func walk(_ steps: [Step], scope: String) {
@@ -228,6 +232,7 @@ private struct Validation {
 
     func isRouted(_ step: Step, _ outcome: String) -> Bool {
         if step.next[outcome] != nil { return true }
+        if outcome == Outcome.timeout, case .choice(let c) = step.kind, c.onTimeout != nil { return true }
         if outcome == Outcome.timeout, case .choice(let c) = step.kind, let d = c.defaultOption,
             step.next[d.value] != nil
         {
@@ -237,6 +242,22 @@ private struct Validation {
     }
 
     mutating func checkChoice(_ step: Step, _ c: ChoiceSpec) {
+        if let onTimeout = c.onTimeout {
+            if let t = step.next[Outcome.timeout] {
+                error(DiagnosticCode.conflictingKeys,
+                      "step '\(step.id)' has 'on_timeout' and 'next.timeout'; its timeout goes to one of them", t.location)
+            }
+            if case .escalate(let target) = onTimeout {
+                checkTarget(target, from: "", what: "the timeout escalation of step '\(step.id)'")
+                if target.value == step.id {
+                    error(DiagnosticCode.badValue, "step '\(step.id)' cannot escalate its timeout to itself",
+                          target.location)
+                }
+            }
+        }
+        for option in c.options {
+            if let clock = option.startsClock { checkClockName(clock, what: "option '\(option.id)' of step '\(step.id)'") }
+        }
         for option in c.options {
             guard let g = option.when else { continue }
             guard let input = checkInput(g.input, types: [.enum, .string, .boolean, .integer, .url],
@@ -382,6 +403,28 @@ private struct Validation {
         }
         if let from = c.from { checkInput(from, types: [.time], what: "'from' of step '\(step.id)'") }
         if let anchor = c.anchor { checkAnchor(anchor, what: "'from' of step '\(step.id)'") }
+    }
+
+    /// Reports `unknown-clock` for a clock name that is not declared under `clocks`.
+    mutating func checkClockName(_ clock: Located<String>, what: String) {
+        guard !clock.value.isEmpty, playbook.clock(clock.value) == nil else { return }
+        var message = "\(what) starts clock '\(clock.value)', which is not declared under 'clocks'"
+        if let s = EditDistance.suggestion(for: clock.value, among: playbook.clocks.map(\.id)) {
+            message += "; did you mean '\(s)'?"
+        }
+        error(DiagnosticCode.unknownClock, message, clock.location)
+    }
+
+    /// Each obligation's clock is a declared clock.
+    mutating func checkObligations() {
+        for obligation in playbook.obligations {
+            guard let clock = obligation.clock, playbook.clock(clock.value) == nil else { continue }
+            var message = "obligation '\(obligation.id)' names clock '\(clock.value)', which is not declared under 'clocks'"
+            if let s = EditDistance.suggestion(for: clock.value, among: playbook.clocks.map(\.id)) {
+                message += "; did you mean '\(s)'?"
+            }
+            error(DiagnosticCode.unknownClock, message, clock.location)
+        }
     }
 
     /// A clock's `on_warning` and `on_expiry` enter top-level steps.

@@ -101,9 +101,48 @@ public struct StatusReport: Codable, Sendable {
         public var missed_by: String?
         /// The deadline an operator set during the run (`set_deadline`).
         public var deadline_set: DeadlineSet?
+        /// The decision that started the clock (`starts_clock`): `sue on restore_or_sue by kari.nordmann`.
+        public var started_by: String? = nil
     }
 
     /// A deadline set during the run: when, by whom, why, and the deadline before it.
+    /// A decision on a choice, with its rationale and the objections it overrode.
+    public struct Decision: Codable, Sendable {
+        public var choice: String
+        public var option: String
+        public var rationale: String?
+        public var by: String
+        public var at: String
+        /// Why standing objections were overridden.
+        public var override: String?
+        /// The objections overridden: `ola.hansen: "reason"`.
+        public var overrode: [String]?
+        public var started_clock: String?
+    }
+
+    /// An objection raised on a choice: standing (no decision yet) or overridden.
+    public struct Objection: Codable, Sendable {
+        public var choice: String
+        public var by: String
+        public var reason: String
+        public var at: String
+        public var overridden_by: String?
+        public var override: String?
+    }
+
+    /// One line of the "considered / not applicable" register.
+    public struct Obligation: Codable, Sendable {
+        public var id: String
+        public var title: String
+        public var reference: String?
+        /// `applies`, `not_applicable` or `not_considered`.
+        public var decision: String
+        public var reason: String?
+        public var by: String?
+        public var at: String?
+        public var clock: String?
+    }
+
     public struct DeadlineSet: Codable, Sendable {
         public var at: String
         public var by: String
@@ -255,6 +294,12 @@ public struct StatusReport: Codable, Sendable {
     public var deadline: String?
     public var deadline_exceeded: Bool
     public var incident_actions: [Action]
+    /// Decisions taken on choices, in order; absent when there is none.
+    public var decisions: [Decision]? = nil
+    /// Objections raised on choices, standing or overridden; absent when there is none.
+    public var objections: [Objection]? = nil
+    /// The playbook's obligations, each as considered (or `not_considered`); absent when it names none.
+    public var obligations: [Obligation]? = nil
     /// When the incident was opened (RFC 3339 in the playbook's zone). Absent in reports printed before it existed.
     public var opened_at: String?
     /// How long the incident has been open as of `now` (until it closed, once closed): `2h 05m`.
@@ -333,7 +378,8 @@ public struct StatusReport: Codable, Sendable {
                          missed_by: missedBy,
                          deadline_set: c.deadlineSet.map {
                              DeadlineSet(at: fmt($0.at), by: $0.by, reason: $0.reason, previous: fmt($0.previous))
-                         })
+                         },
+                         started_by: c.startedBy.map { "\($0.option) on \($0.choice) by \($0.by)" })
         }
         // In the playbook's order, with the targets that have not started yet.
         targets = def.playbook.targets.map { spec in
@@ -350,6 +396,32 @@ public struct StatusReport: Codable, Sendable {
         }
         cadences = def.playbook.cadences.isEmpty
             ? nil : Self.cadenceReports(def.playbook.cadences, state: state, fmt: fmt, relative: relative)
+        let decisions = state.decisions.map { d in
+            Decision(
+                choice: d.choice, option: d.option, rationale: d.rationale, by: d.by, at: fmt(d.at), override: d.override,
+                overrode: d.overrode.isEmpty
+                    ? nil
+                    : d.overrode.compactMap { i in
+                        state.objections.indices.contains(i)
+                            ? "\(state.objections[i].by): \(state.objections[i].reason)" : nil
+                    },
+                started_clock: d.startedClock)
+        }
+        self.decisions = decisions.isEmpty ? nil : decisions
+        let objections = state.objections.map {
+            Objection(choice: $0.choice, by: $0.by, reason: $0.reason, at: fmt($0.at), overridden_by: $0.overriddenBy,
+                      override: $0.overrideReason)
+        }
+        self.objections = objections.isEmpty ? nil : objections
+        let obligations = def.playbook.obligations.map { spec in
+            let d = state.considerations.first { $0.obligation == spec.id }
+            return Obligation(
+                id: spec.id, title: spec.title, reference: spec.reference,
+                decision: d.map { $0.applies ? ObligationDecision.applies : ObligationDecision.notApplicable }
+                    ?? "not_considered",
+                reason: d?.reason, by: d?.by, at: d.map { fmt($0.at) }, clock: spec.clock?.value)
+        }
+        self.obligations = obligations.isEmpty ? nil : obligations
         var waiting: [DeliveryInfo] = []
         var outbox: [DeliveryInfo] = []
         for d in state.deliveries where !d.status.isFinal {

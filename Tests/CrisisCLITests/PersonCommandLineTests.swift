@@ -291,8 +291,8 @@ struct PersonCommandLineTests {
         let first = try complete(cli, "act", ["crisis", "act"] + db + [""])
         #expect(first.contains(id) && first.contains("triage"), "\(first)")
         #expect(try complete(cli, "act", ["crisis", "act"] + db + [id, ""]).contains("triage"))
-        #expect(try complete(cli, "act", ["crisis", "act"] + db + [suffix(id), "triage", ""]) == ["choose"])
-        #expect(try complete(cli, "act", ["crisis", "act", "triage", ""] + db) == ["choose"])
+        #expect(try complete(cli, "act", ["crisis", "act"] + db + [suffix(id), "triage", ""]) == ["choose", "object"])
+        #expect(try complete(cli, "act", ["crisis", "act", "triage", ""] + db) == ["choose", "object"])
         // No database: nothing, quietly.
         #expect(try complete(cli, "act", ["crisis", "act", "--db", cli.dir.path + "/none.sqlite", ""]).isEmpty)
     }
@@ -328,7 +328,7 @@ struct PersonCommandLineTests {
         guard lines.count >= 4 else { return }
         #expect(lines[0].split(separator: " ").contains { $0 == id } && lines[0].contains("triage"), "\(lines[0])")
         #expect(lines[1].split(separator: " ").contains("triage"), "\(lines[1])")
-        #expect(lines[2] == "choose", "\(lines[2])")
+        #expect(lines[2] == "choose object", "\(lines[2])")
         #expect(lines[3] == id, "\(lines[3])")
     }
 }

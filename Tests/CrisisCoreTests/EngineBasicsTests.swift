@@ -135,7 +135,7 @@ struct EngineBasicsTests {
         let unknown = d.refuseAct("triage", "publish")
         #expect(unknown.code == .unknownAction)
         #expect(unknown.message.contains("available now: choose"))
-        #expect(unknown.hint == .actionsAvailable(["choose"]))
+        #expect(unknown.hint == .actionsAvailable(["choose", "object"]))
     }
 
     @Test("Timers: stale and early firing refused")

@@ -114,7 +114,8 @@ struct TemplateModelTests {
             "inputs.a": "Alpha", "inputs.b": "", "inputs.urls": urls,
             "incident.id": "INC-T", "incident.title": "Template title", "incident.mode": "drill",
             "steps.find_batch.note": "batch 4711", "steps.find_batch.reason": "",
-            "steps.decide.option": "y", "steps.callback.details": "called back at T+40",
+            "steps.decide.option": "y", "steps.decide.rationale": "", "steps.decide.override": "",
+            "steps.decide.reason": "", "steps.callback.details": "called back at T+40",
             "steps.page.by": "ola", "steps.page.via": "phone",
         ]
         if let v = fixed[name] { return v }
