@@ -57,6 +57,16 @@ public struct DrillScore: Codable, Sendable {
         public var margin_ms: Int64?
     }
 
+    /// A cadence of the playbook (an update promised every 30 minutes): how many of its occurrences were met.
+    public struct CadenceScore: Codable, Sendable {
+        public var id: String
+        public var title: String
+        public var every: String
+        public var occurrences: Int
+        public var met: Int
+        public var missed: Int
+    }
+
     /// A clock of the playbook (a regulatory deadline, an internal one) as the drill left it.
     public struct ClockScore: Codable, Sendable {
         public var id: String
@@ -104,6 +114,8 @@ public struct DrillScore: Codable, Sendable {
     public var measures: [Measure]
     public var objectives: [ObjectiveScore]
     public var targets: [TargetScore]
+    /// The playbook's cadences that started (absent when none did).
+    public var cadences: [CadenceScore]?
     public var clocks: [ClockScore]
     public var injects: [InjectScore]
     public var decisions: [Decision]
@@ -251,6 +263,11 @@ public struct DrillScore: Codable, Sendable {
                                reached_after: late.flatMap { at, origin in origin.map { humanDuration(at - $0) } }, result: r.name,
                                margin: r.margin.map(humanDuration), margin_ms: r.margin?.milliseconds)
         }
+        let cadenceScores = incident.definition.playbook.cadences.compactMap { spec -> CadenceScore? in
+            guard let run = incident.state.cadences.first(where: { $0.id == spec.id }) else { return nil }
+            return CadenceScore(id: spec.id, title: spec.title, every: humanDuration(spec.every),
+                                occurrences: run.occurrences.count, met: run.met, missed: run.missed)
+        }
         let clocks = standing.clocks.map { c in
             ClockScore(id: c.id, title: c.title, reference: c.reference, started: at(c.startedAt), due: at(c.deadline),
                        stopped: c.stoppedAt.map(at), result: c.result.name, margin: c.result.margin.map(humanDuration),
@@ -277,7 +294,9 @@ public struct DrillScore: Codable, Sendable {
             measures: [measure("first acknowledgement", firstAck), measure("holding statement published", published),
                        measure("takedown submitted", submitted)],
             objectives: objectives,
-            targets: targets, clocks: clocks,
+            targets: targets,
+            cadences: cadenceScores.isEmpty ? nil : cadenceScores,
+            clocks: clocks,
             injects: try scenario.injects.map { inject in
                 var score = InjectScore(id: inject.id, at: Self.when(inject), delivered: injectRecords[inject.id] != nil,
                                         record: injectRecords[inject.id])

@@ -326,6 +326,14 @@ enum DrillText {
                              + ((t.met_after ?? t.reached_after).map { " (after \($0))" } ?? ""))
             }
         }
+        if let cadences = s.cadences {
+            lines.append("")
+            lines.append("Cadences")
+            for c in cadences {
+                lines.append("  \(c.id)  every \(c.every): \(c.met) of \(c.occurrences) met"
+                             + (c.missed > 0 ? ", \(c.missed) MISSED" : ""))
+            }
+        }
         if !s.clocks.isEmpty {
             lines.append("")
             lines.append("Clocks")

@@ -249,6 +249,21 @@ enum ReportDocument {
             }
             try emit(.tableEnd)
         }
+        // Cadences: each recurring promise (an update every 30 minutes), its occurrences met and missed.
+        let cadences = r.incident.definition.playbook.cadences.compactMap { spec in
+            r.incident.state.cadences.first { $0.id == spec.id }.map { (spec, $0) }
+        }
+        if !cadences.isEmpty {
+            try emit(.tableStart(["Cadence", "Every", "Occurrences", "Met", "Missed", "Missed occurrences"]))
+            for (spec, run) in cadences {
+                let missed = run.occurrences.filter(\.missed).map { "#\($0.number) due \(at($0.due))" }
+                try emit(.row([.init("\(e(spec.title)) (\(e(spec.id)))"), .init(humanDuration(spec.every)),
+                               .init("\(run.occurrences.count)"), .init("\(run.met)"),
+                               .init("\(run.missed)", run.missed > 0 ? .bad : .good),
+                               .init(missed.isEmpty ? "none" : missed.joined(separator: ", "))]))
+            }
+            try emit(.tableEnd)
+        }
 
         // 3. Statements
         try emit(.section("Statements", id: "statements"))
