@@ -687,19 +687,7 @@ struct FieldRanges {
 
     /// `CanonicalMembers.integer(_:)`.
     func integer(_ r: Range<Int>?) -> Int64? {
-        guard let r, !r.isEmpty else { return nil }
-        var i = r.lowerBound
-        let negative = bytes[i] == 0x2D
-        if negative { i += 1 }
-        guard i < r.upperBound else { return nil }
-        var value: Int64 = 0
-        while i < r.upperBound {
-            let d = bytes[i]
-            guard d >= 0x30, d <= 0x39 else { return nil }
-            value = value * 10 + Int64(d - 0x30)
-            i += 1
-        }
-        return negative ? -value : value
+        r.flatMap { CanonicalMembers.integer(bytes, $0) }
     }
 }
 

@@ -669,8 +669,14 @@ public struct CanonicalMembers: Sendable {
 
     /// Member `name` when it is an integer, else nil.
     public func integer(_ name: String) -> Int64? {
-        guard let r = range(name), !r.isEmpty else { return nil }
-        // Checked canonical already: an integer is an optional minus and at most 16 digits.
+        guard let r = range(name) else { return nil }
+        return Self.integer(bytes, r)
+    }
+
+    /// The integer written in `bytes[r]` (checked canonical already: an optional minus and at most 16 digits),
+    /// else nil.
+    static func integer(_ bytes: [UInt8], _ r: Range<Int>) -> Int64? {
+        guard !r.isEmpty else { return nil }
         var i = r.lowerBound
         let negative = bytes[i] == 0x2D
         if negative { i += 1 }

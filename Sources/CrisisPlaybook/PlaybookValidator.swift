@@ -256,7 +256,7 @@ private struct Validation {
             }
         }
         for option in c.options {
-            if let clock = option.startsClock { checkClockName(clock, what: "option '\(option.id)' of step '\(step.id)'") }
+            if let clock = option.startsClock { checkClockName(clock, "option '\(option.id)' of step '\(step.id)' starts") }
         }
         for option in c.options {
             guard let g = option.when else { continue }
@@ -383,32 +383,21 @@ private struct Validation {
 
     /// A submission's `stops_clock` names a declared clock; an input authority names a declared input.
     mutating func checkSubmission(_ step: Step, _ s: SubmissionSpec) {
-        if let id = s.stopsClock, playbook.clock(id.value) == nil {
-            var message = "step '\(step.id)' stops clock '\(id.value)', which is not declared under 'clocks'"
-            if let sug = EditDistance.suggestion(for: id.value, among: playbook.clocks.map(\.id)) {
-                message += "; did you mean '\(sug)'?"
-            }
-            error(DiagnosticCode.unknownClock, message, id.location)
-        }
+        if let id = s.stopsClock { checkClockName(id, "step '\(step.id)' stops") }
         if case .input(let name) = s.authority { checkInput(name, types: [.string], what: "'authority' of step '\(step.id)'") }
     }
 
     mutating func checkClock(_ step: Step, _ c: ClockStepSpec) {
-        if !c.clock.value.isEmpty, playbook.clock(c.clock.value) == nil {
-            var message = "step '\(step.id)' uses clock '\(c.clock.value)', which is not declared under 'clocks'"
-            if let s = EditDistance.suggestion(for: c.clock.value, among: playbook.clocks.map(\.id)) {
-                message += "; did you mean '\(s)'?"
-            }
-            error(DiagnosticCode.unknownClock, message, c.clock.location)
-        }
+        checkClockName(c.clock, "step '\(step.id)' uses")
         if let from = c.from { checkInput(from, types: [.time], what: "'from' of step '\(step.id)'") }
         if let anchor = c.anchor { checkAnchor(anchor, what: "'from' of step '\(step.id)'") }
     }
 
-    /// Reports `unknown-clock` for a clock name that is not declared under `clocks`.
-    mutating func checkClockName(_ clock: Located<String>, what: String) {
+    /// Reports `unknown-clock` for a clock name that is not declared under `clocks`: "`who` clock 'x', which is
+    /// not declared" (`who`: "step 'a' stops", "obligation 'b' names").
+    mutating func checkClockName(_ clock: Located<String>, _ who: String) {
         guard !clock.value.isEmpty, playbook.clock(clock.value) == nil else { return }
-        var message = "\(what) starts clock '\(clock.value)', which is not declared under 'clocks'"
+        var message = "\(who) clock '\(clock.value)', which is not declared under 'clocks'"
         if let s = EditDistance.suggestion(for: clock.value, among: playbook.clocks.map(\.id)) {
             message += "; did you mean '\(s)'?"
         }
@@ -418,12 +407,7 @@ private struct Validation {
     /// Each obligation's clock is a declared clock.
     mutating func checkObligations() {
         for obligation in playbook.obligations {
-            guard let clock = obligation.clock, playbook.clock(clock.value) == nil else { continue }
-            var message = "obligation '\(obligation.id)' names clock '\(clock.value)', which is not declared under 'clocks'"
-            if let s = EditDistance.suggestion(for: clock.value, among: playbook.clocks.map(\.id)) {
-                message += "; did you mean '\(s)'?"
-            }
-            error(DiagnosticCode.unknownClock, message, clock.location)
+            if let clock = obligation.clock { checkClockName(clock, "obligation '\(obligation.id)' names") }
         }
     }
 
