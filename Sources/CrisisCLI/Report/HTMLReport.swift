@@ -7,32 +7,8 @@ import Foundation
 /// (tables do not break inside rows, headers repeat); a drill carries its marking on screen as a banner and in
 /// print as a header and footer on every page. An inline SVG timeline draws lanes for statements, takedowns,
 /// escalations, clocks and other records, with a tooltip on every marker. Every recorded text is HTML-escaped.
-enum HTMLReport {
-    /// Writes the page of a report already built (its notes and timeline read from the trail again).
-    static func write(_ report: IncidentReport, to out: (String) throws -> Void) throws {
-        try render(out) { begin, emit in try ReportDocument.write(report, begin: begin, emit: emit) }
-    }
-
-    /// Builds the report of incident `id` and writes its page, in one pass over the trail; returns the report.
-    @discardableResult
-    static func write(service: IncidentService, incident id: String, to out: (String) throws -> Void) throws
-        -> IncidentReport
-    {
-        try render(out) { begin, emit in
-            try ReportDocument.write(service: service, incident: id, begin: begin, emit: emit)
-        }
-    }
-
-    /// Lays out the blocks `produce` emits; `begin` (called by it once the report is built, before the first
-    /// block written out) writes the page's head.
-    private static func render<T>(
-        _ out: (String) throws -> Void,
-        _ produce: (_ begin: (IncidentReport) throws -> Void, _ emit: (ReportBlock) throws -> Void) throws -> T
-    ) throws -> T {
-        try withoutActuallyEscaping(out) { out in try layOut(out, produce) }
-    }
-
-    private static func layOut<T>(
+enum HTMLReport: ReportLayout {
+    static func layOut<T>(
         _ out: @escaping (String) throws -> Void,
         _ produce: (_ begin: (IncidentReport) throws -> Void, _ emit: (ReportBlock) throws -> Void) throws -> T
     ) throws -> T {

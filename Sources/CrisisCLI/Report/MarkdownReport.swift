@@ -4,32 +4,8 @@ import Foundation
 /// `crisis export --format md`: the report as CommonMark with GitHub tables. Every recorded text is inert: controls
 /// and bidi characters are shown as `\u{...}` (as `log` shows them), and Markdown's own characters (table pipes,
 /// emphasis, links, HTML) are backslash-escaped. A drill's marking heads and ends the file and every section.
-enum MarkdownReport {
-    /// Writes the report of a report already built (its notes and timeline read from the trail again).
-    static func write(_ report: IncidentReport, to out: (String) throws -> Void) throws {
-        try render(out) { begin, emit in try ReportDocument.write(report, begin: begin, emit: emit) }
-    }
-
-    /// Builds the report of incident `id` and writes it, in one pass over the trail; returns the report.
-    @discardableResult
-    static func write(service: IncidentService, incident id: String, to out: (String) throws -> Void) throws
-        -> IncidentReport
-    {
-        try render(out) { begin, emit in
-            try ReportDocument.write(service: service, incident: id, begin: begin, emit: emit)
-        }
-    }
-
-    /// Lays out the blocks `produce` emits; `begin` (called by it once the report is built, before the first
-    /// block written out) writes the drill's marking.
-    private static func render<T>(
-        _ out: (String) throws -> Void,
-        _ produce: (_ begin: (IncidentReport) throws -> Void, _ emit: (ReportBlock) throws -> Void) throws -> T
-    ) throws -> T {
-        try withoutActuallyEscaping(out) { out in try layOut(out, produce) }
-    }
-
-    private static func layOut<T>(
+enum MarkdownReport: ReportLayout {
+    static func layOut<T>(
         _ out: @escaping (String) throws -> Void,
         _ produce: (_ begin: (IncidentReport) throws -> Void, _ emit: (ReportBlock) throws -> Void) throws -> T
     ) throws -> T {

@@ -492,3 +492,38 @@ enum ReportDocument {
                 .init(p.detail.map { TerminalText.escape($0) } ?? "")]
     }
 }
+
+/// A way of laying out a report's blocks (Markdown, HTML): given `layOut`, it writes a report already built, or
+/// builds one and writes it in one pass over the trail.
+protocol ReportLayout {
+    /// Lays out the blocks `produce` emits; `begin` (called by it once the report is built, before the first
+    /// block written out) writes what heads the output (the page's head, the drill's marking).
+    static func layOut<T>(
+        _ out: @escaping (String) throws -> Void,
+        _ produce: (_ begin: (IncidentReport) throws -> Void, _ emit: (ReportBlock) throws -> Void) throws -> T
+    ) throws -> T
+}
+
+extension ReportLayout {
+    /// Writes a report already built (its notes and timeline read from the trail again).
+    static func write(_ report: IncidentReport, to out: (String) throws -> Void) throws {
+        try render(out) { begin, emit in try ReportDocument.write(report, begin: begin, emit: emit) }
+    }
+
+    /// Builds the report of incident `id` and writes it, in one pass over the trail; returns the report.
+    @discardableResult
+    static func write(service: IncidentService, incident id: String, to out: (String) throws -> Void) throws
+        -> IncidentReport
+    {
+        try render(out) { begin, emit in
+            try ReportDocument.write(service: service, incident: id, begin: begin, emit: emit)
+        }
+    }
+
+    private static func render<T>(
+        _ out: (String) throws -> Void,
+        _ produce: (_ begin: (IncidentReport) throws -> Void, _ emit: (ReportBlock) throws -> Void) throws -> T
+    ) throws -> T {
+        try withoutActuallyEscaping(out) { out in try layOut(out, produce) }
+    }
+}
