@@ -23,29 +23,13 @@ import sys
 import time
 
 from lib.common import ROOT, Result, SuiteError, integrity_check, verify_ok
+from tests import t_watchkill
 
 LEVELS = 6
 LONGEST = 2
 
-PLAYBOOK = """schema: crisis-playbook/v1
-id: send-kill
-version: "1"
-title: Sender kill test
-timezone: Europe/Oslo
-languages: [en]
-roles:
-  lead: {title: Lead, lead: true}
-steps:
-  page:
-    type: escalate
-    title: Page the chain
-    levels:
-%s
-    message: "Reliability page"
-    next: {acknowledged: done, exhausted: done}
-  done: {type: end, title: Done, outcome: resolved}
-start: page
-"""
+# The watchkill test's escalation chain, under its own id.
+PLAYBOOK = t_watchkill.PLAYBOOK.replace("id: watch-kill", "id: send-kill").replace("Watcher kill test", "Sender kill test")
 
 CONTACTS = """schema: crisis-contacts/v1
 timezone: Europe/Oslo
