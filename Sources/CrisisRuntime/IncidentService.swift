@@ -452,7 +452,8 @@ public struct IncidentService: Sendable {
         public var contacts: ContactsDirectory?
     }
 
-    /// Claims every delivery `incident` has queued: one `sending` record each. What another process claimed or
+    /// Fires the live timers that have come due (as every command does first), then claims every delivery
+    /// `incident` has queued: one `sending` record each. What another process claimed or
     /// settled first is left to it. Send each with `send(_:)`, then record its result with `complete`.
     public func claimQueued(incident id: String, wallNow: Instant) throws -> (claimed: [ClaimedDelivery], result: CommitResult) {
         var claimed: [ClaimedDelivery] = []
@@ -460,7 +461,11 @@ public struct IncidentService: Sendable {
             claimed = []
             var run = CommandRun(incident)
             guard !incident.isDrill else { return finish(run) }
-            for d in incident.state.deliveries where d.status == .queued {
+            // Timers that came due first, at their due instants, as every command does: a claim is a record at
+            // the wall clock, and recorded first it would move the incident's clock past them, so what they
+            // cause would count from the claim instead of from when they came due.
+            try timers.fireDue(wallNow: wallNow, into: &run)
+            for d in run.incident.state.deliveries where d.status == .queued {
                 if try effects.claim(d.delivery.key, actor: .system, wallNow: wallNow, into: &run) {
                     claimed.append(ClaimedDelivery(incident: id, delivery: d.delivery,
                                                    contacts: run.incident.definition.contacts))

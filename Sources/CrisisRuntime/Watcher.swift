@@ -158,6 +158,9 @@ public struct Watcher: Sendable {
             let (claimed, result) = try service.claimQueued(incident: id, wallNow: wallNow)
             if !result.records.isEmpty { pass.fired.append((id, result)) }
             seen[id]?.seq = result.incident.seq
+            seen[id]?.open = result.incident.state.status.isOpen
+            seen[id]?.nextDue = result.incident.state.nextTimer?.due
+            seen[id]?.now = result.incident.now
             seen[id]?.queued = Self.hasQueued(result.incident)
             // Some left queued (another process wrote first): read the incident again next pass.
             if seen[id]?.queued == true { seen[id]?.seq = -1 }

@@ -196,6 +196,68 @@ struct WatchHandoffTests {
         #expect(settle.status == 0, "\(settle.stderr)")
         #expect(try results(cli).map(\.result) == ["queued", "sending", "failed"])
     }
+
+    @Test("a watcher that finds overdue timers and a queued page fires the timers at their due instants first")
+    func overdueTimersBeforeClaims() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let (server, port) = try tx.startHTTP(cli)
+        defer { server.stop() }
+        let t = try transports(cli, port: port, path: "/ok")
+        let (_, contacts) = try writePlaybook(cli)
+        // Three levels of one second each: all three overdue by the time the next watcher looks.
+        let playbook = cli.dir.appendingPathComponent("chain.yaml").path
+        try """
+            schema: crisis-playbook/v1
+            id: overdue-chain
+            version: "1"
+            title: Overdue chain
+            timezone: Europe/Oslo
+            languages: [en]
+            roles:
+              lead: {title: Lead, lead: true}
+            steps:
+              assess: {type: task, title: Assess, timeout: 4h, next: page}
+              page:
+                type: escalate
+                title: Page the lead
+                levels:
+                  - {targets: ["role:lead"], ack_timeout: "1s", channels: [sms]}
+                  - {targets: ["role:lead"], ack_timeout: "1s", channels: [sms]}
+                  - {targets: ["role:lead"], ack_timeout: "1s", channels: [sms]}
+                message: 'Call Kari now'
+                next: {acknowledged: done, exhausted: done}
+              done: {type: end, title: Done, outcome: resolved}
+            start: assess
+
+            """.write(toFile: playbook, atomically: true, encoding: .utf8)
+        let id = try cli.run(["start", playbook, "--contacts", contacts, "--transports", t]).lastLine
+
+        // The page is queued for a watcher that then dies before claiming it.
+        let watcher = try watch(cli, transports: t)
+        #expect(CLI.wait(20) { log(watcher).contains("watching") }, "\(log(watcher))")
+        kill(watcher.pid, SIGSTOP)
+        #expect(try cli.run(["act", id, "assess", "done", "--transports", t]).status == 0)
+        watcher.stop()
+        #expect(try results(cli).map(\.result) == ["queued"])
+        Thread.sleep(forTimeInterval: 3.5)
+
+        // One pass: the three ack timeouts fire one after another at their due instants (the claim of the queued
+        // page, recorded at the wall clock, must not move the clock past them), so the chain is exhausted.
+        let once = try cli.run(["watch", "--once", "--transports", t])
+        #expect(once.status == 0, "\(once.stderr)")
+        let status = try JSONSerialization.jsonObject(with: Data(try cli.run(["status", id, "--json"]).stdout.utf8))
+            as? [String: Any]
+        let logText = try cli.run(["log", id]).stdout
+        #expect(status?["status"] as? String == "closed", "\(logText)")
+        let rows = Spawn.run("/usr/bin/sqlite3", [cli.db, "SELECT CAST(record AS TEXT) FROM audit_event WHERE "
+                                                     + "event_type = 'timer.fired' ORDER BY seq"], capture: true)
+        let timers = rows.stdout.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["body"] as? [String: Any]
+        }
+        #expect(timers.count == 3, "\(rows.stdout)")
+        for timer in timers { #expect((timer["now"] as? Int) == (timer["due"] as? Int), "\(timer)") }
+    }
 }
 
 /// The live board sends what its actions deliver on threads of its own: a slow channel never holds it.
