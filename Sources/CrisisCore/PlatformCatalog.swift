@@ -214,6 +214,10 @@ public struct ResolvedRoute: Sendable, Hashable, Codable {
     public var text: String
     /// `playbook` (its `reporting_route`) or `catalog`.
     public var source: String
+    public init(text: String, source: String) {
+        self.text = text
+        self.source = source
+    }
 }
 
 extension TakedownSpec {

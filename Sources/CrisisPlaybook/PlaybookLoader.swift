@@ -1005,7 +1005,7 @@ final class PlaybookBuilder {
                     let problem = Self.prefillProblem(element, v)
                 {
                     r.error(DiagnosticCode.badPrefill,
-                            "prefill '\(e.key)' of \(w) is a \(element.isStatement ? "statement" : element.valueType.rawValue) element: '\(v)' \(problem)",
+                            "prefill '\(e.key)' of \(w) does not fit its \(element.isStatement ? "statement" : element.valueType.rawValue) element: \(problem)",
                             at: r.location(e.value))
                 }
             }
