@@ -43,6 +43,17 @@ extension StepAction {
 }
 
 extension TakedownStatus {
+    /// The outcome whose route a later outcome takes when the playbook does not route it (so playbooks written
+    /// before it existed stay valid): `restricted` → `partially_removed`, `labelled` and `restored` → `refused`
+    /// (the content stays up). Nil for the original outcomes.
+    public var routeFallback: TakedownStatus? {
+        switch self {
+        case .restricted: .partiallyRemoved
+        case .labelled, .restored: .refused
+        default: nil
+        }
+    }
+
     /// Waiting on the platform: submitted, and not yet decided.
     var awaitsPlatform: Bool { self == .submitted || self == .acknowledged || self == .pending }
 

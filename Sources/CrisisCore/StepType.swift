@@ -88,7 +88,9 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
     public var defaultFailedOutcomes: [String] {
         switch self {
         case .task: [Outcome.skipped, Outcome.timeout]
-        case .takedown: [TakedownStatus.refused.rawValue, TakedownStatus.noResponse.rawValue, Outcome.timeout]
+        case .takedown:
+            [TakedownStatus.refused.rawValue, TakedownStatus.noResponse.rawValue, TakedownStatus.labelled.rawValue,
+             TakedownStatus.restored.rawValue, Outcome.timeout]
         case .notify: [Outcome.failed, Outcome.timeout]
         case .escalate: [Outcome.exhausted]
         case .wait: [Outcome.timeout]

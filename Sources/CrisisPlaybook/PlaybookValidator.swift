@@ -232,6 +232,11 @@ private struct Validation {
 
     func isRouted(_ step: Step, _ outcome: String) -> Bool {
         if step.next[outcome] != nil { return true }
+        if case .takedown = step.kind, let fallback = TakedownStatus(rawValue: outcome)?.routeFallback,
+            step.next[fallback.rawValue] != nil
+        {
+            return true
+        }
         if outcome == Outcome.timeout, case .choice(let c) = step.kind, c.onTimeout != nil { return true }
         if outcome == Outcome.timeout, case .choice(let c) = step.kind, let d = c.defaultOption,
             step.next[d.value] != nil
