@@ -24,8 +24,16 @@ struct TakedownCatalogCLITests {
         let show = try #require(try cli.run(["show", id, "report", "--json"]).json()["takedown"] as? [String: Any])
         #expect(show["reporting_route"] as? String == "https://help.x.com/forms/impersonation")
         #expect(show["route_source"] as? String == "catalog")
-        let sha = try #require(show["notice_sha256"] as? String)
-        let notice = try #require(show["notice"] as? String)
+        // A draft records the prefilled elements it did not type (subject prefill.NAME).
+        let draft = try cli.run(["act", id, "report", "draft", "--role", "legal", "--set",
+                                 "explanation=This account uses our CEO's name and photo to ask for money."])
+        #expect(draft.status == 0, "\(draft.stderr)")
+        let drafted = try cli.run(["log", id, "--json"]).stdout
+        #expect(drafted.contains("prefill.notifier_name"), "\(drafted)")
+        #expect(!drafted.contains("prefill.explanation"), "typed, not prefilled")
+        let shown = try #require(try cli.run(["show", id, "report", "--json"]).json()["takedown"] as? [String: Any])
+        let sha = try #require(shown["notice_sha256"] as? String)
+        let notice = try #require(shown["notice"] as? String)
 
         let submit = try cli.run(["act", id, "report", "submit", "--role", "legal", "--set", "ticket=X-1"])
         #expect(submit.status == 0, "\(submit.stderr)")
