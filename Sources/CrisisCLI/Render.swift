@@ -516,6 +516,19 @@ enum StatusText {
         }
         if isStatement {
             lines += statement(a, r, width: width)
+        } else if a.type == StepType.takedown.yamlName, let notice = detail.removeValue(forKey: "notice") {
+            // The route beside the notice, then the notice as it is pasted.
+            detail.removeValue(forKey: "notice_sha256")
+            let route = detail.removeValue(forKey: "send_to")
+            for (k, v) in detail.sorted(by: { $0.key < $1.key }) {
+                let shown = TerminalText.escape(v, keepNewlines: true)
+                    .split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n          ")
+                lines.append("      \(k): \(shown)")
+            }
+            if let route { lines.append("      send it to: \(TerminalText.escape(route))") }
+            lines.append("      notice, ready to paste:")
+            lines += TerminalText.escape(notice, keepNewlines: true).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.isEmpty ? "" : "        \($0)" }
         } else {
             for (k, v) in detail.sorted(by: { $0.key < $1.key }) {
                 let shown = TerminalText.escape(v, keepNewlines: true)
@@ -733,8 +746,8 @@ enum EffectsText {
         case ("draft", .takedown(let spec)?):
             guard case .takedown(let t)? = detail(r.step, in: state) else { return "notice drafted by \(who)" }
             let missing = spec.basis.requiredElements.filter { element in
-                let v = (t.notice[element.rawValue] ?? "").trimmingCharacters(in: .whitespaces)
-                return element.valueType == .boolean ? v != "true" : v.isEmpty
+                if element == .authorisation && spec.authorisationRecord != nil { return false }
+                return !element.isFilled(by: t.notice[element.rawValue])
             }.map(\.rawValue)
             return "notice for \(e(t.platform)) drafted by \(who)"
                 + (missing.isEmpty ? ": complete, ready to submit" : "; still missing: \(missing.joined(separator: ", "))")
@@ -888,8 +901,13 @@ enum TimelineText {
             if !content.isEmpty { parts.append("content: " + content.map { "\($0.0)=\(e($0.1))" }.joined(separator: " ")) }
         }
         if let platform = subject["platform"] {
-            parts.append("to \(e(platform))" + (subject["basis"].map { " under \(e($0))" } ?? ""))
+            parts.append("to \(e(platform))" + (subject["basis"].map { " under \(e($0))" } ?? "")
+                + (subject["route"].map { " via \(e($0))" } ?? "")
+                + (subject["notice_sha256"].map { ", notice sha256 \(e(String($0.prefix(12))))\(Sym.ellipsis)" } ?? ""))
         }
+        let prefilled = subject.filter { $0.key.hasPrefix("prefill.") }
+            .map { (String($0.key.dropFirst("prefill.".count)), $0.value) }.sorted { $0.0 < $1.0 }
+        if !prefilled.isEmpty { parts.append("prefilled: " + prefilled.map { "\($0.0)=\(e($0.1))" }.joined(separator: " ")) }
         if let urls = subject["urls"] { parts.append("urls=\(e(urls.split(separator: "\n").joined(separator: " ")))") }
         let notice = subject.filter { $0.key.hasPrefix("notice.") }
             .map { (String($0.key.dropFirst("notice.".count)), $0.value) }.sorted { $0.0 < $1.0 }

@@ -315,6 +315,10 @@ struct Machine {
         if target == nil, outcome == Outcome.timeout, case .choice(let c) = step.kind, let d = c.defaultOption {
             target = step.next[d.value]?.value
         }
+        if target == nil, case .takedown = step.kind, let fallback = TakedownStatus(rawValue: outcome)?.routeFallback {
+            // A later takedown outcome the playbook does not route takes the route of the one it extends.
+            target = step.next[fallback.rawValue]?.value
+        }
         if let target {
             queue.append(PendingEntry(stepID: target, instance: target, scope: scope))
         } else {

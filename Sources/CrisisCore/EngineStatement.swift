@@ -112,7 +112,8 @@ extension Machine {
         case .publish:
             publish(spec, s, instance: instance, fields: fields)
         case .choose, .done, .skip, .received, .draft, .submit, .acknowledge, .removed, .partiallyRemoved, .refused,
-            .appeal, .editRequested, .ack, .notReached, .confirmDelivery, .retry, .close, .setDeadline, .receipt, .object, .consider:
+            .appeal, .editRequested, .ack, .notReached, .confirmDelivery, .retry, .close, .setDeadline, .receipt, .object, .consider,
+            .pending, .restricted, .labelled, .urlResult, .counterNotice, .restored:
             return
         }
     }

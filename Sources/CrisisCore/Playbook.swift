@@ -644,6 +644,14 @@ public enum LegalBasis: String, Sendable, Hashable, CaseIterable, Codable {
     case impersonation
     case defamation
     case termsOfService = "terms_of_service"
+    /// A trademark infringement report (a counterfeit shop, a look-alike account or domain).
+    case trademark
+    /// An abuse report to a host or registrar: phishing, malware or fraud (`abuse_type`).
+    case abuseReport = "abuse_report"
+    /// A request to a search engine to delist results for a person's name (GDPR Art. 17, right to erasure).
+    case delisting
+    /// A request under a named national law (`citation`: "åndsverkloven § 104", ...).
+    case nationalLaw = "national_law"
 
     /// The notice elements the request must carry before it may be submitted.
     public var requiredElements: [NoticeElement] {
@@ -664,6 +672,16 @@ public enum LegalBasis: String, Sendable, Hashable, CaseIterable, Codable {
             [.explanation, .urls, .notifierName, .notifierEmail, .affectedPerson, .goodFaithStatement]
         case .termsOfService:
             [.explanation, .urls, .policyReference]
+        case .trademark:
+            [.trademarkRegistration, .urls, .explanation, .notifierName, .notifierEmail, .authorisation,
+             .goodFaithStatement]
+        case .abuseReport:
+            [.abuseType, .urls, .explanation, .evidence, .notifierName, .notifierEmail]
+        case .delisting:
+            // GDPR Art. 17(1); the search engines' forms ask for the name searched and the person's authority.
+            [.searchTerms, .urls, .affectedPerson, .explanation, .notifierName, .notifierEmail, .authorisation]
+        case .nationalLaw:
+            [.citation, .explanation, .urls, .notifierName, .notifierEmail, .goodFaithStatement]
         }
     }
 }
@@ -684,16 +702,71 @@ public enum NoticeElement: String, Sendable, Hashable, CaseIterable, Codable {
     case authorisation
     case impersonatedAccount = "impersonated_account"
     case policyReference = "policy_reference"
+    /// trademark: the mark, its registration number and office (`EXAMPLE, EUTM 018000000`).
+    case trademarkRegistration = "trademark_registration"
+    /// abuse_report: `phishing`, `malware` or `fraud` (`NoticeElement.abuseTypes`).
+    case abuseType = "abuse_type"
+    /// abuse_report: what shows the abuse (a sample e-mail's headers, a malware hash, a victim's report).
+    case evidence
+    /// delisting: the name (or other terms) the results appear for.
+    case searchTerms = "search_terms"
+    /// national_law: the provision the request relies on (`Norwegian Copyright Act (åndsverkloven) § 104`).
+    case citation
+
+    /// The kinds of abuse an `abuse_type` element may name.
+    public static let abuseTypes = ["phishing", "malware", "fraud"]
 
     public var valueType: ValueType {
         switch self {
         case .urls: .urls
         case .notifierEmail, .notifierName, .notifierPhone, .signature, .impersonatedAccount, .affectedPerson,
-            .policyReference:
+            .policyReference, .abuseType, .searchTerms:
             .string
-        case .goodFaithStatement, .accuracyUnderPerjury: .boolean
+        // Statements are text, stored verbatim (`true`, from trails written when they were booleans, stands for
+        // the standard wording: `statementText`).
         default: .text
         }
+    }
+
+    /// The values the element accepts, when it is a closed list (empty: any value of its type).
+    public var allowedValues: [String] { self == .abuseType ? Self.abuseTypes : [] }
+
+    /// Whether the element is a statement the notifier makes (its text is stored verbatim and printed as a
+    /// paragraph of its own).
+    public var isStatement: Bool { self == .goodFaithStatement || self == .accuracyUnderPerjury }
+
+    /// The standard wording of a statement element under `basis` (what `true` stands for; the draft's default).
+    public func statementText(basis: LegalBasis) -> String? {
+        switch (self, basis) {
+        case (.accuracyUnderPerjury, _):
+            "The information in this notification is accurate, and under penalty of perjury, I am authorised to "
+                + "act on behalf of the owner of an exclusive right that is allegedly infringed."
+        case (.goodFaithStatement, .dmca512c3):
+            "I have a good faith belief that use of the material in the manner complained of is not authorised by "
+                + "the copyright owner, its agent, or the law."
+        case (.goodFaithStatement, .trademark):
+            "I have a good faith belief that the use of the trademark described above is not authorised by the "
+                + "trademark owner, its agent, or the law."
+        case (.goodFaithStatement, _):
+            "I confirm in good faith that the information and allegations in this notice are accurate and complete."
+        default: nil
+        }
+    }
+
+    /// Whether `value` fills the element: not blank; a statement not `false` (`true` stands for the standard
+    /// wording); a closed list's value one of its values.
+    public func isFilled(by value: String?) -> Bool {
+        let v = (value ?? "").trimmingSpaces()
+        if v.isEmpty { return false }
+        if isStatement { return v != "false" }
+        if !allowedValues.isEmpty { return allowedValues.contains(v) }
+        return true
+    }
+
+    /// The value as it goes into the notice: a statement given as `true` in its standard wording.
+    public func noticeText(_ value: String, basis: LegalBasis) -> String {
+        if isStatement, value.trimmingSpaces() == "true" { return statementText(basis: basis) ?? value }
+        return value
     }
 }
 
@@ -713,8 +786,24 @@ public enum TakedownStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case appealed
     /// The platform asked for changes to the notice; it is redrafted and submitted again (not an outcome).
     case editRequested = "edit_requested"
+    /// Withheld in some countries (geo-blocked), up elsewhere.
+    case restricted
+    /// Left up with a label or warning screen.
+    case labelled
+    /// The platform said when it will decide (`pending_until`); a reminder fires then (not an outcome).
+    case pending
+    /// DMCA: the uploader sent a counter-notice; the platform may restore the material 10 to 14 US business days
+    /// after it received it unless a court action is filed (not an outcome).
+    case counterNoticed = "counter_noticed"
+    /// DMCA: the material was put back after a counter-notice.
+    case restored
 
-    public static let finalStatuses: [TakedownStatus] = [.removed, .partiallyRemoved, .refused, .noResponse, .appealed]
+    public static let finalStatuses: [TakedownStatus] = [
+        .removed, .partiallyRemoved, .refused, .noResponse, .appealed, .restricted, .labelled, .restored,
+    ]
+
+    /// What a platform may answer for one URL (`url_result`).
+    public static let urlResults: [TakedownStatus] = [.removed, .restricted, .labelled, .refused]
 }
 
 /// A takedown or removal request and its lifecycle, with follow-up reminders while the platform is silent.
@@ -735,11 +824,16 @@ public struct TakedownSpec: Sendable, Hashable, Codable {
     /// Where to send the assembled notice (a reporting form's URL, an address), by platform (`reporting_route`);
     /// a route for any platform is under `*`. Nil when the playbook does not say.
     public var reportingRoutes: [String: String]?
+    /// The record that authorises the request (`prefill: {authorisation: {record: consent}}`): a step that must
+    /// have finished (done, or decided) before `submit` is accepted. Nil when the element is typed in.
+    public var authorisationRecord: Located<String>?
     public init(
         platform: ValueSource, urls: ValueSource, basis: LegalBasis, basisLocation: SourceLocation = .unknown,
         submitterRoles: [Located<String>] = [], followUp: PlaybookDuration? = nil, giveUpAfter: PlaybookDuration? = nil,
-        prefill: [String: String] = [:], reportingRoutes: [String: String]? = nil
+        prefill: [String: String] = [:], reportingRoutes: [String: String]? = nil,
+        authorisationRecord: Located<String>? = nil
     ) {
+        self.authorisationRecord = authorisationRecord
         self.platform = platform
         self.urls = urls
         self.basis = basis

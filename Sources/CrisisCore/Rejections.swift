@@ -42,6 +42,9 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
     // Engine: takedown.
     /// A takedown notice lacks elements its legal basis requires, so it cannot be submitted.
     case missingElements = "missing-elements"
+    /// A takedown whose authorisation comes from a record (`prefill: {authorisation: {record: STEP}}`) before
+    /// that step has been done.
+    case authorisationMissing = "authorisation-missing"
     // Engine: timers and deliveries.
     /// The timer is not armed: it already fired, or was cancelled or replaced.
     case unknownTimer = "unknown-timer"
@@ -107,6 +110,7 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .conflictedPerson: "the person is named as conflicted by the incident and may not draft, decide, acknowledge, choose or close"
         case .unknownPerson: "an ack's 'by' names nobody in the incident's contacts directory"
         case .missingElements: "a takedown notice or regulatory submission lacks elements its legal basis requires"
+        case .authorisationMissing: "a takedown's authorisation comes from a step that has not been done yet"
         case .unknownTimer: "the timer is not armed (it fired, or was cancelled or replaced)"
         case .timerNotDue: "the timer fired before its due time"
         case .unknownDelivery: "no delivery has that key"
@@ -132,7 +136,7 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
         switch self {
         case .closed, .unknownStep, .notActive, .unknownAction, .actionUnavailable, .unrenderedDraft,
             .incompleteStatement, .roleRequired, .wrongRole, .unknownField, .missingField, .invalidField, .ownDraft,
-            .conflictedApprover, .alreadyDecided, .conflictedPerson, .missingElements, .unknownTimer, .timerNotDue, .unknownDelivery,
+            .conflictedApprover, .alreadyDecided, .conflictedPerson, .missingElements, .authorisationMissing, .unknownTimer, .timerNotDue, .unknownDelivery,
             .deliveryFinal, .deliveryQueued:
             true
         case .invalidOperator, .tooLarge, .reservedField, .duplicateField, .invalidText, .notInDirectory,

@@ -381,6 +381,12 @@ public struct TakedownRun: Sendable, Hashable, Codable {
     public internal(set) var ticket: String?
     public internal(set) var submission: TakedownSubmission?
     public internal(set) var history: [TakedownTransition]
+    /// The platform's answer for each URL so far (`url_result`), in the order recorded; the last for a URL counts.
+    public internal(set) var urlResults: [TakedownURLResult]
+    /// When the platform said it will decide (`pending`).
+    public internal(set) var pendingUntil: Instant?
+    /// DMCA: the counter-notice and its restore window (`counter_notice`).
+    public internal(set) var counterNotice: CounterNotice?
     public init(platform: String, urls: [String], notice: [String: String] = [:]) {
         self.status = .drafting
         self.platform = platform
@@ -389,11 +395,86 @@ public struct TakedownRun: Sendable, Hashable, Codable {
         self.ticket = nil
         self.submission = nil
         self.history = []
+        self.urlResults = []
+        self.pendingUntil = nil
+        self.counterNotice = nil
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case status, platform, urls, notice, ticket, submission, history, urlResults, pendingUntil, counterNotice
+    }
+
+    // The later fields are written only when set, so a run without them encodes as it always did.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        status = try c.decode(TakedownStatus.self, forKey: .status)
+        platform = try c.decode(String.self, forKey: .platform)
+        urls = try c.decode([String].self, forKey: .urls)
+        notice = try c.decode([String: String].self, forKey: .notice)
+        ticket = try c.decodeIfPresent(String.self, forKey: .ticket)
+        submission = try c.decodeIfPresent(TakedownSubmission.self, forKey: .submission)
+        history = try c.decode([TakedownTransition].self, forKey: .history)
+        urlResults = try c.decodeIfPresent([TakedownURLResult].self, forKey: .urlResults) ?? []
+        pendingUntil = try c.decodeIfPresent(Instant.self, forKey: .pendingUntil)
+        counterNotice = try c.decodeIfPresent(CounterNotice.self, forKey: .counterNotice)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(status, forKey: .status)
+        try c.encode(platform, forKey: .platform)
+        try c.encode(urls, forKey: .urls)
+        try c.encode(notice, forKey: .notice)
+        try c.encodeIfPresent(ticket, forKey: .ticket)
+        try c.encodeIfPresent(submission, forKey: .submission)
+        try c.encode(history, forKey: .history)
+        if !urlResults.isEmpty { try c.encode(urlResults, forKey: .urlResults) }
+        try c.encodeIfPresent(pendingUntil, forKey: .pendingUntil)
+        try c.encodeIfPresent(counterNotice, forKey: .counterNotice)
+    }
+
+    /// The latest result recorded for each URL, in the order of `urls`.
+    public var resultByURL: [(url: String, result: TakedownURLResult?)] {
+        urls.map { url in (url, urlResults.last { $0.url == url }) }
     }
     /// When the request was submitted.
     public var submittedAt: Instant? { submission?.at }
     /// Who submitted it.
     public var submittedBy: String? { submission?.by }
+}
+
+/// The platform's answer for one URL of a request.
+public struct TakedownURLResult: Sendable, Hashable, Codable {
+    public var url: String
+    /// `removed`, `restricted`, `labelled` or `refused` (`TakedownStatus.urlResults`).
+    public var result: TakedownStatus
+    public var note: String?
+    public var by: String
+    public var at: Instant
+    public init(url: String, result: TakedownStatus, note: String?, by: String, at: Instant) {
+        self.url = url
+        self.result = result
+        self.note = note
+        self.by = by
+        self.at = at
+    }
+}
+
+/// A DMCA counter-notice (17 U.S.C. 512(g)): when the platform received it and the window in which it may put
+/// the material back (not less than 10, not more than 14 US business days after receipt) unless told that a
+/// court action was filed.
+public struct CounterNotice: Sendable, Hashable, Codable {
+    /// When the platform received the counter-notice.
+    public var received: Instant
+    /// The earliest restore: the start of the 10th US business day after receipt (US Eastern time).
+    public var restoreFrom: Instant
+    /// The latest restore: the end of the 14th US business day after receipt (US Eastern time).
+    public var restoreBy: Instant
+    public init(received: Instant, restoreFrom: Instant, restoreBy: Instant) {
+        self.received = received
+        self.restoreFrom = restoreFrom
+        self.restoreBy = restoreBy
+    }
 }
 
 /// When and by whom a takedown request was submitted.

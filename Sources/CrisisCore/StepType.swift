@@ -74,7 +74,7 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
         case .holdingStatement: [.draft, .approve, .reject, .publish, .confirmDelivery]
         case .takedown:
             [.draft, .submit, .acknowledge, .removed, .partiallyRemoved, .refused, .appeal, .editRequested,
-             .confirmDelivery]
+             .confirmDelivery, .pending, .restricted, .labelled, .urlResult, .counterNotice, .restored]
         case .escalate: [.ack, .notReached, .confirmDelivery]
         case .notify: [.retry, .confirmDelivery]
         case .wait: [.received]
@@ -88,7 +88,9 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
     public var defaultFailedOutcomes: [String] {
         switch self {
         case .task: [Outcome.skipped, Outcome.timeout]
-        case .takedown: [TakedownStatus.refused.rawValue, TakedownStatus.noResponse.rawValue, Outcome.timeout]
+        case .takedown:
+            [TakedownStatus.refused.rawValue, TakedownStatus.noResponse.rawValue, TakedownStatus.labelled.rawValue,
+             TakedownStatus.restored.rawValue, Outcome.timeout]
         case .notify: [Outcome.failed, Outcome.timeout]
         case .escalate: [Outcome.exhausted]
         case .wait: [Outcome.timeout]
@@ -136,6 +138,18 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable {
     /// takedown: the platform asks for changes to the notice before it decides; the request goes back to the
     /// sender to be redrafted and submitted again.
     case editRequested = "edit_requested"
+    /// takedown: the platform will decide by a date it gave (field `until`).
+    case pending
+    /// takedown: the content was withheld in some countries.
+    case restricted
+    /// takedown: the content was left up with a label.
+    case labelled
+    /// takedown: the platform's answer for one URL (fields `url`, `result`); the outcome follows from all of them.
+    case urlResult = "url_result"
+    /// takedown (DMCA): the uploader's counter-notice; the restore window starts.
+    case counterNotice = "counter_notice"
+    /// takedown (DMCA): the material was put back after a counter-notice.
+    case restored
     /// escalate: someone acknowledged the page.
     case ack
     /// escalate: a page did not reach its person (a sequential level tries their next channel).
@@ -163,7 +177,8 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable {
         case .setDeadline: "setting a clock's deadline"
         case .object, .consider: nil
         case .choose, .done, .skip, .received, .draft, .publish, .acknowledge, .removed, .partiallyRemoved, .refused,
-            .appeal, .editRequested, .ack, .notReached, .confirmDelivery, .retry, .receipt:
+            .appeal, .editRequested, .ack, .notReached, .confirmDelivery, .retry, .receipt, .pending, .restricted,
+            .labelled, .urlResult, .counterNotice, .restored:
             nil
         }
     }

@@ -213,7 +213,7 @@ public enum TemplateModel {
         case .task(let t): t.fields.map(\.name) + ["note", "reason"]
         case .wait(let w): w.event == nil ? [] : ["details"]
         case .holdingStatement(let s): s.facts.map(\.name) + ["comment", "reason", "channel", "language"]
-        case .takedown(let t): t.basis.requiredElements.map(\.rawValue) + ["ticket", "note", "reason"]
+        case .takedown(let t): t.basis.requiredElements.map(\.rawValue) + ["ticket", "note", "reason", "countries", "until", "url", "result", "received"]
         case .escalate: ["by", "via"]
         case .submission(let s): s.content.map(\.name) + ["phase", "reference", "deadline"]
         case .notify, .clock, .parallel, .foreach, .end: []

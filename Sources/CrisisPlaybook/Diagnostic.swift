@@ -173,8 +173,14 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case stepWithoutTitle = "step-without-title"
     /// Warning: a quorum larger than the people (or roles) who could approve.
     case implausibleQuorum = "implausible-quorum"
-    /// A takedown `prefill` key that is not a notice element of its basis.
+    /// A takedown `prefill` key that is not a notice element of its basis, or a value of the wrong type for it
+    /// (a URL element given text, an `abuse_type` outside its list, a statement given `false`), or an
+    /// `authorisation: {record: STEP}` naming no step.
     case badPrefill = "bad-prefill"
+    /// Warning: a takedown's platform that the platform catalog does not know (no route is shown).
+    case unknownPlatform = "unknown-platform"
+    /// Warning: a takedown's basis the platform does not take reports under (by the platform catalog).
+    case basisNotAccepted = "basis-not-accepted"
     // Templates.
     /// A template or message variable that is neither a declared fact, an input nor an incident field.
     case unknownTemplateVariable = "unknown-template-variable"

@@ -978,6 +978,7 @@ final class PlaybookBuilder {
                       at: m.keyLocation("follow_up") ?? m.location)
         }
         var prefill: [String: String] = [:]
+        var authorisationRecord: Located<String>?
         if let node = m["prefill"], !NodeReader.isEmpty(node), let pm = r.mapping(node, what: "'prefill' of \(w)") {
             let elements = basis?.requiredElements.map(\.rawValue) ?? []
             for e in pm.entries {
@@ -987,7 +988,26 @@ final class PlaybookBuilder {
                     r.error(DiagnosticCode.badPrefill, message, at: e.keyLocation)
                     continue
                 }
-                if let v = r.string(e.value, what: "prefill '\(e.key)'", allowEmpty: true) { prefill[e.key] = v }
+                // `authorisation: {record: STEP}`: the step whose record authorises the request.
+                if e.key == NoticeElement.authorisation.rawValue, case .mapping = e.value {
+                    if let am = r.mapping(e.value, what: "prefill 'authorisation' of \(w)", allowed: ["record"]),
+                        let rn = r.require(am, "record", what: "prefill 'authorisation' of \(w)"),
+                        let id = r.identifier(rn, what: "'record' of prefill 'authorisation'")
+                    {
+                        authorisationRecord = id
+                    }
+                    continue
+                }
+                guard let v = r.string(e.value, what: "prefill '\(e.key)'", allowEmpty: true) else { continue }
+                prefill[e.key] = v
+                // A value of the element's type (a template is checked when it is filled in).
+                if let element = NoticeElement(rawValue: e.key), !v.contains("{{"), !v.isEmpty,
+                    let problem = Self.prefillProblem(element, v)
+                {
+                    r.error(DiagnosticCode.badPrefill,
+                            "prefill '\(e.key)' of \(w) does not fit its \(element.isStatement ? "statement" : element.valueType.rawValue) element: \(problem)",
+                            at: r.location(e.value))
+                }
             }
         }
         // Where the notice goes: one route (`reporting_route: https://...`), or one per platform value.
@@ -1006,9 +1026,45 @@ final class PlaybookBuilder {
             }
         }
         guard let platform, let urls, let basis else { return nil }
-        return .takedown(TakedownSpec(
+        let spec = TakedownSpec(
             platform: platform, urls: urls, basis: basis, basisLocation: basisLocation, submitterRoles: submitters,
-            followUp: followUp, giveUpAfter: giveUp, prefill: prefill, reportingRoutes: routes))
+            followUp: followUp, giveUpAfter: giveUp, prefill: prefill, reportingRoutes: routes,
+            authorisationRecord: authorisationRecord)
+        if case .literal(let name) = platform, !name.contains("{{"), let node = m["platform"] {
+            checkCatalog(spec, platform: name, at: r.location(node))
+        }
+        return .takedown(spec)
+    }
+
+    /// Why a prefilled value does not fit its element, or nil: a statement is its text (or `true` for the
+    /// standard wording), never `false`; a closed list takes one of its values; a URL list takes URLs.
+    static func prefillProblem(_ element: NoticeElement, _ value: String) -> String? {
+        if element.isStatement {
+            return value.trimmingCharacters(in: .whitespaces) == "false"
+                ? "is false; give the statement's text (or true for the standard wording)" : nil
+        }
+        let allowed = element.allowedValues
+        return (allowed.isEmpty ? element.valueType : .enum).problem(with: value, allowed: allowed)
+    }
+
+    /// Warnings against the platform catalog (docs/platforms.md): a platform it does not know (no route will be
+    /// shown unless the playbook gives one), a basis the platform does not take reports under.
+    func checkCatalog(_ spec: TakedownSpec, platform: String, at location: SourceLocation) {
+        guard let entry = PlatformCatalog.entry(platform) else {
+            guard spec.reportingRoute(for: platform) == nil, platform.lowercased() != "other" else { return }
+            var message = "platform '\(platform)' is not in the platform catalog (docs/platforms.md): no reporting route will be shown; give one with 'reporting_route'"
+            if let s = EditDistance.suggestion(for: platform.lowercased(), among: PlatformCatalog.names) {
+                message += "; did you mean '\(s)'?"
+            }
+            r.warning(DiagnosticCode.unknownPlatform, message, at: location)
+            return
+        }
+        if !entry.bases.contains(spec.basis) {
+            r.warning(
+                DiagnosticCode.basisNotAccepted,
+                "\(entry.name) does not take \(spec.basis.rawValue) reports (it takes \(entry.bases.map(\.rawValue).joined(separator: ", "))); check the basis",
+                at: spec.basisLocation)
+        }
     }
 
     /// A regulatory submission: the authority, a catalog legal basis (or free text with `citation`), the phases

@@ -232,6 +232,11 @@ private struct Validation {
 
     func isRouted(_ step: Step, _ outcome: String) -> Bool {
         if step.next[outcome] != nil { return true }
+        if case .takedown = step.kind, let fallback = TakedownStatus(rawValue: outcome)?.routeFallback,
+            step.next[fallback.rawValue] != nil
+        {
+            return true
+        }
         if outcome == Outcome.timeout, case .choice(let c) = step.kind, c.onTimeout != nil { return true }
         if outcome == Outcome.timeout, case .choice(let c) = step.kind, let d = c.defaultOption,
             step.next[d.value] != nil
@@ -364,8 +369,30 @@ private struct Validation {
     }
 
     mutating func checkTakedown(_ step: Step, _ t: TakedownSpec) {
-        if case .input(let name) = t.platform {
-            checkInput(name, types: [.enum, .string], what: "'platform' of step '\(step.id)'")
+        if case .input(let name) = t.platform,
+            let input = checkInput(name, types: [.enum, .string], what: "'platform' of step '\(step.id)'")
+        {
+            // Each value of a platform list against the catalog (a literal platform is checked by the loader).
+            for value in input.values where value.lowercased() != "other" {
+                if let entry = PlatformCatalog.entry(value) {
+                    if !entry.bases.contains(t.basis) {
+                        warning(DiagnosticCode.basisNotAccepted,
+                                "\(entry.name) (input '\(input.name)' value '\(value)') does not take \(t.basis.rawValue) reports (it takes \(entry.bases.map(\.rawValue).joined(separator: ", "))); check the basis of step '\(step.id)'",
+                                t.basisLocation)
+                    }
+                } else if t.reportingRoute(for: value) == nil {
+                    warning(DiagnosticCode.unknownPlatform,
+                            "platform '\(value)' (input '\(input.name)') is not in the platform catalog (docs/platforms.md): step '\(step.id)' shows no reporting route for it; give one with 'reporting_route'",
+                            input.location)
+                }
+            }
+        }
+        if let record = t.authorisationRecord, playbook.step(record.value) == nil {
+            var message = "the authorisation of step '\(step.id)' comes from step '\(record.value)', which does not exist"
+            if let s = EditDistance.suggestion(for: record.value, among: playbook.steps.map(\.id)) {
+                message += "; did you mean '\(s)'?"
+            }
+            error(DiagnosticCode.badPrefill, message, record.location)
         }
         if case .input(let name) = t.urls {
             checkInput(name, types: [.url, .urls], what: "'urls' of step '\(step.id)'")

@@ -373,7 +373,7 @@ public enum ScenarioLoader {
                                          location: r.location(item)))
                 }
                 // Two answers that each end a takedown (removed, then refused) cannot both happen.
-                let finals = actions.filter { ["removed", "partially_removed", "refused"].contains($0.action) }
+                let finals = actions.filter { ["removed", "partially_removed", "refused", "restricted", "labelled"].contains($0.action) }
                 if finals.count > 1, let second = finals.dropFirst().first {
                     r.error(.conflictingKeys, "step '\(e.key)' is scripted to end twice ('\(finals[0].action)' and "
                             + "'\(second.action)'): a takedown gets one answer; the second never plays", at: second.location)

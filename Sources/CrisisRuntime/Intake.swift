@@ -171,6 +171,19 @@ enum Intake {
             var subject = ["platform": t.platform, "basis": spec.basis.rawValue]
             if !t.urls.isEmpty { subject["urls"] = t.urls.joined(separator: "\n") }
             for (name, value) in t.notice where name != NoticeElement.urls.rawValue { subject["notice.\(name)"] = value }
+            // The assembled notice as pasted, its hash, and where it went (docs/audit-format.md).
+            let notice = TakedownNotice.text(spec, t, authorisedBy: state.authorisationText(for: spec))
+            subject["notice_text"] = notice
+            subject["notice_sha256"] = sha256Hex(Array(notice.utf8))
+            if let route = spec.route(for: t.platform) { subject["route"] = route.text }
+            return subject
+        case (.takedown(let spec, let t), StepAction.draft.rawValue):
+            // The elements the playbook prefilled, as they stand beside what the drafter types (recorded with
+            // the draft, so the trail shows every value the notice will carry).
+            var subject: [String: String] = [:]
+            for name in spec.prefill.keys where request.fields.first(where: { $0.0 == name }) == nil {
+                if let value = t.notice[name] { subject["prefill.\(name)"] = value }
+            }
             return subject
         case (.submission(let spec, let r), StepAction.submit.rawValue):
             // The content snapshot as it goes to the authority, with its hash (`SubmissionEntry.canonicalText`).

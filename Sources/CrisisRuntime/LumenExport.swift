@@ -23,25 +23,31 @@ public enum LumenExporter {
         }
     }
 
-    /// The Lumen notice type for a legal basis: `DMCA`, `Defamation`, `PrivateInformation`, else `Other`
-    /// (Lumen has no type for DSA Art. 16 notices, impersonation or terms-of-service reports).
+    /// The Lumen notice type for a legal basis: `DMCA`, `Defamation`, `PrivateInformation`, `Trademark`,
+    /// `DataProtection` (a GDPR delisting request), else `Other` (Lumen has no type for DSA Art. 16 notices,
+    /// impersonation, terms-of-service or abuse reports, or requests under a national law).
     public static func lumenType(_ basis: LegalBasis) -> String {
         switch basis {
         case .dmca512c3: "DMCA"
         case .defamation: "Defamation"
         case .privacy: "PrivateInformation"
-        case .dsaArt16, .impersonation, .termsOfService: "Other"
+        case .trademark: "Trademark"
+        case .delisting: "DataProtection"
+        case .dsaArt16, .impersonation, .termsOfService, .abuseReport, .nationalLaw: "Other"
         }
     }
 
-    /// Lumen's `action_taken` for a request's status: removed `Yes`, partially removed `Partial`, refused or
-    /// appealed `No`, anything else (submitted, acknowledged, edit requested, no response) `Unspecified`.
+    /// Lumen's `action_taken` for a request's status: removed `Yes`, partially removed or restricted (withheld
+    /// in some countries) `Partial`, refused, appealed, labelled (left up) or restored after a counter-notice
+    /// `No`, anything else (submitted, acknowledged, pending, counter-noticed, edit requested, no response)
+    /// `Unspecified`.
     public static func actionTaken(_ status: TakedownStatus) -> String {
         switch status {
         case .removed: "Yes"
-        case .partiallyRemoved: "Partial"
-        case .refused, .appealed: "No"
-        case .drafting, .drafted, .submitted, .acknowledged, .noResponse, .editRequested: "Unspecified"
+        case .partiallyRemoved, .restricted: "Partial"
+        case .refused, .appealed, .labelled, .restored: "No"
+        case .drafting, .drafted, .submitted, .acknowledged, .noResponse, .editRequested, .pending, .counterNoticed:
+            "Unspecified"
         }
     }
 

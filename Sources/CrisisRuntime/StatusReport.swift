@@ -1,3 +1,4 @@
+import CrisisAudit
 import CrisisCore
 
 /// `crisis status --json`: the scripting contract. A script that reads only this and calls `act` and `tick`
@@ -612,6 +613,22 @@ public struct StatusReport: Codable, Sendable {
         case .takedown(let t):
             var d = ["status": t.status.rawValue, "platform": t.platform, "urls": t.urls.joined(separator: " ")]
             if let ticket = t.ticket { d["ticket"] = ticket }
+            if case .takedown(let spec, _) = run.progress {
+                // The notice ready to paste, and where it goes (the playbook's route, else the catalog's).
+                let notice = TakedownNotice.text(spec, t, authorisedBy: state?.authorisationText(for: spec))
+                d["notice"] = notice
+                d["notice_sha256"] = sha256Hex(Array(notice.utf8))
+                d["send_to"] = spec.route(for: t.platform)?.text
+                    ?? "\(t.platform)'s own reporting form (not in the platform catalog; the playbook names no route)"
+            }
+            if let until = t.pendingUntil, t.status == .pending { d["pending_until"] = ISO8601.format(until) }
+            if let c = t.counterNotice {
+                d["restore_window"] = "\(ISO8601.format(c.restoreFrom)) to \(ISO8601.format(c.restoreBy))"
+            }
+            if !t.urlResults.isEmpty {
+                d["url_results"] = t.resultByURL.map { "\($0.url) \($0.result?.result.rawValue ?? "-")" }
+                    .joined(separator: "\n")
+            }
             return d
         case .submission(let r):
             var d = ["authority": r.authority]

@@ -1,3 +1,4 @@
+import CrisisAudit
 import CrisisCore
 
 /// `crisis show ID STEP`: one step in full, for the person who must act on it: a statement's text per language
@@ -118,6 +119,34 @@ public struct StepReport: Codable, Sendable {
         public var follow_up: String?
         public var give_up_after: String?
         public var history: [Transition]
+        /// `playbook` when the route is the playbook's `reporting_route`, `catalog` when it comes from the
+        /// platform catalog (docs/platforms.md), nil when there is no route.
+        public var route_source: String?
+        /// The platform as the catalog knows it (`X (Twitter)`), nil for a platform it does not know.
+        public var platform_name: String?
+        /// Who the catalog says may submit to this platform, and how long it typically takes to answer.
+        public var who_may_submit: String?
+        public var typical_response: String?
+        /// SHA-256 of `notice` (UTF-8), the hash `submit` records.
+        public var notice_sha256: String
+        /// The platform's answer per URL so far (`url_result`): URL and result (nil: none yet).
+        public var url_results: [URLResult]
+        /// When the platform said it will decide (`pending`).
+        public var pending_until: String?
+        /// DMCA: the counter-notice's receipt and the restore window.
+        public var counter_notice: CounterNoticeWindow?
+
+        public struct URLResult: Codable, Sendable {
+            public var url: String
+            public var result: String?
+            public var note: String?
+        }
+
+        public struct CounterNoticeWindow: Codable, Sendable {
+            public var received: String
+            public var restore_from: String
+            public var restore_by: String
+        }
     }
 
     /// A choice: its options with their labels, and what happens when nobody chooses.
@@ -351,7 +380,7 @@ public struct StepReport: Codable, Sendable {
             if case .statement(let r) = detail { s = r } else { s = StatementRun() }
             statement = Self.statement(spec, s, incident: incident, fmt: fmt)
         case .takedown(let spec):
-            if case .takedown(let t) = detail { takedown = Self.takedown(spec, t, fmt: fmt) }
+            if case .takedown(let t) = detail { takedown = Self.takedown(spec, t, state: state, fmt: fmt) }
         case .choice(let spec):
             choice = Self.choice(spec, step: step, chosen: finished?.outcome)
         case .escalate:
@@ -452,45 +481,41 @@ public struct StepReport: Codable, Sendable {
         }.map(\.id)
     }
 
-    static func takedown(_ spec: TakedownSpec, _ t: TakedownRun, fmt: (Instant) -> String) -> Takedown {
+    static func takedown(
+        _ spec: TakedownSpec, _ t: TakedownRun, state: IncidentState? = nil, fmt: (Instant) -> String
+    ) -> Takedown {
+        let authorisedBy = state?.authorisationText(for: spec)
         let elements = spec.basis.requiredElements.map { element -> Takedown.Element in
             let raw = trimmed(t.notice[element.rawValue] ?? "")
-            let missing = element.valueType == .boolean ? raw != "true" : raw.isEmpty
-            return Takedown.Element(
-                name: element.rawValue, title: noticeTitle(element), type: element.valueType.rawValue,
-                value: raw.isEmpty ? nil : t.notice[element.rawValue], missing: missing)
-        }
-        // Short elements one to a line; long ones and statements as paragraphs of their own.
-        var lines = ["To: \(t.platform)", "Subject: \(basisTitle(spec.basis))", ""]
-        var paragraph = false
-        for e in elements {
-            let block: [String]
-            if let value = e.value, !e.missing {
-                if let element = NoticeElement(rawValue: e.name), element.valueType == .boolean {
-                    block = [statementText(element, basis: spec.basis)]
-                } else if value.contains("\n") || value.count > 60 {
-                    block = ["\(e.title):", value]
-                } else {
-                    block = ["\(e.title): \(value)"]
-                }
-            } else {
-                block = ["\(e.title): [MISSING: \(e.name)]"]
+            if element == .authorisation, spec.authorisationRecord != nil, !element.isFilled(by: raw) {
+                return Takedown.Element(
+                    name: element.rawValue, title: element.title, type: element.valueType.rawValue,
+                    value: authorisedBy, missing: authorisedBy == nil)
             }
-            let long = block.count > 1 || block[0].count > 80
-            if (long || paragraph) && lines.last != "" { lines.append("") }
-            lines += block
-            paragraph = long
+            return Takedown.Element(
+                name: element.rawValue, title: element.title, type: element.valueType.rawValue,
+                value: raw.isEmpty ? nil : t.notice[element.rawValue], missing: !element.isFilled(by: raw))
         }
+        let notice = TakedownNotice.text(spec, t, authorisedBy: authorisedBy)
+        let route = spec.route(for: t.platform)
+        let entry = PlatformCatalog.entry(t.platform)
         return Takedown(
-            status: t.status.rawValue, platform: t.platform, reporting_route: spec.reportingRoute(for: t.platform),
+            status: t.status.rawValue, platform: t.platform, reporting_route: route?.text,
             basis: spec.basis.rawValue,
-            basis_title: basisTitle(spec.basis), urls: t.urls, elements: elements,
-            missing: elements.filter(\.missing).map(\.name), notice: lines.joined(separator: "\n"),
+            basis_title: spec.basis.title, urls: t.urls, elements: elements,
+            missing: elements.filter(\.missing).map(\.name), notice: notice,
             submitters: spec.submitterRoles.map(\.value), ticket: t.ticket, submitted: t.submittedAt.map(fmt),
             submitted_by: t.submittedBy, follow_up: spec.followUp.map(duration),
             give_up_after: spec.giveUpAfter.map(duration),
             history: t.history.map {
                 Takedown.Transition(from: $0.from.rawValue, to: $0.to.rawValue, by: $0.by, at: fmt($0.at), note: $0.note)
+            },
+            route_source: route?.source, platform_name: entry?.name, who_may_submit: entry?.whoMaySubmit,
+            typical_response: entry?.typicalResponse, notice_sha256: sha256Hex(Array(notice.utf8)),
+            url_results: t.resultByURL.map { Takedown.URLResult(url: $0.url, result: $0.result?.result.rawValue, note: $0.result?.note) },
+            pending_until: t.pendingUntil.map(fmt),
+            counter_notice: t.counterNotice.map {
+                Takedown.CounterNoticeWindow(received: fmt($0.received), restore_from: fmt($0.restoreFrom), restore_by: fmt($0.restoreBy))
             })
     }
 
@@ -510,50 +535,10 @@ public struct StepReport: Codable, Sendable {
     }
 
     /// A legal basis for people.
-    public static func basisTitle(_ basis: LegalBasis) -> String {
-        switch basis {
-        case .dsaArt16: "Notice of illegal content (EU Digital Services Act, Art. 16)"
-        case .dmca512c3: "DMCA takedown notice (17 U.S.C. 512(c)(3))"
-        case .privacy: "Request to remove personal data (privacy)"
-        case .impersonation: "Impersonation report"
-        case .defamation: "Request to remove defamatory content"
-        case .termsOfService: "Report under the platform's rules (terms of service)"
-        }
-    }
+    public static func basisTitle(_ basis: LegalBasis) -> String { basis.title }
 
     /// A notice element's name for people.
-    public static func noticeTitle(_ element: NoticeElement) -> String {
-        switch element {
-        case .explanation: "Explanation"
-        case .urls: "URLs"
-        case .notifierName: "Notifier name"
-        case .notifierEmail: "Notifier e-mail"
-        case .notifierAddress: "Notifier address"
-        case .notifierPhone: "Notifier phone"
-        case .goodFaithStatement: "Good-faith statement"
-        case .accuracyUnderPerjury: "Accuracy under penalty of perjury"
-        case .signature: "Signature"
-        case .copyrightedWork: "Copyrighted work"
-        case .affectedPerson: "Affected person"
-        case .authorisation: "Authorisation"
-        case .impersonatedAccount: "Impersonated account"
-        case .policyReference: "Rule broken"
-        }
-    }
-
-    /// The sentence a confirmed boolean element stands for in the notice.
-    static func statementText(_ element: NoticeElement, basis: LegalBasis) -> String {
-        switch (element, basis) {
-        case (.accuracyUnderPerjury, _):
-            "The information in this notification is accurate, and under penalty of perjury, I am authorised to "
-                + "act on behalf of the owner of an exclusive right that is allegedly infringed."
-        case (.goodFaithStatement, .dmca512c3):
-            "I have a good faith belief that use of the material in the manner complained of is not authorised by "
-                + "the copyright owner, its agent, or the law."
-        default:
-            "I confirm in good faith that the information and allegations in this notice are accurate and complete."
-        }
-    }
+    public static func noticeTitle(_ element: NoticeElement) -> String { element.title }
 
     static func choice(_ spec: ChoiceSpec, step: Step, chosen: String?) -> Choice {
         let timeoutTarget = step.next[Outcome.timeout]?.value

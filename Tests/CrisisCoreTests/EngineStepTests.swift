@@ -60,9 +60,10 @@ struct EngineTakedownTests {
         #expect(missing.code == .missingElements)
         #expect(
             missing.message
-                == "a dsa_art16 notice cannot be submitted without: explanation, good_faith_statement; fill them in with the draft action (booleans must be true)")
+                == "a dsa_art16 notice cannot be submitted without: explanation, good_faith_statement; fill them in with the draft action (statements must not be false)")
         #expect(d.refuseAct("takedown", "submit", as: kari).code == .wrongRole)
-        #expect(d.refuseAct("takedown", "draft", ["good_faith_statement": "yes"], as: lars).code == .invalidField)
+        // A statement is text now (stored verbatim): what is refused is a URL that is not one.
+        #expect(d.refuseAct("takedown", "draft", ["urls": "not a url"], as: lars).code == .invalidField)
         let before = d.state
         d.act("takedown", "draft", ["explanation": "Impersonates our CEO", "good_faith_statement": "false"], as: lars)
         expectChanges(
@@ -89,7 +90,8 @@ struct EngineTakedownTests {
         #expect(d.state.run("takedown")?.dueAt == nil)
         #expect(d.timer(.followUp)?.due == t0 + dur("10m") + dur("24h"))
         #expect(d.timer(.noResponse)?.due == t0 + dur("10m") + dur("72h"))
-        #expect(d.available("takedown") == ["acknowledge", "removed", "partially_removed", "refused", "appeal", "edit_requested"])
+        #expect(d.available("takedown") == ["acknowledge", "removed", "partially_removed", "restricted", "labelled", "refused", "appeal",
+                                            "edit_requested", "pending", "url_result"])
     }
 
     @Test("Follow-up reminds and re-arms; no response after give_up_after")
@@ -138,7 +140,8 @@ struct EngineTakedownTests {
         var d = submitted()
         #expect(d.act("takedown", "acknowledge", as: lars).isEmpty)
         #expect(run(d)?.status == .acknowledged)
-        #expect(d.available("takedown") == ["removed", "partially_removed", "refused", "appeal", "edit_requested"])
+        #expect(d.available("takedown") == ["removed", "partially_removed", "restricted", "labelled", "refused", "appeal", "edit_requested",
+                                            "pending", "url_result"])
         #expect(d.refuseAct("takedown", "refused", as: lars).code == .missingField)
         var refused = d
         #expect(refused.act("takedown", "refused", ["reason": "not a violation"], as: lars).first == .exitStep(step: "takedown", outcome: "refused"))

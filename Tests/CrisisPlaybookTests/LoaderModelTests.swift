@@ -190,7 +190,7 @@ struct LoaderModelTests {
         #expect(f.body.id == "each.do")
         #expect(f.itemName == "url")
         #expect(f.items.value == "post_urls")
-        #expect(f.failedOutcomes == ["refused", "no_response", "timeout"])
+        #expect(f.failedOutcomes == ["refused", "no_response", "labelled", "restored", "timeout"])
         guard case .takedown(let t) = f.body.kind else { return }
         #expect(t.urls == .literal("{{url}}"))
         #expect(result.playbook?.step("each")?.next.mapValues(\.value) == ["done": "done", "failed": "done"])

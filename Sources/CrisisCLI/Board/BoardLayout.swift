@@ -248,7 +248,10 @@ enum BoardLayout {
             if let approvals = a.approvals { s += " (\(approvals))" }
             out.append(s)
         }
-        if let status = d["status"], let platform = d["platform"] { out.append("takedown on \(platform): \(status)") }
+        if let status = d["status"], let platform = d["platform"] {
+            out.append("takedown on \(platform): \(status)")
+            if let route = d["send_to"] { out.append("send it to: \(route)") }
+        }
         if let authority = d["authority"] {
             var s = "submission to \(authority): " + (d["next_phase"].map { "preparing \($0)" } ?? "every phase submitted")
             if let missing = d["missing"] { s += ", missing \(missing)" }

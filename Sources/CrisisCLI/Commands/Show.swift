@@ -281,7 +281,21 @@ enum StepText {
                 lines += Fit.paragraph(route, indent: 4, width: width)
             }
         } else {
-            lines.append("  send it through \(e(t.platform))'s own reporting form (the playbook names no route)")
+            lines.append("  send it through \(e(t.platform))'s own reporting form (not in the platform catalog; the playbook names no route)")
+        }
+        if let name = t.platform_name {
+            lines.append("  \(e(name))" + (t.route_source == "catalog" ? " (route from the platform catalog; check it before a real incident)" : ""))
+            if let who = t.who_may_submit { lines += Fit.paragraph("who may submit: " + e(who), indent: 2, width: width) }
+            if let typical = t.typical_response { lines += Fit.paragraph("typical response: " + e(typical), indent: 2, width: width) }
+        }
+        if let until = t.pending_until { lines.append("  the platform decides by \(when(until))") }
+        if let c = t.counter_notice {
+            lines.append("  counter-notice received \(when(c.received)); the platform may restore the material from "
+                         + "\(when(c.restore_from)) to \(when(c.restore_by)) (10 to 14 US business days) unless told of a court action")
+        }
+        if t.url_results.contains(where: { $0.result != nil }) {
+            lines.append("  per URL:")
+            for u in t.url_results { lines.append("    \(u.result ?? "no answer yet")  \(e(u.url))" + (u.note.map { " (\(e($0)))" } ?? "")) }
         }
         if let at = t.submitted {
             lines.append("  submitted \(when(at)) by \(e(t.submitted_by ?? "?"))" + (t.ticket.map { ", ticket \(e($0))" } ?? ""))
