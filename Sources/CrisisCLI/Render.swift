@@ -619,7 +619,8 @@ enum EffectsText {
                 let to = info.map { Recipients.text($0, channel: d.channel) }
                     ?? (d.recipients == [d.channel] ? nil : d.recipients.joined(separator: ", "))
                 let key = incident.state.shortDeliveryKey(d.key)
-                lines.append("  \(Sym.envelope) \(d.purpose.rawValue) on \(d.channel)"
+                let language = d.purpose == .publish ? d.language.map { " in \($0)" } ?? "" : ""
+                lines.append("  \(Sym.envelope) \(d.purpose.rawValue) on \(d.channel)\(language)"
                              + (to.map { " to \(TerminalText.escape($0))" } ?? "") + " [\(key)]")
             } else if let s = describe(action, zone: zone, color: color) {
                 lines.append("  " + s)

@@ -402,14 +402,18 @@ public struct StatementRun: Sendable, Hashable, Codable {
         publications.last { $0.channel == channel && (language == nil || $0.language == language) }
     }
 
-    /// The latest publication of each channel and language, by channel, then language (what was asked for last;
-    /// an earlier one that failed and was published again is left out).
+    /// The latest publication of each channel and language (an earlier one that failed and was published again
+    /// is left out), by channel name, then in the order the languages were first asked for.
     public var latestPublications: [StatementPublication] {
         var out: [StatementPublication] = []
-        for p in publications.reversed() where !out.contains(where: { $0.channel == p.channel && $0.language == p.language }) {
-            out.append(p)
+        for p in publications {
+            if let i = out.firstIndex(where: { $0.channel == p.channel && $0.language == p.language }) {
+                out[i] = p
+            } else {
+                out.append(p)
+            }
         }
-        return out.sorted { ($0.channel, $0.language ?? "") < ($1.channel, $1.language ?? "") }
+        return out.enumerated().sorted { ($0.element.channel, $0.offset) < ($1.element.channel, $1.offset) }.map(\.element)
     }
 }
 
