@@ -1,14 +1,17 @@
 /// `holding_statement`: drafts bound to their hash, approvals with quorum, conflicts and fallback, publication
-/// per channel through deliveries. The engine never renders: the shell renders the template from the facts
-/// and sends `EngineEvent.drafted` with the texts and their hash.
+/// per channel and language through deliveries (each channel's variant text, else the default text). A draft
+/// recorded before per-language publication (`StatementDraft.languages` empty) is published once per channel,
+/// as it was then, so old trails replay to the same state. The engine never renders: the shell renders the templates
+/// from the facts and sends `EngineEvent.drafted` with the texts and their hash.
 ///
 /// Phases (`StatementPhase`):
 ///
 ///                  drafted                      approve (quorum)              publish
 ///     drafting -------------> awaiting_approval ----------------> approved -------------> publishing
 ///        ^                        |   ^    ^                        |                     |   |
-///        |         reject         |   |    |  drafted (revision n+1; |                     |   | every channel
-///        +------------------------+   |    |  approvals start over)  |                     |   v sent or sandboxed
+///        |         reject         |   |    |  drafted (revision n+1; |                     |   | every channel in
+///        +------------------------+   |    |  approvals start over)  |                     |   v each of its languages
+///                                     |    |                         |                     |     sent or sandboxed
 ///                                     |    +-------------------------+                     | (outcome published)
 ///     max_revisions rejections:       +-- drafted                                          |
 ///     outcome rejected                                           a channel failed: publish + it again

@@ -87,4 +87,29 @@ struct StatementLanguageValidationTests {
         #expect(missing.first?.message.hasSuffix("t/short.en.mustache' of the x variant for language 'en' of step 'a' does not exist") == true)
         #expect(missing.first.map { "\($0.location.line):\($0.location.column)" } == "15:16")
     }
+
+    @Test("A drill scenario's fact for a language the statement lacks, or per language for a neutral fact, is an error")
+    func scenarioFacts() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crisis-langs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("CrisisCLITests/Fixtures")
+        let scenario = """
+            schema: crisis-scenario/v1
+            id: langs
+            title: Languages
+            playbook: \(fixtures.appendingPathComponent("bilingual.yaml").path)
+            start: "2026-03-02T09:00:00+01:00"
+            script:
+              statement:
+                - {do: draft, as: kari, set: {what_we_know.nb: "Vi vet.", what_we_know.de: "Wir wissen.", next_update_at.en: "2026-03-02T10:00:00+01:00"}}
+            """
+        let path = dir.appendingPathComponent("s.yaml").path
+        try Data(scenario.utf8).write(to: URL(fileURLWithPath: path))
+        let errors = ScenarioLoader.load(path: path).diagnostics.filter { $0.severity == .error }
+            .map { "\($0.location.line):\($0.location.column) \($0.message)" }
+        #expect(errors.contains("8:63 fact 'what_we_know.de' is for language 'de', which statement 'statement' does not have (its languages: nb, en)"), "\(errors)")
+        #expect(errors.contains("8:95 fact 'next_update_at' of statement 'statement' is the same in every language; give it once as 'next_update_at'"), "\(errors)")
+    }
 }
