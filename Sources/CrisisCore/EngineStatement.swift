@@ -106,9 +106,10 @@ extension Machine {
                             + "'\(name)' cannot be used", hint: .fieldsAccepted(accepted))
                 }
                 if !spec.isPerLanguage(fact, in: playbook) {
+                    let why = languages.count == 1
+                        ? "the statement has one language (\(language))" : "fact '\(fact.name)' is the same in every language"
                     throw Rejection(
-                        .unknownField, "fact '\(fact.name)' is the same in every language; give it once as '\(fact.name)'",
-                        hint: .fieldsAccepted(accepted))
+                        .unknownField, "\(why); give it once as '\(fact.name)'", hint: .fieldsAccepted(accepted))
                 }
                 continue
             }

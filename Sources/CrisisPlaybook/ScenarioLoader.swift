@@ -373,8 +373,9 @@ public enum ScenarioLoader {
                                     r.error(.badValue, "fact '\(f.key)' is for language '\(language)', which statement '\(e.key)' "
                                             + "does not have (its languages: \(languages.joined(separator: ", ")))", at: f.keyLocation)
                                 } else if !spec.isPerLanguage(fact, in: playbook) {
-                                    r.error(.badValue, "fact '\(fact.name)' of statement '\(e.key)' is the same in every "
-                                            + "language; give it once as '\(fact.name)'", at: f.keyLocation)
+                                    let why = languages.count == 1 ? "statement '\(e.key)' has one language (\(language))"
+                                        : "fact '\(fact.name)' of statement '\(e.key)' is the same in every language"
+                                    r.error(.badValue, "\(why); give it once as '\(fact.name)'", at: f.keyLocation)
                                 }
                             }
                         }

@@ -139,6 +139,8 @@ struct EngineStatementLanguageTests {
         #expect(d.refuse(.drafted(step: "statement", facts: ["what_we_know": "x"], statement: missingVariant, actor: kari))
             .message == "the draft of 'statement' lacks the text in en (the x variant)")
         let english = RenderedStatement(texts: ["en": "Long"], sha256: "d", variants: ["x": ["en": "Short"]], languages: ["en"])
+        #expect(d.refuse(.drafted(step: "statement", facts: ["what_we_know.en": "x"], statement: english, actor: kari))
+            .message == "the statement has one language (en); give it once as 'what_we_know'")
         d.draft("statement", ["what_we_know": "x"], english)
         d.act("statement", "approve", as: lars)
         let out = deliveries(d.act("statement", "publish"))
