@@ -566,10 +566,16 @@ enum StatusText {
         lines.append("      " + head.joined(separator: " · "))
         if let sha = d["sha256"] { lines.append("      sha256 \(sha.prefix(16))\(Sym.ellipsis)") }
         let order = r.languages ?? []
+        // `text.LANG` (the default text), then `text.CHANNEL.LANG` (a channel's variant), languages in playbook order.
         let languages = d.keys.filter { $0.hasPrefix("text.") }.map { String($0.dropFirst(5)) }
-            .sorted { (order.firstIndex(of: $0) ?? Int.max, $0) < (order.firstIndex(of: $1) ?? Int.max, $1) }
+            .sorted {
+                let a = $0.split(separator: ".").map(String.init), b = $1.split(separator: ".").map(String.init)
+                return (a.count, a.count > 1 ? a[0] : "", order.firstIndex(of: a.last ?? "") ?? Int.max, $0)
+                    < (b.count, b.count > 1 ? b[0] : "", order.firstIndex(of: b.last ?? "") ?? Int.max, $1)
+            }
         for language in languages {
-            lines.append("      \(language):")
+            let parts = language.split(separator: ".")
+            lines.append("      \(parts.count > 1 ? "\(parts[1]), \(parts[0]) variant" : language):")
             lines += Fit.paragraph(TerminalText.escape(d["text.\(language)"] ?? "", keepNewlines: true), indent: 8,
                                    width: width)
         }
@@ -626,7 +632,8 @@ enum EffectsText {
                 let to = info.map { Recipients.text($0, channel: d.channel) }
                     ?? (d.recipients == [d.channel] ? nil : d.recipients.joined(separator: ", "))
                 let key = incident.state.shortDeliveryKey(d.key)
-                lines.append("  \(Sym.envelope) \(d.purpose.rawValue) on \(d.channel)"
+                let language = d.purpose == .publish ? d.language.map { " in \($0)" } ?? "" : ""
+                lines.append("  \(Sym.envelope) \(d.purpose.rawValue) on \(d.channel)\(language)"
                              + (to.map { " to \(TerminalText.escape($0))" } ?? "") + " [\(key)]")
             } else if let s = describe(action, zone: zone, color: color) {
                 lines.append("  " + s)
@@ -697,7 +704,10 @@ enum EffectsText {
             let revision = s.drafts.last { $0.sha256 == st.sha256 }?.revision ?? s.drafts.count
             var measures: [String] = []
             for channel in spec.channels {
-                let all = playbook.languages.map { ChannelLength.measure(st.texts[$0] ?? "", channel: channel.id) }
+                let languages = st.languages.isEmpty ? playbook.languages : spec.languages(of: channel, in: playbook)
+                let all = languages.map {
+                    ChannelLength.measure(st.variants[channel.id]?[$0] ?? st.texts[$0] ?? "", channel: channel.id)
+                }
                 let worst = all.max { ($0.segments ?? $0.count) < ($1.segments ?? $1.count) }
                 if let m = worst, m.limit != nil || m.segments != nil {
                     if let encoding = m.encoding, let segments = m.segments {
@@ -732,6 +742,7 @@ enum EffectsText {
                 + (approvers.count >= quorum ? "; revision \(decision.revision) is approved and locked" : "")
         case ("publish", _):
             return "publication asked for by \(who)" + (r.fields["channel"].map { " on \(e($0))" } ?? " on every channel left")
+                + (r.fields["language"].map { " in \(e($0))" } ?? "")
         case ("ack", _):
             let by = r.fields["by"] ?? r.actor.name
             return "acknowledged by \(e(by))" + (r.fields["via"].map { " via \(e($0))" } ?? "")

@@ -157,9 +157,17 @@ extension Machine {
         }
         let (action, actionSpec) = try availableAction(StepAction.draft.rawValue, run: run, step: step)
         try checkRole(actionSpec, action: action, actor: actor)
-        try checkFields(actionSpec, facts)
+        try checkDraftFacts(spec, facts)
         try checkNotConflicted(action, actor: actor, fields: facts)
-        let missing = playbook.languages.filter { statement.texts[$0] == nil }
+        let languages = statement.languages.isEmpty ? playbook.languages : spec.languages(in: playbook)
+        var missing = languages.filter { statement.texts[$0] == nil }
+        if !statement.languages.isEmpty {
+            for channel in spec.channels where spec.variants[channel.id] != nil {
+                for l in spec.languages(of: channel, in: playbook) where statement.variants[channel.id]?[l] == nil {
+                    missing.append("\(l) (the \(channel.id) variant)")
+                }
+            }
+        }
         if !missing.isEmpty || statement.sha256.isEmpty {
             let what = missing.isEmpty ? "its hash" : "the text in \(missing.joined(separator: ", "))"
             throw Rejection(.incompleteStatement, "the draft of '\(instance)' lacks \(what)")

@@ -59,13 +59,20 @@ public enum EngineEvent: Sendable, Hashable, Codable {
 
 /// A statement as the shell rendered it from a template: the text per language and the hash approvals bind to.
 public struct RenderedStatement: Sendable, Hashable, Codable {
-    /// Language (`nb`, `en`) to rendered text.
+    /// Language (`nb`, `en`) to rendered text: the default text.
     public var texts: [String: String]
-    /// Lower-case hex SHA-256 of the rendered texts, as the shell computed it.
+    /// Channel to its variant's text per language; empty without variants.
+    public var variants: [String: [String: String]]
+    /// The statement's languages, in order. Empty in records written before per-language publication.
+    public var languages: [String]
+    /// Lower-case hex SHA-256 of the rendered texts (every variant's too), as the shell computed it.
     public var sha256: String
-    public init(texts: [String: String], sha256: String) {
+    public init(texts: [String: String], sha256: String, variants: [String: [String: String]] = [:],
+                languages: [String] = []) {
         self.texts = texts
         self.sha256 = sha256
+        self.variants = variants
+        self.languages = languages
     }
 }
 

@@ -565,13 +565,33 @@ public struct FactSpec: Sendable, Hashable, Codable {
     public var type: ValueType
     public var required: Bool
     public var location: SourceLocation
+    /// `language_neutral` as the playbook gives it: `true`, one value serves every language (`--set NAME=`);
+    /// `false`, a value per language (`--set NAME.nb=`, `--set NAME.en=`) and never one for all; nil, by type
+    /// (`isLanguageNeutral`), where a value given once still fills every language given no value of its own.
+    public var languageNeutral: Bool?
+    /// Per-language prompts (`prompt: {nb: ..., en: ...}`); `prompt` is the first of them.
+    public var prompts: [String: String]
+    /// Where each per-language prompt's language is written (for `validate`).
+    public var promptLocations: [String: SourceLocation] = [:]
     public init(name: String, prompt: String, type: ValueType = .text, required: Bool = true,
-                location: SourceLocation = .unknown) {
+                location: SourceLocation = .unknown, languageNeutral: Bool? = nil, prompts: [String: String] = [:]) {
         self.name = name
         self.prompt = prompt
         self.type = type
         self.required = required
         self.location = location
+        self.languageNeutral = languageNeutral
+        self.prompts = prompts
+    }
+
+    /// Whether one value serves every language: as the playbook says, else by type (a time, a URL, a number is
+    /// the same in every language; `string` and `text` are written per language).
+    public var isLanguageNeutral: Bool {
+        if let languageNeutral { return languageNeutral }
+        switch type {
+        case .url, .urls, .integer, .time, .boolean, .enum: return true
+        case .string, .text: return false
+        }
     }
 }
 
@@ -609,9 +629,13 @@ public struct ChannelSpec: Sendable, Hashable, Codable {
     /// `x`, `sms`, `facebook`, `instagram`, `linkedin`, `website`, `email`, `press`, ...
     public var id: String
     public var location: SourceLocation
-    public init(id: String, location: SourceLocation = .unknown) {
+    /// The languages this channel publishes (`channels: [{id: x, languages: [en]}]`); empty: every language of
+    /// the statement.
+    public var languages: [Located<String>]
+    public init(id: String, location: SourceLocation = .unknown, languages: [Located<String>] = []) {
         self.id = id
         self.location = location
+        self.languages = languages
     }
 }
 
@@ -626,13 +650,46 @@ public struct StatementSpec: Sendable, Hashable, Codable {
     public var approval: ApprovalSpec
     /// How many rejected drafts before the step gives up with outcome `rejected`.
     public var maxRevisions: Int
+    /// The statement's own languages (`languages: [nb, en]`); empty: the playbook's.
+    public var languages: [Located<String>]
+    /// Channel to the template base of its own text (`variants: {x: templates/viral-post.x}` renders
+    /// `templates/viral-post.x.<lang>.mustache`); a channel without one publishes the default text.
+    public var variants: [String: Located<String>]
     public init(template: Located<String>, channels: [ChannelSpec], facts: [FactSpec], approval: ApprovalSpec,
-                maxRevisions: Int = 3) {
+                maxRevisions: Int = 3, languages: [Located<String>] = [], variants: [String: Located<String>] = [:]) {
         self.template = template
         self.channels = channels
         self.facts = facts
         self.approval = approval
         self.maxRevisions = maxRevisions
+        self.languages = languages
+        self.variants = variants
+    }
+
+    /// The languages the statement is written in: its own, else the playbook's, in order.
+    public func languages(in playbook: Playbook) -> [String] {
+        languages.isEmpty ? playbook.languages : languages.map(\.value)
+    }
+
+    /// The languages `channel` publishes, in the statement's order: those it names, else every one.
+    public func languages(of channel: ChannelSpec, in playbook: Playbook) -> [String] {
+        let all = languages(in: playbook)
+        return channel.languages.isEmpty ? all : all.filter { l in channel.languages.contains { $0.value == l } }
+    }
+
+    /// Whether `fact` takes a value per language here: it is not language-neutral and the statement has more
+    /// than one language.
+    public func isPerLanguage(_ fact: FactSpec, in playbook: Playbook) -> Bool {
+        !fact.isLanguageNeutral && languages(in: playbook).count > 1
+    }
+
+    /// The facts as the template of `language` sees them: `NAME.<language>` where given, else `NAME`.
+    public func facts(_ given: [String: String], for language: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for fact in facts {
+            if let v = given["\(fact.name).\(language)"] ?? given[fact.name] { out[fact.name] = v }
+        }
+        return out
     }
 }
 

@@ -302,21 +302,48 @@ public enum StepDetail: Sendable, Hashable, Codable {
 
 public struct StatementDraft: Sendable, Hashable, Codable {
     public var revision: Int
+    /// The drafter's facts: `NAME` for one value in every language, `NAME.<lang>` for one language.
     public var facts: [String: String]
-    /// Rendered text per language (`nb`, `en`).
+    /// Rendered text per language (`nb`, `en`): the default text, for every channel without a variant.
     public var texts: [String: String]
+    /// Channel to its variant's text per language (`x` -> `en` -> short text). Empty without variants.
+    public var variants: [String: [String: String]]
+    /// The statement's languages as drafted, in order. Empty for drafts recorded before per-language
+    /// publication: such a draft is published once per channel, in one language (`publish` then works as it did).
+    public var languages: [String]
     /// SHA-256 (hex) of the rendered texts as the runtime computed it; approvals bind to it.
     public var sha256: String
     public var drafter: String
     public var at: Instant
     public init(revision: Int, facts: [String: String], texts: [String: String], sha256: String, drafter: String,
-                at: Instant) {
+                at: Instant, variants: [String: [String: String]] = [:], languages: [String] = []) {
         self.revision = revision
         self.facts = facts
         self.texts = texts
         self.sha256 = sha256
         self.drafter = drafter
         self.at = at
+        self.variants = variants
+        self.languages = languages
+    }
+
+    /// The text that goes out on `channel` in `language`: the channel's variant if it has one, else the default.
+    public func text(channel: String, language: String) -> String {
+        variants[channel]?[language] ?? texts[language] ?? ""
+    }
+}
+
+/// A publication of an approved statement asked for on one channel, in one language.
+public struct StatementPublication: Sendable, Hashable, Codable {
+    public var channel: String
+    /// Nil for a publication of a draft recorded before per-language publication (one per channel).
+    public var language: String?
+    /// The delivery's key.
+    public var key: String
+    public init(channel: String, language: String?, key: String) {
+        self.channel = channel
+        self.language = language
+        self.key = key
     }
 }
 
@@ -358,16 +385,36 @@ public struct StatementRun: Sendable, Hashable, Codable {
     public internal(set) var decisions: [ApprovalRecord]
     /// Whether the approval window has passed, so fallback roles may approve.
     public internal(set) var fallbackOpen: Bool
-    /// Channel to delivery key, for publications asked for.
-    public internal(set) var publications: [String: String]
+    /// Publications asked for, in order; a channel and language published again after a failure appears again.
+    public internal(set) var publications: [StatementPublication]
     public init() {
         phase = .drafting
         drafts = []
         decisions = []
         fallbackOpen = false
-        publications = [:]
+        publications = []
     }
     public var current: StatementDraft? { drafts.last }
+
+    /// The latest publication on `channel` in `language` (nil: any language, as drafts recorded before
+    /// per-language publication were published).
+    public func publication(channel: String, language: String?) -> StatementPublication? {
+        publications.last { $0.channel == channel && (language == nil || $0.language == language) }
+    }
+
+    /// The latest publication of each channel and language (an earlier one that failed and was published again
+    /// is left out), by channel name, then in the order the languages were first asked for.
+    public var latestPublications: [StatementPublication] {
+        var out: [StatementPublication] = []
+        for p in publications {
+            if let i = out.firstIndex(where: { $0.channel == p.channel && $0.language == p.language }) {
+                out[i] = p
+            } else {
+                out.append(p)
+            }
+        }
+        return out.enumerated().sorted { ($0.element.channel, $0.offset) < ($1.element.channel, $1.offset) }.map(\.element)
+    }
 }
 
 /// A takedown request's progress. Its status is drawn at the top of EngineTakedown.swift; `submit` needs

@@ -872,15 +872,41 @@ final class PlaybookBuilder {
         for e in fm.entries {
             r.checkIdentifier(e.key, what: "\(kind) name", at: e.keyLocation)
             let fw = "\(kind) '\(e.key)' of \(w)"
-            guard let vm = r.mapping(e.value, what: fw, allowed: ["prompt", "type", "required"]) else { continue }
-            let prompt = r.string(vm, "prompt", what: fw, required: true) ?? e.key
+            let allowed = kind == "fact" ? ["prompt", "type", "required", "language_neutral"] : ["prompt", "type", "required"]
+            guard let vm = r.mapping(e.value, what: fw, allowed: allowed) else { continue }
+            // A statement fact's prompt may be given per language: `prompt: {nb: ..., en: ...}`.
+            var prompts: [String: String] = [:]
+            var promptLocations: [String: SourceLocation] = [:]
+            var prompt = e.key
+            if kind == "fact", let pn = vm["prompt"], case .mapping = pn,
+                let pm = r.mapping(pn, what: "'prompt' of \(fw)")
+            {
+                for pe in pm.entries {
+                    if !Self.isLanguageTag(pe.key) {
+                        r.error(DiagnosticCode.badValue, "'\(pe.key)' is not a language tag such as nb, nn or en",
+                                at: pe.keyLocation)
+                    }
+                    if let text = r.string(pe.value, what: "the \(pe.key) prompt of \(fw)") {
+                        prompts[pe.key] = text
+                        promptLocations[pe.key] = pe.keyLocation
+                    }
+                }
+                if pm.entries.isEmpty { r.error(DiagnosticCode.badValue, "\(fw) needs a prompt", at: pm.location) }
+                prompt = pm.entries.first.flatMap { prompts[$0.key] } ?? e.key
+            } else {
+                prompt = r.string(vm, "prompt", what: fw, required: true) ?? e.key
+            }
             var type = ValueType.text
             if let tn = vm["type"], let t = r.oneOf(tn, ["string", "text", "url", "urls", "integer", "time"],
                                                     what: "'type' of \(fw)") {
                 type = ValueType(rawValue: t) ?? .text
             }
             let required = r.bool(vm, "required", what: fw) ?? requiredByDefault
-            specs.append(FactSpec(name: e.key, prompt: prompt, type: type, required: required, location: e.keyLocation))
+            let neutral = kind == "fact" ? r.bool(vm, "language_neutral", what: fw) : nil
+            var spec = FactSpec(name: e.key, prompt: prompt, type: type, required: required, location: e.keyLocation,
+                                languageNeutral: neutral, prompts: prompts)
+            spec.promptLocations = promptLocations
+            specs.append(spec)
         }
         return specs
     }
@@ -893,9 +919,65 @@ final class PlaybookBuilder {
                     at: template.location)
         }
         var channels: [ChannelSpec] = []
-        if let node = r.require(m, "channels", what: w), let list = r.stringList(node, what: "'channels' of \(w)") {
-            if list.isEmpty { r.error(DiagnosticCode.badValue, "\(w) needs at least one channel", at: r.location(node)) }
-            channels = list.map { ChannelSpec(id: $0.value, location: $0.location) }
+        if let node = r.require(m, "channels", what: w), let items = r.sequence(node, what: "'channels' of \(w)") {
+            if items.isEmpty { r.error(DiagnosticCode.badValue, "\(w) needs at least one channel", at: r.location(node)) }
+            // A channel is its name, or `{id: x, languages: [en]}` for one that publishes only some languages.
+            for item in items {
+                if case .mapping = item {
+                    let cw = "a channel of \(w)"
+                    guard let cm = r.mapping(item, what: cw, allowed: ["id", "languages"]),
+                        let id = r.require(cm, "id", what: cw).flatMap({ r.located($0, what: "'id' of \(cw)") })
+                    else { continue }
+                    var languages: [Located<String>] = []
+                    if let ln = cm["languages"], let list = r.stringList(ln, what: "'languages' of channel '\(id.value)'") {
+                        if list.isEmpty {
+                            r.error(DiagnosticCode.badValue, "channel '\(id.value)' of \(w) needs at least one language",
+                                    at: r.location(ln))
+                        }
+                        languages = list
+                    }
+                    channels.append(ChannelSpec(id: id.value, location: id.location, languages: languages))
+                } else if let id = r.located(item, what: "an item of 'channels' of \(w)") {
+                    channels.append(ChannelSpec(id: id.value, location: id.location))
+                }
+            }
+        }
+        var languages: [Located<String>] = []
+        if let node = m["languages"], let list = r.stringList(node, what: "'languages' of \(w)") {
+            if list.isEmpty { r.error(DiagnosticCode.badValue, "'languages' of \(w) needs at least one language", at: r.location(node)) }
+            var seen = Set<String>()
+            for l in list {
+                if !Self.isLanguageTag(l.value) {
+                    r.error(DiagnosticCode.badValue, "'\(l.value)' is not a language tag such as nb, nn or en", at: l.location)
+                } else if !seen.insert(l.value).inserted {
+                    r.error(DiagnosticCode.badValue, "language '\(l.value)' is listed twice", at: l.location)
+                }
+            }
+            languages = list
+        }
+        // `variants: {x: templates/post-short}` (a template base per channel), or `variants: [x]` for the base
+        // `<template>.x` beside the statement's own template.
+        var variants: [String: Located<String>] = [:]
+        if let node = m["variants"], !NodeReader.isEmpty(node) {
+            let vw = "'variants' of \(w)"
+            if case .sequence = node {
+                for c in r.stringList(node, what: vw) ?? [] {
+                    if variants[c.value] != nil {
+                        r.error(DiagnosticCode.badValue, "channel '\(c.value)' has two variants", at: c.location)
+                    }
+                    variants[c.value] = Located("\(template?.value ?? "").\(c.value)", at: c.location)
+                }
+            } else if let vm = r.mapping(node, what: vw) {
+                for e in vm.entries {
+                    guard let base = r.located(e.value, what: "the \(e.key) variant of \(w)") else { continue }
+                    if base.value.hasSuffix(".mustache") {
+                        r.error(DiagnosticCode.badValue,
+                                "a variant is a template base path without language and extension (templates/x-short renders templates/x-short.<lang>.mustache)",
+                                at: base.location)
+                    }
+                    variants[e.key] = Located(base.value, at: e.keyLocation)
+                }
+            }
         }
         var facts: [FactSpec] = []
         if let node = m["facts"], !NodeReader.isEmpty(node) {
@@ -929,7 +1011,8 @@ final class PlaybookBuilder {
         let maxRevisions = r.integer(m, "max_revisions", what: w, range: 1...50) ?? 3
         guard let template, let approval else { return nil }
         return .holdingStatement(StatementSpec(
-            template: template, channels: channels, facts: facts, approval: approval, maxRevisions: maxRevisions))
+            template: template, channels: channels, facts: facts, approval: approval, maxRevisions: maxRevisions,
+            languages: languages, variants: variants))
     }
 
     func valueSource(_ node: Node, what: String) -> ValueSource? {

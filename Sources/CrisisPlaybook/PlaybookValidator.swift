@@ -365,7 +365,41 @@ private struct Validation {
                     "the approval timeout \(t) of step '\(step.id)' is not shorter than the step's timeout \(st), so the fallback roles never get a chance",
                     a.location)
         }
+        checkStatementLanguages(step, s)
         checkTemplate(step, s)
+    }
+
+    /// A statement's languages, the languages of its channels, its variants and its facts' per-language prompts
+    /// against each other.
+    mutating func checkStatementLanguages(_ step: Step, _ s: StatementSpec) {
+        let languages = s.languages(in: playbook)
+        let listed = "the statement's languages: \(languages.joined(separator: ", "))"
+        for channel in s.channels {
+            for l in channel.languages where !languages.contains(l.value) {
+                error(DiagnosticCode.badValue,
+                      "channel '\(channel.id)' of step '\(step.id)' publishes in '\(l.value)', which is not one of \(listed)",
+                      l.location)
+            }
+        }
+        for (channel, base) in s.variants.sorted(by: { $0.key < $1.key }) where !s.channels.contains(where: { $0.id == channel }) {
+            var message = "step '\(step.id)' has a variant for channel '\(channel)', which it does not publish to"
+            if let near = EditDistance.suggestion(for: channel, among: s.channels.map(\.id)) {
+                message += "; did you mean '\(near)'?"
+            }
+            error(DiagnosticCode.badValue, message, base.location)
+        }
+        for fact in s.facts {
+            for (language, location) in fact.promptLocations.sorted(by: { $0.key < $1.key }) where !languages.contains(language) {
+                error(DiagnosticCode.badValue,
+                      "fact '\(fact.name)' of step '\(step.id)' has a prompt in '\(language)', which is not one of \(listed)",
+                      location)
+            }
+            if !fact.prompts.isEmpty, !s.isPerLanguage(fact, in: playbook) {
+                warning(DiagnosticCode.badValue,
+                        "fact '\(fact.name)' of step '\(step.id)' is given once for every language, so only its first prompt is asked",
+                        fact.location)
+            }
+        }
     }
 
     mutating func checkTakedown(_ step: Step, _ t: TakedownSpec) {
@@ -681,14 +715,33 @@ private struct Validation {
     mutating func checkTemplate(_ step: Step, _ s: StatementSpec) {
         let base = s.template.value
         guard !base.isEmpty else { return }
-        if base.hasPrefix("/") || base.split(separator: "/").contains("..") {
-            error(DiagnosticCode.badValue,
-                  "template '\(base)' must be a path inside the playbook's directory (no leading / and no ..)",
-                  s.template.location)
-            return
+        // The default text in every language of the statement, measured on the channels that publish it; each
+        // variant in the languages its channel publishes, measured on that channel.
+        var units: [(base: String, location: SourceLocation, language: String, channels: [ChannelSpec], what: String)] = []
+        for language in s.languages(in: playbook) {
+            let channels = s.channels.filter {
+                s.variants[$0.id] == nil && s.languages(of: $0, in: playbook).contains(language)
+            }
+            units.append((base, s.template.location, language, channels, "for language '\(language)'"))
         }
-        for language in playbook.languages {
-            let relative = "\(base).\(language).mustache"
+        for channel in s.channels {
+            guard let variant = s.variants[channel.id] else { continue }
+            for language in s.languages(of: channel, in: playbook) {
+                units.append((variant.value, variant.location, language, [channel],
+                              "of the \(channel.id) variant for language '\(language)'"))
+            }
+        }
+        var refused = Set<String>()
+        for unit in units {
+            if unit.base.hasPrefix("/") || unit.base.split(separator: "/").contains("..") {
+                if refused.insert(unit.base).inserted {
+                    error(DiagnosticCode.badValue,
+                          "template '\(unit.base)' must be a path inside the playbook's directory (no leading / and no ..)",
+                          unit.location)
+                }
+                continue
+            }
+            let relative = "\(unit.base).\(unit.language).mustache"
             let path = baseDirectory == "." ? relative : (baseDirectory as NSString).appendingPathComponent(relative)
             let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
             if size > YAMLReader.maximumBytes {
@@ -698,8 +751,8 @@ private struct Validation {
             }
             guard let data = FileManager.default.contents(atPath: path) else {
                 error(DiagnosticCode.missingTemplate,
-                      "template file '\(path)' for language '\(language)' of step '\(step.id)' does not exist",
-                      s.template.location)
+                      "template file '\(path)' \(unit.what) of step '\(step.id)' does not exist",
+                      unit.location)
                 continue
             }
             guard let text = String(data: data, encoding: .utf8) else {
@@ -713,19 +766,19 @@ private struct Validation {
             guard clean else { continue }
             let scanned = TemplateScanner.scan(text)
             let rendered = TemplateScanner.render(scanned.tokens) { name in sample(name, facts: s.facts) }
-            for channel in s.channels {
+            for channel in unit.channels {
                 let m = ChannelLength.measure(rendered, channel: channel.id)
-                let unit = m.unit.replacingOccurrences(of: "-", with: " ")
+                let measured = m.unit.replacingOccurrences(of: "-", with: " ")
                 let filled = "template '\(relative)' of step '\(step.id)', filled with 20-character sample facts,"
                 if let segments = m.segments, let encoding = m.encoding {
                     // SMS: more than one message already costs double; say so before the crisis.
                     guard segments > 1 else { continue }
                     warning(DiagnosticCode.templateTooLong,
-                            "\(filled) needs \(segments) SMS messages (\(m.count) \(unit), \(encoding))",
+                            "\(filled) needs \(segments) SMS messages (\(m.count) \(measured), \(encoding))",
                             channel.location)
                 } else if m.overLimit, let limit = m.limit {
                     warning(DiagnosticCode.templateTooLong,
-                            "\(filled) is \(m.count) \(unit) on \(channel.id), over its limit of \(limit)",
+                            "\(filled) is \(m.count) \(measured) on \(channel.id), over its limit of \(limit)",
                             channel.location)
                 }
             }

@@ -360,6 +360,25 @@ public enum ScenarioLoader {
                     var fields: [String: String] = [:]
                     if let s = am["set"], let fm = r.mapping(s, what: "'set' of \(what)") {
                         for f in fm.entries { fields[f.key] = r.scalar(f.value, what: "field '\(f.key)'", allowEmpty: true) ?? "" }
+                        // A statement's fact per language (`what_we_know.nb`): a language the statement has, of a
+                        // fact written per language.
+                        if action == "draft", let playbook, case .holdingStatement(let spec)? = playbook.step(e.key)?.kind {
+                            let languages = spec.languages(in: playbook)
+                            for f in fm.entries {
+                                guard let dot = f.key.lastIndex(of: "."),
+                                    let fact = spec.facts.first(where: { $0.name == String(f.key[..<dot]) })
+                                else { continue }
+                                let language = String(f.key[f.key.index(after: dot)...])
+                                if !languages.contains(language) {
+                                    r.error(.badValue, "fact '\(f.key)' is for language '\(language)', which statement '\(e.key)' "
+                                            + "does not have (its languages: \(languages.joined(separator: ", ")))", at: f.keyLocation)
+                                } else if !spec.isPerLanguage(fact, in: playbook) {
+                                    let why = languages.count == 1 ? "statement '\(e.key)' has one language (\(language))"
+                                        : "fact '\(fact.name)' of statement '\(e.key)' is the same in every language"
+                                    r.error(.badValue, "\(why); give it once as '\(fact.name)'", at: f.keyLocation)
+                                }
+                            }
+                        }
                     }
                     let role = r.string(am, "role", what: what)
                     if let role, let playbook, !playbook.roles.contains(where: { $0.id == role }) {

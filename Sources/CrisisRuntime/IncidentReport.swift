@@ -53,6 +53,9 @@ public struct IncidentReport: Sendable {
         /// When its outcome was recorded, and by whom (an operator confirming by hand, or `crisis`).
         public var settledAt: Instant?
         public var settledBy: String?
+        /// A statement publication's language (nil for other deliveries and for publications of drafts recorded
+        /// before per-language publication).
+        public var language: String? = nil
     }
 
     /// A holding statement: every draft (text and hash per revision), every decision, every publication.
@@ -345,7 +348,9 @@ public struct IncidentReport: Sendable {
                 statements.append(Statement(
                     instance: i.instance, title: title, enteredAt: i.entered, exitedAt: i.exited, outcome: i.outcome,
                     phase: s.phase, drafts: s.drafts, decisions: s.decisions,
-                    publications: s.publications.sorted { $0.key < $1.key }.compactMap { delivered($0.value) }))
+                    publications: s.latestPublications.compactMap { p in
+                        delivered(p.key).map { var d = $0; d.language = p.language; return d }
+                    }))
             case .takedown(let t):
                 var basis: String?
                 if case .takedown(let spec)? = def.playbook.step(i.stepID)?.kind { basis = spec.basis.rawValue }

@@ -644,9 +644,17 @@ public struct IncidentService: Sendable {
         var paths: [String] = []
         for step in playbook.allSteps {
             guard case .holdingStatement(let spec) = step.kind else { continue }
-            for lang in playbook.languages {
+            for lang in spec.languages(in: playbook) {
                 let p = "\(spec.template.value).\(lang).mustache"
                 if !paths.contains(p) { paths.append(p) }
+            }
+            // Each channel variant in the languages its channel publishes.
+            for channel in spec.channels {
+                guard let base = spec.variants[channel.id]?.value else { continue }
+                for lang in spec.languages(of: channel, in: playbook) {
+                    let p = "\(base).\(lang).mustache"
+                    if !paths.contains(p) { paths.append(p) }
+                }
             }
         }
         return paths

@@ -119,7 +119,7 @@ enum Intake {
         {
             switch StatementRenderer.render(spec, facts: fields, incident: incident) {
             case .success(let rendered):
-                let statement = RenderedStatement(texts: rendered.texts, sha256: rendered.sha256)
+                let statement = rendered.statement
                 let facts = fields
                 // A draft that reuses a related incident's approved text says so, with that text's hash.
                 var subject = request.reuse.map {
@@ -128,8 +128,12 @@ enum Intake {
                 } ?? [:]
                 // Each text's length on each channel, as measured when it was drafted (what the approvers saw):
                 // `length.CHANNEL.LANGUAGE` = `231 weighted-characters of 280`, for SMS with its encoding and parts.
+                // A channel with a variant is measured on its own text, in the languages it publishes.
                 for channel in spec.channels {
-                    for (language, text) in rendered.texts {
+                    for language in spec.languages(of: channel, in: incident.definition.playbook) {
+                        guard let text = rendered.variants[channel.id]?[language] ?? rendered.texts[language] else {
+                            continue
+                        }
                         let m = ChannelLength.measure(text, channel: channel.id)
                         var value = "\(m.count) \(m.unit)" + (m.limit.map { " of \($0)" } ?? "")
                         if let encoding = m.encoding, let segments = m.segments { value += ", \(encoding), \(segments) part(s)" }

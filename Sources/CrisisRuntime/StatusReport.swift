@@ -607,6 +607,7 @@ public struct StatusReport: Codable, Sendable {
                 let approvers = s.decisions.filter { $0.revision == c.revision && $0.approved }.map(\.person)
                 d["approved_by"] = approvers.joined(separator: ", ")
                 for (lang, text) in c.texts { d["text.\(lang)"] = text }
+                for (channel, texts) in c.variants { for (lang, text) in texts { d["text.\(channel).\(lang)"] = text } }
             }
             if s.fallbackOpen { d["fallback"] = "open" }
             return d

@@ -13,6 +13,8 @@ public struct StepReport: Codable, Sendable {
         /// One language's text, exactly as it will be published, with its length on every channel of the step.
         public struct Text: Codable, Sendable {
             public var language: String
+            /// For a channel's variant, that channel (nil for the default text).
+            public var channel: String?
             public var text: String
             public var lengths: [ChannelMeasure]
         }
@@ -31,6 +33,8 @@ public struct StepReport: Codable, Sendable {
         /// A channel's publication, once asked for.
         public struct Publication: Codable, Sendable {
             public var channel: String
+            /// The language published (nil for a draft recorded before per-language publication).
+            public var language: String?
             public var key: String
             /// The delivery's status (`manual`, `sent`, `failed`, ...).
             public var status: String
@@ -46,8 +50,12 @@ public struct StepReport: Codable, Sendable {
         public var drafted: String?
         /// The facts the current revision was drafted from.
         public var facts: [String: String]
-        /// The current revision's texts in the playbook's language order.
+        /// The current revision's default texts in the statement's language order, each measured on the channels
+        /// that publish it.
         public var texts: [Text]
+        /// The current revision's channel variants (`channel` set), by channel in the step's order, then language;
+        /// nil without variants.
+        public var variants: [Text]?
         public var channels: [String]
         /// How many distinct approvers a revision needs.
         public var quorum: Int
@@ -421,10 +429,25 @@ public struct StepReport: Codable, Sendable {
         var roles = spec.approval.roles.map(\.value)
         let fallback = spec.approval.fallbackRoles.map(\.value)
         if s.fallbackOpen { for r in fallback where !roles.contains(r) { roles.append(r) } }
-        let texts = def.playbook.languages.map { lang -> Statement.Text in
+        let languages = (current?.languages.isEmpty ?? true) ? def.playbook.languages : spec.languages(in: def.playbook)
+        let texts = languages.map { lang -> Statement.Text in
             let text = current?.texts[lang] ?? ""
-            return Statement.Text(language: lang, text: text,
-                                  lengths: spec.channels.map { ChannelLength.measure(text, channel: $0.id) })
+            let channels = spec.channels.filter {
+                current?.variants[$0.id] == nil && spec.languages(of: $0, in: def.playbook).contains(lang)
+            }
+            return Statement.Text(language: lang, channel: nil, text: text,
+                                  lengths: (current?.languages.isEmpty ?? true ? spec.channels : channels).map {
+                                      ChannelLength.measure(text, channel: $0.id)
+                                  })
+        }
+        var variants: [Statement.Text] = []
+        for channel in spec.channels {
+            guard let byLanguage = current?.variants[channel.id] else { continue }
+            for lang in languages {
+                guard let text = byLanguage[lang] else { continue }
+                variants.append(Statement.Text(language: lang, channel: channel.id, text: text,
+                                               lengths: [ChannelLength.measure(text, channel: channel.id)]))
+            }
         }
         let rejected = Set(s.decisions.filter { !$0.approved }.map(\.revision)).count
         let approved = s.phase == .approved || s.phase == .publishing
@@ -439,7 +462,7 @@ public struct StepReport: Codable, Sendable {
         return Statement(
             phase: s.phase.rawValue, revision: current?.revision ?? 0, sha256: current?.sha256,
             drafter: current?.drafter, drafted: current.map { fmt($0.at) }, facts: current?.facts ?? [:],
-            texts: current == nil ? [] : texts, channels: spec.channels.map(\.id), quorum: quorum,
+            texts: current == nil ? [] : texts, variants: variants.isEmpty ? nil : variants, channels: spec.channels.map(\.id), quorum: quorum,
             approved_by: approvers,
             progress: "\(min(approvers.count, quorum)) of \(quorum) approval\(quorum == 1 ? "" : "s")",
             approvals_needed: approved ? 0 : max(0, quorum - approvers.count),
@@ -450,10 +473,10 @@ public struct StepReport: Codable, Sendable {
             approver_roles: roles, fallback_roles: fallback, fallback_open: s.fallbackOpen,
             may_approve: mayApprove,
             revisions_left: max(0, spec.maxRevisions - rejected),
-            publications: s.publications.sorted { $0.key < $1.key }.map { channel, key in
+            publications: s.latestPublications.map { p in
                 Statement.Publication(
-                    channel: channel, key: key,
-                    status: state.deliveries.first { $0.delivery.key == key }?.status.rawValue ?? "pending")
+                    channel: p.channel, language: p.language, key: p.key,
+                    status: state.deliveries.first { $0.delivery.key == p.key }?.status.rawValue ?? "pending")
             })
     }
 

@@ -284,7 +284,16 @@ public enum TrailRecord: Sendable, Hashable {
             var fields = try b.stringMap("fields")
             var statement: RenderedStatement?
             if let s = b["statement"] {
-                statement = RenderedStatement(texts: try s.stringMap("texts"), sha256: try s.requiredString("sha256"))
+                var variants: [String: [String: String]] = [:]
+                for v in s["variants"]?.arrayValue ?? [] {
+                    guard let channel = v["channel"]?.stringValue else {
+                        throw RuntimeError.corruptRecord("'variants' holds an entry without a channel")
+                    }
+                    variants[channel] = try v.stringMap("texts")
+                }
+                statement = RenderedStatement(
+                    texts: try s.stringMap("texts"), sha256: try s.requiredString("sha256"), variants: variants,
+                    languages: (s["languages"]?.arrayValue ?? []).compactMap(\.stringValue))
             } else if let sha = fields[Legacy.hashField] {
                 // Written before drafts were typed: the texts rode along as reserved fields.
                 var texts: [String: String] = [:]
@@ -370,7 +379,11 @@ public enum TrailRecord: Sendable, Hashable {
                 ("now", .integer(r.now.millisecondsSinceEpoch)), ("step", .string(r.step)),
                 ("action", .string(r.action)), ("fields", stringMap(r.fields)),
                 ("statement", r.statement.map {
-                    obj([("sha256", .string($0.sha256)), ("texts", stringMap($0.texts))])
+                    obj([("sha256", .string($0.sha256)), ("texts", stringMap($0.texts)),
+                         ("languages", $0.languages.isEmpty ? nil : .array($0.languages.map { .string($0) })),
+                         ("variants", $0.variants.isEmpty ? nil : .array($0.variants.sorted { $0.key < $1.key }.map {
+                             obj([("channel", .string($0.key)), ("texts", stringMap($0.value))])
+                         }))])
                 }),
                 ("subject", r.subject.isEmpty ? CanonicalValue?.none : stringMap(r.subject)),
                 ("actor", actor(r.actor)), ("note", r.note.map { .string($0) }),

@@ -80,7 +80,7 @@ struct DrillTests {
         // and which injects were answered.
         let report = try cli.run(["export", id, "--format", "md"]).stdout
         #expect(report.contains("| 2026-03-05 22:33 +01:00 (late) | **MISSED by 53m** |"), "\(report)")
-        #expect(report.contains("| journalist_call | T+35m | yes | **after 1h 18m: performed with some challenges** | record 24, answer record 47 |"))
+        #expect(report.contains("| journalist_call | T+35m | yes | **after 1h 18m: performed with some challenges** | record 24, answer record 53 |"))
         #expect(report.contains("**not answered: unable to be performed**"))
 
         // The score is read back from the trail alone, the same as at the end of the run.

@@ -109,10 +109,13 @@ struct ExportReportTests {
         #expect(decisions.count == 3, "\(decisions)")
         #expect(decisions.contains { $0.contains("Lars Legal (lars.legal)") && $0.contains("| rejected | 1 |") })
         #expect(decisions.contains { $0.contains("Hanne HR (hanne.hr)") && $0.contains("| approved | 2 |") })
-        // Three channels published, each with when and how.
+        // Three channels published in both languages, each with when and how (issue 13: per channel and language).
         for channel in ["x", "sms", "website"] {
-            #expect(lines.contains { $0.hasPrefix("| \(channel) |") && $0.contains("sandboxed") && $0.contains("2026-03-02") },
-                    "\(channel)")
+            for language in ["nb", "en"] {
+                #expect(lines.contains {
+                    $0.hasPrefix("| \(channel) (\(language)) |") && $0.contains("sandboxed") && $0.contains("2026-03-02")
+                }, "\(channel) (\(language))")
+            }
         }
         // The summary: who led, how it ended, the times with their offset.
         #expect(md.contains("| **Opened** | 2026-03-02 09:00 +01:00"))

@@ -117,7 +117,7 @@ struct PersonCommandLineTests {
         for args in [["triage", "choose", "--set", "option=serious", "--role", "comms"],
                      ["statement", "draft", "--set", "what_we_know=Facts.", "--as", "kari", "--role", "comms"],
                      ["statement", "approve", "--as", "ola", "--role", "legal"],
-                     ["statement", "publish", "--as", "kari", "--role", "comms"]] {
+                     ["statement", "publish", "--set", "language=nb", "--as", "kari", "--role", "comms"]] {
             let r = try cli.run(["act", id] + args)
             #expect(r.status == 0, "\(args): \(r.stderr)")
         }

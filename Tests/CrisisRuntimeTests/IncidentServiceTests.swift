@@ -75,7 +75,8 @@ struct IncidentServiceTests {
         // Simulate a crash after the intents: the engine's publish, written by hand as the runtime would,
         // without the outcomes.
         let loaded = try f.service.load(id)
-        let event = EngineEvent.acted(step: "statement", action: "publish", fields: [:], actor: comms)
+        // In Norwegian only: one publication per channel (issue 13: per channel and language).
+        let event = EngineEvent.acted(step: "statement", action: "publish", fields: ["language": "nb"], actor: comms)
         guard case .success(let (_, actions)) = Engine.handle(event, in: loaded.state, at: loaded.now) else {
             Issue.record("publish refused")
             return
@@ -87,7 +88,8 @@ struct IncidentServiceTests {
             recordedAt: Self.t0,
             body: .object([
                 ("action", .string("publish")), ("actor", .object([("name", .string("kari")), ("role", .string("comms"))])),
-                ("fields", .array([])), ("now", .integer(loaded.now.millisecondsSinceEpoch)), ("step", .string("statement")),
+                ("fields", .array([.object([("name", .string("language")), ("value", .string("nb"))])])),
+                ("now", .integer(loaded.now.millisecondsSinceEpoch)), ("step", .string("statement")),
             ]))]
         for d in deliveries {
             drafts.append(EventDraft(type: RecordType.intent, idempotencyKey: "intent/\(d.key)",

@@ -148,7 +148,9 @@ struct ReferenceTests {
         _ = try f.service.act(.init(incident: id, step: "statement", action: "draft",
                                     fields: [("what_we_know", "Facts.")], actor: comms, wallNow: Self.t0))
         _ = try f.service.act(.init(incident: id, step: "statement", action: "approve", actor: legal, wallNow: Self.t0))
-        _ = try f.service.act(.init(incident: id, step: "statement", action: "publish", actor: comms, wallNow: Self.t0))
+        // In Norwegian only: one publication per channel (issue 13: per channel and language).
+        _ = try f.service.act(.init(incident: id, step: "statement", action: "publish", fields: [("language", "nb")],
+                                    actor: comms, wallNow: Self.t0))
         let keys = try f.service.load(id).state.openDeliveries.map(\.delivery.key)
         #expect(keys.count == 2)
         let parts = keys[1].split(separator: "/")

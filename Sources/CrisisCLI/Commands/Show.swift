@@ -210,12 +210,15 @@ enum StepText {
             lines.append("  revision \(d.revision) rejected by \(e(d.person)) at \(when(d.at))" + (d.reason.map { ": \(e($0))" } ?? ""))
         }
         if !s.publications.isEmpty {
-            lines.append("  published: " + s.publications.map { "\($0.channel) \($0.status)" }.joined(separator: ", "))
+            lines.append("  published: " + s.publications.map {
+                "\($0.channel)\($0.language.map { " (\($0))" } ?? "") \($0.status)"
+            }.joined(separator: ", "))
         }
         var wrapped = false
-        for t in s.texts {
+        for t in s.texts + (s.variants ?? []) {
             lines.append("")
-            lines.append(Colour.bold("── \(t.language) ──", color) + "  " + t.lengths.map { m in
+            let heading = t.channel.map { "── \(t.language), \($0) variant ──" } ?? "── \(t.language) ──"
+            lines.append(Colour.bold(heading, color) + "  " + t.lengths.map { m in
                 m.overLimit ? Colour.red(lengthText(m), color) : lengthText(m)
             }.joined(separator: " · "))
             let body = Fit.paragraph(TerminalText.escape(t.text, keepNewlines: true), indent: 2, width: width)

@@ -218,7 +218,7 @@ enum HTMLReport: ReportLayout {
             for p in st.publications {
                 guard let when = p.settledAt else { continue }
                 marks.append(Marker(at: when, lane: 0, shape: .square, colour: p.status == "failed" ? red : violet,
-                                    title: "\(e(st.title)): published on \(e(p.channel)), \(p.status), at \(at(when))"))
+                                    title: "\(e(st.title)): published on \(e(p.channel))\(p.language.map { " in \(e($0))" } ?? ""), \(p.status), at \(at(when))"))
             }
         }
         for t in r.takedowns {

@@ -283,6 +283,11 @@ enum ReportDocument {
                 for (lang, body) in d.texts.sorted(by: { $0.key < $1.key }) {
                     try emit(.quote(label: "Text (\(e(lang)))", text: text(body)))
                 }
+                for (channel, texts) in d.variants.sorted(by: { $0.key < $1.key }) {
+                    for (lang, body) in texts.sorted(by: { $0.key < $1.key }) {
+                        try emit(.quote(label: "Text for \(e(channel)) (\(e(lang)))", text: text(body)))
+                    }
+                }
                 if d.texts.isEmpty { try emit(.paragraph("Text not recorded; its hash is above.", .muted)) }
             }
             try emit(.minor("Approvals"))
@@ -487,7 +492,8 @@ enum ReportDocument {
         -> [ReportBlock.Cell]
     {
         let tone: ReportBlock.Tone = p.status == "sent" ? .good : p.status == "failed" || p.status == "pending" ? .bad : .plain
-        return [.init(TerminalText.escape(p.channel)), .init(p.recipients.map(who).joined(separator: ", ")),
+        return [.init(TerminalText.escape(p.channel + (p.language.map { " (\($0))" } ?? ""))),
+                .init(p.recipients.map(who).joined(separator: ", ")),
                 .init(p.status, tone), .init(at(p.settledAt)), .init(p.settledBy.map(who) ?? "—"),
                 .init(p.detail.map { TerminalText.escape($0) } ?? "")]
     }
