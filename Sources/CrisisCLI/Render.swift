@@ -552,6 +552,11 @@ enum StatusText {
         if d["fallback"] == "open" { head.append("fallback approvers may approve") }
         lines.append("      " + head.joined(separator: " · "))
         if let sha = d["sha256"] { lines.append("      sha256 \(sha.prefix(16))\(Sym.ellipsis)") }
+        if let failed = d["failed_checks"] {
+            let all = failed.split(separator: "\n")
+            lines.append("      fails \(all.count) check\(all.count == 1 ? "" : "s") (approval needs --set override=\"why\"):")
+            for f in all { lines.append("        " + TerminalText.escape(String(f))) }
+        }
         let order = r.languages ?? []
         let languages = d.keys.filter { $0.hasPrefix("text.") }.map { String($0.dropFirst(5)) }
             .sorted { (order.firstIndex(of: $0) ?? Int.max, $0) < (order.firstIndex(of: $1) ?? Int.max, $1) }
@@ -683,7 +688,18 @@ enum EffectsText {
             }
             let revision = s.drafts.last { $0.sha256 == st.sha256 }?.revision ?? s.drafts.count
             var measures: [String] = []
-            for channel in spec.channels {
+            for channel in spec.channels where !st.checks.measures.isEmpty {
+                // As recorded with the draft, against the declared limits.
+                let all = st.checks.measures.filter { $0.channel == channel.id }
+                if let m = all.max(by: { ($0.segments ?? $0.count) < ($1.segments ?? $1.count) }) {
+                    if let encoding = m.encoding, let segments = m.segments {
+                        measures.append("\(segments) SMS message\(segments == 1 ? "" : "s") (\(encoding))")
+                    } else if let limit = m.limit {
+                        measures.append("\(m.count) of \(limit) on \(channel.id)")
+                    }
+                }
+            }
+            for channel in spec.channels where st.checks.measures.isEmpty {
                 let all = playbook.languages.map { ChannelLength.measure(st.texts[$0] ?? "", channel: channel.id) }
                 let worst = all.max { ($0.segments ?? $0.count) < ($1.segments ?? $1.count) }
                 if let m = worst, m.limit != nil || m.segments != nil {
@@ -698,6 +714,7 @@ enum EffectsText {
             if s.fallbackOpen { for f in spec.approval.fallbackRoles.map(\.value) where !roles.contains(f) { roles.append(f) } }
             let quorum = max(1, spec.approval.quorum)
             return "draft \(revision) ready" + (measures.isEmpty ? "" : ": " + measures.joined(separator: ", "))
+                + failedChecksText(st.checks)
                 + "; waiting for \(roles.joined(separator: " or ")) (0 of \(quorum) approval\(quorum == 1 ? "" : "s"))"
         case ("approve", .holdingStatement(let spec)?), ("reject", .holdingStatement(let spec)?):
             guard case .statement(let s)? = detail(r.step, in: state),
@@ -716,6 +733,7 @@ enum EffectsText {
             }
             let quorum = max(1, spec.approval.quorum)
             return "approved by \(who) (\(min(approvers.count, quorum)) of \(quorum))"
+                + (decision.override.map { ", overriding failed checks: \(e($0))" } ?? "")
                 + (approvers.count >= quorum ? "; revision \(decision.revision) is approved and locked" : "")
         case ("publish", _):
             return "publication asked for by \(who)" + (r.fields["channel"].map { " on \(e($0))" } ?? " on every channel left")

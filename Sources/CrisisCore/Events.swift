@@ -63,6 +63,9 @@ public struct RenderedStatement: Sendable, Hashable, Codable {
     public var texts: [String: String]
     /// Lower-case hex SHA-256 of the rendered texts, as the shell computed it.
     public var sha256: String
+    /// Measures and failed checks, evaluated by the shell at draft (StatementChecks.swift); recorded, never
+    /// evaluated again on replay. Empty in trails written before crisis/0.6.
+    public var checks: DraftChecks = DraftChecks()
     public init(texts: [String: String], sha256: String) {
         self.texts = texts
         self.sha256 = sha256

@@ -62,6 +62,9 @@ public struct Playbook: Sendable, Hashable, Codable {
     /// each to be considered during the run: applies or not applicable, with a reason (the incident action
     /// `consider`; the register in `status`).
     public var obligations: [ObligationSpec] = []
+    /// `channels:`: channels the playbook declares (lower-case name to limits): limits that hold for every
+    /// statement on that channel, and channels of the playbook's own, known from then on (StatementChecks.swift).
+    public var channels: [String: ChannelLimits] = [:]
 
     public init(
         schema: String = Playbook.schemaV1, id: String, version: String, title: String, summary: String? = nil,
@@ -626,6 +629,9 @@ public struct StatementSpec: Sendable, Hashable, Codable {
     public var approval: ApprovalSpec
     /// How many rejected drafts before the step gives up with outcome `rejected`.
     public var maxRevisions: Int
+    /// Declared limits (`max_length`, `limits:`) and content checks (`must_include`, `must_not_include`),
+    /// evaluated at draft (StatementChecks.swift).
+    public var checks: StatementChecksSpec = StatementChecksSpec()
     public init(template: Located<String>, channels: [ChannelSpec], facts: [FactSpec], approval: ApprovalSpec,
                 maxRevisions: Int = 3) {
         self.template = template

@@ -119,7 +119,9 @@ enum Intake {
         {
             switch StatementRenderer.render(spec, facts: fields, incident: incident) {
             case .success(let rendered):
-                let statement = RenderedStatement(texts: rendered.texts, sha256: rendered.sha256)
+                var statement = RenderedStatement(texts: rendered.texts, sha256: rendered.sha256)
+                // Declared limits and content checks, evaluated here and recorded with the draft (never on replay).
+                statement.checks = StatementChecks.evaluate(spec, in: incident.definition.playbook, texts: rendered.texts)
                 let facts = fields
                 // A draft that reuses a related incident's approved text says so, with that text's hash.
                 var subject = request.reuse.map {

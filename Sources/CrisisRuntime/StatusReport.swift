@@ -606,6 +606,8 @@ public struct StatusReport: Codable, Sendable {
                 let approvers = s.decisions.filter { $0.revision == c.revision && $0.approved }.map(\.person)
                 d["approved_by"] = approvers.joined(separator: ", ")
                 for (lang, text) in c.texts { d["text.\(lang)"] = text }
+                // Declared limits and content checks the revision fails (one per line); approval needs an override.
+                if !c.checks.findings.isEmpty { d["failed_checks"] = c.checks.findings.map(\.summary).joined(separator: "\n") }
             }
             if s.fallbackOpen { d["fallback"] = "open" }
             return d

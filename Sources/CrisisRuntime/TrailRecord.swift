@@ -285,6 +285,7 @@ public enum TrailRecord: Sendable, Hashable {
             var statement: RenderedStatement?
             if let s = b["statement"] {
                 statement = RenderedStatement(texts: try s.stringMap("texts"), sha256: try s.requiredString("sha256"))
+                statement?.checks = try DraftChecksCoding.decode(s)
             } else if let sha = fields[Legacy.hashField] {
                 // Written before drafts were typed: the texts rode along as reserved fields.
                 var texts: [String: String] = [:]
@@ -370,7 +371,8 @@ public enum TrailRecord: Sendable, Hashable {
                 ("now", .integer(r.now.millisecondsSinceEpoch)), ("step", .string(r.step)),
                 ("action", .string(r.action)), ("fields", stringMap(r.fields)),
                 ("statement", r.statement.map {
-                    obj([("sha256", .string($0.sha256)), ("texts", stringMap($0.texts))])
+                    obj([("sha256", .string($0.sha256)), ("texts", stringMap($0.texts))]
+                        + DraftChecksCoding.members($0.checks))
                 }),
                 ("subject", r.subject.isEmpty ? CanonicalValue?.none : stringMap(r.subject)),
                 ("actor", actor(r.actor)), ("note", r.note.map { .string($0) }),

@@ -206,8 +206,17 @@ enum StepText {
             lines.append("  may still approve: " + (may.isEmpty ? "nobody in the contacts directory" : e(may.joined(separator: ", "))))
         }
         if s.fallback_open { lines.append("  the approval window has passed: \(s.fallback_roles.joined(separator: ", ")) may approve too") }
+        if !s.failed_checks.isEmpty {
+            lines.append(Colour.red("  fails \(s.failed_checks.count) check\(s.failed_checks.count == 1 ? "" : "s")", color)
+                         + " (approval needs an override reason):")
+            for f in s.failed_checks { lines.append("    \(e(f))") }
+        }
         for d in s.decisions where !d.approved {
             lines.append("  revision \(d.revision) rejected by \(e(d.person)) at \(when(d.at))" + (d.reason.map { ": \(e($0))" } ?? ""))
+        }
+        for d in s.decisions where d.approved {
+            guard let override = d.override else { continue }
+            lines.append("  revision \(d.revision) approved by \(e(d.person)) despite failed checks: \(e(override))")
         }
         if !s.publications.isEmpty {
             lines.append("  published: " + s.publications.map { "\($0.channel) \($0.status)" }.joined(separator: ", "))
@@ -215,9 +224,18 @@ enum StepText {
         var wrapped = false
         for t in s.texts {
             lines.append("")
-            lines.append(Colour.bold("── \(t.language) ──", color) + "  " + t.lengths.map { m in
-                m.overLimit ? Colour.red(lengthText(m), color) : lengthText(m)
-            }.joined(separator: " · "))
+            // The measures recorded with the draft, against the declared limits; live ones for older drafts.
+            let recorded = s.measures.filter { $0.language == t.language }
+            var measured: [String] = []
+            for m in t.lengths where recorded.isEmpty {
+                measured.append(m.overLimit ? Colour.red(lengthText(m), color) : lengthText(m))
+            }
+            for m in recorded {
+                let prefix = "\(t.language) on \(m.channel):"
+                let failed = s.failed_checks.contains { $0.hasPrefix(prefix) }
+                measured.append(failed ? Colour.red(lengthText(m), color) : lengthText(m))
+            }
+            lines.append(Colour.bold("── \(t.language) ──", color) + "  " + measured.joined(separator: " · "))
             let body = Fit.paragraph(TerminalText.escape(t.text, keepNewlines: true), indent: 2, width: width)
             if body.count > t.text.split(separator: "\n", omittingEmptySubsequences: false).count { wrapped = true }
             lines += body
