@@ -858,7 +858,9 @@ enum TimelineText {
                 if let via = shown.removeValue(forKey: "via") { s += " via \(e(via))" }
             }
             if !shown.isEmpty { s += " " + fields(shown) }
-            if let st = r.statement { s += " (statement sha256 \(st.sha256.prefix(12))\(Sym.ellipsis))" }
+            if let st = r.statement {
+                s += " (statement sha256 \(st.sha256.prefix(12))\(Sym.ellipsis)" + failedChecksText(st.checks) + ")"
+            }
             if let from = r.subject["reused_from"] {
                 s += " reusing \(e(from)) \(e(r.subject["reused_step"] ?? "")) revision \(r.subject["reused_revision"] ?? "?")"
                     + " (sha256 \((r.subject["reused_sha256"] ?? "").prefix(12))\(Sym.ellipsis))"

@@ -137,7 +137,7 @@ struct StatementChecksTests {
             mustNotInclude: ContentRules(everyLanguage: [p("/skyld(ig)?|guilt(y)?/"), p("lawsuit")]))
         let r = StatementChecks.evaluate(checks, declared: [:], texts: [
             CheckedText(language: "nb", channels: ["x"], text: "Dette vet vi: han er skyldig."),
-            CheckedText(language: "en", channels: ["x"], text: "This is what we know. No lawsuit."),
+            CheckedText(language: "en", channels: ["x"], text: "This is our statement. No lawsuit."),
         ])
         #expect(r.findings == [
             CheckFinding(check: .mustNotInclude, language: "nb", rule: "/skyld(ig)?|guilt(y)?/", found: "skyldig"),

@@ -42,7 +42,7 @@ struct StatementChecksLoaderTests {
                 channels:
                   sms: {sms: {encoding: gsm7, max_segments: 1}}
                   kundeportal: {max_length: 500}
-                  intranett:
+                  oppslagstavle:
                 """,
             channels: "[x, sms, kundeportal]",
             extra: """
@@ -56,7 +56,7 @@ struct StatementChecksLoaderTests {
         let book = try #require(result.playbook, "\(result.diagnostics)")
         #expect(book.channels["sms"]?.sms == SMSLimit(encoding: .gsm7, maxSegments: 1))
         #expect(book.channels["kundeportal"]?.maxLength == 500)
-        #expect(book.channels["intranett"] != nil)
+        #expect(book.channels["oppslagstavle"] != nil)
         guard case .holdingStatement(let s)? = book.step("a")?.kind else { Issue.record("no statement"); return }
         #expect(s.checks.maxLength?.value == 1200)
         #expect(s.checks.limits["x"]?.maxLength == 240)
@@ -78,7 +78,7 @@ struct StatementChecksLoaderTests {
         #expect(unknown[0].message
             == "step 'a' publishes on channel 'twiter', which crisis does not know and the playbook does not declare "
             + "under 'channels:'; did you mean 'x' (or 'twitter')?")
-        #expect(unknown[0].location.line == 14 && unknown[0].location.column == 15)
+        #expect(unknown[0].location.line == 15 && unknown[0].location.column == 16)
         #expect(unknown[1].message.hasSuffix("did you mean 'website'?"))
         // Declaring it makes it a channel of the playbook's own; a name close to a known one is still flagged.
         let declared = validate(Self.yaml(top: "languages: [nb, en]\nchannels: {twiter: }", channels: "[twiter]"))
@@ -96,8 +96,8 @@ struct StatementChecksLoaderTests {
         let d = validate(Self.yaml(extra: "    must_not_include: {nb: [ok, \"/(skyld/\"]}"))
         let bad = d.filter { $0.code == DiagnosticCode.badPattern }
         #expect(bad.count == 1)
-        #expect(bad.first?.location.line == 15)
-        #expect(bad.first?.location.column == 37)
+        #expect(bad.first?.location.line == 16)
+        #expect(bad.first?.location.column == 33)
         #expect(bad.first?.message.hasPrefix("the regular expression /(skyld/ in 'nb' of 'must_not_include' of step 'a' does not compile: ") == true)
         let slash = validate(Self.yaml(extra: "    must_include: [\"/half\"]"))
         #expect(slash.contains { $0.code == DiagnosticCode.badPattern && $0.message.contains("does not end with one") })
