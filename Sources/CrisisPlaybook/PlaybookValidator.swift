@@ -680,6 +680,7 @@ struct Validation {
             guard clean else { continue }
             let scanned = TemplateScanner.scan(text)
             let rendered = TemplateScanner.render(scanned.tokens) { name in sample(name, facts: s.facts) }
+            checkTemplateLimits(step, s, tokens: scanned.tokens, rendered: rendered, relative: relative)
             for channel in s.channels {
                 let m = ChannelLength.measure(rendered, channel: channel.id)
                 let unit = m.unit.replacingOccurrences(of: "-", with: " ")

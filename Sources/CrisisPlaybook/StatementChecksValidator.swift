@@ -100,3 +100,65 @@ extension Validation {
         }
     }
 }
+
+extension Validation {
+    /// A template against the declared limits of each channel: the text every rendering holds (outside sections,
+    /// facts empty) over `max_length` on a plain channel, or outside GSM-7 where `gsm7` is required, is an error
+    /// (`impossible-check`); filled with sample facts over a declared limit, a warning (`template-too-long`).
+    mutating func checkTemplateLimits(
+        _ step: Step, _ s: StatementSpec, tokens: [TemplateScanner.Token], rendered: String, relative: String
+    ) {
+        var floor = Self.fixedText(tokens)
+        while floor.hasSuffix("\n") { floor.removeLast() }
+        var sample = rendered
+        while sample.hasSuffix("\n") { sample.removeLast() }
+        for channel in s.channels {
+            let l = StatementChecks.limits(s.checks, declared: playbook.channels, channel: channel.id)
+            let lowest = ChannelLength.measure(floor, channel: channel.id)
+            let unit = { (m: ChannelMeasure) in m.unit.replacingOccurrences(of: "-", with: " ") }
+            let plain = lowest.segments == nil && !["x", "twitter"].contains(channel.id.lowercased())
+            if let max = l.maxLength, plain, lowest.count > max {
+                error(DiagnosticCode.impossibleCheck,
+                      "template '\(relative)' of step '\(step.id)' is \(lowest.count) \(unit(lowest)) on \(channel.id) "
+                          + "before any fact is filled in, over max_length \(max): no draft can meet it",
+                      channel.location)
+                continue
+            }
+            if l.sms?.encoding == .gsm7, let c = StatementChecks.firstNonGSM7(floor.precomposedStringWithCanonicalMapping) {
+                error(DiagnosticCode.impossibleCheck,
+                      "template '\(relative)' of step '\(step.id)' holds \(c), which is not GSM-7, but 'sms' of "
+                          + "\(channel.id) requires gsm7: no draft can meet it",
+                      channel.location)
+                continue
+            }
+            let m = ChannelLength.measure(sample, channel: channel.id)
+            let filled = "template '\(relative)' of step '\(step.id)', filled with 20-character sample facts,"
+            if let max = l.maxLength, m.count > max {
+                warning(DiagnosticCode.templateTooLong,
+                        "\(filled) is \(m.count) \(unit(m)) on \(channel.id), over its max_length \(max)", channel.location)
+            } else if let max = l.sms?.maxSegments, max > 1, let segments = m.segments, segments > max {
+                // (More than one message is already a warning of its own.)
+                warning(DiagnosticCode.templateTooLong,
+                        "\(filled) needs \(segments) SMS messages, over its max_segments \(max)", channel.location)
+            }
+        }
+    }
+
+    /// The text every rendering of a template holds: what is outside every section, variables empty.
+    static func fixedText(_ tokens: [TemplateScanner.Token]) -> String {
+        var out = ""
+        var depth = 0
+        for t in tokens {
+            switch t {
+            case .text(let s): if depth == 0 { out += s }
+            case .tag(let kind, _, _, _):
+                switch kind {
+                case .section, .inverted: depth += 1
+                case .close: depth = max(0, depth - 1)
+                case .variable, .partial: break
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,4 +1,5 @@
 import CrisisCore
+import Foundation
 import Testing
 
 @testable import CrisisPlaybook
@@ -129,5 +130,32 @@ struct StatementChecksLoaderTests {
         #expect(misplaced.contains { $0.code == DiagnosticCode.badValue && $0.message == "'sms' limits of 'limits' of step 'a' hold only on the sms channel" })
         let encoding = validate(Self.yaml(extra: "    limits: {sms: {sms: {encoding: gsm8}}}"))
         #expect(encoding.contains { $0.code == DiagnosticCode.badValue && $0.message.contains("did you mean 'gsm7'?") })
+    }
+
+    @Test("A template against declared limits: fixed text no draft can fit is an error, sample facts over a limit a warning")
+    func templateLimits() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("checks-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("templates"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data("«Dette vet vi»{{#facts.what_we_know}}: {{facts.what_we_know}}{{/facts.what_we_know}}\n".utf8)
+            .write(to: dir.appendingPathComponent("templates/post.nb.mustache"))
+        try Data("What we know: {{facts.what_we_know}}\n".utf8).write(to: dir.appendingPathComponent("templates/post.en.mustache"))
+        func diagnostics(_ top: String) throws -> [Diagnostic] {
+            let result = loadYAML(Self.yaml(top: "languages: [nb, en]\n" + top, channels: "[sms, website]",
+                                            extra: "    facts: {what_we_know: {prompt: Known}}"))
+            let book = try #require(result.playbook, "\(result.diagnostics)")
+            return PlaybookValidator.validate(book, baseDirectory: dir.path)
+        }
+        let strict = try diagnostics("channels: {sms: {sms: {encoding: gsm7}}, website: {max_length: 10}}")
+        let impossible = strict.filter { $0.code == DiagnosticCode.impossibleCheck }.map(\.message).sorted()
+        #expect(impossible == [
+            "template 'templates/post.nb.mustache' of step 'a' holds «, which is not GSM-7, but 'sms' of sms requires gsm7: no draft can meet it",
+            "template 'templates/post.en.mustache' of step 'a' is 14 characters on website before any fact is filled in, over max_length 10: no draft can meet it",
+            "template 'templates/post.nb.mustache' of step 'a' is 14 characters on website before any fact is filled in, over max_length 10: no draft can meet it",
+        ].sorted(), "\(strict)")
+        let loose = try diagnostics("channels: {website: {max_length: 30}}")
+        #expect(!loose.contains { $0.code == DiagnosticCode.impossibleCheck })
+        #expect(loose.contains { $0.code == DiagnosticCode.templateTooLong && !$0.isError
+            && $0.message.hasSuffix("is 34 characters on website, over its max_length 30") }, "\(loose)")
     }
 }
