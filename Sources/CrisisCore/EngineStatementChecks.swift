@@ -2,7 +2,7 @@
 /// (`StatementDraft.checks.findings`, evaluated by the shell at draft) is approved only with an `override` reason,
 /// recorded with the approval. The engine never evaluates a check itself (StatementChecks.swift says why).
 extension Machine {
-    /// ` (2 checks fail: override needed)` for the approve action's title, or empty.
+    /// ` (2 checks fail: an override reason is needed)` for the approve action's title, or empty.
     func checksNote(_ s: StatementRun) -> String {
         guard let n = s.current?.checks.findings.count, n > 0 else { return "" }
         return " (\(n) check\(n == 1 ? "" : "s") fail\(n == 1 ? "s" : ""): an override reason is needed)"
@@ -13,7 +13,8 @@ extension Machine {
         guard let draft = s.current, !draft.checks.findings.isEmpty else { return [] }
         return [FieldSpec(
             name: StatementChecks.overrideField, type: .text, required: false,
-            prompt: "Why approve although it fails: " + draft.checks.findings.map(\.summary).joined(separator: "; "))]
+            prompt: "Why approve although it fails \(draft.checks.findings.count) check"
+                + (draft.checks.findings.count == 1 ? "" : "s") + " (recorded with the approval)")]
     }
 
     /// The override reason of an approval, or nil when the revision fails no check. Refuses (`unmet-checks`) an
