@@ -565,6 +565,11 @@ enum StatusText {
         if d["fallback"] == "open" { head.append("fallback approvers may approve") }
         lines.append("      " + head.joined(separator: " · "))
         if let sha = d["sha256"] { lines.append("      sha256 \(sha.prefix(16))\(Sym.ellipsis)") }
+        if let failed = d["failed_checks"] {
+            let all = failed.split(separator: "\n")
+            lines.append("      fails \(all.count) check\(all.count == 1 ? "" : "s") (approval needs --set override=\"why\"):")
+            for f in all { lines.append("        " + TerminalText.escape(String(f))) }
+        }
         let order = r.languages ?? []
         // `text.LANG` (the default text), then `text.CHANNEL.LANG` (a channel's variant), languages in playbook order.
         let languages = d.keys.filter { $0.hasPrefix("text.") }.map { String($0.dropFirst(5)) }
@@ -703,7 +708,18 @@ enum EffectsText {
             }
             let revision = s.drafts.last { $0.sha256 == st.sha256 }?.revision ?? s.drafts.count
             var measures: [String] = []
-            for channel in spec.channels {
+            for channel in spec.channels where !st.checks.measures.isEmpty {
+                // As recorded with the draft, against the declared limits.
+                let all = st.checks.measures.filter { $0.channel == channel.id }
+                if let m = all.max(by: { ($0.segments ?? $0.count) < ($1.segments ?? $1.count) }) {
+                    if let encoding = m.encoding, let segments = m.segments {
+                        measures.append("\(segments) SMS message\(segments == 1 ? "" : "s") (\(encoding))")
+                    } else if let limit = m.limit {
+                        measures.append("\(m.count) of \(limit) on \(channel.id)")
+                    }
+                }
+            }
+            for channel in spec.channels where st.checks.measures.isEmpty {
                 let languages = st.languages.isEmpty ? playbook.languages : spec.languages(of: channel, in: playbook)
                 let all = languages.map {
                     ChannelLength.measure(st.variants[channel.id]?[$0] ?? st.texts[$0] ?? "", channel: channel.id)
@@ -721,6 +737,7 @@ enum EffectsText {
             if s.fallbackOpen { for f in spec.approval.fallbackRoles.map(\.value) where !roles.contains(f) { roles.append(f) } }
             let quorum = max(1, spec.approval.quorum)
             return "draft \(revision) ready" + (measures.isEmpty ? "" : ": " + measures.joined(separator: ", "))
+                + failedChecksText(st.checks)
                 + "; waiting for \(roles.joined(separator: " or ")) (0 of \(quorum) approval\(quorum == 1 ? "" : "s"))"
         case ("approve", .holdingStatement(let spec)?), ("reject", .holdingStatement(let spec)?):
             guard case .statement(let s)? = detail(r.step, in: state),
@@ -739,6 +756,7 @@ enum EffectsText {
             }
             let quorum = max(1, spec.approval.quorum)
             return "approved by \(who) (\(min(approvers.count, quorum)) of \(quorum))"
+                + (decision.override.map { ", overriding failed checks: \(e($0))" } ?? "")
                 + (approvers.count >= quorum ? "; revision \(decision.revision) is approved and locked" : "")
         case ("publish", _):
             return "publication asked for by \(who)" + (r.fields["channel"].map { " on \(e($0))" } ?? " on every channel left")
@@ -864,7 +882,9 @@ enum TimelineText {
                 if let via = shown.removeValue(forKey: "via") { s += " via \(e(via))" }
             }
             if !shown.isEmpty { s += " " + fields(shown) }
-            if let st = r.statement { s += " (statement sha256 \(st.sha256.prefix(12))\(Sym.ellipsis))" }
+            if let st = r.statement {
+                s += " (statement sha256 \(st.sha256.prefix(12))\(Sym.ellipsis)" + failedChecksText(st.checks) + ")"
+            }
             if let from = r.subject["reused_from"] {
                 s += " reusing \(e(from)) \(e(r.subject["reused_step"] ?? "")) revision \(r.subject["reused_revision"] ?? "?")"
                     + " (sha256 \((r.subject["reused_sha256"] ?? "").prefix(12))\(Sym.ellipsis))"

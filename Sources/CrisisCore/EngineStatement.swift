@@ -148,8 +148,9 @@ extension Machine {
             let approvers = approverRoles(spec, s)
             specs.append(
                 ActionSpec(
-                    .approve, title: "Approve revision \(s.current?.revision ?? 0)",
-                    fields: [FieldSpec(name: "comment", type: .text, required: false, prompt: "Comment")],
+                    .approve, title: "Approve revision \(s.current?.revision ?? 0)" + checksNote(s),
+                    fields: [FieldSpec(name: "comment", type: .text, required: false, prompt: "Comment")]
+                        + overrideFields(s),
                     roles: approvers))
             specs.append(
                 ActionSpec(
@@ -209,10 +210,11 @@ extension Machine {
             }
         }
         let first = s.drafts.isEmpty
-        s.drafts.append(
-            StatementDraft(
-                revision: s.drafts.count + 1, facts: kept, texts: texts, sha256: statement.sha256, drafter: actor.name,
-                at: now, variants: variants, languages: statement.languages.isEmpty ? [] : languages))
+        var draft = StatementDraft(
+            revision: s.drafts.count + 1, facts: kept, texts: texts, sha256: statement.sha256, drafter: actor.name,
+            at: now, variants: variants, languages: statement.languages.isEmpty ? [] : languages)
+        draft.checks = statement.checks
+        s.drafts.append(draft)
         s.phase = .awaitingApproval
         setProgress(instance, .statement(spec, s))
         reachedPhase(instance, .awaitingApproval)
@@ -262,10 +264,12 @@ extension Machine {
             throw Rejection(
                 .alreadyDecided, "\(person) has already decided on revision \(draft.revision); one decision per person")
         }
-        s.decisions.append(
-            ApprovalRecord(
-                person: person, role: actor.role ?? "", revision: draft.revision, sha256: draft.sha256,
-                approved: approved, reason: approved ? fields["comment"] : fields["reason"], at: now))
+        let override = approved ? try checkOverride(draft, fields: fields) : nil
+        var record = ApprovalRecord(
+            person: person, role: actor.role ?? "", revision: draft.revision, sha256: draft.sha256,
+            approved: approved, reason: approved ? fields["comment"] : fields["reason"], at: now)
+        record.override = override
+        s.decisions.append(record)
         if approved {
             var approvers: [String] = []
             for d in s.decisions where d.revision == draft.revision && d.approved {

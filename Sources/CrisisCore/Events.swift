@@ -67,6 +67,9 @@ public struct RenderedStatement: Sendable, Hashable, Codable {
     public var languages: [String]
     /// Lower-case hex SHA-256 of the rendered texts (every variant's too), as the shell computed it.
     public var sha256: String
+    /// Measures and failed checks, evaluated by the shell at draft (StatementChecks.swift); recorded, never
+    /// evaluated again on replay. Empty in trails written before crisis/0.4.
+    public var checks: DraftChecks = DraftChecks()
     public init(texts: [String: String], sha256: String, variants: [String: [String: String]] = [:],
                 languages: [String] = []) {
         self.texts = texts

@@ -62,6 +62,9 @@ public struct Playbook: Sendable, Hashable, Codable {
     /// each to be considered during the run: applies or not applicable, with a reason (the incident action
     /// `consider`; the register in `status`).
     public var obligations: [ObligationSpec] = []
+    /// `channels:`: channels the playbook declares (lower-case name to limits): limits that hold for every
+    /// statement on that channel, and channels of the playbook's own, known from then on (StatementChecks.swift).
+    public var channels: [String: ChannelLimits] = [:]
 
     public init(
         schema: String = Playbook.schemaV1, id: String, version: String, title: String, summary: String? = nil,
@@ -655,6 +658,9 @@ public struct StatementSpec: Sendable, Hashable, Codable {
     /// Channel to the template base of its own text (`variants: {x: templates/viral-post.x}` renders
     /// `templates/viral-post.x.<lang>.mustache`); a channel without one publishes the default text.
     public var variants: [String: Located<String>]
+    /// Declared limits (`max_length`, `limits:`) and content checks (`must_include`, `must_not_include`),
+    /// evaluated at draft (StatementChecks.swift).
+    public var checks: StatementChecksSpec = StatementChecksSpec()
     public init(template: Located<String>, channels: [ChannelSpec], facts: [FactSpec], approval: ApprovalSpec,
                 maxRevisions: Int = 3, languages: [Located<String>] = [], variants: [String: Located<String>] = [:]) {
         self.template = template

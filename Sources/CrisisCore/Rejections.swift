@@ -35,6 +35,9 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
     case conflictedApprover = "conflicted-approver"
     /// The person has already approved or rejected this revision.
     case alreadyDecided = "already-decided"
+    /// The revision fails declared limits or content checks (recorded at draft) and the approval gives no
+    /// `override` reason.
+    case unmetChecks = "unmet-checks"
     // Engine: who may act.
     /// The person is named by the incident's `conflicted` input and may not draft, decide, acknowledge, choose or
     /// close, whatever role they hold.
@@ -106,6 +109,7 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .ownDraft: "the drafter of a revision tried to approve it"
         case .conflictedApprover: "the person is listed in the statement's exclude input as conflicted"
         case .alreadyDecided: "the person has already approved or rejected this revision"
+        case .unmetChecks: "the revision fails the statement's limits or content checks and the approval gives no override reason"
         case .notPaged: "the person was not paged by the escalation, stands in for nobody paged and holds no lead role"
         case .conflictedPerson: "the person is named as conflicted by the incident and may not draft, decide, acknowledge, choose or close"
         case .unknownPerson: "an ack's 'by' names nobody in the incident's contacts directory"
@@ -136,7 +140,7 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
         switch self {
         case .closed, .unknownStep, .notActive, .unknownAction, .actionUnavailable, .unrenderedDraft,
             .incompleteStatement, .roleRequired, .wrongRole, .unknownField, .missingField, .invalidField, .ownDraft,
-            .conflictedApprover, .alreadyDecided, .conflictedPerson, .missingElements, .authorisationMissing, .unknownTimer, .timerNotDue, .unknownDelivery,
+            .conflictedApprover, .alreadyDecided, .unmetChecks, .conflictedPerson, .missingElements, .authorisationMissing, .unknownTimer, .timerNotDue, .unknownDelivery,
             .deliveryFinal, .deliveryQueued:
             true
         case .invalidOperator, .tooLarge, .reservedField, .duplicateField, .invalidText, .notInDirectory,

@@ -315,6 +315,8 @@ public struct StatementDraft: Sendable, Hashable, Codable {
     public var sha256: String
     public var drafter: String
     public var at: Instant
+    /// The measures and failed checks the shell recorded at draft (empty in trails written before crisis/0.4).
+    public var checks: DraftChecks = DraftChecks()
     public init(revision: Int, facts: [String: String], texts: [String: String], sha256: String, drafter: String,
                 at: Instant, variants: [String: [String: String]] = [:], languages: [String] = []) {
         self.revision = revision
@@ -355,6 +357,9 @@ public struct ApprovalRecord: Sendable, Hashable, Codable {
     public var approved: Bool
     public var reason: String?
     public var at: Instant
+    /// An approval of a revision that fails checks (its draft's `checks.findings`): the approver's reason for
+    /// accepting it anyway (field `override`). Nil otherwise.
+    public var override: String? = nil
     public init(person: String, role: String, revision: Int, sha256: String, approved: Bool, reason: String?,
                 at: Instant) {
         self.person = person

@@ -30,7 +30,9 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
         switch self {
         case .choice: ["options", "default", "rationale", "on_timeout"]
         case .task: ["checklist", "fields"]
-        case .holdingStatement: ["template", "channels", "facts", "approval", "max_revisions", "languages", "variants"]
+        case .holdingStatement:
+            ["template", "channels", "facts", "approval", "max_revisions", "languages", "variants", "max_length",
+             "limits", "must_include", "must_not_include"]
         case .takedown: ["platform", "urls", "basis", "submitters", "follow_up", "give_up_after", "prefill", "reporting_route"]
         case .escalate: ["policy", "levels", "repeat", "message", "stop_at_ack", "reescalate_after"]
         case .notify: ["audience", "channels", "message", "list", "on_failure"]

@@ -190,8 +190,15 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case templateSyntax = "template-syntax"
     /// Warning: a template filled with sample facts exceeds a channel's limit (SMS: needs more than one message).
     case templateTooLong = "template-too-long"
-    /// A statement's channel that crisis has no length rule for (a typo such as `twiter`, or a custom channel).
+    /// A statement's channel that is neither known to crisis nor declared under the playbook's `channels:` (a
+    /// typo such as `twiter`); a warning for a declared channel whose name is close to a known one.
     case unknownChannel = "unknown-channel"
+    /// A `must_include` / `must_not_include` item that is empty, or a regular expression (`/…/`) that does not
+    /// compile.
+    case badPattern = "bad-pattern"
+    /// A limit or content check no text can meet: `max_length: 0`, `max_segments: 0`, a required phrase longer
+    /// than the limit or outside the required SMS encoding, a phrase both required and forbidden.
+    case impossibleCheck = "impossible-check"
     // Contacts.
     /// An escalation policy that is not in the contacts directory.
     case unknownPolicy = "unknown-policy"

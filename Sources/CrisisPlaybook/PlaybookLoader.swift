@@ -87,7 +87,7 @@ final class PlaybookBuilder {
 
     static let topKeys = [
         "schema", "id", "version", "title", "summary", "timezone", "languages", "roles", "inputs", "targets",
-        "cadences", "clocks", "deadline", "start", "steps", "conflicted", "obligations",
+        "cadences", "clocks", "deadline", "start", "steps", "conflicted", "obligations", "channels",
     ]
     /// "'checklist' belongs to task steps" hints for keys of other step types.
     static func foreignKeys(for type: StepType) -> [String: String] {
@@ -272,6 +272,7 @@ final class PlaybookBuilder {
         book.cadences = cadences
         book.conflicted = m["conflicted"].flatMap { r.identifier($0, what: "'conflicted'") }
         book.obligations = obligations(m)
+        book.channels = declaredChannels(m)
         return book
     }
 
@@ -1009,10 +1010,13 @@ final class PlaybookBuilder {
             }
         }
         let maxRevisions = r.integer(m, "max_revisions", what: w, range: 1...50) ?? 3
+        let checks = statementChecks(m, w)
         guard let template, let approval else { return nil }
-        return .holdingStatement(StatementSpec(
+        var spec = StatementSpec(
             template: template, channels: channels, facts: facts, approval: approval, maxRevisions: maxRevisions,
-            languages: languages, variants: variants))
+            languages: languages, variants: variants)
+        spec.checks = checks
+        return .holdingStatement(spec)
     }
 
     func valueSource(_ node: Node, what: String) -> ValueSource? {

@@ -40,7 +40,7 @@ enum SampleValues {
     }
 }
 
-private struct Validation {
+struct Validation {
     let playbook: Playbook
     let baseDirectory: String
     let contacts: ContactsDirectory?
@@ -78,6 +78,7 @@ private struct Validation {
         for step in playbook.allSteps where !broken.contains(step.id) { checkStep(step) }
         checkTargets()
         checkCadences()
+        checkDeclaredChannels()
         checkGraph()
         checkRoles()
         checkObligations()
@@ -334,14 +335,7 @@ private struct Validation {
     }
 
     mutating func checkStatement(_ step: Step, _ s: StatementSpec) {
-        // A misspelt channel (twiter) would silently lose every length rule.
-        for channel in s.channels where !ChannelLength.knownChannels.contains(channel.id.lowercased()) {
-            var message = "step '\(step.id)' publishes on channel '\(channel.id)', which has no length rule in crisis: its texts are not checked"
-            if let near = EditDistance.suggestion(for: channel.id.lowercased(), among: ChannelLength.knownChannels.sorted()) {
-                message += "; did you mean '\(near)'?"
-            }
-            warning(DiagnosticCode.unknownChannel, message, channel.location)
-        }
+        checkStatementChecks(step, s)
         let a = s.approval
         if let exclude = a.excludeInput {
             checkInput(exclude, types: [.string, .text], what: "'exclude_input' of step '\(step.id)'")
@@ -766,6 +760,8 @@ private struct Validation {
             guard clean else { continue }
             let scanned = TemplateScanner.scan(text)
             let rendered = TemplateScanner.render(scanned.tokens) { name in sample(name, facts: s.facts) }
+            checkTemplateLimits(step, s, channels: unit.channels, tokens: scanned.tokens, rendered: rendered,
+                                relative: relative)
             for channel in unit.channels {
                 let m = ChannelLength.measure(rendered, channel: channel.id)
                 let measured = m.unit.replacingOccurrences(of: "-", with: " ")

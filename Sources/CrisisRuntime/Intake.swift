@@ -119,7 +119,11 @@ enum Intake {
         {
             switch StatementRenderer.render(spec, facts: fields, incident: incident) {
             case .success(let rendered):
-                let statement = rendered.statement
+                var statement = rendered.statement
+                // Declared limits and content checks, evaluated here and recorded with the draft (never on replay),
+                // on the text each channel publishes (its variant, else the default text).
+                statement.checks = StatementChecks.evaluate(
+                    spec, in: incident.definition.playbook, texts: rendered.texts, variants: rendered.variants)
                 let facts = fields
                 // A draft that reuses a related incident's approved text says so, with that text's hash.
                 var subject = request.reuse.map {

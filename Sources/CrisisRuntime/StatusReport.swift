@@ -608,6 +608,8 @@ public struct StatusReport: Codable, Sendable {
                 d["approved_by"] = approvers.joined(separator: ", ")
                 for (lang, text) in c.texts { d["text.\(lang)"] = text }
                 for (channel, texts) in c.variants { for (lang, text) in texts { d["text.\(channel).\(lang)"] = text } }
+                // Declared limits and content checks the revision fails (one per line); approval needs an override.
+                if !c.checks.findings.isEmpty { d["failed_checks"] = c.checks.findings.map(\.summary).joined(separator: "\n") }
             }
             if s.fallbackOpen { d["fallback"] = "open" }
             return d

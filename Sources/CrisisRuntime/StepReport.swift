@@ -28,6 +28,8 @@ public struct StepReport: Codable, Sendable {
             /// The approver's comment, or the reason for a rejection.
             public var reason: String?
             public var at: String
+            /// An approval of a revision failing checks: the approver's reason for accepting it anyway.
+            public var override: String? = nil
         }
 
         /// A channel's publication, once asked for.
@@ -78,6 +80,12 @@ public struct StepReport: Codable, Sendable {
         /// Rejections left before the step gives up with outcome `rejected`.
         public var revisions_left: Int
         public var publications: [Publication]
+        /// Each text's measure on each channel, as recorded when the current revision was drafted (empty for
+        /// drafts recorded before crisis/0.4: then `texts[].lengths` only).
+        public var measures: [DraftMeasure] = []
+        /// The declared limits and content checks the current revision fails, for people (approval needs an
+        /// override reason while it is not empty).
+        public var failed_checks: [String] = []
     }
 
     /// A takedown request: its notice as it will be sent, element by element.
@@ -468,7 +476,7 @@ public struct StepReport: Codable, Sendable {
             approvals_needed: approved ? 0 : max(0, quorum - approvers.count),
             decisions: s.decisions.map {
                 Statement.Decision(person: $0.person, role: $0.role, revision: $0.revision, approved: $0.approved,
-                                   reason: $0.reason, at: fmt($0.at))
+                                   reason: $0.reason, at: fmt($0.at), override: $0.override)
             },
             approver_roles: roles, fallback_roles: fallback, fallback_open: s.fallbackOpen,
             may_approve: mayApprove,
@@ -477,7 +485,8 @@ public struct StepReport: Codable, Sendable {
                 Statement.Publication(
                     channel: p.channel, language: p.language, key: p.key,
                     status: state.deliveries.first { $0.delivery.key == p.key }?.status.rawValue ?? "pending")
-            })
+            },
+            measures: current?.checks.measures ?? [], failed_checks: current?.checks.findings.map(\.summary) ?? [])
     }
 
     /// Directory people who may still decide on `draft`, mirroring the engine's checks (role, own draft,

@@ -294,6 +294,7 @@ public enum TrailRecord: Sendable, Hashable {
                 statement = RenderedStatement(
                     texts: try s.stringMap("texts"), sha256: try s.requiredString("sha256"), variants: variants,
                     languages: (s["languages"]?.arrayValue ?? []).compactMap(\.stringValue))
+                statement?.checks = try DraftChecksCoding.decode(s)
             } else if let sha = fields[Legacy.hashField] {
                 // Written before drafts were typed: the texts rode along as reserved fields.
                 var texts: [String: String] = [:]
@@ -383,7 +384,7 @@ public enum TrailRecord: Sendable, Hashable {
                          ("languages", $0.languages.isEmpty ? nil : .array($0.languages.map { .string($0) })),
                          ("variants", $0.variants.isEmpty ? nil : .array($0.variants.sorted { $0.key < $1.key }.map {
                              obj([("channel", .string($0.key)), ("texts", stringMap($0.value))])
-                         }))])
+                         }))] + DraftChecksCoding.members($0.checks))
                 }),
                 ("subject", r.subject.isEmpty ? CanonicalValue?.none : stringMap(r.subject)),
                 ("actor", actor(r.actor)), ("note", r.note.map { .string($0) }),

@@ -247,6 +247,11 @@ enum BoardLayout {
             if let by = d["approved_by"], !by.isEmpty { s += ", approved by \(by)" }
             if let approvals = a.approvals { s += " (\(approvals))" }
             out.append(s)
+            if let failed = d["failed_checks"] {
+                let all = failed.split(separator: "\n")
+                out.append("fails \(all.count) check\(all.count == 1 ? "" : "s"), approval needs an override: "
+                           + all.joined(separator: "; "))
+            }
         }
         if let status = d["status"], let platform = d["platform"] {
             out.append("takedown on \(platform): \(status)")

@@ -206,8 +206,17 @@ enum StepText {
             lines.append("  may still approve: " + (may.isEmpty ? "nobody in the contacts directory" : e(may.joined(separator: ", "))))
         }
         if s.fallback_open { lines.append("  the approval window has passed: \(s.fallback_roles.joined(separator: ", ")) may approve too") }
+        if !s.failed_checks.isEmpty {
+            lines.append(Colour.red("  fails \(s.failed_checks.count) check\(s.failed_checks.count == 1 ? "" : "s")", color)
+                         + " (approval needs an override reason):")
+            for f in s.failed_checks { lines.append("    \(e(f))") }
+        }
         for d in s.decisions where !d.approved {
             lines.append("  revision \(d.revision) rejected by \(e(d.person)) at \(when(d.at))" + (d.reason.map { ": \(e($0))" } ?? ""))
+        }
+        for d in s.decisions where d.approved {
+            guard let override = d.override else { continue }
+            lines.append("  revision \(d.revision) approved by \(e(d.person)) despite failed checks: \(e(override))")
         }
         if !s.publications.isEmpty {
             lines.append("  published: " + s.publications.map {
@@ -218,9 +227,23 @@ enum StepText {
         for t in s.texts + (s.variants ?? []) {
             lines.append("")
             let heading = t.channel.map { "── \(t.language), \($0) variant ──" } ?? "── \(t.language) ──"
-            lines.append(Colour.bold(heading, color) + "  " + t.lengths.map { m in
-                m.overLimit ? Colour.red(lengthText(m), color) : lengthText(m)
-            }.joined(separator: " · "))
+            // The measures recorded with the draft, against the declared limits (a variant's on its channel, the
+            // default text's on the channels with no variant); measured now for drafts recorded without them.
+            let variantChannels = Set((s.variants ?? []).compactMap(\.channel))
+            let recorded = s.measures.filter {
+                $0.language == t.language
+                    && (t.channel.map { c in $0.channel == c } ?? !variantChannels.contains($0.channel))
+            }
+            var measured: [String] = []
+            for m in t.lengths where s.measures.isEmpty {
+                measured.append(m.overLimit ? Colour.red(lengthText(m), color) : lengthText(m))
+            }
+            for m in recorded {
+                let prefix = "\(t.language) on \(m.channel):"
+                let failed = s.failed_checks.contains { $0.hasPrefix(prefix) }
+                measured.append(failed ? Colour.red(lengthText(m), color) : lengthText(m))
+            }
+            lines.append(Colour.bold(heading, color) + "  " + measured.joined(separator: " · "))
             let body = Fit.paragraph(TerminalText.escape(t.text, keepNewlines: true), indent: 2, width: width)
             if body.count > t.text.split(separator: "\n", omittingEmptySubsequences: false).count { wrapped = true }
             lines += body

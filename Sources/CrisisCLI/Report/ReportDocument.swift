@@ -279,6 +279,9 @@ enum ReportDocument {
                 try emit(.minor("Revision \(d.revision), drafted by \(who(d.drafter)) at \(at(d.at))"))
                 var rows: [(String, ReportBlock.Cell)] = [("Text sha256", .init(d.sha256, .code))]
                 for (k, v) in d.facts.sorted(by: { $0.key < $1.key }) { rows.append(("Fact \(e(k))", .init(e(v)))) }
+                // Measures and failed checks as recorded at draft (none for drafts before crisis/0.4).
+                for m in d.checks.measures { rows.append(("Length \(e(m.channel)) (\(e(m.language)))", .init(lengthText(m)))) }
+                for f in d.checks.findings { rows.append(("Failed check", .init(e(f.summary), .bad))) }
                 try emit(.facts(rows))
                 for (lang, body) in d.texts.sorted(by: { $0.key < $1.key }) {
                     try emit(.quote(label: "Text (\(e(lang)))", text: text(body)))
@@ -299,7 +302,8 @@ enum ReportDocument {
                     try emit(.row([.init(at(a.at)), .init(who(a.person)), .init(e(a.role)),
                                    .init(a.approved ? "approved" : "rejected", a.approved ? .good : .bad),
                                    .init("\(a.revision)"), .init(String(a.sha256.prefix(16)) + "…", .code),
-                                   .init(a.reason.map(e) ?? "")]))
+                                   .init((a.reason.map(e) ?? "")
+                                         + (a.override.map { " (override of failed checks: \(e($0)))" } ?? ""))]))
                 }
                 try emit(.tableEnd)
             }
