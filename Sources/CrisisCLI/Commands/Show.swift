@@ -230,9 +230,10 @@ enum StepText {
             // The measures recorded with the draft, against the declared limits (a variant's on its channel, the
             // default text's on the channels with no variant); measured now for drafts recorded without them.
             let variantChannels = Set((s.variants ?? []).compactMap(\.channel))
-            let recorded = s.measures.filter {
-                $0.language == t.language
-                    && (t.channel.map { c in $0.channel == c } ?? !variantChannels.contains($0.channel))
+            let recorded = s.measures.filter { m in
+                guard m.language == t.language else { return false }
+                if let channel = t.channel { return m.channel == channel }
+                return !variantChannels.contains(m.channel)
             }
             var measured: [String] = []
             for m in t.lengths where s.measures.isEmpty {
