@@ -694,7 +694,7 @@ enum EffectsText {
                     }
                 }
             }
-            var roles = spec.approval.roles.map(\.value)
+            var roles = spec.approval.decidingRoles
             if s.fallbackOpen { for f in spec.approval.fallbackRoles.map(\.value) where !roles.contains(f) { roles.append(f) } }
             let quorum = max(1, spec.approval.quorum)
             return "draft \(revision) ready" + (measures.isEmpty ? "" : ": " + measures.joined(separator: ", "))
@@ -713,6 +713,14 @@ enum EffectsText {
             var approvers: [String] = []
             for d in s.decisions[...mine] where d.revision == decision.revision && d.approved {
                 if !approvers.contains(where: { $0.lowercased() == d.person.lowercased() }) { approvers.append(d.person) }
+            }
+            if !spec.approval.allOf.isEmpty || spec.approval.finalRole != nil {
+                let progress = Engine.approvalProgress(
+                    spec.approval, decisions: Array(s.decisions[...mine]), revision: decision.revision)
+                return "approved by \(who)"
+                    + (progress.complete
+                        ? "; revision \(decision.revision) is approved and locked"
+                        : "; still needed: \(progress.missing.joined(separator: ", "))")
             }
             let quorum = max(1, spec.approval.quorum)
             return "approved by \(who) (\(min(approvers.count, quorum)) of \(quorum))"

@@ -21,7 +21,7 @@ extension StatementSpec: StepKindSpec {
 
 extension Machine {
     func approverRoles(_ spec: StatementSpec, _ s: StatementRun) -> [String] {
-        var roles = spec.approval.roles.map(\.value)
+        var roles = spec.approval.decidingRoles
         if s.fallbackOpen {
             for role in spec.approval.fallbackRoles.map(\.value) where !roles.contains(role) { roles.append(role) }
         }
@@ -60,6 +60,15 @@ extension Machine {
                     fields: [FieldSpec(name: "reason", type: .text, required: true, prompt: "What must change")],
                     roles: approvers))
         }
+        if let role = spec.spokesperson?.value {
+            specs.append(
+                ActionSpec(
+                    .handover, title: "Hand the spokesperson role over",
+                    fields: [
+                        FieldSpec(name: "to", type: .string, required: true, prompt: "Who speaks for the statement now"),
+                        FieldSpec(name: "reason", type: .text, required: false, prompt: "Why"),
+                    ], roles: owners + [role].filter { !owners.isEmpty && !owners.contains($0) }))
+        }
         let channels = publishableChannels(spec, s)
         if s.phase == .approved || (s.phase == .publishing && !channels.isEmpty) {
             let languages = playbook.languages
@@ -96,9 +105,7 @@ extension Machine {
         s.phase = .awaitingApproval
         setProgress(instance, .statement(spec, s))
         reachedPhase(instance, .awaitingApproval)
-        if first, let timeout = spec.approval.timeout {
-            arm(now + timeout, step: instance, .approvalFallback)
-        }
+        armApprovalWindow(spec, instance: instance, first: first)
     }
 
     /// `approve`, `reject` or `publish` (`draft` comes as `drafted`; `confirm_delivery` is the dispatcher's).
@@ -111,6 +118,8 @@ extension Machine {
             try decide(spec, s, instance: instance, approved: action == .approve, fields: fields, actor: actor)
         case .publish:
             publish(spec, s, instance: instance, fields: fields)
+        case .handover:
+            try handover(spec, s, instance: instance, fields: fields, actor: actor)
         case .choose, .done, .skip, .received, .draft, .submit, .acknowledge, .removed, .partiallyRemoved, .refused,
             .appeal, .editRequested, .ack, .notReached, .confirmDelivery, .retry, .close, .setDeadline, .receipt, .object, .consider:
             return
@@ -141,16 +150,16 @@ extension Machine {
             throw Rejection(
                 .alreadyDecided, "\(person) has already decided on revision \(draft.revision); one decision per person")
         }
+        if approved { try checkApprovalOrder(spec, s, actor: actor) }
         s.decisions.append(
             ApprovalRecord(
                 person: person, role: actor.role ?? "", revision: draft.revision, sha256: draft.sha256,
                 approved: approved, reason: approved ? fields["comment"] : fields["reason"], at: now))
         if approved {
-            var approvers: [String] = []
-            for d in s.decisions where d.revision == draft.revision && d.approved {
-                if !approvers.contains(where: { same($0, d.person) }) { approvers.append(d.person) }
+            if approvalProgress(spec, s).complete {
+                s.phase = .approved
+                informApproved(spec, &s, instance: instance)
             }
-            if approvers.count >= max(1, spec.approval.quorum) { s.phase = .approved }
             setProgress(instance, .statement(spec, s))
             if s.phase == .approved { reachedPhase(instance, .approved) }
         } else {
@@ -203,6 +212,15 @@ extension Machine {
     mutating func statementDeliveryFinished(
         _ spec: StatementSpec, _ s: StatementRun, instance: String, record: DeliveryRecord
     ) {
+        if record.delivery.purpose == .inform {
+            if record.status == .failed {
+                actions.append(
+                    .remind(
+                        step: instance,
+                        message: "the approved statement did not reach \(record.delivery.recipients.joined(separator: ", ")) on \(record.delivery.channel); inform them another way"))
+            }
+            return
+        }
         if record.status == .failed {
             actions.append(
                 .remind(

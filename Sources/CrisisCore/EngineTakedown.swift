@@ -27,7 +27,7 @@ extension StepAction {
         case .appeal: .appealed
         case .editRequested: .editRequested
         case .choose, .done, .skip, .received, .approve, .reject, .publish, .ack, .notReached, .confirmDelivery, .retry, .close,
-            .setDeadline, .receipt, .object, .consider:
+            .setDeadline, .receipt, .object, .consider, .handover:
             nil
         }
     }

@@ -27,9 +27,13 @@ public struct RunDefinition: Sendable, Hashable, Codable {
     public var contacts: ContactsDirectory?
     /// Input values as the operator typed them, checked against their types; defaults filled in.
     public var inputs: [String: String]
+    /// Whether a statement's approval window (`approval.timeout`) counts from its current revision (each new
+    /// revision re-arms it): true from engine crisis/0.4 on; incidents opened by earlier engines replay with the
+    /// window armed once, at the first draft.
+    public var approvalWindowPerRevision: Bool
 
     public init(incidentID: String, title: String, mode: IncidentMode, playbook: Playbook, playbookSHA256: String,
-                contacts: ContactsDirectory? = nil, inputs: [String: String]) {
+                contacts: ContactsDirectory? = nil, inputs: [String: String], approvalWindowPerRevision: Bool = true) {
         self.incidentID = incidentID
         self.title = title
         self.mode = mode
@@ -37,6 +41,7 @@ public struct RunDefinition: Sendable, Hashable, Codable {
         self.playbookSHA256 = playbookSHA256
         self.contacts = contacts
         self.inputs = inputs
+        self.approvalWindowPerRevision = approvalWindowPerRevision
     }
 }
 
@@ -149,6 +154,8 @@ public struct Delivery: Sendable, Hashable, Codable {
 
 public enum DeliveryPurpose: String, Sendable, Hashable, Codable {
     case page, notify, publish
+    /// An approved statement sent to the people its approval rule informs (`inform:`), who do not approve it.
+    case inform
 }
 
 /// Why the engine (or the shell, before the engine) refused an event. Returned as data; the shell records it as

@@ -30,7 +30,7 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
         switch self {
         case .choice: ["options", "default", "rationale", "on_timeout"]
         case .task: ["checklist", "fields"]
-        case .holdingStatement: ["template", "channels", "facts", "approval", "max_revisions"]
+        case .holdingStatement: ["template", "channels", "facts", "approval", "max_revisions", "spokesperson"]
         case .takedown: ["platform", "urls", "basis", "submitters", "follow_up", "give_up_after", "prefill", "reporting_route"]
         case .escalate: ["policy", "levels", "repeat", "message", "stop_at_ack", "reescalate_after"]
         case .notify: ["audience", "channels", "message", "list", "on_failure"]
@@ -71,7 +71,7 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
         switch self {
         case .choice: [.choose, .object]
         case .task: [.done, .skip]
-        case .holdingStatement: [.draft, .approve, .reject, .publish, .confirmDelivery]
+        case .holdingStatement: [.draft, .approve, .reject, .publish, .handover, .confirmDelivery]
         case .takedown:
             [.draft, .submit, .acknowledge, .removed, .partiallyRemoved, .refused, .appeal, .editRequested,
              .confirmDelivery]
@@ -152,6 +152,8 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable {
     case receipt
     /// The incident (`Engine.incidentStep`): record whether a regulatory obligation applies, and why.
     case consider
+    /// holding_statement: hand the spokesperson role over to another person (`to`).
+    case handover
 
     /// What the action does, for role refusals that are not about owning the step ("deciding on a statement
     /// draft needs one of the roles ..."). Nil: the step's owner roles decide.
@@ -161,7 +163,7 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable {
         case .submit: "submitting a takedown request or a regulatory submission"
         case .close: "closing the incident"
         case .setDeadline: "setting a clock's deadline"
-        case .object, .consider: nil
+        case .object, .consider, .handover: nil
         case .choose, .done, .skip, .received, .draft, .publish, .acknowledge, .removed, .partiallyRemoved, .refused,
             .appeal, .editRequested, .ack, .notReached, .confirmDelivery, .retry, .receipt:
             nil

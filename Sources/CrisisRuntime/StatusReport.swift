@@ -526,7 +526,7 @@ public struct StatusReport: Codable, Sendable {
         for d in s.decisions where d.revision == c.revision && d.approved {
             if !approvers.contains(where: { $0.lowercased() == d.person.lowercased() }) { approvers.append(d.person) }
         }
-        let quorum = max(1, spec.approval.quorum)
+        let quorum = spec.approval.roles.isEmpty ? 0 : max(1, spec.approval.quorum)
         return "\(min(approvers.count, quorum)) of \(quorum) approval\(quorum == 1 ? "" : "s")"
     }
 
@@ -608,6 +608,13 @@ public struct StatusReport: Codable, Sendable {
                 for (lang, text) in c.texts { d["text.\(lang)"] = text }
             }
             if s.fallbackOpen { d["fallback"] = "open" }
+            if case .statement(let spec, _) = run.progress {
+                if let who = Engine.spokesperson(spec, s, contacts: state?.definition.contacts) { d["spokesperson"] = who }
+                if let c = s.current, s.phase == .awaitingApproval, !spec.approval.allOf.isEmpty || spec.approval.finalRole != nil {
+                    let missing = Engine.approvalProgress(spec.approval, decisions: s.decisions, revision: c.revision).missing
+                    if !missing.isEmpty { d["needs"] = missing.joined(separator: ", ") }
+                }
+            }
             return d
         case .takedown(let t):
             var d = ["status": t.status.rawValue, "platform": t.platform, "urls": t.urls.joined(separator: " ")]

@@ -198,16 +198,30 @@ enum StepText {
         lines.append("  sha256 \(s.sha256 ?? "?")")
         var approval = "  \(s.progress)"
         if !s.approved_by.isEmpty { approval += ": approved by \(e(s.approved_by.joined(separator: ", ")))" }
-        if s.approvals_needed > 0 {
+        let ruled = (s.approval_rule ?? "").contains("all of") || (s.approval_rule ?? "").contains("final sign-off")
+        if ruled, let missing = s.approval_missing {
+            // A rule with all_of or a final authority: what is missing says more than a count.
+            if !missing.isEmpty { approval += "; still needed: \(missing.joined(separator: ", "))" }
+        } else if s.approvals_needed > 0 {
             approval += "; \(s.approvals_needed) more needed from \(s.approver_roles.joined(separator: " or "))"
         }
         lines.append(approval)
+        if ruled, let rule = s.approval_rule { lines.append("  approval rule: \(e(rule))") }
+        for i in s.informed ?? [] { lines.append("  informed: \(e(i.channel)) \(i.status)") }
+        if let who = s.spokesperson { lines.append("  spokesperson: \(e(who))") }
+        for h in s.handovers ?? [] {
+            lines.append("  spokesperson handed over from \(e(h.from ?? "nobody")) to \(e(h.to)) by \(e(h.by)) at \(when(h.at))"
+                         + (h.reason.map { ": \(e($0))" } ?? ""))
+        }
         if let may = s.may_approve, s.phase == "awaiting_approval" {
             lines.append("  may still approve: " + (may.isEmpty ? "nobody in the contacts directory" : e(may.joined(separator: ", "))))
         }
         if s.fallback_open { lines.append("  the approval window has passed: \(s.fallback_roles.joined(separator: ", ")) may approve too") }
         for d in s.decisions where !d.approved {
             lines.append("  revision \(d.revision) rejected by \(e(d.person)) at \(when(d.at))" + (d.reason.map { ": \(e($0))" } ?? ""))
+        }
+        for c in s.changes ?? [] {
+            lines.append("  revision \(c.revision) (\(c.language)) changed: " + e(c.diff))
         }
         if !s.publications.isEmpty {
             lines.append("  published: " + s.publications.map { "\($0.channel) \($0.status)" }.joined(separator: ", "))

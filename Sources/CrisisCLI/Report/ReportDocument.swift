@@ -284,6 +284,12 @@ enum ReportDocument {
                     try emit(.quote(label: "Text (\(e(lang)))", text: text(body)))
                 }
                 if d.texts.isEmpty { try emit(.paragraph("Text not recorded; its hash is above.", .muted)) }
+                if let previous = st.drafts.last(where: { $0.revision == d.revision - 1 }) {
+                    for (lang, body) in d.texts.sorted(by: { $0.key < $1.key }) {
+                        guard let diff = TextDiff.inline(previous.texts[lang] ?? "", body) else { continue }
+                        try emit(.quote(label: "Changes from revision \(previous.revision) (\(e(lang)))", text: text(diff)))
+                    }
+                }
             }
             try emit(.minor("Approvals"))
             if st.decisions.isEmpty {
