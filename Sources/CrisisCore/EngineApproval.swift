@@ -21,7 +21,7 @@ extension Machine {
         guard progress.restMet else {
             throw Rejection(
                 .finalTooEarly,
-                "'\(final)' signs off last: revision \(s.current?.revision ?? 0) still needs \(progress.missing.joined(separator: ", "))")
+                "'\(final)' signs off last: revision \(s.current?.revision ?? 0) still needs \(progress.restMissing.joined(separator: ", "))")
         }
     }
 
@@ -31,7 +31,7 @@ extension Machine {
         guard let timeout = spec.approval.timeout,
             let run = state.run(instance), case .statement(let spec, var s) = run.progress
         else { return }
-        guard first || definition.approvalWindowPerRevision else { return }
+        guard first || !definition.legacyApprovalRules else { return }
         if let old = s.fallbackTimer { state.timers.removeAll { $0.id == old } }
         if !first { s.fallbackOpen = false }
         s.fallbackTimer = arm(now + timeout, step: instance, .approvalFallback)
@@ -111,6 +111,8 @@ public struct ApprovalProgress: Sendable, Hashable {
     public var finalMet: Bool
     /// What is still needed, for people: `2 more approvals`, `an approval as 'legal'`, `the final sign-off of 'ceo'`.
     public var missing: [String]
+    /// What the final authority waits for: `missing` without the final sign-off.
+    public var restMissing: [String] { finalMet || missing.isEmpty ? missing : Array(missing.dropLast()) }
     /// Whether the revision is approved.
     public var complete: Bool { restMet && finalMet }
 }

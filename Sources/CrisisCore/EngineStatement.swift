@@ -140,7 +140,8 @@ extension Machine {
         if let input = spec.approval.excludeInput?.value, let value = definition.inputs[input] {
             let excluded = value.split(whereSeparator: { $0 == "," || $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
                 .map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
-            if excluded.contains(where: { same($0, person) }) {
+            let rules = definition.legacyApprovalRules
+            if excluded.contains(where: { rules ? same($0, person) : samePerson($0, person) }) {
                 throw Rejection(
                     .conflictedApprover,
                     "\(person) is listed in '\(input)' as conflicted and may not decide on this statement")

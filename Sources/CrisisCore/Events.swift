@@ -27,13 +27,14 @@ public struct RunDefinition: Sendable, Hashable, Codable {
     public var contacts: ContactsDirectory?
     /// Input values as the operator typed them, checked against their types; defaults filled in.
     public var inputs: [String: String]
-    /// Whether a statement's approval window (`approval.timeout`) counts from its current revision (each new
-    /// revision re-arms it): true from engine crisis/0.4 on; incidents opened by earlier engines replay with the
-    /// window armed once, at the first draft.
-    public var approvalWindowPerRevision: Bool
+    /// An incident opened by an engine before crisis/0.4, replayed with the approval rules it ran with: the
+    /// statement's approval window (`approval.timeout`) armed once, at the first draft (later engines re-arm it
+    /// for each revision), and `exclude_input` names matched as written (later engines match them to the
+    /// directory's people by id or display name, so `Liv Legal` excludes `liv.legal`).
+    public var legacyApprovalRules: Bool
 
     public init(incidentID: String, title: String, mode: IncidentMode, playbook: Playbook, playbookSHA256: String,
-                contacts: ContactsDirectory? = nil, inputs: [String: String], approvalWindowPerRevision: Bool = true) {
+                contacts: ContactsDirectory? = nil, inputs: [String: String], legacyApprovalRules: Bool = false) {
         self.incidentID = incidentID
         self.title = title
         self.mode = mode
@@ -41,7 +42,7 @@ public struct RunDefinition: Sendable, Hashable, Codable {
         self.playbookSHA256 = playbookSHA256
         self.contacts = contacts
         self.inputs = inputs
-        self.approvalWindowPerRevision = approvalWindowPerRevision
+        self.legacyApprovalRules = legacyApprovalRules
     }
 }
 

@@ -526,7 +526,10 @@ public struct StatusReport: Codable, Sendable {
         for d in s.decisions where d.revision == c.revision && d.approved {
             if !approvers.contains(where: { $0.lowercased() == d.person.lowercased() }) { approvers.append(d.person) }
         }
-        let quorum = spec.approval.roles.isEmpty ? 0 : max(1, spec.approval.quorum)
+        if spec.approval.roles.isEmpty {
+            return "\(approvers.count) approval\(approvers.count == 1 ? "" : "s") so far"
+        }
+        let quorum = max(1, spec.approval.quorum)
         return "\(min(approvers.count, quorum)) of \(quorum) approval\(quorum == 1 ? "" : "s")"
     }
 

@@ -453,7 +453,9 @@ public struct StepReport: Codable, Sendable {
             drafter: current?.drafter, drafted: current.map { fmt($0.at) }, facts: current?.facts ?? [:],
             texts: current == nil ? [] : texts, channels: spec.channels.map(\.id), quorum: quorum,
             approved_by: approvers,
-            progress: "\(min(approvers.count, quorum)) of \(quorum) approval\(quorum == 1 ? "" : "s")",
+            progress: quorum == 0
+                ? "\(approvers.count) approval\(approvers.count == 1 ? "" : "s") so far"
+                : "\(min(approvers.count, quorum)) of \(quorum) approval\(quorum == 1 ? "" : "s")",
             approvals_needed: approved ? 0 : max(0, quorum - approvers.count),
             decisions: s.decisions.map {
                 Statement.Decision(person: $0.person, role: $0.role, revision: $0.revision, approved: $0.approved,
