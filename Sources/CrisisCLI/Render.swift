@@ -551,6 +551,8 @@ enum StatusText {
         if let by = d["approved_by"], !by.isEmpty { head.append("approved by \(TerminalText.escape(by))") }
         if d["fallback"] == "open" { head.append("fallback approvers may approve") }
         lines.append("      " + head.joined(separator: " · "))
+        if let needs = d["needs"] { lines.append("      still needed: \(TerminalText.escape(needs))") }
+        if let who = d["spokesperson"] { lines.append("      spokesperson: \(TerminalText.escape(who))") }
         if let sha = d["sha256"] { lines.append("      sha256 \(sha.prefix(16))\(Sym.ellipsis)") }
         let order = r.languages ?? []
         let languages = d.keys.filter { $0.hasPrefix("text.") }.map { String($0.dropFirst(5)) }

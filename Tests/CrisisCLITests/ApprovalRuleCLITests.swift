@@ -41,12 +41,14 @@ struct ApprovalRuleCLITests {
         // What revision 2 changed against revision 1, word by word.
         #expect(show.stdout.contains("revision 2 (en) changed: We are aware of the post. A post [-names-]{+named+} a"), "\(show.stdout)")
         #expect(show.stdout.contains("{+colleague at 08:15.+}"), "\(show.stdout)")
+        let status = try cli.run(["status", id]).stdout
+        #expect(status.contains("still needed: an approval as 'head_of_comms', the final sign-off of 'ceo'"), "\(status)")
+        #expect(status.contains("spokesperson: hanne.head"), "\(status)")
         #expect(try act("approve", as: "hanne.head").status == 0)
         let final = try act("approve", as: "cato.ceo")
         #expect(final.status == 0, "\(final.stderr)")
 
-        let status = try cli.run(["show", id, "statement", "--json"])
-        let json = try status.json()
+        let json = try cli.run(["show", id, "statement", "--json"]).json()
         let statement = try #require(json["statement"] as? [String: Any])
         #expect(statement["phase"] as? String == "approved")
         let informed = statement["informed"] as? [[String: Any]] ?? []
@@ -68,6 +70,13 @@ struct ApprovalRuleCLITests {
         for a in approvals { #expect(a.contains("(revision 2, sha256 \(sha.prefix(12))"), "\(a)") }
         #expect(log.contains { $0.contains("REFUSED statement approve") && $0.contains("[final-too-early]") })
         #expect(log.contains { $0.contains("statement handover") && $0.contains("to=Cato CEO") })
+
+        // The report lists every revision with what it changed, and each decision with its hash.
+        let report = try cli.run(["export", id, "--format", "md"])
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(report.stdout.contains("Changes from revision 1 (en)"), "\(report.stdout)")
+        #expect(report.stdout.contains("[-names-]{+named+}"))
+        #expect(report.stdout.contains(String(sha.prefix(16))))
     }
 
     @Test("A misspelt conflicted name is refused at start with the nearest name")
