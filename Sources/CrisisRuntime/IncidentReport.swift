@@ -67,6 +67,10 @@ public struct IncidentReport: Sendable {
         public var decisions: [ApprovalRecord]
         /// By channel, in channel order.
         public var publications: [Delivered]
+        /// The approved text sent to the roles the approval rule informs, in the order sent.
+        public var informed: [Delivered] = []
+        /// Each handover of the spokesperson role, oldest first.
+        public var handovers: [SpokespersonHandover] = []
     }
 
     /// A takedown request: platform, URLs, the notice as submitted (every element), ticket and lifecycle.
@@ -345,7 +349,8 @@ public struct IncidentReport: Sendable {
                 statements.append(Statement(
                     instance: i.instance, title: title, enteredAt: i.entered, exitedAt: i.exited, outcome: i.outcome,
                     phase: s.phase, drafts: s.drafts, decisions: s.decisions,
-                    publications: s.publications.sorted { $0.key < $1.key }.compactMap { delivered($0.value) }))
+                    publications: s.publications.sorted { $0.key < $1.key }.compactMap { delivered($0.value) },
+                    informed: s.informed.compactMap { delivered($0) }, handovers: s.handovers))
             case .takedown(let t):
                 var basis: String?
                 if case .takedown(let spec)? = def.playbook.step(i.stepID)?.kind { basis = spec.basis.rawValue }

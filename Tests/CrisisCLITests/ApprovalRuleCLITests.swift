@@ -77,6 +77,8 @@ struct ApprovalRuleCLITests {
         #expect(report.stdout.contains("Changes from revision 1 (en)"), "\(report.stdout)")
         #expect(report.stdout.contains("[-names-]{+named+}"))
         #expect(report.stdout.contains(String(sha.prefix(16))))
+        #expect(report.stdout.contains("Informed of the approved text"))
+        #expect(report.stdout.contains("It reached the CEO"))
     }
 
     @Test("A misspelt conflicted name is refused at start with the nearest name")

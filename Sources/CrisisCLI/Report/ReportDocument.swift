@@ -304,6 +304,21 @@ enum ReportDocument {
                 }
                 try emit(.tableEnd)
             }
+            if !st.informed.isEmpty {
+                try emit(.minor("Informed of the approved text"))
+                try emit(.tableStart(["Channel", "Audience", "Status", "When", "Settled by", "Detail"]))
+                for p in st.informed { try emit(.row(delivery(p, at: at, who: who))) }
+                try emit(.tableEnd)
+            }
+            if !st.handovers.isEmpty {
+                try emit(.minor("Spokesperson"))
+                try emit(.tableStart(["When", "From", "To", "By", "Reason"]))
+                for h in st.handovers {
+                    try emit(.row([.init(at(h.at)), .init(h.from.map(who) ?? ""), .init(who(h.to)), .init(who(h.by)),
+                                   .init(h.reason.map(e) ?? "")]))
+                }
+                try emit(.tableEnd)
+            }
             try emit(.minor("Publications"))
             if st.publications.isEmpty {
                 try emit(.paragraph("Not published.", .muted))
