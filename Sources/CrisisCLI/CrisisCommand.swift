@@ -83,7 +83,7 @@ public struct CrisisCommand: AsyncParsableCommand {
 public enum CrisisVersion {
     /// The release.
     public static let release = "0.9.0"
-    /// `0.9.0 (engine crisis/0.3)`: the release and the engine version its records carry.
+    /// `0.9.0 (engine crisis/0.4)`: the release and the engine version its records carry.
     public static var description: String { "\(release) (engine \(IncidentService.engineVersion))" }
 }
 

@@ -564,6 +564,8 @@ enum StatusText {
         if let by = d["approved_by"], !by.isEmpty { head.append("approved by \(TerminalText.escape(by))") }
         if d["fallback"] == "open" { head.append("fallback approvers may approve") }
         lines.append("      " + head.joined(separator: " · "))
+        if let needs = d["needs"] { lines.append("      still needed: \(TerminalText.escape(needs))") }
+        if let who = d["spokesperson"] { lines.append("      spokesperson: \(TerminalText.escape(who))") }
         if let sha = d["sha256"] { lines.append("      sha256 \(sha.prefix(16))\(Sym.ellipsis)") }
         if let failed = d["failed_checks"] {
             let all = failed.split(separator: "\n")
@@ -733,7 +735,7 @@ enum EffectsText {
                     }
                 }
             }
-            var roles = spec.approval.roles.map(\.value)
+            var roles = spec.approval.decidingRoles
             if s.fallbackOpen { for f in spec.approval.fallbackRoles.map(\.value) where !roles.contains(f) { roles.append(f) } }
             let quorum = max(1, spec.approval.quorum)
             return "draft \(revision) ready" + (measures.isEmpty ? "" : ": " + measures.joined(separator: ", "))
@@ -753,6 +755,14 @@ enum EffectsText {
             var approvers: [String] = []
             for d in s.decisions[...mine] where d.revision == decision.revision && d.approved {
                 if !approvers.contains(where: { $0.lowercased() == d.person.lowercased() }) { approvers.append(d.person) }
+            }
+            if !spec.approval.allOf.isEmpty || spec.approval.finalRole != nil {
+                let progress = Engine.approvalProgress(
+                    spec.approval, decisions: Array(s.decisions[...mine]), revision: decision.revision)
+                return "approved by \(who)"
+                    + (progress.complete
+                        ? "; revision \(decision.revision) is approved and locked"
+                        : "; still needed: \(progress.missing.joined(separator: ", "))")
             }
             let quorum = max(1, spec.approval.quorum)
             return "approved by \(who) (\(min(approvers.count, quorum)) of \(quorum))"

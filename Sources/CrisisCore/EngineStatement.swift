@@ -24,7 +24,7 @@ extension StatementSpec: StepKindSpec {
 
 extension Machine {
     func approverRoles(_ spec: StatementSpec, _ s: StatementRun) -> [String] {
-        var roles = spec.approval.roles.map(\.value)
+        var roles = spec.approval.decidingRoles
         if s.fallbackOpen {
             for role in spec.approval.fallbackRoles.map(\.value) where !roles.contains(role) { roles.append(role) }
         }
@@ -158,6 +158,15 @@ extension Machine {
                     fields: [FieldSpec(name: "reason", type: .text, required: true, prompt: "What must change")],
                     roles: approvers))
         }
+        if let role = spec.spokesperson?.value {
+            specs.append(
+                ActionSpec(
+                    .handover, title: "Hand the spokesperson role over",
+                    fields: [
+                        FieldSpec(name: "to", type: .string, required: true, prompt: "Who speaks for the statement now"),
+                        FieldSpec(name: "reason", type: .text, required: false, prompt: "Why"),
+                    ], roles: owners + [role].filter { !owners.isEmpty && !owners.contains($0) }))
+        }
         let channels = publishableChannels(spec, s)
         if s.phase == .approved || (s.phase == .publishing && !channels.isEmpty) {
             let legacy = s.current?.languages.isEmpty ?? true
@@ -218,9 +227,7 @@ extension Machine {
         s.phase = .awaitingApproval
         setProgress(instance, .statement(spec, s))
         reachedPhase(instance, .awaitingApproval)
-        if first, let timeout = spec.approval.timeout {
-            arm(now + timeout, step: instance, .approvalFallback)
-        }
+        armApprovalWindow(spec, instance: instance, first: first)
     }
 
     /// `approve`, `reject` or `publish` (`draft` comes as `drafted`; `confirm_delivery` is the dispatcher's).
@@ -233,6 +240,8 @@ extension Machine {
             try decide(spec, s, instance: instance, approved: action == .approve, fields: fields, actor: actor)
         case .publish:
             try publish(spec, s, instance: instance, fields: fields)
+        case .handover:
+            try handover(spec, s, instance: instance, fields: fields, actor: actor)
         case .choose, .done, .skip, .received, .draft, .submit, .acknowledge, .removed, .partiallyRemoved, .refused,
             .appeal, .editRequested, .ack, .notReached, .confirmDelivery, .retry, .close, .setDeadline, .receipt, .object, .consider,
             .pending, .restricted, .labelled, .urlResult, .counterNotice, .restored:
@@ -254,7 +263,8 @@ extension Machine {
         if let input = spec.approval.excludeInput?.value, let value = definition.inputs[input] {
             let excluded = value.split(whereSeparator: { $0 == "," || $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
                 .map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
-            if excluded.contains(where: { same($0, person) }) {
+            let rules = definition.legacyApprovalRules
+            if excluded.contains(where: { rules ? same($0, person) : samePerson($0, person) }) {
                 throw Rejection(
                     .conflictedApprover,
                     "\(person) is listed in '\(input)' as conflicted and may not decide on this statement")
@@ -265,17 +275,17 @@ extension Machine {
                 .alreadyDecided, "\(person) has already decided on revision \(draft.revision); one decision per person")
         }
         let override = approved ? try checkOverride(draft, fields: fields) : nil
+        if approved { try checkApprovalOrder(spec, s, actor: actor) }
         var record = ApprovalRecord(
             person: person, role: actor.role ?? "", revision: draft.revision, sha256: draft.sha256,
             approved: approved, reason: approved ? fields["comment"] : fields["reason"], at: now)
         record.override = override
         s.decisions.append(record)
         if approved {
-            var approvers: [String] = []
-            for d in s.decisions where d.revision == draft.revision && d.approved {
-                if !approvers.contains(where: { same($0, d.person) }) { approvers.append(d.person) }
+            if approvalProgress(spec, s).complete {
+                s.phase = .approved
+                informApproved(spec, &s, instance: instance)
             }
-            if approvers.count >= max(1, spec.approval.quorum) { s.phase = .approved }
             setProgress(instance, .statement(spec, s))
             if s.phase == .approved { reachedPhase(instance, .approved) }
         } else {
@@ -369,6 +379,15 @@ extension Machine {
     mutating func statementDeliveryFinished(
         _ spec: StatementSpec, _ s: StatementRun, instance: String, record: DeliveryRecord
     ) {
+        if record.delivery.purpose == .inform {
+            if record.status == .failed {
+                actions.append(
+                    .remind(
+                        step: instance,
+                        message: "the approved statement did not reach \(record.delivery.recipients.joined(separator: ", ")) on \(record.delivery.channel); inform them another way"))
+            }
+            return
+        }
         if record.status == .failed {
             let channel = record.delivery.channel
             let message = record.delivery.language.map {

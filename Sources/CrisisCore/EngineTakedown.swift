@@ -36,7 +36,7 @@ extension StepAction {
         case .counterNotice: .counterNoticed
         case .restored: .restored
         case .choose, .done, .skip, .received, .approve, .reject, .publish, .ack, .notReached, .confirmDelivery, .retry, .close,
-            .setDeadline, .receipt, .object, .consider, .urlResult:
+            .setDeadline, .receipt, .object, .consider, .urlResult, .handover:
             nil
         }
     }

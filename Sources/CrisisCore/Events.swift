@@ -27,9 +27,14 @@ public struct RunDefinition: Sendable, Hashable, Codable {
     public var contacts: ContactsDirectory?
     /// Input values as the operator typed them, checked against their types; defaults filled in.
     public var inputs: [String: String]
+    /// An incident opened by an engine before crisis/0.4, replayed with the approval rules it ran with: the
+    /// statement's approval window (`approval.timeout`) armed once, at the first draft (later engines re-arm it
+    /// for each revision), and `exclude_input` names matched as written (later engines match them to the
+    /// directory's people by id or display name, so `Liv Legal` excludes `liv.legal`).
+    public var legacyApprovalRules: Bool
 
     public init(incidentID: String, title: String, mode: IncidentMode, playbook: Playbook, playbookSHA256: String,
-                contacts: ContactsDirectory? = nil, inputs: [String: String]) {
+                contacts: ContactsDirectory? = nil, inputs: [String: String], legacyApprovalRules: Bool = false) {
         self.incidentID = incidentID
         self.title = title
         self.mode = mode
@@ -37,6 +42,7 @@ public struct RunDefinition: Sendable, Hashable, Codable {
         self.playbookSHA256 = playbookSHA256
         self.contacts = contacts
         self.inputs = inputs
+        self.legacyApprovalRules = legacyApprovalRules
     }
 }
 
@@ -159,6 +165,8 @@ public struct Delivery: Sendable, Hashable, Codable {
 
 public enum DeliveryPurpose: String, Sendable, Hashable, Codable {
     case page, notify, publish
+    /// An approved statement sent to the people its approval rule informs (`inform:`), who do not approve it.
+    case inform
 }
 
 /// Why the engine (or the shell, before the engine) refused an event. Returned as data; the shell records it as

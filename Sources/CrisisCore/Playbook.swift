@@ -612,10 +612,20 @@ public struct ApprovalSpec: Sendable, Hashable, Codable {
     /// The person who drafted a version may not approve it.
     public var distinctFromDrafter: Bool
     public var location: SourceLocation
+    /// Roles that must each approve (`all_of: [head_of_comms, legal]`): one distinct approver acting as each,
+    /// beside the quorum (which counts every distinct approver). Empty: the quorum over `roles` alone decides.
+    public var allOf: [Located<String>] = []
+    /// The final authority (`final: ceo`): signs off last, once the quorum and `allOf` are met; the approval is
+    /// complete only with their sign-off. Nil: no final sign-off.
+    public var finalRole: Located<String>? = nil
+    /// Roles informed of the approved text without approving it (`inform: [board_liaison]`): their holders get it
+    /// as a delivery (purpose `inform`) when the approval completes.
+    public var inform: [Located<String>] = []
     public init(
         roles: [Located<String>], quorum: Int = 1, timeout: PlaybookDuration? = nil,
         fallbackRoles: [Located<String>] = [], excludeInput: Located<String>? = nil, distinctFromDrafter: Bool = true,
-        location: SourceLocation = .unknown
+        location: SourceLocation = .unknown, allOf: [Located<String>] = [], finalRole: Located<String>? = nil,
+        inform: [Located<String>] = []
     ) {
         self.roles = roles
         self.quorum = quorum
@@ -624,6 +634,18 @@ public struct ApprovalSpec: Sendable, Hashable, Codable {
         self.excludeInput = excludeInput
         self.distinctFromDrafter = distinctFromDrafter
         self.location = location
+        self.allOf = allOf
+        self.finalRole = finalRole
+        self.inform = inform
+    }
+
+    /// Every role that may decide on a draft before the window passes: `roles`, then `allOf`, then `finalRole`.
+    public var decidingRoles: [String] {
+        var out: [String] = []
+        for r in roles.map(\.value) + allOf.map(\.value) + (finalRole.map { [$0.value] } ?? []) where !out.contains(r) {
+            out.append(r)
+        }
+        return out
     }
 }
 
@@ -661,8 +683,12 @@ public struct StatementSpec: Sendable, Hashable, Codable {
     /// Declared limits (`max_length`, `limits:`) and content checks (`must_include`, `must_not_include`),
     /// evaluated at draft (StatementChecks.swift).
     public var checks: StatementChecksSpec = StatementChecksSpec()
+    /// The role that speaks for the statement (`spokesperson: head_of_comms`); its first holder in the directory
+    /// is the spokesperson until a `handover` names someone else. Nil: no spokesperson is named.
+    public var spokesperson: Located<String>? = nil
     public init(template: Located<String>, channels: [ChannelSpec], facts: [FactSpec], approval: ApprovalSpec,
-                maxRevisions: Int = 3, languages: [Located<String>] = [], variants: [String: Located<String>] = [:]) {
+                maxRevisions: Int = 3, languages: [Located<String>] = [], variants: [String: Located<String>] = [:],
+                spokesperson: Located<String>? = nil) {
         self.template = template
         self.channels = channels
         self.facts = facts
@@ -670,6 +696,7 @@ public struct StatementSpec: Sendable, Hashable, Codable {
         self.maxRevisions = maxRevisions
         self.languages = languages
         self.variants = variants
+        self.spokesperson = spokesperson
     }
 
     /// The languages the statement is written in: its own, else the playbook's, in order.

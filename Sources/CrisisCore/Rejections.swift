@@ -88,6 +88,8 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
     case templateError = "template-error"
     /// A rendered statement is over a channel's length limit.
     case overChannelLimit = "over-channel-limit"
+    /// The final authority of a statement's approval tried to sign off before the quorum and `all_of` were met.
+    case finalTooEarly = "final-too-early"
     /// A drill's clock cannot move as asked: a zero or negative advance, a live incident, or no timer to go to.
     case invalidAdvance = "invalid-advance"
 
@@ -131,6 +133,7 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .missingTemplate: "a statement template is not pinned with the incident"
         case .templateError: "a statement template does not parse"
         case .overChannelLimit: "a rendered statement is over a channel's length limit"
+        case .finalTooEarly: "the final authority of a statement's approval signs off last, once the quorum and all_of roles have approved"
         case .invalidAdvance: "the clock cannot move as asked (zero advance, live incident, or no timer armed)"
         }
     }
@@ -141,7 +144,7 @@ public enum RejectionCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .closed, .unknownStep, .notActive, .unknownAction, .actionUnavailable, .unrenderedDraft,
             .incompleteStatement, .roleRequired, .wrongRole, .unknownField, .missingField, .invalidField, .ownDraft,
             .conflictedApprover, .alreadyDecided, .unmetChecks, .conflictedPerson, .missingElements, .authorisationMissing, .unknownTimer, .timerNotDue, .unknownDelivery,
-            .deliveryFinal, .deliveryQueued:
+            .deliveryFinal, .deliveryQueued, .finalTooEarly:
             true
         case .invalidOperator, .tooLarge, .reservedField, .duplicateField, .invalidText, .notInDirectory,
             .unknownRole, .roleNotHeld, .notPaged, .unknownPerson, .missingTemplate, .templateError, .overChannelLimit,

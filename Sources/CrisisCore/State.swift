@@ -372,6 +372,25 @@ public struct ApprovalRecord: Sendable, Hashable, Codable {
     }
 }
 
+/// The statement's spokesperson role passed to another person (`handover`), recorded in the trail.
+public struct SpokespersonHandover: Sendable, Hashable, Codable {
+    /// Who spoke for the statement before (nil: nobody was named).
+    public var from: String?
+    /// Who speaks for it from now on: a person of the directory (its id), or a name as given without one.
+    public var to: String
+    /// Who handed it over.
+    public var by: String
+    public var reason: String?
+    public var at: Instant
+    public init(from: String?, to: String, by: String, reason: String?, at: Instant) {
+        self.from = from
+        self.to = to
+        self.by = by
+        self.reason = reason
+        self.at = at
+    }
+}
+
 public enum StatementPhase: String, Sendable, Hashable, Codable {
     /// No draft yet, or the last one was rejected.
     case drafting
@@ -392,12 +411,22 @@ public struct StatementRun: Sendable, Hashable, Codable {
     public internal(set) var fallbackOpen: Bool
     /// Publications asked for, in order; a channel and language published again after a failure appears again.
     public internal(set) var publications: [StatementPublication]
+    /// The approval window's timer for the current revision (its id), while it is armed: a new revision replaces
+    /// it, so the window counts from the current revision. Nil in incidents opened before crisis/0.4.
+    public internal(set) var fallbackTimer: String?
+    /// Each handover of the spokesperson role, oldest first (`handover`).
+    public internal(set) var handovers: [SpokespersonHandover]
+    /// Delivery keys of the approved text sent to the people the approval rule informs (`inform:`).
+    public internal(set) var informed: [String]
     public init() {
         phase = .drafting
         drafts = []
         decisions = []
         fallbackOpen = false
         publications = []
+        fallbackTimer = nil
+        handovers = []
+        informed = []
     }
     public var current: StatementDraft? { drafts.last }
 

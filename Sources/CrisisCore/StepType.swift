@@ -32,7 +32,7 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
         case .task: ["checklist", "fields"]
         case .holdingStatement:
             ["template", "channels", "facts", "approval", "max_revisions", "languages", "variants", "max_length",
-             "limits", "must_include", "must_not_include"]
+             "limits", "must_include", "must_not_include", "spokesperson"]
         case .takedown: ["platform", "urls", "basis", "submitters", "follow_up", "give_up_after", "prefill", "reporting_route"]
         case .escalate: ["policy", "levels", "repeat", "message", "stop_at_ack", "reescalate_after"]
         case .notify: ["audience", "channels", "message", "list", "on_failure"]
@@ -73,7 +73,7 @@ public enum StepType: String, Sendable, Hashable, Codable, CaseIterable {
         switch self {
         case .choice: [.choose, .object]
         case .task: [.done, .skip]
-        case .holdingStatement: [.draft, .approve, .reject, .publish, .confirmDelivery]
+        case .holdingStatement: [.draft, .approve, .reject, .publish, .handover, .confirmDelivery]
         case .takedown:
             [.draft, .submit, .acknowledge, .removed, .partiallyRemoved, .refused, .appeal, .editRequested,
              .confirmDelivery, .pending, .restricted, .labelled, .urlResult, .counterNotice, .restored]
@@ -168,6 +168,8 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable {
     case receipt
     /// The incident (`Engine.incidentStep`): record whether a regulatory obligation applies, and why.
     case consider
+    /// holding_statement: hand the spokesperson role over to another person (`to`).
+    case handover
 
     /// What the action does, for role refusals that are not about owning the step ("deciding on a statement
     /// draft needs one of the roles ..."). Nil: the step's owner roles decide.
@@ -177,7 +179,7 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable {
         case .submit: "submitting a takedown request or a regulatory submission"
         case .close: "closing the incident"
         case .setDeadline: "setting a clock's deadline"
-        case .object, .consider: nil
+        case .object, .consider, .handover: nil
         case .choose, .done, .skip, .received, .draft, .publish, .acknowledge, .removed, .partiallyRemoved, .refused,
             .appeal, .editRequested, .ack, .notReached, .confirmDelivery, .retry, .receipt, .pending, .restricted,
             .labelled, .urlResult, .counterNotice, .restored:

@@ -173,6 +173,9 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case stepWithoutTitle = "step-without-title"
     /// Warning: a quorum larger than the people (or roles) who could approve.
     case implausibleQuorum = "implausible-quorum"
+    /// An approval rule nobody in the contacts directory can satisfy (a quorum larger than the approvers left
+    /// once the drafter stands aside, an `all_of` or `final` role nobody else holds).
+    case unsatisfiableApproval = "unsatisfiable-approval"
     /// A takedown `prefill` key that is not a notice element of its basis, or a value of the wrong type for it
     /// (a URL element given text, an `abuse_type` outside its list, a statement given `false`), or an
     /// `authorisation: {record: STEP}` naming no step.

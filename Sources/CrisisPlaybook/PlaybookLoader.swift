@@ -988,12 +988,37 @@ final class PlaybookBuilder {
         if let node = r.require(m, "approval", what: w) {
             let aw = "'approval' of \(w)"
             if let am = r.mapping(node, what: aw, allowed: [
-                "roles", "quorum", "timeout", "fallback", "exclude_input", "distinct_from_drafter",
+                "roles", "quorum", "timeout", "fallback", "exclude_input", "distinct_from_drafter", "all_of", "final",
+                "inform",
             ]) {
+                let allOf = am["all_of"].flatMap { r.identifierList($0, what: "'all_of' of \(aw)") } ?? []
+                let final = am["final"].flatMap { r.identifier($0, what: "'final' of \(aw)") }
+                let inform = am["inform"].flatMap { r.identifierList($0, what: "'inform' of \(aw)") } ?? []
                 var roles: [Located<String>] = []
-                if let rn = r.require(am, "roles", what: aw), let list = r.identifierList(rn, what: "'roles' of \(aw)") {
-                    if list.isEmpty { r.error(DiagnosticCode.badValue, "\(aw) needs at least one role", at: r.location(rn)) }
-                    roles = list
+                if allOf.isEmpty && final == nil {
+                    if let rn = r.require(am, "roles", what: aw), let list = r.identifierList(rn, what: "'roles' of \(aw)") {
+                        if list.isEmpty { r.error(DiagnosticCode.badValue, "\(aw) needs at least one role", at: r.location(rn)) }
+                        roles = list
+                    }
+                } else if let rn = am["roles"] {
+                    roles = r.identifierList(rn, what: "'roles' of \(aw)") ?? []
+                }
+                if am["quorum"] != nil, roles.isEmpty {
+                    r.error(DiagnosticCode.badValue,
+                            "\(aw) has a 'quorum' but no 'roles' to count it over (all_of counts one approver per role)",
+                            at: am.keyLocation("quorum") ?? am.location)
+                }
+                var seen: [String] = []
+                for role in allOf {
+                    if seen.contains(role.value) {
+                        r.error(DiagnosticCode.badValue, "'all_of' of \(aw) names role '\(role.value)' twice", at: role.location)
+                    }
+                    seen.append(role.value)
+                    if role.value == final?.value {
+                        r.error(DiagnosticCode.badValue,
+                                "role '\(role.value)' is both in 'all_of' and the 'final' authority of \(aw); the final authority signs off on its own",
+                                at: role.location)
+                    }
                 }
                 let quorum = r.integer(am, "quorum", what: aw, range: 1...50) ?? 1
                 let timeout = r.duration(am, "timeout", what: aw)
@@ -1006,15 +1031,16 @@ final class PlaybookBuilder {
                 let distinct = r.bool(am, "distinct_from_drafter", what: aw) ?? true
                 approval = ApprovalSpec(
                     roles: roles, quorum: quorum, timeout: timeout, fallbackRoles: fallback, excludeInput: exclude,
-                    distinctFromDrafter: distinct, location: am.location)
+                    distinctFromDrafter: distinct, location: am.location, allOf: allOf, finalRole: final, inform: inform)
             }
         }
         let maxRevisions = r.integer(m, "max_revisions", what: w, range: 1...50) ?? 3
         let checks = statementChecks(m, w)
+        let spokesperson = m["spokesperson"].flatMap { r.identifier($0, what: "'spokesperson' of \(w)") }
         guard let template, let approval else { return nil }
         var spec = StatementSpec(
             template: template, channels: channels, facts: facts, approval: approval, maxRevisions: maxRevisions,
-            languages: languages, variants: variants)
+            languages: languages, variants: variants, spokesperson: spokesperson)
         spec.checks = checks
         return .holdingStatement(spec)
     }

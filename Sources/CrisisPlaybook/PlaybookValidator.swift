@@ -317,6 +317,10 @@ struct Validation {
             case .holdingStatement(let s):
                 for r in s.approval.roles { checkRoleExists(r, what: "the approval of step '\(step.id)'") }
                 for r in s.approval.fallbackRoles { checkRoleExists(r, what: "the approval fallback of step '\(step.id)'") }
+                for r in s.approval.allOf { checkRoleExists(r, what: "'all_of' of the approval of step '\(step.id)'") }
+                if let r = s.approval.finalRole { checkRoleExists(r, what: "'final' of the approval of step '\(step.id)'") }
+                for r in s.approval.inform { checkRoleExists(r, what: "'inform' of the approval of step '\(step.id)'") }
+                if let r = s.spokesperson { checkRoleExists(r, what: "the spokesperson of step '\(step.id)'") }
             case .takedown(let t):
                 for r in t.submitterRoles { checkRoleExists(r, what: "the submitters of step '\(step.id)'") }
             case .submission(let s):
@@ -340,16 +344,13 @@ struct Validation {
         if let exclude = a.excludeInput {
             checkInput(exclude, types: [.string, .text], what: "'exclude_input' of step '\(step.id)'")
         }
-        let approverRoles = Set((a.roles + a.fallbackRoles).map(\.value))
         if let contacts {
-            var people = Set<String>()
-            for r in approverRoles { for p in contacts.holders(of: r) { people.insert(p.id) } }
-            if a.quorum > people.count {
-                warning(DiagnosticCode.implausibleQuorum,
-                        "quorum \(a.quorum) of step '\(step.id)' needs \(a.quorum) distinct approvers, but only \(people.count) people hold the approval roles",
-                        a.location)
+            if let problem = ApprovalRoster.problem(a, drafterRoles: step.role.map { [$0.value] } ?? [],
+                                                    contacts: contacts) {
+                error(DiagnosticCode.unsatisfiableApproval,
+                      "the approval of step '\(step.id)' cannot be met by the contacts directory: \(problem)", a.location)
             }
-        } else if a.quorum > Set(a.roles.map(\.value)).count {
+        } else if !a.roles.isEmpty, a.quorum > Set(a.roles.map(\.value)).count {
             warning(DiagnosticCode.implausibleQuorum,
                     "quorum \(a.quorum) of step '\(step.id)' is more than its \(Set(a.roles.map(\.value)).count) approver role(s); make sure enough people hold them",
                     a.location)

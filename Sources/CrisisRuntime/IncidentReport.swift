@@ -70,6 +70,10 @@ public struct IncidentReport: Sendable {
         public var decisions: [ApprovalRecord]
         /// By channel, in channel order.
         public var publications: [Delivered]
+        /// The approved text sent to the roles the approval rule informs, in the order sent.
+        public var informed: [Delivered] = []
+        /// Each handover of the spokesperson role, oldest first.
+        public var handovers: [SpokespersonHandover] = []
     }
 
     /// A takedown request: platform, URLs, the notice as submitted (every element), ticket and lifecycle.
@@ -350,7 +354,8 @@ public struct IncidentReport: Sendable {
                     phase: s.phase, drafts: s.drafts, decisions: s.decisions,
                     publications: s.latestPublications.compactMap { p in
                         delivered(p.key).map { var d = $0; d.language = p.language; return d }
-                    }))
+                    },
+                    informed: s.informed.compactMap { delivered($0) }, handovers: s.handovers))
             case .takedown(let t):
                 var basis: String?
                 if case .takedown(let spec)? = def.playbook.step(i.stepID)?.kind { basis = spec.basis.rawValue }

@@ -52,7 +52,7 @@ public struct IncidentService: Sendable {
     public var sender: DeliverySender = .thisProcess("crisis")
 
     /// Version written into records and the incident header.
-    public static let engineVersion = "crisis/0.3"
+    public static let engineVersion = "crisis/0.4"
 
     public init(store: any AuditLog, transport: any DeliveryTransport = ManualTransport(),
                 checkpointSigner: (@Sendable () throws -> CheckpointSigner)? = nil) {
@@ -131,6 +131,8 @@ public struct IncidentService: Sendable {
 
         let engineNow = request.mode == .drill ? (request.simulatedStart ?? request.wallNow) : request.wallNow
         let inputs = try checkInputs(request.inputs, playbook: playbook, now: engineNow)
+        let unknownNames = ConflictedNames.problems(inputs: inputs, playbook: playbook, contacts: contacts)
+        guard unknownNames.isEmpty else { throw RuntimeError.invalidInputs(problems: unknownNames, missing: []) }
         let playbookSHA = sha256Hex(playbookBytes)
         let fileName = (request.playbookPath as NSString).lastPathComponent
         var files = [PinnedFile(fileName: fileName, bytes: playbookBytes)]

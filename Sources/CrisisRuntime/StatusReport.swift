@@ -527,6 +527,9 @@ public struct StatusReport: Codable, Sendable {
         for d in s.decisions where d.revision == c.revision && d.approved {
             if !approvers.contains(where: { $0.lowercased() == d.person.lowercased() }) { approvers.append(d.person) }
         }
+        if spec.approval.roles.isEmpty {
+            return "\(approvers.count) approval\(approvers.count == 1 ? "" : "s") so far"
+        }
         let quorum = max(1, spec.approval.quorum)
         return "\(min(approvers.count, quorum)) of \(quorum) approval\(quorum == 1 ? "" : "s")"
     }
@@ -612,6 +615,13 @@ public struct StatusReport: Codable, Sendable {
                 if !c.checks.findings.isEmpty { d["failed_checks"] = c.checks.findings.map(\.summary).joined(separator: "\n") }
             }
             if s.fallbackOpen { d["fallback"] = "open" }
+            if case .statement(let spec, _) = run.progress {
+                if let who = Engine.spokesperson(spec, s, contacts: state?.definition.contacts) { d["spokesperson"] = who }
+                if let c = s.current, s.phase == .awaitingApproval, !spec.approval.allOf.isEmpty || spec.approval.finalRole != nil {
+                    let missing = Engine.approvalProgress(spec.approval, decisions: s.decisions, revision: c.revision).missing
+                    if !missing.isEmpty { d["needs"] = missing.joined(separator: ", ") }
+                }
+            }
             return d
         case .takedown(let t):
             var d = ["status": t.status.rawValue, "platform": t.platform, "urls": t.urls.joined(separator: " ")]

@@ -30,6 +30,25 @@ public struct StepReport: Codable, Sendable {
             public var at: String
             /// An approval of a revision failing checks: the approver's reason for accepting it anyway.
             public var override: String? = nil
+            /// SHA-256 of the revision's texts the decision binds to.
+            public var sha256: String? = nil
+        }
+
+        /// What one revision changed in one language against the revision before it.
+        public struct Change: Codable, Sendable {
+            public var revision: Int
+            public var language: String
+            /// A word diff: `[-removed-]{+added+}` inline (`TextDiff.inline`).
+            public var diff: String
+        }
+
+        /// A handover of the spokesperson role.
+        public struct Handover: Codable, Sendable {
+            public var from: String?
+            public var to: String
+            public var by: String
+            public var reason: String?
+            public var at: String
         }
 
         /// A channel's publication, once asked for.
@@ -86,6 +105,19 @@ public struct StepReport: Codable, Sendable {
         /// The declared limits and content checks the current revision fails, for people (approval needs an
         /// override reason while it is not empty).
         public var failed_checks: [String] = []
+        /// The approval rule in words (`quorum 1 of comms; all of head_of_comms, legal; final sign-off by ceo`).
+        public var approval_rule: String? = nil
+        /// What the current revision still needs (`an approval as 'legal'`, `the final sign-off of 'ceo'`); empty
+        /// once approved; nil before the first draft.
+        public var approval_missing: [String]? = nil
+        /// Who speaks for the statement now (nil when the playbook names no spokesperson role).
+        public var spokesperson: String? = nil
+        /// Every handover of the spokesperson role, oldest first.
+        public var handovers: [Handover]? = nil
+        /// What each revision after the first changed, per language with a change, oldest first.
+        public var changes: [Change]? = nil
+        /// Deliveries of the approved text to the roles the approval rule informs.
+        public var informed: [Publication]? = nil
     }
 
     /// A takedown request: its notice as it will be sent, element by element.
@@ -433,8 +465,8 @@ public struct StepReport: Codable, Sendable {
                 if !approvers.contains(where: { $0.lowercased() == d.person.lowercased() }) { approvers.append(d.person) }
             }
         }
-        let quorum = max(1, spec.approval.quorum)
-        var roles = spec.approval.roles.map(\.value)
+        let quorum = spec.approval.roles.isEmpty ? 0 : max(1, spec.approval.quorum)
+        var roles = spec.approval.decidingRoles
         let fallback = spec.approval.fallbackRoles.map(\.value)
         if s.fallbackOpen { for r in fallback where !roles.contains(r) { roles.append(r) } }
         let languages = (current?.languages.isEmpty ?? true) ? def.playbook.languages : spec.languages(in: def.playbook)
@@ -467,16 +499,27 @@ public struct StepReport: Codable, Sendable {
         } else {
             mayApprove = []
         }
-        return Statement(
+        let progress = Engine.approvalProgress(spec.approval, decisions: s.decisions, revision: current?.revision ?? 0)
+        var changes: [Statement.Change] = []
+        for (previous, draft) in zip(s.drafts, s.drafts.dropFirst()) {
+            for lang in spec.languages(in: def.playbook) {
+                if let diff = TextDiff.inline(previous.texts[lang] ?? "", draft.texts[lang] ?? "") {
+                    changes.append(Statement.Change(revision: draft.revision, language: lang, diff: diff))
+                }
+            }
+        }
+        var statement = Statement(
             phase: s.phase.rawValue, revision: current?.revision ?? 0, sha256: current?.sha256,
             drafter: current?.drafter, drafted: current.map { fmt($0.at) }, facts: current?.facts ?? [:],
             texts: current == nil ? [] : texts, variants: variants.isEmpty ? nil : variants, channels: spec.channels.map(\.id), quorum: quorum,
             approved_by: approvers,
-            progress: "\(min(approvers.count, quorum)) of \(quorum) approval\(quorum == 1 ? "" : "s")",
+            progress: quorum == 0
+                ? "\(approvers.count) approval\(approvers.count == 1 ? "" : "s") so far"
+                : "\(min(approvers.count, quorum)) of \(quorum) approval\(quorum == 1 ? "" : "s")",
             approvals_needed: approved ? 0 : max(0, quorum - approvers.count),
             decisions: s.decisions.map {
                 Statement.Decision(person: $0.person, role: $0.role, revision: $0.revision, approved: $0.approved,
-                                   reason: $0.reason, at: fmt($0.at), override: $0.override)
+                                   reason: $0.reason, at: fmt($0.at), override: $0.override, sha256: $0.sha256)
             },
             approver_roles: roles, fallback_roles: fallback, fallback_open: s.fallbackOpen,
             may_approve: mayApprove,
@@ -487,6 +530,31 @@ public struct StepReport: Codable, Sendable {
                     status: state.deliveries.first { $0.delivery.key == p.key }?.status.rawValue ?? "pending")
             },
             measures: current?.checks.measures ?? [], failed_checks: current?.checks.findings.map(\.summary) ?? [])
+        statement.approval_rule = Self.approvalRule(spec.approval)
+        statement.approval_missing = current == nil ? nil : (approved ? [] : progress.missing)
+        statement.spokesperson = Engine.spokesperson(spec, s, contacts: def.contacts)
+        statement.handovers = s.handovers.isEmpty ? nil : s.handovers.map {
+            Statement.Handover(from: $0.from, to: $0.to, by: $0.by, reason: $0.reason, at: fmt($0.at))
+        }
+        statement.changes = changes.isEmpty ? nil : changes
+        statement.informed = s.informed.isEmpty ? nil : s.informed.map { key in
+            let record = state.deliveries.first { $0.delivery.key == key }
+            return Statement.Publication(
+                channel: record.map { "\($0.delivery.recipients.joined(separator: ", ")) via \($0.delivery.channel)" } ?? "",
+                key: key, status: record?.status.rawValue ?? "pending")
+        }
+        return statement
+    }
+
+    /// The approval rule in words: `quorum 2 of comms, legal; all of head_of_comms, legal; final sign-off by
+    /// ceo; informs board`.
+    public static func approvalRule(_ a: ApprovalSpec) -> String {
+        var parts: [String] = []
+        if !a.roles.isEmpty { parts.append("quorum \(max(1, a.quorum)) of \(a.roles.map(\.value).joined(separator: ", "))") }
+        if !a.allOf.isEmpty { parts.append("all of \(a.allOf.map(\.value).joined(separator: ", "))") }
+        if let f = a.finalRole { parts.append("final sign-off by \(f.value)") }
+        if !a.inform.isEmpty { parts.append("informs \(a.inform.map(\.value).joined(separator: ", "))") }
+        return parts.joined(separator: "; ")
     }
 
     /// Directory people who may still decide on `draft`, mirroring the engine's checks (role, own draft,

@@ -198,10 +198,21 @@ enum StepText {
         lines.append("  sha256 \(s.sha256 ?? "?")")
         var approval = "  \(s.progress)"
         if !s.approved_by.isEmpty { approval += ": approved by \(e(s.approved_by.joined(separator: ", ")))" }
-        if s.approvals_needed > 0 {
+        let ruled = (s.approval_rule ?? "").contains("all of") || (s.approval_rule ?? "").contains("final sign-off")
+        if ruled, let missing = s.approval_missing {
+            // A rule with all_of or a final authority: what is missing says more than a count.
+            if !missing.isEmpty { approval += "; still needed: \(missing.joined(separator: ", "))" }
+        } else if s.approvals_needed > 0 {
             approval += "; \(s.approvals_needed) more needed from \(s.approver_roles.joined(separator: " or "))"
         }
         lines.append(approval)
+        if ruled, let rule = s.approval_rule { lines.append("  approval rule: \(e(rule))") }
+        for i in s.informed ?? [] { lines.append("  informed: \(e(i.channel)) \(i.status)") }
+        if let who = s.spokesperson { lines.append("  spokesperson: \(e(who))") }
+        for h in s.handovers ?? [] {
+            lines.append("  spokesperson handed over from \(e(h.from ?? "nobody")) to \(e(h.to)) by \(e(h.by)) at \(when(h.at))"
+                         + (h.reason.map { ": \(e($0))" } ?? ""))
+        }
         if let may = s.may_approve, s.phase == "awaiting_approval" {
             lines.append("  may still approve: " + (may.isEmpty ? "nobody in the contacts directory" : e(may.joined(separator: ", "))))
         }
@@ -217,6 +228,8 @@ enum StepText {
         for d in s.decisions where d.approved {
             guard let override = d.override else { continue }
             lines.append("  revision \(d.revision) approved by \(e(d.person)) despite failed checks: \(e(override))")
+        for c in s.changes ?? [] {
+            lines.append("  revision \(c.revision) (\(c.language)) changed: " + e(c.diff))
         }
         if !s.publications.isEmpty {
             lines.append("  published: " + s.publications.map {

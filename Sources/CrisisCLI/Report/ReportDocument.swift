@@ -292,6 +292,12 @@ enum ReportDocument {
                     }
                 }
                 if d.texts.isEmpty { try emit(.paragraph("Text not recorded; its hash is above.", .muted)) }
+                if let previous = st.drafts.last(where: { $0.revision == d.revision - 1 }) {
+                    for (lang, body) in d.texts.sorted(by: { $0.key < $1.key }) {
+                        guard let diff = TextDiff.inline(previous.texts[lang] ?? "", body) else { continue }
+                        try emit(.quote(label: "Changes from revision \(previous.revision) (\(e(lang)))", text: text(diff)))
+                    }
+                }
             }
             try emit(.minor("Approvals"))
             if st.decisions.isEmpty {
@@ -304,6 +310,21 @@ enum ReportDocument {
                                    .init("\(a.revision)"), .init(String(a.sha256.prefix(16)) + "…", .code),
                                    .init((a.reason.map(e) ?? "")
                                          + (a.override.map { " (override of failed checks: \(e($0)))" } ?? ""))]))
+                }
+                try emit(.tableEnd)
+            }
+            if !st.informed.isEmpty {
+                try emit(.minor("Informed of the approved text"))
+                try emit(.tableStart(["Channel", "Audience", "Status", "When", "Settled by", "Detail"]))
+                for p in st.informed { try emit(.row(delivery(p, at: at, who: who))) }
+                try emit(.tableEnd)
+            }
+            if !st.handovers.isEmpty {
+                try emit(.minor("Spokesperson"))
+                try emit(.tableStart(["When", "From", "To", "By", "Reason"]))
+                for h in st.handovers {
+                    try emit(.row([.init(at(h.at)), .init(h.from.map(who) ?? ""), .init(who(h.to)), .init(who(h.by)),
+                                   .init(h.reason.map(e) ?? "")]))
                 }
                 try emit(.tableEnd)
             }
