@@ -14,7 +14,7 @@ struct SnapshotCache: Sendable {
 
     /// Names the state's encoding and the engine semantics it was folded with. Any change to the engine's
     /// transitions or to the state types must change it, so that old snapshots are rebuilt, not trusted.
-    static let version = "\(IncidentService.engineVersion) state/9"
+    static let version = "\(IncidentService.engineVersion) state/10"
 
     struct Payload: Codable {
         var state: IncidentState

@@ -228,6 +228,7 @@ enum StepText {
         for d in s.decisions where d.approved {
             guard let override = d.override else { continue }
             lines.append("  revision \(d.revision) approved by \(e(d.person)) despite failed checks: \(e(override))")
+        }
         for c in s.changes ?? [] {
             lines.append("  revision \(c.revision) (\(c.language)) changed: " + e(c.diff))
         }
