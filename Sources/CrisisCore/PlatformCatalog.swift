@@ -221,13 +221,22 @@ public struct ResolvedRoute: Sendable, Hashable, Codable {
 }
 
 extension TakedownSpec {
-    /// Where to send the notice for `platform`: the playbook's `reporting_route` when it names one, else the
-    /// catalog's route for the platform and basis. Nil for a platform the catalog does not know and the playbook
-    /// gives no route for.
+    /// Where to send the notice for `platform`: the playbook's `reporting_route` when it names one for the
+    /// platform (or under `*`), else the catalog's route for the platform and basis, else the playbook's route
+    /// under `other`. Nil for a platform the catalog does not know and the playbook gives no route for.
     public func route(for platform: String) -> ResolvedRoute? {
-        if let own = reportingRoute(for: platform) { return ResolvedRoute(text: own, source: "playbook") }
-        guard let route = PlatformCatalog.entry(platform)?.route(for: basis) else { return nil }
-        let text = route.kind == .inApp ? "in the app: \(route.address)" : route.address
-        return ResolvedRoute(text: text, source: "catalog")
+        // The playbook's route for this platform, or for every platform (`*`), comes first; its `other` route
+        // only stands in where the catalog has none (it would otherwise hide the catalog's own form).
+        if let routes = reportingRoutes,
+            let own = routes[platform] ?? routes.first(where: { $0.key.lowercased() == platform.lowercased() })?.value
+                ?? routes["*"]
+        {
+            return ResolvedRoute(text: own, source: "playbook")
+        }
+        if let route = PlatformCatalog.entry(platform)?.route(for: basis) {
+            let text = route.kind == .inApp ? "in the app: \(route.address)" : route.address
+            return ResolvedRoute(text: text, source: "catalog")
+        }
+        return reportingRoute(for: platform).map { ResolvedRoute(text: $0, source: "playbook") }
     }
 }

@@ -54,6 +54,13 @@ struct NoticeGoldenTests {
         var own = spec
         own.reportingRoutes = ["x": "legal-desk@x.example"]
         #expect(own.route(for: "x") == ResolvedRoute(text: "legal-desk@x.example", source: "playbook"))
+        // A route under `other` stands in only where the catalog has none; one under `*` is for every platform.
+        var fallback = spec
+        fallback.reportingRoutes = ["other": "the platform's own form"]
+        #expect(fallback.route(for: "x")?.source == "catalog")
+        #expect(fallback.route(for: "mastodon.example") == ResolvedRoute(text: "the platform's own form", source: "playbook"))
+        fallback.reportingRoutes = ["*": "legal-desk@example.no"]
+        #expect(fallback.route(for: "x") == ResolvedRoute(text: "legal-desk@example.no", source: "playbook"))
         let delist = TakedownSpec(platform: .literal("bing"), urls: .literal("https://x.com/a"), basis: .delisting)
         #expect(delist.route(for: "bing")?.text == "https://www.bing.com/webmaster/tools/eu-privacy-request")
         #expect(delist.route(for: "google")?.text.hasPrefix("https://reportcontent.google.com/") == true)
