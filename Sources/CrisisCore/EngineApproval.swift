@@ -31,7 +31,7 @@ extension Machine {
         guard let timeout = spec.approval.timeout,
             let run = state.run(instance), case .statement(let spec, var s) = run.progress
         else { return }
-        guard first || !definition.legacyApprovalRules else { return }
+        guard first || !definition.legacyRules else { return }
         if let old = s.fallbackTimer { state.timers.removeAll { $0.id == old } }
         if !first { s.fallbackOpen = false }
         s.fallbackTimer = arm(now + timeout, step: instance, .approvalFallback)

@@ -263,7 +263,7 @@ extension Machine {
         if let input = spec.approval.excludeInput?.value, let value = definition.inputs[input] {
             let excluded = value.split(whereSeparator: { $0 == "," || $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
                 .map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
-            let rules = definition.legacyApprovalRules
+            let rules = definition.legacyRules
             if excluded.contains(where: { rules ? same($0, person) : samePerson($0, person) }) {
                 throw Rejection(
                     .conflictedApprover,

@@ -364,7 +364,8 @@ extension Machine {
     /// and the request keeps waiting for it (the follow-up reminders go on).
     mutating func takedownNoResponse(instance: String) {
         guard let run = state.run(instance), case .takedown(let spec, var t) = run.progress else { return }
-        if t.status != .submitted && t.status.awaitsPlatform || t.status == .counterNoticed {
+        // Engines before crisis/0.4 ended every request here; their trails replay that way.
+        if !definition.legacyRules, t.status != .submitted && t.status.awaitsPlatform || t.status == .counterNoticed {
             let since = t.submittedAt.map { " (submitted \(local($0)))" } ?? ""
             actions.append(.remind(
                 step: instance,

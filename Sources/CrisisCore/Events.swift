@@ -27,14 +27,15 @@ public struct RunDefinition: Sendable, Hashable, Codable {
     public var contacts: ContactsDirectory?
     /// Input values as the operator typed them, checked against their types; defaults filled in.
     public var inputs: [String: String]
-    /// An incident opened by an engine before crisis/0.4, replayed with the approval rules it ran with: the
-    /// statement's approval window (`approval.timeout`) armed once, at the first draft (later engines re-arm it
-    /// for each revision), and `exclude_input` names matched as written (later engines match them to the
-    /// directory's people by id or display name, so `Liv Legal` excludes `liv.legal`).
-    public var legacyApprovalRules: Bool
+    /// An incident opened by an engine before crisis/0.4, replayed with the rules it ran with: the statement's
+    /// approval window (`approval.timeout`) armed once, at the first draft (later engines re-arm it for each
+    /// revision); `exclude_input` names matched as written (later engines match them to the directory's people by
+    /// id or display name, so `Liv Legal` excludes `liv.legal`); and a takedown's `give_up_after` ending it
+    /// `no_response` whatever the platform had said (later engines end only a request still merely submitted).
+    public var legacyRules: Bool
 
     public init(incidentID: String, title: String, mode: IncidentMode, playbook: Playbook, playbookSHA256: String,
-                contacts: ContactsDirectory? = nil, inputs: [String: String], legacyApprovalRules: Bool = false) {
+                contacts: ContactsDirectory? = nil, inputs: [String: String], legacyRules: Bool = false) {
         self.incidentID = incidentID
         self.title = title
         self.mode = mode
@@ -42,7 +43,7 @@ public struct RunDefinition: Sendable, Hashable, Codable {
         self.playbookSHA256 = playbookSHA256
         self.contacts = contacts
         self.inputs = inputs
-        self.legacyApprovalRules = legacyApprovalRules
+        self.legacyRules = legacyRules
     }
 }
 

@@ -41,9 +41,10 @@ struct IncidentLoader: Sendable {
     /// it paged is what replay pages; later engines compute the offset for each instant.
     static let fixedOffsetEngine = "crisis/0.1"
 
-    /// Engines that armed a statement's approval window once, at its first draft, and matched excluded approvers
-    /// by the name as written; their trails replay that way (`RunDefinition.legacyApprovalRules`).
-    static let legacyApprovalEngines: Set<String> = ["crisis/0.1", "crisis/0.2", "crisis/0.3"]
+    /// Engines that armed a statement's approval window once, at its first draft, matched excluded approvers by
+    /// the name as written, and gave up on an acknowledged takedown; their trails replay that way
+    /// (`RunDefinition.legacyRules`).
+    static let legacyRuleEngines: Set<String> = ["crisis/0.1", "crisis/0.2", "crisis/0.3"]
 
     func header(_ id: String) throws -> IncidentHeader {
         guard let header = try log.incident(id: id) else {
@@ -170,7 +171,7 @@ struct IncidentLoader: Sendable {
         let definition = RunDefinition(
             incidentID: header.id, title: opened.title, mode: opened.mode, playbook: playbook, playbookSHA256: sha,
             contacts: contacts, inputs: opened.inputs,
-            legacyApprovalRules: Self.legacyApprovalEngines.contains(opened.engine))
+            legacyRules: Self.legacyRuleEngines.contains(opened.engine))
         return (definition, templates, scenario)
     }
 }

@@ -152,7 +152,7 @@ struct EngineApprovalTests {
     func windowFirstDraftOnly() {
         let rule = ApprovalSpec(roles: [loc("legal")], timeout: dur("30m"), fallbackRoles: [loc("lead")])
         var def = definition(Self.pb(rule), contacts: Self.contacts)
-        def.legacyApprovalRules = true
+        def.legacyRules = true
         var d = Driver(def)
         d.draft("statement", Self.facts, Self.text(1))
         let first = d.timer(.approvalFallback)
@@ -177,7 +177,7 @@ struct EngineApprovalTests {
         let refused = d.refuseAct("statement", "approve", as: Self.liv)
         #expect(refused.code == .conflictedApprover)
         var legacy = definition(Self.pb(rule), inputs: inputs, contacts: Self.contacts)
-        legacy.legacyApprovalRules = true
+        legacy.legacyRules = true
         var old = Driver(legacy)
         old.draft("statement", Self.facts, Self.text(1))
         old.act("statement", "approve", as: Self.liv)

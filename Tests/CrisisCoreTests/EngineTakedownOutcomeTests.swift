@@ -182,6 +182,19 @@ struct EngineTakedownOutcomeTests {
         #expect(silent.contains(.exitStep(step: "takedown", outcome: "no_response")))
     }
 
+    @Test("An incident opened before crisis/0.4 replays as it ran: its give-up time ends even an acknowledged request")
+    func legacyGiveUp() {
+        var def = definition(Self.pb())
+        def.legacyRules = true
+        var d = Driver(def)
+        d.act("takedown", "draft", Self.fields(.dmca512c3), as: lars)
+        d.act("takedown", "submit", as: lars)
+        d.act("takedown", "acknowledge", as: lars)
+        var fired: [EngineAction] = []
+        while d.timer(.noResponse) != nil { fired += d.fireNext() }
+        #expect(fired.contains(.exitStep(step: "takedown", outcome: "no_response")))
+    }
+
     @Test("An authorisation pointing at a step refuses submit until that step is done")
     func authorisationRecord() {
         var d = Driver(definition(Self.pb(.impersonation, authorisation: "consent")))
