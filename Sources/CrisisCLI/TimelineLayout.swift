@@ -123,7 +123,9 @@ extension TimelineText {
             case .intent(let r)? where host != nil:
                 let h = host ?? index
                 let d = r.delivery
-                let text = "\(d.purpose.rawValue) via \(TerminalText.escape(d.channel)) to "
+                // A publication says its language: one delivery per channel and language.
+                let language = d.purpose == .publish ? d.language.map { " (\(TerminalText.escape($0)))" } ?? "" : ""
+                let text = "\(d.purpose.rawValue) via \(TerminalText.escape(d.channel))\(language) to "
                     + TerminalText.escape(d.recipients.joined(separator: ", "))
                 sends[h, default: []].append(text)
                 byKey[d.key] = (h, (sends[h]?.count ?? 1) - 1)
