@@ -16,7 +16,7 @@ struct TimelineTests {
         var r = try cli.run(["act", id, "triage", "choose", "--set", "option=serious", "--role", "comms",
                              "--note", "the post has 40k shares"])
         #expect(r.status == 0, "\(r.stderr)")
-        r = try cli.run(["act", id, "statement", "draft", "--set", "what_we_know=Batch 7731 is affected.",
+        r = try cli.run(["act", id, "statement", "draft", "--set", "what_we_know.nb=Batch 7731 is affected.", "--set", "what_we_know.en=Batch 7731 is affected.",
                          "--as", "kari", "--role", "comms"])
         #expect(r.status == 0, "\(r.stderr)")
         r = try cli.run(["act", id, "statement", "approve", "--set", "bogus=1", "--as", "ola", "--role", "legal"])
