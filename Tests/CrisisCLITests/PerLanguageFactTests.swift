@@ -26,7 +26,7 @@ struct PerLanguageFactTests {
             facts:
               what_we_know: {prompt: "Known"}
               contact: {prompt: "Press e-mail", type: string, language_neutral: true}
-              next_update_at: {prompt: "Next update", type: time}
+              page: {prompt: "Information page", type: url}
             approval: {roles: [legal]}
             timeout: "1h"
             next: {published: done, rejected: done, timeout: done}
@@ -43,15 +43,15 @@ struct PerLanguageFactTests {
             - do: draft
               after: 5m
               as: kari
-              set: {what_we_know: "One value for both", contact: "presse@example.no", next_update_at: "12:00"}
+              set: {what_we_know: "One value for both", contact: "presse@example.no", page: "https://example.no/info"}
         """
 
     func setUp(_ cli: CLI) throws -> String {
         let templates = cli.dir.appendingPathComponent("templates")
         try FileManager.default.createDirectory(at: templates, withIntermediateDirectories: true)
-        try Data("Dette vet vi: {{facts.what_we_know}} Presse: {{facts.contact}}. Neste kl. {{facts.next_update_at}}.\n".utf8)
+        try Data("Dette vet vi: {{facts.what_we_know}} Presse: {{facts.contact}}. Mer: {{facts.page}}\n".utf8)
             .write(to: templates.appendingPathComponent("post.nb.mustache"))
-        try Data("What we know: {{facts.what_we_know}} Press: {{facts.contact}}. Next at {{facts.next_update_at}}.\n".utf8)
+        try Data("What we know: {{facts.what_we_know}} Press: {{facts.contact}}. More: {{facts.page}}\n".utf8)
             .write(to: templates.appendingPathComponent("post.en.mustache"))
         let path = cli.dir.appendingPathComponent("per-language.yaml").path
         try Data(Self.playbook.utf8).write(to: URL(fileURLWithPath: path))
@@ -68,7 +68,7 @@ struct PerLanguageFactTests {
         let before = try cli.run(["status", id, "--json"]).json()["seq"] as? Int ?? 0
 
         let refused = try cli.run(["act", id, "statement", "draft", "--set", "what_we_know=An employee has posted.",
-                                   "--set", "contact=presse@example.no", "--set", "next_update_at=12:00",
+                                   "--set", "contact=presse@example.no", "--set", "page=https://example.no/info",
                                    "--as", "kari", "--role", "comms"])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains(
@@ -81,15 +81,15 @@ struct PerLanguageFactTests {
         let show = try cli.run(["show", id, "statement"]).stdout
         #expect(!show.contains("Dette vet vi: An employee"), "\(show)")
 
-        // Per language: accepted. The neutral facts (contact by its key, next_update_at by its type) are given
+        // Per language: accepted. The neutral facts (contact by its key, page by its type) are given
         // once and fill both texts.
         let drafted = try cli.run(["act", id, "statement", "draft", "--set", "what_we_know.nb=En ansatt har skrevet et innlegg.",
                                    "--set", "what_we_know.en=An employee has posted.", "--set", "contact=presse@example.no",
-                                   "--set", "next_update_at=12:00", "--as", "kari", "--role", "comms"])
+                                   "--set", "page=https://example.no/info", "--as", "kari", "--role", "comms"])
         #expect(drafted.status == 0, "\(drafted.stderr)")
-        let texts = try cli.run(["show", id, "statement"]).stdout
-        #expect(texts.contains("Dette vet vi: En ansatt har skrevet et innlegg. Presse: presse@example.no. Neste kl. 12:00."), "\(texts)")
-        #expect(texts.contains("What we know: An employee has posted. Press: presse@example.no. Next at 12:00."), "\(texts)")
+        let texts = StatementChecksCLITests.flat(try cli.run(["show", id, "statement"]).stdout)
+        #expect(texts.contains("Dette vet vi: En ansatt har skrevet et innlegg. Presse: presse@example.no. Mer: https://example.no/info"), "\(texts)")
+        #expect(texts.contains("What we know: An employee has posted. Press: presse@example.no. More: https://example.no/info"), "\(texts)")
         #expect(try cli.run(["verify", id]).status == 0)
     }
 
