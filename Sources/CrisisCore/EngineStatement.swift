@@ -79,7 +79,8 @@ extension Machine {
     ///
     /// A fact written per language that the playbook does not declare `language_neutral: false` also takes one
     /// value for every language (`NAME`), which a value of its own language overrides: drafts recorded before
-    /// per-language facts carry only such values.
+    /// per-language facts carry only such values, and replay accepts them. A new draft never gets here with one:
+    /// the shell refuses it first (`StatementSpec.singleValueProblem`).
     func checkDraftFacts(_ spec: StatementSpec, _ facts: [String: String]) throws(Rejection) {
         let languages = spec.languages(in: playbook)
         let accepted = draftFields(spec, StatementRun()).map(\.name)

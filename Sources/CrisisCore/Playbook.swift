@@ -570,7 +570,9 @@ public struct FactSpec: Sendable, Hashable, Codable {
     public var location: SourceLocation
     /// `language_neutral` as the playbook gives it: `true`, one value serves every language (`--set NAME=`);
     /// `false`, a value per language (`--set NAME.nb=`, `--set NAME.en=`) and never one for all; nil, by type
-    /// (`isLanguageNeutral`), where a value given once still fills every language given no value of its own.
+    /// (`isLanguageNeutral`). A new draft of a statement with more than one language gives a fact that is not
+    /// language-neutral per language (`StatementSpec.singleValueProblem`); drafts recorded before that rule may
+    /// carry one value for every language, which replay still accepts.
     public var languageNeutral: Bool?
     /// Per-language prompts (`prompt: {nb: ..., en: ...}`); `prompt` is the first of them.
     public var prompts: [String: String]
@@ -714,6 +716,17 @@ public struct StatementSpec: Sendable, Hashable, Codable {
     /// than one language.
     public func isPerLanguage(_ fact: FactSpec, in playbook: Playbook) -> Bool {
         !fact.isLanguageNeutral && languages(in: playbook).count > 1
+    }
+
+    /// Why a new draft may not give `fact` once for every language (`--set NAME=`), or nil where it may: a fact
+    /// written per language takes a value per language (`NAME.nb`, `NAME.en`), never one value for all, so a
+    /// Norwegian text never reads an English sentence. (The engine still accepts such a value on replay: drafts
+    /// recorded before this rule carry them.)
+    public func singleValueProblem(_ fact: FactSpec, in playbook: Playbook) -> String? {
+        guard isPerLanguage(fact, in: playbook) else { return nil }
+        let names = languages(in: playbook).map { "\(fact.name).\($0)" }
+        let list = names.count > 1 ? names.dropLast().joined(separator: ", ") + " and " + names[names.count - 1] : names.joined()
+        return "\(fact.name) is written per language: give \(list) (or mark the fact language_neutral: true in the playbook)"
     }
 
     /// The facts as the template of `language` sees them: `NAME.<language>` where given, else `NAME`.

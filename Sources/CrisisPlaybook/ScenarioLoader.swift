@@ -365,6 +365,12 @@ public enum ScenarioLoader {
                         if action == "draft", let playbook, case .holdingStatement(let spec)? = playbook.step(e.key)?.kind {
                             let languages = spec.languages(in: playbook)
                             for f in fm.entries {
+                                if let fact = spec.facts.first(where: { $0.name == f.key }),
+                                    let problem = spec.singleValueProblem(fact, in: playbook)
+                                {
+                                    r.error(.badValue, "statement '\(e.key)': \(problem)", at: f.keyLocation)
+                                    continue
+                                }
                                 guard let dot = f.key.lastIndex(of: "."),
                                     let fact = spec.facts.first(where: { $0.name == String(f.key[..<dot]) })
                                 else { continue }

@@ -117,6 +117,18 @@ enum Intake {
         if request.action == "draft", let run = incident.state.run(request.step),
             let step = incident.definition.playbook.step(run.stepID), case .holdingStatement(let spec) = step.kind
         {
+            // A fact written per language, given once for every language: refused for a new draft (never on
+            // replay, where drafts recorded before this rule keep their single values).
+            let playbook = incident.definition.playbook
+            if let problem = spec.facts.lazy.filter({ fields[$0.name] != nil })
+                .compactMap({ spec.singleValueProblem($0, in: playbook) }).first
+            {
+                let accepted = spec.facts.flatMap { fact in
+                    spec.isPerLanguage(fact, in: playbook)
+                        ? spec.languages(in: playbook).map { "\(fact.name).\($0)" } : [fact.name]
+                }
+                return .failure(Rejection(.unknownField, problem, hint: .fieldsAccepted(accepted)))
+            }
             switch StatementRenderer.render(spec, facts: fields, incident: incident) {
             case .success(let rendered):
                 var statement = rendered.statement

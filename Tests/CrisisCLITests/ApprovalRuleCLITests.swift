@@ -25,10 +25,10 @@ struct ApprovalRuleCLITests {
             try cli.run(["act", id, "statement", action, "--as", person] + (role.map { ["--role", $0] } ?? [])
                         + sets.flatMap { ["--set", $0] })
         }
-        #expect(try act("draft", as: "jonas.comms", ["what_we_know=A post names a colleague."]).status == 0)
+        #expect(try act("draft", as: "jonas.comms", ["what_we_know.nb=A post names a colleague.", "what_we_know.en=A post names a colleague."]).status == 0)
         let rejected = try act("reject", as: "lars.legal", ["reason=Name the time we learnt of it"])
         #expect(rejected.status == 0, "\(rejected.stderr)")
-        #expect(try act("draft", as: "jonas.comms", ["what_we_know=A post named a colleague at 08:15."]).status == 0)
+        #expect(try act("draft", as: "jonas.comms", ["what_we_know.nb=A post named a colleague at 08:15.", "what_we_know.en=A post named a colleague at 08:15."]).status == 0)
         // The conflicted lawyer is refused; the CEO may not sign before legal and the head of communications.
         #expect(try act("approve", as: "liv.legal").status != 0)
         let early = try act("approve", as: "cato.ceo")

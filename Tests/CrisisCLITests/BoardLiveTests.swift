@@ -47,7 +47,7 @@ struct BoardLiveTests {
         try Self.act(cli, id, "triage", "choose", as: "jonas.comms", ["option=serious"])
         try Self.act(cli, id, "check_facts", "done", as: "jonas.comms")
         try Self.act(cli, id, "statement", "draft", as: "jonas.comms",
-                     ["what_we_know=A post names a colleague.", "next_update_at=at 11:00"])
+                     ["what_we_know.nb=A post names a colleague.", "what_we_know.en=A post names a colleague.", "next_update_at.nb=at 11:00", "next_update_at.en=at 11:00"])
         let board = try cli.run(["run", id, "--as", "lars.legal"], stdin: Data("q\n".utf8))
         let n = try #require(Self.number(of: "statement: Approve", in: board.stdout), "\(board.stdout)")
         // Choose approve, skip its optional comment, then confirm.
@@ -152,7 +152,7 @@ extension BoardTests {
         try BoardLiveTests.act(cli, id, "triage", "choose", as: "jonas.comms", ["option=serious"])
         try BoardLiveTests.act(cli, id, "check_facts", "done", as: "jonas.comms")
         try BoardLiveTests.act(cli, id, "statement", "draft", as: "jonas.comms",
-                     ["what_we_know=A post names a colleague.", "next_update_at=at 11:00"])
+                     ["what_we_know.nb=A post names a colleague.", "what_we_know.en=A post names a colleague.", "next_update_at.nb=at 11:00", "next_update_at.en=at 11:00"])
         let board = try cli.run(["run", id, "--as", "lars.legal"], stdin: Data("q\n".utf8))
         let n = try #require(BoardLiveTests.number(of: "statement: Approve", in: board.stdout), "\(board.stdout)")
         let (session, _) = try Self.session(cli, "\(id) --as lars.legal")

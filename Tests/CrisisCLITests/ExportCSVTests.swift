@@ -46,7 +46,7 @@ struct ExportCSVTests {
         try drill.run(["act", id, "triage", "choose", "--set", "option=serious", "--as", "jonas.comms",
                        "--note", hostile[0]])
         try drill.act("check_facts", "done", as: "jonas.comms")
-        try drill.act("statement", "draft", as: "jonas.comms", ["what_we_know=A post names a colleague.", "next_update_at=at 11:00"])
+        try drill.act("statement", "draft", as: "jonas.comms", ["what_we_know.nb=A post names a colleague.", "what_we_know.en=A post names a colleague.", "next_update_at.nb=at 11:00", "next_update_at.en=at 11:00"])
         try drill.act("statement", "approve", as: "lars.legal")
         try drill.act("statement", "approve", as: "hanne.hr")
         try drill.act("statement", "publish", as: "jonas.comms")

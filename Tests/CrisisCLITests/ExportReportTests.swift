@@ -47,12 +47,12 @@ struct ExportReportTests {
         let note = try cli.run(["note", id, "-"], stdin: Data("note one \(hostileArg)".utf8))
         try #require(note.status == 0, "\(note.stderr)")
         try tick("5m")
-        try act(["statement", "draft", "--set", "what_we_know=First version \(hostileArg)",
-                 "--set", "next_update_at=12:00"], as: "jonas.comms", role: "comms")
+        try act(["statement", "draft", "--set", "what_we_know.nb=First version \(hostileArg)", "--set", "what_we_know.en=First version \(hostileArg)",
+                 "--set", "next_update_at.nb=12:00", "--set", "next_update_at.en=12:00"], as: "jonas.comms", role: "comms")
         try act(["statement", "reject", "--set", "reason=Too vague"], as: "lars.legal", role: "legal")
         try tick("4m")
-        try act(["statement", "draft", "--set", "what_we_know=Second version, confirmed.",
-                 "--set", "next_update_at=12:00"], as: "jonas.comms", role: "comms")
+        try act(["statement", "draft", "--set", "what_we_know.nb=Second version, confirmed.", "--set", "what_we_know.en=Second version, confirmed.",
+                 "--set", "next_update_at.nb=12:00", "--set", "next_update_at.en=12:00"], as: "jonas.comms", role: "comms")
         try act(["statement", "approve"], as: "lars.legal", role: "legal")
         try act(["statement", "approve"], as: "hanne.hr", role: "hr")
         try act(["statement", "publish"], as: "jonas.comms", role: "comms")

@@ -75,7 +75,7 @@ struct LifecycleTests {
         let clocks = try #require(s["clocks"] as? [[String: Any]])
         // 72h from 10:00 CEST on Fri 24 Oct 2025 crosses the DST change: Mon 27 Oct 09:00 CET.
         #expect(clocks.first?["deadline"] as? String == "2025-10-27T09:00:00+01:00")
-        r = try cli.run(["act", id, "statement", "draft", "--set", "what_we_know=Æ ø å, «sitat».", "--as", "kari",
+        r = try cli.run(["act", id, "statement", "draft", "--set", "what_we_know.nb=Æ ø å, «sitat».", "--set", "what_we_know.en=Æ ø å, «sitat».", "--as", "kari",
                          "--role", "comms"])
         #expect(r.status == 0, "\(r.stderr)")
         // The drafter may not approve their own draft.
@@ -258,7 +258,7 @@ struct LifecycleTests {
         defer { cli.remove() }
         let id = try startMini(cli)
         _ = try cli.run(["act", id, "triage", "choose", "--set", "option=serious", "--role", "comms"])
-        _ = try cli.run(["act", id, "statement", "draft", "--set", "what_we_know=Facts.", "--as", "kari", "--role", "comms"])
+        _ = try cli.run(["act", id, "statement", "draft", "--set", "what_we_know.nb=Facts.", "--set", "what_we_know.en=Facts.", "--as", "kari", "--role", "comms"])
         _ = try cli.run(["act", id, "statement", "approve", "--as", "ola", "--role", "legal"])
         let crashed = try cli.run(["act", id, "statement", "publish", "--as", "kari", "--role", "comms"],
                                   env: ["CRISIS_FAULT": "after-intent"])

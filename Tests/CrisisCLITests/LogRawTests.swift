@@ -108,7 +108,7 @@ struct LogRawTests {
         defer { cli.remove() }
         let id = try startMini(cli)
         for (args, who) in [(["triage", "choose", "--set", "option=serious"], ["--role", "comms"]),
-                            (["statement", "draft", "--set", "what_we_know=Batch 7731."], ["--as", "kari", "--role", "comms"]),
+                            (["statement", "draft", "--set", "what_we_know.nb=Batch 7731.", "--set", "what_we_know.en=Batch 7731."], ["--as", "kari", "--role", "comms"]),
                             (["statement", "approve"], ["--as", "ola", "--role", "legal"]),
                             (["statement", "publish"], ["--as", "kari", "--role", "comms"])] {
             let r = try cli.run(["act", id] + args + who)

@@ -115,7 +115,7 @@ struct PersonCommandLineTests {
         defer { cli.remove() }
         let id = try startMini(cli, drill: false)
         for args in [["triage", "choose", "--set", "option=serious", "--role", "comms"],
-                     ["statement", "draft", "--set", "what_we_know=Facts.", "--as", "kari", "--role", "comms"],
+                     ["statement", "draft", "--set", "what_we_know.nb=Facts.", "--set", "what_we_know.en=Facts.", "--as", "kari", "--role", "comms"],
                      ["statement", "approve", "--as", "ola", "--role", "legal"],
                      ["statement", "publish", "--set", "language=nb", "--as", "kari", "--role", "comms"]] {
             let r = try cli.run(["act", id] + args)

@@ -62,10 +62,14 @@ struct RelatedIncidentTests {
             try cli.run(["start", Self.playbook, "--set", "post_url=https://www.linkedin.com/posts/a-1",
                          "--set", "detected_at=-10m"] + extra, env: env).lastLine
         }
-        let facts = ["what_we_know=A colleague has posted about working conditions in our warehouse.",
-                     "what_we_dont_know=Whether the specific claims in the post are accurate.",
-                     "actions=We are looking into the matters the post raises.", "next_update_at=tomorrow by 12:00",
-                     "where_to_get_info=presse@example.no"].flatMap { ["--set", $0] }
+        let facts = ["what_we_know.nb=En kollega har skrevet om arbeidsforholdene på lageret vårt.",
+                     "what_we_know.en=A colleague has posted about working conditions in our warehouse.",
+                     "what_we_dont_know.nb=Om de konkrete påstandene i innlegget stemmer.",
+                     "what_we_dont_know.en=Whether the specific claims in the post are accurate.",
+                     "actions.nb=Vi ser på forholdene innlegget tar opp.",
+                     "actions.en=We are looking into the matters the post raises.",
+                     "next_update_at.nb=i morgen innen kl. 12:00", "next_update_at.en=tomorrow by 12:00",
+                     "where_to_get_info.nb=presse@example.no", "where_to_get_info.en=presse@example.no"].flatMap { ["--set", $0] }
         let first = try start([])
         #expect(try act(first, ["capture_evidence", "done"], as: "ola.hansen").status == 0)
         #expect(try act(first, ["page_lead", "ack"], as: "ola.hansen").status == 0)
@@ -83,12 +87,12 @@ struct RelatedIncidentTests {
         #expect(try act(second, ["capture_evidence", "done"], as: "ola.hansen").status == 0)
         #expect(try act(second, ["page_lead", "ack"], as: "ola.hansen").status == 0)
         let reused = try act(second, ["reactive_statement", "draft", "--reuse", String(first.suffix(4)),
-                                      "--set", "next_update_at=today by 18:00"], as: "ola.hansen")
+                                      "--set", "next_update_at.nb=i dag innen kl. 18:00", "--set", "next_update_at.en=today by 18:00"], as: "ola.hansen")
         #expect(reused.status == 0, "\(reused.stderr)")
         let log = TimelineTests.entries(try cli.run(["log", second]).stdout).joined(separator: "\n")
         #expect(log.contains("reusing \(first) reactive_statement revision 1 (sha256 \(sha.prefix(12))"), "\(log)")
-        #expect(log.contains("what_we_know=A colleague has posted about working conditions in our warehouse."))
-        #expect(log.contains("next_update_at=today by 18:00"), "a --set fact changes the reused one")
+        #expect(log.contains("what_we_know.en=A colleague has posted about working conditions in our warehouse."), "\(log)")
+        #expect(log.contains("next_update_at.en=today by 18:00"), "a --set fact changes the reused one")
         let raw = try cli.run(["log", second, "--json"]).stdout
         #expect(raw.contains("{\"name\":\"reused_sha256\",\"value\":\"\(sha)\"}"), "the original's hash, in the trail")
 

@@ -88,8 +88,10 @@ struct ShowGoldenTests {
         try drill.act("triage", "choose", as: "jonas.comms", ["option=serious"])
         try drill.act("check_facts", "done", as: "jonas.comms")
         let draft = try drill.act("statement", "draft", as: "jonas.comms", [
-            "what_we_know=A post about a colleague has been shared about 400 times since 08:15; we have asked the platform to look at it.",
-            "next_update_at=today by 11:00",
+            "what_we_know.nb=Et innlegg om en kollega er delt rundt 400 ganger siden kl. 08.15; vi har bedt plattformen se på det.",
+            "what_we_know.en=A post about a colleague has been shared about 400 times since 08:15; we have asked the platform to look at it.",
+            "next_update_at.nb=i dag innen kl. 11.00",
+            "next_update_at.en=today by 11:00",
         ])
         try check(draft, against: "statement.draft.txt")
         try check(try drill.act("statement", "approve", as: "lars.legal"), against: "statement.approve.txt")
@@ -101,7 +103,7 @@ struct ShowGoldenTests {
         #expect(statement["progress"] as? String == "1 of 2 approvals")
         #expect(statement["may_approve"] as? [String] == ["hanne.hr", "per.hr"])
         let texts = try #require(statement["texts"] as? [[String: Any]])
-        #expect((texts.first?["text"] as? String)?.hasPrefix("Vi kjenner til innlegget som deles nå.\nA post") == true)
+        #expect((texts.first?["text"] as? String)?.hasPrefix("Vi kjenner til innlegget som deles nå.\nEt innlegg") == true)
         // With one argument, show reads the latest open incident.
         #expect(try drill.run(["show", "statement"]) == drill.run(["show", drill.id, "statement"]))
     }
@@ -113,7 +115,7 @@ struct ShowGoldenTests {
         try drill.act("page_comms", "ack", as: "jonas.comms", ["by=jonas.comms"])
         try drill.act("triage", "choose", as: "jonas.comms", ["option=serious"])
         try drill.act("check_facts", "done", as: "jonas.comms")
-        try drill.act("statement", "draft", as: "jonas.comms", ["what_we_know=A post names a colleague.", "next_update_at=at 11:00"])
+        try drill.act("statement", "draft", as: "jonas.comms", ["what_we_know.nb=A post names a colleague.", "what_we_know.en=A post names a colleague.", "next_update_at.nb=at 11:00", "next_update_at.en=at 11:00"])
         try drill.act("statement", "approve", as: "lars.legal")
         try drill.act("statement", "approve", as: "hanne.hr")
         try drill.act("statement", "publish", as: "jonas.comms")

@@ -56,7 +56,7 @@ struct StatementChecksCLITests {
         try #require(start.status == 0, "\(start.stderr)")
         let id = start.lastLine
 
-        let draft = try cli.run(["act", id, "statement", "draft", "--set", "what_we_know=«Saken» – ingen er skyldig.",
+        let draft = try cli.run(["act", id, "statement", "draft", "--set", "what_we_know.nb=«Saken» – ingen er skyldig.", "--set", "what_we_know.en=«Saken» – ingen er skyldig.",
                                  "--as", "kari", "--role", "comms"])
         #expect(draft.status == 0, "\(draft.stderr)")
         let drafted = Self.flat(draft.stdout)

@@ -41,9 +41,9 @@ struct StatusPolishTests {
         let id = try cli.run(["start", Self.mini, "--drill", "--set", "post_url=https://example.com/p"]).lastLine
         #expect(try cli.run(["act", id, "triage", "choose", "--set", "option=serious", "--role", "comms"]).status == 0)
         let before = try cli.run(["status", id, "--json"]).json()["seq"] as? Int
-        let r = try cli.run(["act", id, "statement", "draft", "--set", "what_we_know=\(value)", "--role", "comms"])
+        let r = try cli.run(["act", id, "statement", "draft", "--set", "what_we_know.nb=\(value)", "--set", "what_we_know.en=\(value)", "--role", "comms"])
         #expect(r.status == 1, "\(value): \(r.stdout)")
-        #expect(r.stderr.contains("field 'what_we_know'"), "\(r.stderr)")
+        #expect(r.stderr.contains("field 'what_we_know.nb'"), "\(r.stderr)")
         #expect(r.stderr.contains("[invalid-field]"), "\(r.stderr)")
         let status = try cli.run(["status", id, "--json"]).json()
         // Only the refusal was recorded; the statement is still waiting for its first draft.
@@ -53,7 +53,7 @@ struct StatusPolishTests {
         #expect((statement?["detail"] as? [String: String])?["revision"] ?? "0" == "0")
         #expect(try cli.run(["log", id]).stdout.contains("REFUSED statement draft"))
         // A real value that merely contains such words is accepted.
-        let ok = try cli.run(["act", id, "statement", "draft", "--set", "what_we_know=TODO list leaked <b>", "--role", "comms"])
+        let ok = try cli.run(["act", id, "statement", "draft", "--set", "what_we_know.nb=TODO list leaked <b>", "--set", "what_we_know.en=TODO list leaked <b>", "--role", "comms"])
         #expect(ok.status == 0, "\(ok.stderr)")
     }
 
@@ -78,7 +78,7 @@ struct StatusPolishTests {
         defer { cli.remove() }
         cli.env["COLUMNS"] = "80"
         let id = try cli.run(["start", Self.mini, "--set", "post_url=https://example.com/p"]).lastLine
-        for (step, action, sets) in [("triage", "choose", ["option=serious"]), ("statement", "draft", ["what_we_know=x"])] {
+        for (step, action, sets) in [("triage", "choose", ["option=serious"]), ("statement", "draft", ["what_we_know.nb=x", "what_we_know.en=x"])] {
             let r = try cli.run(["act", id, step, action, "--role", "comms"] + sets.flatMap { ["--set", $0] })
             #expect(r.status == 0, "\(r.stderr)")
         }
@@ -122,7 +122,7 @@ struct StatusPolishTests {
         try drill.act("page_comms", "ack", as: "jonas.comms", ["by=jonas.comms"])
         try drill.act("triage", "choose", as: "jonas.comms", ["option=serious"])
         try drill.act("check_facts", "done", as: "jonas.comms")
-        try drill.act("statement", "draft", as: "jonas.comms", ["what_we_know=A post names a colleague.", "next_update_at=at 11:00"])
+        try drill.act("statement", "draft", as: "jonas.comms", ["what_we_know.nb=A post names a colleague.", "what_we_know.en=A post names a colleague.", "next_update_at.nb=at 11:00", "next_update_at.en=at 11:00"])
         try drill.act("statement", "approve", as: "lars.legal")
         try drill.act("statement", "approve", as: "hanne.hr")
         try drill.act("statement", "publish", as: "jonas.comms")

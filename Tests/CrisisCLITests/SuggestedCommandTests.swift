@@ -95,7 +95,7 @@ struct SuggestedCommandTests {
         try drill.act("triage", "choose", as: "jonas.comms", ["option=serious"])
         try drill.act("check_facts", "done", as: "jonas.comms")
         try look("drafting", steps: ["statement"])
-        try drill.act("statement", "draft", as: "jonas.comms", ["what_we_know=A post names a colleague.", "next_update_at=at 11:00"])
+        try drill.act("statement", "draft", as: "jonas.comms", ["what_we_know.nb=A post names a colleague.", "what_we_know.en=A post names a colleague.", "next_update_at.nb=at 11:00", "next_update_at.en=at 11:00"])
         try look("approving", steps: ["statement"])
         try drill.act("statement", "approve", as: "lars.legal")
         try drill.act("statement", "approve", as: "hanne.hr")
@@ -116,7 +116,7 @@ struct SuggestedCommandTests {
         let start = try cli.run(["start", "Tests/CrisisCLITests/Fixtures/mini.yaml", "--set", "post_url=https://example.com/p"])
         #expect(start.status == 0, "\(start.stderr)")
         let id = start.lastLine
-        for (step, action, sets) in [("triage", "choose", ["option=serious"]), ("statement", "draft", ["what_we_know=x"])] {
+        for (step, action, sets) in [("triage", "choose", ["option=serious"]), ("statement", "draft", ["what_we_know.nb=x", "what_we_know.en=x"])] {
             let r = try cli.run(["act", id, step, action, "--role", "comms"] + sets.flatMap { ["--set", $0] })
             #expect(r.status == 0, "\(r.stderr)")
         }

@@ -16,7 +16,7 @@ struct TimelineTests {
         var r = try cli.run(["act", id, "triage", "choose", "--set", "option=serious", "--role", "comms",
                              "--note", "the post has 40k shares"])
         #expect(r.status == 0, "\(r.stderr)")
-        r = try cli.run(["act", id, "statement", "draft", "--set", "what_we_know=Batch 7731 is affected.",
+        r = try cli.run(["act", id, "statement", "draft", "--set", "what_we_know.nb=Parti 7731 er berørt.", "--set", "what_we_know.en=Batch 7731 is affected.",
                          "--as", "kari", "--role", "comms"])
         #expect(r.status == 0, "\(r.stderr)")
         r = try cli.run(["act", id, "statement", "approve", "--set", "bogus=1", "--as", "ola", "--role", "legal"])
@@ -28,7 +28,7 @@ struct TimelineTests {
         #expect(choose.contains("the post has 40k shares"))
         #expect(choose.contains("[comms]"))
         let draft = try #require(lines.first { $0.contains("statement draft") })
-        #expect(draft.contains("what_we_know=Batch 7731 is affected."))
+        #expect(draft.contains("what_we_know.en=Batch 7731 is affected. what_we_know.nb=Parti 7731 er berørt."), "\(draft)")
         #expect(draft.contains("statement sha256 "))
         #expect(draft.contains("kari [comms]"))
         // Reserved fields of the older layout never show; the texts are in the statement, not the fields.

@@ -39,7 +39,7 @@ struct IncidentServiceTests {
         var live = try f.service.act(.init(incident: id, step: "triage", action: "choose",
                                            fields: [("option", "serious")], actor: comms, wallNow: Self.t0))
         live = try f.service.act(.init(incident: id, step: "statement", action: "draft",
-                                       fields: [("what_we_know", "Facts.")], actor: comms, wallNow: Self.t0))
+                                       fields: [("what_we_know.nb", "Facts."), ("what_we_know.en", "Facts.")], actor: comms, wallNow: Self.t0))
         live = try f.service.tick(incident: id, advance: .by(.minutes(31)), actor: comms, wallNow: Self.t0)
         live = try f.service.act(.init(incident: id, step: "statement", action: "approve", actor: legal,
                                        wallNow: Self.t0))
@@ -70,7 +70,7 @@ struct IncidentServiceTests {
         _ = try f.service.act(.init(incident: id, step: "triage", action: "choose", fields: [("option", "serious")],
                                     actor: comms, wallNow: Self.t0))
         _ = try f.service.act(.init(incident: id, step: "statement", action: "draft",
-                                    fields: [("what_we_know", "Facts.")], actor: comms, wallNow: Self.t0))
+                                    fields: [("what_we_know.nb", "Facts."), ("what_we_know.en", "Facts.")], actor: comms, wallNow: Self.t0))
         _ = try f.service.act(.init(incident: id, step: "statement", action: "approve", actor: legal, wallNow: Self.t0))
         // Simulate a crash after the intents: the engine's publish, written by hand as the runtime would,
         // without the outcomes.
@@ -153,7 +153,7 @@ struct IncidentServiceTests {
         _ = try f.service.act(.init(incident: id, step: "triage", action: "choose", fields: [("option", "serious")],
                                     actor: comms, wallNow: Self.t0))
         let drafted = try f.service.act(.init(incident: id, step: "statement", action: "draft",
-                                              fields: [("what_we_know", "Facts.")], actor: comms, wallNow: Self.t0))
+                                              fields: [("what_we_know.nb", "Facts."), ("what_we_know.en", "Facts.")], actor: comms, wallNow: Self.t0))
         guard case .statement(let s)? = drafted.incident.state.run("statement")?.detail else {
             Issue.record("statement not active")
             return
@@ -170,7 +170,7 @@ struct IncidentServiceTests {
                                     actor: comms, wallNow: Self.t0))
         do {
             _ = try f.service.act(.init(incident: id, step: "statement", action: "draft",
-                                        fields: [("what_we_know", String(repeating: "ø", count: 300))],
+                                        fields: [("what_we_know.nb", String(repeating: "ø", count: 300)), ("what_we_know.en", String(repeating: "ø", count: 300))],
                                         actor: comms, wallNow: Self.t0))
             Issue.record("an over-long draft was accepted")
         } catch RuntimeError.refused(let code, let message, _) {

@@ -146,7 +146,7 @@ struct ReferenceTests {
         _ = try f.service.act(.init(incident: id, step: "triage", action: "choose", fields: [("option", "serious")],
                                     actor: comms, wallNow: Self.t0))
         _ = try f.service.act(.init(incident: id, step: "statement", action: "draft",
-                                    fields: [("what_we_know", "Facts.")], actor: comms, wallNow: Self.t0))
+                                    fields: [("what_we_know.nb", "Facts."), ("what_we_know.en", "Facts.")], actor: comms, wallNow: Self.t0))
         _ = try f.service.act(.init(incident: id, step: "statement", action: "approve", actor: legal, wallNow: Self.t0))
         // In Norwegian only: one publication per channel (issue 13: per channel and language).
         _ = try f.service.act(.init(incident: id, step: "statement", action: "publish", fields: [("language", "nb")],

@@ -21,7 +21,7 @@ struct SnapshotTests {
                                    wallNow: IncidentServiceTests.t0)
         }
         _ = try f.service.act(.init(incident: id, step: "statement", action: "draft",
-                                    fields: [("what_we_know", "Facts.")], actor: comms, wallNow: IncidentServiceTests.t0))
+                                    fields: [("what_we_know.nb", "Facts."), ("what_we_know.en", "Facts.")], actor: comms, wallNow: IncidentServiceTests.t0))
         return id
     }
 

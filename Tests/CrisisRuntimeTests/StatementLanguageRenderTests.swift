@@ -113,7 +113,7 @@ struct StatementLanguageRenderTests {
         #expect("\(german.map { "\($0)" } ?? "")".contains("the statement has no language 'de' (its languages: nb, en)"))
         let neutral = #expect(throws: (any Error).self) {
             try f.service.act(.init(incident: id, step: "statement", action: "draft",
-                                    fields: [("known", "a"), ("ticket.nb", "1")], actor: comms, wallNow: Self.t0))
+                                    fields: [("known.nb", "a"), ("known.en", "b"), ("ticket.nb", "1")], actor: comms, wallNow: Self.t0))
         }
         #expect("\(neutral.map { "\($0)" } ?? "")".contains("fact 'ticket' is the same in every language"))
     }

@@ -73,8 +73,15 @@ struct ActCommand: AsyncParsableCommand {
                 let other = try service.resolveIncident(parts.first ?? reuse)
                 let found = try service.approvedStatement(for: target.incident, in: other, step: parts.count > 1 ? parts[1] : target.step)
                 // The reused facts, then any the operator changes with --set.
+                // A fact the operator gives per language (`what_we_know.nb`) replaces a reused value for every
+                // language (`what_we_know`), and a value given once replaces the reused per-language ones.
                 let changed = Set(fields.map(\.0))
-                given = found.facts.filter { !changed.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } + fields
+                let base: (String) -> String = { String($0.prefix { $0 != "." }) }
+                let changedPerLanguage = Set(changed.filter { $0.contains(".") }.map(base))
+                let kept = found.facts.filter { k, _ in
+                    !changed.contains(k) && !(k.contains(".") ? changed.contains(base(k)) : changedPerLanguage.contains(k))
+                }
+                given = kept.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } + fields
                 reused = found
             }
             var request = IncidentService.ActRequest(

@@ -94,7 +94,7 @@ def check_log(cli, incident, db, problems, sent_texts) -> int:
             problems.append(f"{key}: acknowledged but not found")
             continue
         body = rec.get("body", {})
-        got = body.get("text") if kind == "note" else named(body.get("fields"), "what_we_know")
+        got = body.get("text") if kind == "note" else named(body.get("fields"), "what_we_know.nb")
         if got is None or got.encode("utf-8") != text.encode("utf-8"):
             problems.append(f"{key}: {kind} text not byte-exact: sent {text!r}, stored {got!r}")
     return len(records)
@@ -217,7 +217,7 @@ def run(ctx) -> Result:
     for i in range(n_drafts):
         fact = "v:" + rand_text(rng, 80)
         key = f"draft-{i}"
-        r = cli.run(["act", incident, "statement", "draft", "--set", f"what_we_know={fact}", "--role", "comms",
+        r = cli.run(["act", incident, "statement", "draft", "--set", f"what_we_know.nb={fact}", "--set", "what_we_know.en=x", "--role", "comms",
                      "--as", f"drafter{i}", "--idempotency-key", key])
         if r.status == 0:
             sent[key] = ("draft", fact)
@@ -228,17 +228,17 @@ def run(ctx) -> Result:
     known = []
     for k, value in enumerate(["\u0301 starts with a combining acute", "\u20dd enclosing circle", "\u200d zwj"]):
         key = f"combining-{k}"
-        r = cli.run(["act", incident, "statement", "draft", "--set", f"what_we_know={value}", "--role", "comms",
+        r = cli.run(["act", incident, "statement", "draft", "--set", f"what_we_know.nb={value}", "--set", "what_we_know.en=x", "--role", "comms",
                      "--as", f"combiner{k}", "--idempotency-key", key])
         if r.status == 0:
             sent[key] = ("draft", value)
         else:
-            problems.append(f"--set what_we_know={value!r} refused: {r.err.strip().splitlines()[0][:160]}")
+            problems.append(f"--set what_we_know.nb={value!r} refused: {r.err.strip().splitlines()[0][:160]}")
             if "NAME=VALUE" in r.err and not known:
                 known.append("`--set NAME=VALUE` splits on Swift Characters, so a value starting with a combining "
                              "mark glues onto '=' and is refused ('--set needs NAME=VALUE'); with a later '=' it "
                              "splits at the wrong place. Repro: crisis act ID statement draft --set "
-                             "$'what_we_know=\\u0301x' --role comms")
+                             "$'what_we_know.nb=\\u0301x' --set what_we_know.en=x --role comms")
     count = check_log(cli, incident, db, problems, sent)
     v = cli.run(["verify", incident])
     if v.status != 0:

@@ -186,7 +186,7 @@ def run(ctx) -> Result:
     def stored_fact(key, value: bytes):
         for rec in records(db):
             if rec.get("idem") == key:
-                return (named(rec.get("body", {}).get("fields"), "what_we_know") or "").encode() == value
+                return (named(rec.get("body", {}).get("fields"), "what_we_know.nb") or "").encode() == value
         return False
 
     for i, s in enumerate(strings):
@@ -203,7 +203,7 @@ def run(ctx) -> Result:
         # refusals count as refusals)
         if ctx.full or i % 3 == 0:
             key = f"f{i}"
-            r = cli.run(["act", incident, "statement", "draft", *opt("--set", f"what_we_know={s}"), "--role", "comms",
+            r = cli.run(["act", incident, "statement", "draft", *opt("--set", f"what_we_know.nb={s}"), "--set", "what_we_know.en=x", "--role", "comms",
                          "--as", f"drafter{i}", "--idempotency-key", key])
             ck.outcome(f"--set fact #{i} {s[:30]!r}", r, ["what_we_know", "field", "fact"],
                        lambda: stored_fact(key, b))
@@ -215,7 +215,7 @@ def run(ctx) -> Result:
              ["note", "text", "utf-8", "utf8"]),
             ("--as", [b"note", b"--as", raw, b"--idempotency-key", f"bad-a{j}".encode(), b"--", incident.encode(),
                       b"x"], ["as", "actor", "operator", "utf-8", "utf8"]),
-            ("--set fact", [b"act", incident.encode(), b"statement", b"draft", b"--set", b"what_we_know=" + raw,
+            ("--set fact", [b"act", incident.encode(), b"statement", b"draft", b"--set", b"what_we_know.nb=" + raw, b"--set", b"what_we_know.en=x",
                             b"--role", b"comms", b"--idempotency-key", f"bad-f{j}".encode()],
              ["what_we_know", "utf-8", "utf8", "set"]),
         ]:

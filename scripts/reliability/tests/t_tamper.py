@@ -33,7 +33,7 @@ def build_base(ctx, d):
     incident = cli.start_mini()
     steps = [
         ["act", incident, "triage", "choose", "--set", "option=serious", "--role", "comms", "--as", "kari"],
-        ["act", incident, "statement", "draft", "--set", "what_we_know=Fake account.", "--role", "comms",
+        ["act", incident, "statement", "draft", "--set", "what_we_know.nb=Falsk konto.", "--set", "what_we_know.en=Fake account.", "--role", "comms",
          "--as", "kari"],
     ]
     for s in steps:
