@@ -11,9 +11,11 @@ struct WatchHandoffTests {
 
     /// A task, then a page over `sms` to the lead: the page is made by a command (`act ... assess done`), not by
     /// `start`, so a watcher can be running on the database by then.
-    func writePlaybook(_ cli: CLI) throws -> (playbook: String, contacts: String) {
+    func writePlaybook(_ cli: CLI, ackTimeouts: [String] = ["1h"]) throws -> (playbook: String, contacts: String) {
         let (_, contacts) = try tx.writePlaybook(cli, channel: "sms")
         let playbook = cli.dir.appendingPathComponent("assess-then-page.yaml").path
+        let levels = ackTimeouts.map { "      - {targets: [\"role:lead\"], ack_timeout: \"\($0)\", channels: [sms]}" }
+            .joined(separator: "\n")
         try """
             schema: crisis-playbook/v1
             id: handoff-test
@@ -29,7 +31,7 @@ struct WatchHandoffTests {
                 type: escalate
                 title: Page the lead
                 levels:
-                  - {targets: ["role:lead"], ack_timeout: "1h", channels: [sms]}
+            \(levels)
                 message: 'Call Kari now'
                 next: {acknowledged: done, exhausted: done}
               done: {type: end, title: Done, outcome: resolved}
@@ -204,33 +206,8 @@ struct WatchHandoffTests {
         let (server, port) = try tx.startHTTP(cli)
         defer { server.stop() }
         let t = try transports(cli, port: port, path: "/ok")
-        let (_, contacts) = try writePlaybook(cli)
         // Three levels of one second each: all three overdue by the time the next watcher looks.
-        let playbook = cli.dir.appendingPathComponent("chain.yaml").path
-        try """
-            schema: crisis-playbook/v1
-            id: overdue-chain
-            version: "1"
-            title: Overdue chain
-            timezone: Europe/Oslo
-            languages: [en]
-            roles:
-              lead: {title: Lead, lead: true}
-            steps:
-              assess: {type: task, title: Assess, timeout: 4h, next: page}
-              page:
-                type: escalate
-                title: Page the lead
-                levels:
-                  - {targets: ["role:lead"], ack_timeout: "1s", channels: [sms]}
-                  - {targets: ["role:lead"], ack_timeout: "1s", channels: [sms]}
-                  - {targets: ["role:lead"], ack_timeout: "1s", channels: [sms]}
-                message: 'Call Kari now'
-                next: {acknowledged: done, exhausted: done}
-              done: {type: end, title: Done, outcome: resolved}
-            start: assess
-
-            """.write(toFile: playbook, atomically: true, encoding: .utf8)
+        let (playbook, contacts) = try writePlaybook(cli, ackTimeouts: ["1s", "1s", "1s"])
         let id = try cli.run(["start", playbook, "--contacts", contacts, "--transports", t]).lastLine
 
         // The page is queued for a watcher that then dies before claiming it.
