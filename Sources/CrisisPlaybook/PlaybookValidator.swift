@@ -531,80 +531,58 @@ struct Validation {
 
     mutating func checkTargets() {
         for t in playbook.targets {
-            switch t.from {
-            case .input(let name):
-                checkInput(Located(name, at: t.location), types: [.time], what: "'from' of target '\(t.id)'")
-            case .run(let anchor):
-                checkAnchor(anchor, what: "target '\(t.id)'")
-            case .incidentStart:
-                break
-            }
-            guard !t.step.value.isEmpty else { continue }
-            guard let step = stepByID[t.step.value] else {
-                var message = "target '\(t.id)' names step '\(t.step.value)', which does not exist"
-                if let s = EditDistance.suggestion(for: t.step.value, among: stepByID.keys.sorted()) {
-                    message += "; did you mean '\(s)'?"
-                }
-                error(DiagnosticCode.unknownTargetStep, message, t.step.location)
-                continue
-            }
-            if let reaches = t.reaches, !broken.contains(step.id) {
-                let states = TargetSpec.intermediateStates(of: step.stepType)
-                if !states.contains(reaches.value) {
-                    let passes = states.isEmpty
-                        ? "a \(step.typeName) step has no intermediate states; name an 'outcome' instead"
-                        : "it passes through \(states.joined(separator: ", "))"
-                    error(DiagnosticCode.unknownTargetOutcome,
-                          "target '\(t.id)' waits for step '\(step.id)' to reach '\(reaches.value)'; \(passes)",
-                          reaches.location)
-                }
-            }
-            if !t.outcome.value.isEmpty, !broken.contains(step.id), !step.outcomes.contains(t.outcome.value) {
-                error(DiagnosticCode.unknownTargetOutcome,
-                      "target '\(t.id)' waits for outcome '\(t.outcome.value)' of step '\(step.id)', which can only end \(step.outcomes.joined(separator: ", "))",
-                      t.outcome.location)
-            }
+            checkMeasure("target '\(t.id)'", from: t.from, at: t.location, step: t.step, reaches: t.reaches,
+                         outcome: t.outcome)
         }
     }
 
     /// A cadence's `from` and `until` as a target's `from`; its step and outcome (or state) as a target's.
     mutating func checkCadences() {
         for c in playbook.cadences {
-            let what = "cadence '\(c.id)'"
-            switch c.from {
-            case .input(let name):
-                checkInput(Located(name, at: c.location), types: [.time], what: "'from' of \(what)")
-            case .run(let anchor):
-                checkAnchor(anchor, what: what)
-            case .incidentStart:
-                break
+            if let until = c.until { checkAnchor(until, what: "'until' of cadence '\(c.id)'") }
+            checkMeasure("cadence '\(c.id)'", from: c.from, at: c.location, step: c.step, reaches: c.reaches,
+                         outcome: c.outcome)
+        }
+    }
+
+    /// What a target or a cadence (`what`) counts from, and the step and the outcome or intermediate state that
+    /// meet it.
+    mutating func checkMeasure(
+        _ what: String, from: TargetOrigin, at location: SourceLocation, step stepRef: Located<String>,
+        reaches: Located<String>?, outcome: Located<String>
+    ) {
+        switch from {
+        case .input(let name):
+            checkInput(Located(name, at: location), types: [.time], what: "'from' of \(what)")
+        case .run(let anchor):
+            checkAnchor(anchor, what: what)
+        case .incidentStart:
+            break
+        }
+        guard !stepRef.value.isEmpty else { return }
+        guard let step = stepByID[stepRef.value] else {
+            var message = "\(what) names step '\(stepRef.value)', which does not exist"
+            if let s = EditDistance.suggestion(for: stepRef.value, among: stepByID.keys.sorted()) {
+                message += "; did you mean '\(s)'?"
             }
-            if let until = c.until { checkAnchor(until, what: "'until' of \(what)") }
-            guard !c.step.value.isEmpty else { continue }
-            guard let step = stepByID[c.step.value] else {
-                var message = "\(what) names step '\(c.step.value)', which does not exist"
-                if let s = EditDistance.suggestion(for: c.step.value, among: stepByID.keys.sorted()) {
-                    message += "; did you mean '\(s)'?"
-                }
-                error(DiagnosticCode.unknownTargetStep, message, c.step.location)
-                continue
-            }
-            guard !broken.contains(step.id) else { continue }
-            if let reaches = c.reaches {
-                let states = TargetSpec.intermediateStates(of: step.stepType)
-                if !states.contains(reaches.value) {
-                    let passes = states.isEmpty
-                        ? "a \(step.typeName) step has no intermediate states; name an 'outcome' instead"
-                        : "it passes through \(states.joined(separator: ", "))"
-                    error(DiagnosticCode.unknownTargetOutcome,
-                          "\(what) waits for step '\(step.id)' to reach '\(reaches.value)'; \(passes)", reaches.location)
-                }
-            }
-            if !c.outcome.value.isEmpty, !step.outcomes.contains(c.outcome.value) {
+            error(DiagnosticCode.unknownTargetStep, message, stepRef.location)
+            return
+        }
+        guard !broken.contains(step.id) else { return }
+        if let reaches {
+            let states = TargetSpec.intermediateStates(of: step.stepType)
+            if !states.contains(reaches.value) {
+                let passes = states.isEmpty
+                    ? "a \(step.typeName) step has no intermediate states; name an 'outcome' instead"
+                    : "it passes through \(states.joined(separator: ", "))"
                 error(DiagnosticCode.unknownTargetOutcome,
-                      "\(what) waits for outcome '\(c.outcome.value)' of step '\(step.id)', which can only end \(step.outcomes.joined(separator: ", "))",
-                      c.outcome.location)
+                      "\(what) waits for step '\(step.id)' to reach '\(reaches.value)'; \(passes)", reaches.location)
             }
+        }
+        if !outcome.value.isEmpty, !step.outcomes.contains(outcome.value) {
+            error(DiagnosticCode.unknownTargetOutcome,
+                  "\(what) waits for outcome '\(outcome.value)' of step '\(step.id)', which can only end \(step.outcomes.joined(separator: ", "))",
+                  outcome.location)
         }
     }
 

@@ -340,9 +340,6 @@ public struct DrillRunner {
                 var fields = scripted.fields
                 let spec = Engine.availableActions(for: instance, in: incident.state).first { $0.name == scripted.action }
                 for f in spec?.fields ?? [] where fields[f.name] == nil {
-                    // A fact the script gives once for every language (`cause_short`) is not overridden by the
-                    // previous revision's per-language values the board would show (`cause_short.nb`).
-                    if let dot = f.name.firstIndex(of: "."), fields[String(f.name[..<dot])] != nil { continue }
                     if let value = f.defaultValue { fields[f.name] = value }
                 }
                 do {

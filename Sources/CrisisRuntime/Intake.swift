@@ -120,9 +120,10 @@ enum Intake {
             // A fact written per language, given once for every language: refused for a new draft (never on
             // replay, where drafts recorded before this rule keep their single values).
             let playbook = incident.definition.playbook
-            if let problem = spec.facts.lazy.filter({ fields[$0.name] != nil })
-                .compactMap({ spec.singleValueProblem($0, in: playbook) }).first
-            {
+            let problems = spec.facts.filter { fields[$0.name] != nil }
+                .compactMap { spec.singleValueProblem($0, in: playbook) }
+            if !problems.isEmpty {
+                let problem = problems.joined(separator: "; ")
                 let accepted = spec.facts.flatMap { fact in
                     spec.isPerLanguage(fact, in: playbook)
                         ? spec.languages(in: playbook).map { "\(fact.name).\($0)" } : [fact.name]
