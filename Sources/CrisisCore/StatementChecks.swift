@@ -180,7 +180,7 @@ public struct CheckFinding: Sendable, Hashable, Codable {
         let place = language + (channel.map { " on \($0)" } ?? "")
         switch check {
         case .maxLength: return "\(place): \(found.replacingOccurrences(of: "-", with: " ")), over max_length \(rule)"
-        case .smsEncoding: return "\(place): needs \(found), not \(rule == SMSEncoding.gsm7.rawValue ? "GSM-7" : rule)"
+        case .smsEncoding: return "\(place): \(found), but encoding \(rule) is required"
         case .maxSegments: return "\(place): \(found), over max_segments \(rule)"
         case .mustInclude: return "\(place): lacks must_include \(Self.quoted(rule))"
         case .mustNotInclude: return "\(place): holds must_not_include \(Self.quoted(rule))"

@@ -60,7 +60,7 @@ struct StatementChecksCLITests {
                                  "--as", "kari", "--role", "comms"])
         #expect(draft.status == 0, "\(draft.stderr)")
         let drafted = Self.flat(draft.stdout)
-        #expect(drafted.contains("checks fail: nb on sms: needs UCS-2 (« is not GSM-7), not GSM-7"), "\(draft.stdout)")
+        #expect(drafted.contains("checks fail: nb on sms: UCS-2 (« is not GSM-7), but encoding gsm7 is required"), "\(draft.stdout)")
         #expect(drafted.contains("nb: holds must_not_include /skyld(ig)?/ (\"skyldig\")"), "\(draft.stdout)")
         #expect(drafted.contains("en: lacks must_include \"What we know\""), "\(draft.stdout)")
 
@@ -83,7 +83,7 @@ struct StatementChecksCLITests {
 
         let log = try cli.run(["log", id])
         #expect(Self.flat(log.stdout).contains("statement approve override=\(reason)"), "\(log.stdout)")
-        #expect(Self.flat(log.stdout).contains("5 checks fail: nb on sms: needs UCS-2"), "\(log.stdout)")
+        #expect(Self.flat(log.stdout).contains("5 checks fail: nb on sms: UCS-2"), "\(log.stdout)")
         #expect(log.stdout.contains("unmet-checks"), "\(log.stdout)")
 
         // The measures and findings are in the trail with the draft, so replay never evaluates them again.

@@ -84,7 +84,7 @@ struct StatementChecksTests {
             CheckFinding(check: .maxSegments, language: "nb", channel: "sms", rule: "1", found: "3 messages (UCS-2)"),
         ])
         #expect(result.findings.map(\.summary) == [
-            "nb on sms: needs UCS-2 (« is not GSM-7), not GSM-7", "nb on sms: 3 messages (UCS-2), over max_segments 1",
+            "nb on sms: UCS-2 (« is not GSM-7), but encoding gsm7 is required", "nb on sms: 3 messages (UCS-2), over max_segments 1",
         ])
         // The same text in plain GSM-7 within one message passes.
         let plain = StatementChecks.evaluate(
@@ -183,7 +183,7 @@ struct StatementChecksTests {
         var (d, _) = drafted()
         let refused = d.refuseAct("statement", "approve", ["comment": "fine"], as: lars)
         #expect(refused.code == .unmetChecks)
-        #expect(refused.message.hasPrefix("revision 1 2 checks fail: nb on sms: needs UCS-2"))
+        #expect(refused.message.hasPrefix("revision 1 2 checks fail: nb on sms: UCS-2"))
         #expect(refused.hint == .fieldMissing(name: "override", type: .text, allowed: []))
         #expect(d.refuseAct("statement", "approve", ["override": "  "], as: lars).code == .unmetChecks)
         // A rejection needs no override.
