@@ -25,7 +25,7 @@ extension Machine {
         guard !reason.isEmpty else {
             throw Rejection(
                 .unmetChecks,
-                "revision \(draft.revision) \(failures); approve it with an override reason, or have it drafted again",
+                "revision \(draft.revision): \(failures); approve it with an override reason, or have it drafted again",
                 hint: .fieldMissing(name: StatementChecks.overrideField, type: .text, allowed: []))
         }
         return reason

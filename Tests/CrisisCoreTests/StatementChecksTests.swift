@@ -183,7 +183,7 @@ struct StatementChecksTests {
         var (d, _) = drafted()
         let refused = d.refuseAct("statement", "approve", ["comment": "fine"], as: lars)
         #expect(refused.code == .unmetChecks)
-        #expect(refused.message.hasPrefix("revision 1 2 checks fail: nb on sms: UCS-2"))
+        #expect(refused.message.hasPrefix("revision 1: 2 checks fail: nb on sms: UCS-2"))
         #expect(refused.hint == .fieldMissing(name: "override", type: .text, allowed: []))
         #expect(d.refuseAct("statement", "approve", ["override": "  "], as: lars).code == .unmetChecks)
         // A rejection needs no override.
