@@ -38,7 +38,7 @@ public struct StepReport: Codable, Sendable {
         public struct Change: Codable, Sendable {
             public var revision: Int
             public var language: String
-            /// A word diff: `[-removed-]{+added+}` inline (`TextDiff.inline`).
+            /// A word diff: `[-removed-]{+added+}` inline, a few words of context around each change (`TextDiff.inline`).
             public var diff: String
         }
 
@@ -503,7 +503,7 @@ public struct StepReport: Codable, Sendable {
         var changes: [Statement.Change] = []
         for (previous, draft) in zip(s.drafts, s.drafts.dropFirst()) {
             for lang in spec.languages(in: def.playbook) {
-                if let diff = TextDiff.inline(previous.texts[lang] ?? "", draft.texts[lang] ?? "") {
+                if let diff = TextDiff.inline(previous.texts[lang] ?? "", draft.texts[lang] ?? "", context: 8) {
                     changes.append(Statement.Change(revision: draft.revision, language: lang, diff: diff))
                 }
             }

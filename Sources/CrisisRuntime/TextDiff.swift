@@ -34,16 +34,51 @@ public enum TextDiff {
         return merged(out)
     }
 
-    /// The diff for people: `[-old words-]{+new words+}` inline; nil when the texts are equal.
-    public static func inline(_ old: String, _ new: String) -> String? {
+    /// The diff for people: `[-old words-]{+new words+}` inline; nil when the texts are equal. With `context`,
+    /// unchanged text keeps only that many words on each side of a change (`…` for the rest) and line breaks
+    /// read as spaces: what a revision changed, on a line or two of a terminal.
+    public static func inline(_ old: String, _ new: String, context: Int? = nil) -> String? {
         guard old != new else { return nil }
-        return parts(old, new).map { part -> String in
+        let all = parts(old, new)
+        return all.enumerated().map { index, part -> String in
             switch part {
-            case .same(let s): s
-            case .removed(let s): "[-\(s)-]"
-            case .added(let s): "{+\(s)+}"
+            case .same(let s):
+                guard let context else { return s }
+                return trimmed(s, context: context, before: index > 0, after: index < all.count - 1)
+            case .removed(let s): return "[-\(context == nil ? s : flat(s))-]"
+            case .added(let s): return "{+\(context == nil ? s : flat(s))+}"
             }
         }.joined()
+    }
+
+    /// Unchanged text between changes: its first `context` words after a change (`before`), its last before
+    /// one (`after`), `…` for what lies between.
+    static func trimmed(_ s: String, context: Int, before: Bool, after: Bool) -> String {
+        let words = flat(s).split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        let lead = words.first == "" ? " " : ""
+        let trail = words.count > 1 && words.last == "" ? " " : ""
+        let inner = words.filter { !$0.isEmpty }
+        let keep = (before ? context : 0) + (after ? context : 0)
+        guard inner.count > keep else { return flat(s) }
+        let head = before ? inner.prefix(context).joined(separator: " ") : ""
+        let tail = after ? inner.suffix(context).joined(separator: " ") : ""
+        return lead + [head, "…", tail].filter { !$0.isEmpty }.joined(separator: " ") + trail
+    }
+
+    /// `s` with every run of white space (line breaks included) as one space.
+    static func flat(_ s: String) -> String {
+        var out = ""
+        var space = false
+        for ch in s {
+            if ch.isWhitespace {
+                if !space { out.append(" ") }
+                space = true
+            } else {
+                out.append(ch)
+                space = false
+            }
+        }
+        return out
     }
 
     /// Words and the runs of white space between them, in order.

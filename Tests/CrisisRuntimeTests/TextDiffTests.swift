@@ -12,6 +12,11 @@ struct TextDiffTests {
         #expect(TextDiff.inline("Linje én\nLinje to", "Linje én\nLinje tre") == "Linje én\nLinje [-to-]{+tre+}")
         #expect(TextDiff.inline("", "Ny tekst") == "{+Ny tekst+}")
         #expect(TextDiff.inline("Same", "Same") == nil)
+        // For a terminal: unchanged text keeps a few words around each change, line breaks read as spaces.
+        #expect(TextDiff.inline("One two three four five\nsix seven eight nine ten.", "One two three four five\nsix seven EIGHT nine ten.",
+                                context: 2) == "… six seven [-eight-]{+EIGHT+} nine ten.")
+        #expect(TextDiff.inline("a b c d e f g", "a X c d e f Y", context: 1)
+                == "a [-b-]{+X+} c … f [-g-]{+Y+}")
     }
 
     @Test("Parts rebuild both texts")

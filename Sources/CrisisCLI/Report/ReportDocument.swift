@@ -294,7 +294,7 @@ enum ReportDocument {
                 if d.texts.isEmpty { try emit(.paragraph("Text not recorded; its hash is above.", .muted)) }
                 if let previous = st.drafts.last(where: { $0.revision == d.revision - 1 }) {
                     for (lang, body) in d.texts.sorted(by: { $0.key < $1.key }) {
-                        guard let diff = TextDiff.inline(previous.texts[lang] ?? "", body) else { continue }
+                        guard let diff = TextDiff.inline(previous.texts[lang] ?? "", body, context: 8) else { continue }
                         try emit(.quote(label: "Changes from revision \(previous.revision) (\(e(lang)))", text: text(diff)))
                     }
                 }
