@@ -363,20 +363,29 @@ extension Machine {
     /// (acknowledged, pending, counter-noticed) is not silent: the owner is reminded that no decision has come,
     /// and the request keeps waiting for it (the follow-up reminders go on).
     mutating func takedownNoResponse(instance: String) {
-        guard let run = state.run(instance), case .takedown(let spec, var t) = run.progress else { return }
+        guard let run = state.run(instance), case .takedown(let spec, let current) = run.progress else { return }
         // Engines before crisis/0.4 ended every request here; their trails replay that way.
-        if !definition.legacyRules, t.status != .submitted && t.status.awaitsPlatform || t.status == .counterNoticed {
-            let since = t.submittedAt.map { " (submitted \(local($0)))" } ?? ""
-            actions.append(.remind(
-                step: instance,
-                message: "takedown '\(instance)' on \(t.platform) is \(t.status.rawValue) but the platform has not decided\(since); chase it or record its answer"))
+        if !definition.legacyRules, current.status != .submitted && current.status.awaitsPlatform
+            || current.status == .counterNoticed {
+            remindUndecided(instance: instance, current)
             return
         }
+        // A fresh copy, not a `var` bound by the pattern: the release build's ownership verifier (Swift 6.3.1)
+        // crashed on the pattern-bound variable mutated after the early return above.
+        var t = current
         t.history.append(TakedownTransition(from: t.status, to: .noResponse, by: Actor.system.name, at: now, note: nil))
         t.status = .noResponse
         setProgress(instance, .takedown(spec, t))
         reachTargets(stepID: run.stepID, reached: TakedownStatus.noResponse.rawValue)
         exit(instance, outcome: TakedownStatus.noResponse.rawValue)
+    }
+
+    /// A request the platform has acknowledged but not decided by the give-up time: a reminder, not an end.
+    private mutating func remindUndecided(instance: String, _ t: TakedownRun) {
+        let since = t.submittedAt.map { " (submitted \(local($0)))" } ?? ""
+        actions.append(.remind(
+            step: instance,
+            message: "takedown '\(instance)' on \(t.platform) is \(t.status.rawValue) but the platform has not decided\(since); chase it or record its answer"))
     }
 }
 
