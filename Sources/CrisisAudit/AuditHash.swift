@@ -11,7 +11,7 @@ public enum AuditHash {
         var h = SHA256()
         let copied: Void? = bytes.withContiguousStorageIfAvailable { h.update(bufferPointer: UnsafeRawBufferPointer($0)) }
         if copied == nil { h.update(data: Array(bytes)) }
-        return Array(h.finalize())
+        return h.finalize().withUnsafeBytes { Array($0) }
     }
 
     /// The chain's starting point for an incident:
@@ -29,7 +29,7 @@ public enum AuditHash {
         let ms = UInt64(bitPattern: createdUTCMilliseconds)
         h.update(data: (0..<8).map { UInt8(truncatingIfNeeded: ms >> (56 - 8 * UInt64($0))) })
         h.update(data: playbookSHA256)
-        return Array(h.finalize())
+        return h.finalize().withUnsafeBytes { Array($0) }
     }
 
     /// `SHA256("crisis-audit:v1:entry" ‖ 0x00 ‖ record_bytes)`: the hash the next record links to.
@@ -42,7 +42,7 @@ public enum AuditHash {
         var h = SHA256()
         h.update(data: entryPrefixWithNUL)
         record.withUnsafeBytes { h.update(bufferPointer: $0) }
-        return Array(h.finalize())
+        return h.finalize().withUnsafeBytes { Array($0) }
     }
 
     static let entryPrefixWithNUL = entryPrefix + [0]
@@ -59,7 +59,7 @@ public enum AuditHash {
         var h = SHA256()
         h.update(data: zero)
         record.withUnsafeBytes { h.update(bufferPointer: $0) }
-        return Array(h.finalize())
+        return h.finalize().withUnsafeBytes { Array($0) }
     }
 
     /// RFC 9162 interior node: `SHA256(0x01 ‖ left ‖ right)`.
@@ -68,7 +68,7 @@ public enum AuditHash {
         h.update(data: one)
         h.update(data: left)
         h.update(data: right)
-        return Array(h.finalize())
+        return h.finalize().withUnsafeBytes { Array($0) }
     }
 
     /// RFC 9162 Merkle tree hash (MTH) of records 1..N; for no records, SHA-256 of the empty string.
@@ -126,6 +126,17 @@ public enum Hex {
     /// The ASCII lower-case hex digit of a nibble.
     @inline(__always)
     static func digit(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 &+ n : 0x57 &+ n }
+
+    /// Whether `hex` is the lower-case hex of `bytes` (no string built).
+    public static func matches(_ hex: ArraySlice<UInt8>, _ bytes: [UInt8]) -> Bool {
+        guard hex.count == bytes.count * 2 else { return false }
+        var i = hex.startIndex
+        for b in bytes {
+            guard hex[i] == digit(b >> 4), hex[i + 1] == digit(b & 0x0F) else { return false }
+            i += 2
+        }
+        return true
+    }
 
     /// Lower-case hex of `bytes`.
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {

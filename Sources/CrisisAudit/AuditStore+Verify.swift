@@ -26,9 +26,15 @@ extension SQLiteAuditLog {
     /// `verify(incident:)`, with `PRAGMA integrity_check` only when `integrityCheck` (it reads every page of the
     /// file, indexes included: longer than all the other checks together).
     public func verify(incident: String, integrityCheck: Bool) throws -> VerifyReport {
-        try read("verify incident \(incident)") { db in
+        // Without the full check, SQLite's structural check of the trail's table (the longest single part after
+        // the walk) runs on a second read-only connection at the same time as the walk. It checks structure only,
+        // so that connection's snapshot need not be the walk's.
+        let side = integrityCheck ? nil : SideQuickCheck.start { [path, isReadOnly] in
+            try AuditStore.openSideReader(path, evidence: isReadOnly)
+        }
+        return try read("verify incident \(incident)") { db in
             var verifier = TrailVerifier(incident: incident)
-            try verifier.run(db, integrityCheck: integrityCheck)
+            try verifier.run(db, integrityCheck: integrityCheck, side: side)
             return verifier.report()
         }
     }
@@ -273,7 +279,7 @@ struct TrailVerifier {
                      sqliteIntegrity: integrity)
     }
 
-    mutating func run(_ db: Database, integrityCheck: Bool = true) throws {
+    mutating func run(_ db: Database, integrityCheck: Bool = true, side: SideQuickCheck? = nil) throws {
         guard let header = try Row.fetchOne(db, sql: """
             SELECT incident_id, origin, genesis_hash, playbook_sha256, created_utc_ms, mode FROM incident
             WHERE incident_id = ?
@@ -284,15 +290,13 @@ struct TrailVerifier {
         let checkpoints = try loadCheckpoints(db)
         let wanted = Set(checkpoints.map(\.treeSize))
 
-        // Two threads: this one reads the rows and hands them over in batches; the walk (hashes, canonical
-        // JSON, the copied columns) runs on a second thread, in order, so what it reports is what one thread
+        // This thread reads the rows and hands them over in batches; the walk (hashes, canonical JSON, the
+        // copied columns) runs on worker threads and commits in order, so what it reports is what one thread
         // would report. While it finishes, this one runs the checks that do not need it (triggers, schema,
-        // SQLite's own check); their problems are listed after the walk's, as before.
+        // SQLite's own check, which `side` may have run already); their problems are listed after the walk's.
         let walk = ChainWalk(verifier: TrailVerifier(incident: incident), genesis: genesis, wanted: wanted)
         let pipe = RowPipe()
-        let worker = Thread { walk.consume(pipe) }
-        worker.stackSize = 8 << 20
-        worker.start()
+        walk.start(pipe)
         var tail = TrailVerifier(incident: incident)
         do {
             defer { pipe.finish() }
@@ -304,7 +308,7 @@ struct TrailVerifier {
         do {
             try tail.checkTriggers(db)
             try tail.checkSchemaText(db)
-            try tail.checkSQLite(db, integrityCheck: integrityCheck)
+            try tail.checkSQLite(db, integrityCheck: integrityCheck, side: side)
         } catch {
             walk.wait()
             throw error
@@ -331,8 +335,7 @@ struct TrailVerifier {
             """)
         let rows = try Row.fetchCursor(statement, arguments: [incident])
         let s = statement.sqliteStatement
-        var batch: [RowPipe.Item] = []
-        batch.reserveCapacity(RowPipe.batchSize)
+        var batch = RowPipe.Batch()
         while let row = try rows.next() {
             // The columns straight from the statement: the values (and for seq and record the errors) RowReader
             // gives, without copying them into DatabaseValues first.
@@ -341,28 +344,32 @@ struct TrailVerifier {
                 do {
                     _ = try r.int(1, "seq")
                     _ = try r.blob(8, "record")
-                    batch.append(.unreadable("column seq or record is unreadable"))
+                    batch.items.append(.unreadable("column seq or record is unreadable"))
                 } catch {
-                    batch.append(.unreadable("\(error)"))
+                    batch.items.append(.unreadable("\(error)"))
                 }
                 break
             }
-            batch.append(.row(WalkRow(
-                seq: seq, record: record, prevHash: StatementColumn.blob(s, 9) ?? [],
-                entryHash: StatementColumn.blob(s, 10) ?? [], incidentID: StatementColumn.text(s, 0),
-                eventID: StatementColumn.text(s, 2), idempotencyKey: StatementColumn.text(s, 3),
-                eventType: StatementColumn.text(s, 4), recordedMS: StatementColumn.int(s, 5),
-                actorID: StatementColumn.text(s, 6), actorRole: StatementColumn.text(s, 7))))
-            if batch.count == RowPipe.batchSize {
+            let prevHash = StatementColumn.blob(s, 9, into: &batch.arena)
+            let entryHash = StatementColumn.blob(s, 10, into: &batch.arena)
+            batch.items.append(.row(WalkRow(
+                seq: seq, record: record, prevHash: prevHash, entryHash: entryHash,
+                incidentID: StatementColumn.text(s, 0, into: &batch.arena),
+                eventID: StatementColumn.text(s, 2, into: &batch.arena),
+                idempotencyKey: StatementColumn.text(s, 3, into: &batch.arena),
+                eventType: StatementColumn.text(s, 4, into: &batch.arena), recordedMS: StatementColumn.int(s, 5),
+                actorID: StatementColumn.text(s, 6, into: &batch.arena),
+                actorRole: StatementColumn.text(s, 7, into: &batch.arena))))
+            if batch.items.count == RowPipe.batchSize {
                 pipe.put(batch)
-                batch.removeAll(keepingCapacity: true)
+                batch = RowPipe.Batch()
             }
         }
-        if !batch.isEmpty { pipe.put(batch) }
+        if !batch.items.isEmpty { pipe.put(batch) }
     }
 
     /// `PRAGMA integrity_check`, or without it the lighter checks that stand in for it.
-    mutating func checkSQLite(_ db: Database, integrityCheck: Bool) throws {
+    mutating func checkSQLite(_ db: Database, integrityCheck: Bool, side: SideQuickCheck? = nil) throws {
         guard integrityCheck else {
             // Without the full check: the small tables in full (structure, and every index against its table),
             // and the trail's table and indexes for their structure (quick_check: no cross-check of index
@@ -377,7 +384,9 @@ struct TrailVerifier {
             for table in tables {
                 lines += try String.fetchAll(db, sql: "PRAGMA integrity_check(\(table))").filter { $0 != "ok" }
             }
-            lines += try String.fetchAll(db, sql: "PRAGMA quick_check(audit_event)").filter { $0 != "ok" }
+            // From the side connection when it ran; on this one when it could not (it could not open, say).
+            let quick = try side?.result() ?? String.fetchAll(db, sql: "PRAGMA quick_check(audit_event)")
+            lines += quick.filter { $0 != "ok" }
             integrity = lines.isEmpty ? "ok (quick)" : lines.joined(separator: "; ")
             if !lines.isEmpty { add(nil, "SQLite check: \(integrity)") }
             return
@@ -484,41 +493,46 @@ struct TrailVerifier {
     }
 
     /// Columns copied out of the record, and the record's own fields, must agree (its `seq` and `prev` are
-    /// chain rules, checked by `HashChain.Walker`).
-    mutating func checkFields(_ v: CanonicalMembers, row r: WalkRow, seq: Int) {
+    /// chain rules, checked by `HashChain.Walker`). The row's columns are byte ranges of `arena` (its batch's);
+    /// `incident` is the incident id's UTF-8. Problems are appended to `problems`.
+    static func checkFields(_ v: CanonicalMembers, row r: WalkRow, arena: [UInt8], incident: [UInt8],
+                            into problems: inout [VerifyProblem]) {
+        let seq = r.seq
+        func add(_ message: String) { problems.append(VerifyProblem(seq: seq, message: message)) }
         // The members read below, found in one scan (CanonicalMembers scans the members again for each name);
         // each read gives what CanonicalMembers' own would.
         let f = FieldRanges(v)
-        func mismatch(_ field: String) { add(seq, "record field \(field) does not match the \(field) column") }
+        func mismatch(_ field: String) { add("record field \(field) does not match the \(field) column") }
         /// Member `name` against a column: equal when both are missing, or both the same string byte for byte.
-        func same(_ member: Range<Int>?, _ column: String?) -> Bool {
+        func same(_ member: Range<Int>?, _ column: Range<Int>?) -> Bool {
             guard let column else { return f.string(member) == nil }
-            return f.string(member, is: column)
+            return f.string(member, is: arena[column])
         }
-        if f.integer(f.v) != HashChain.recordVersion { add(seq, "record version v is not 1") }
+        func text(_ bytes: some Collection<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
+        if f.integer(f.v) != HashChain.recordVersion { add("record version v is not 1") }
         // The row found through the index must say so itself: an edited incident_id column (the index not
         // updated) is caught here without the full integrity_check.
-        if r.incidentID != incident { add(seq, "the row's incident_id column is not \(incident)") }
-        if !f.string(f.incident, is: incident) {
-            add(seq, "record belongs to incident \(f.string(f.incident) ?? "?"), not \(incident)")
+        if !(r.incidentID.map { CanonicalJSON.sameBytes(arena[$0], incident[...]) } ?? false) {
+            add("the row's incident_id column is not \(text(incident))")
+        }
+        if !f.string(f.incident, is: incident[...]) {
+            add("record belongs to incident \(f.string(f.incident) ?? "?"), not \(text(incident))")
         }
         if !same(f.eventID, r.eventID) { mismatch("event_id") }
         if !same(f.idem, r.idempotencyKey) { mismatch("idem (idempotency_key)") }
-        let type = f.string(f.type)
         if !same(f.type, r.eventType) { mismatch("type (event_type)") }
-        if let type, RecordType(rawValue: type) == nil { add(seq, "unknown event type '\(type)'") }
+        if let type = f.string(f.type), RecordType(rawValue: type) == nil { add("unknown event type '\(type)'") }
         let at = f.string(f.at).flatMap(ISO8601.parse)
         if at == nil || at?.millisecondsSinceEpoch != r.recordedMS.map(Int64.init) {
             mismatch("at (recorded_utc_ms)")
         }
-        let actor = f.value(f.actor)
-        if actor?["id"]?.stringValue != r.actorID { mismatch("actor.id (actor_id)") }
+        if !same(f.member("id", of: f.actor), r.actorID) { mismatch("actor.id (actor_id)") }
         // A NULL column and one that is not text both read as no role.
-        if actor?["role"]?.stringValue != r.actorRole { mismatch("actor.role (actor_role)") }
-        if f.body == nil { add(seq, "record has no body") }
+        if !same(f.member("role", of: f.actor), r.actorRole) { mismatch("actor.role (actor_role)") }
+        if f.body == nil { add("record has no body") }
         // Canonical, so `app` is the first member of `where` when it is there at all.
-        if !(f.where.map { Self.startsWithApp(v.bytes[$0]) } ?? false) {
-            add(seq, "record where.app is not crisis")
+        if !(f.where.map { startsWithApp(v.bytes[$0]) } ?? false) {
+            add("record where.app is not crisis")
         }
     }
 
@@ -637,26 +651,75 @@ struct FieldRanges {
     var body: Range<Int>?
     var `where`: Range<Int>?
 
-    private static let names: [[UInt8]] = ["v", "incident", "event_id", "idem", "type", "at", "actor", "body", "where"]
-        .map { Array($0.utf8) }
-
     init(_ m: CanonicalMembers) {
         bytes = m.bytes
         for (name, value) in m.members {
             let n = m.bytes[name]
-            guard let i = Self.names.firstIndex(where: { $0.count == n.count && n.elementsEqual($0) }) else { continue }
-            switch i {
-            case 0: if v == nil { v = value }
-            case 1: if incident == nil { incident = value }
-            case 2: if eventID == nil { eventID = value }
-            case 3: if idem == nil { idem = value }
-            case 4: if type == nil { type = value }
-            case 5: if at == nil { at = value }
-            case 6: if actor == nil { actor = value }
-            case 7: if body == nil { body = value }
-            default: if self.where == nil { self.where = value }
+            // A switch on the name, not a lookup in a shared table: the walk runs on several threads, and a
+            // shared array's reference count would be written by all of them for every member.
+            func named(_ s: StaticString) -> Bool { CanonicalJSON.sameBytes(n, s) }
+            switch n.count {
+            case 1: if named("v"), v == nil { v = value }
+            case 2: if named("at"), at == nil { at = value }
+            case 4:
+                if named("idem") { if idem == nil { idem = value } }
+                else if named("type") { if type == nil { type = value } }
+                else if named("body"), body == nil { body = value }
+            case 5:
+                if named("actor") { if actor == nil { actor = value } }
+                else if named("where"), self.where == nil { self.where = value }
+            case 8:
+                if named("incident") { if incident == nil { incident = value } }
+                else if named("event_id"), eventID == nil { eventID = value }
+            default: continue
             }
         }
+    }
+
+    /// The value of member `name` of the object at `object` (already checked canonical, so a plain scan finds
+    /// it), or nil when `object` is missing, not an object, or has no such member.
+    func member(_ name: StaticString, of object: Range<Int>?) -> Range<Int>? {
+        guard let object, object.count >= 2, bytes[object.lowerBound] == 0x7B else { return nil }
+        var i = object.lowerBound + 1
+        let end = object.upperBound - 1
+        while i < end {
+            // A member name: no escapes in canonical names.
+            let nameStart = i + 1
+            var j = nameStart
+            while bytes[j] != 0x22 { j += 1 }
+            let isWanted = CanonicalJSON.sameBytes(bytes[nameStart..<j], name)
+            let valueStart = j + 2  // past the quote and the colon
+            let valueEnd = Self.valueEnd(bytes, from: valueStart)
+            if isWanted { return valueStart..<valueEnd }
+            i = valueEnd + 1  // past the comma (or onto the closing brace)
+        }
+        return nil
+    }
+
+    /// Where the canonical value starting at `i` ends.
+    static func valueEnd(_ bytes: [UInt8], from start: Int) -> Int {
+        var i = start
+        var depth = 0
+        repeat {
+            switch bytes[i] {
+            case 0x22:  // a string: to its closing quote, over escapes
+                i += 1
+                while bytes[i] != 0x22 { i += bytes[i] == 0x5C ? 2 : 1 }
+                i += 1
+            case 0x7B, 0x5B:
+                depth += 1
+                i += 1
+            case 0x7D, 0x5D:
+                depth -= 1
+                i += 1
+            default:  // a number or literal, or a separator inside a container
+                i += 1
+                if depth == 0 {
+                    while i < bytes.count, bytes[i] != 0x2C, bytes[i] != 0x7D, bytes[i] != 0x5D { i += 1 }
+                }
+            }
+        } while depth > 0
+        return i
     }
 
     /// The member decoded (`CanonicalMembers` subscript).
@@ -678,11 +741,11 @@ struct FieldRanges {
         return value(r)?.stringValue
     }
 
-    /// `CanonicalMembers.string(_:is:)`.
-    func string(_ r: Range<Int>?, is expected: String) -> Bool {
+    /// `CanonicalMembers.string(_:is:)`, against UTF-8 bytes.
+    func string(_ r: Range<Int>?, is expected: ArraySlice<UInt8>) -> Bool {
         if let p = plain(r) { return CanonicalJSON.sameBytes(p, expected) }
         guard let value = value(r)?.stringValue else { return false }
-        return CanonicalJSON.sameBytes(value, expected)
+        return CanonicalJSON.sameBytes(expected, value)
     }
 
     /// `CanonicalMembers.integer(_:)`.
@@ -691,20 +754,51 @@ struct FieldRanges {
     }
 }
 
+/// `PRAGMA quick_check(audit_event)` on its own connection and thread, started before the walk so the two run
+/// at once. `result()` waits for it: the check's lines, or nil when the side connection could not be opened or
+/// read (the caller then runs the check itself, so a failure here never hides one).
+final class SideQuickCheck: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var lines: [String]?
+    private var waited = false
+
+    static func start(open: @escaping @Sendable () throws -> DatabaseQueue) -> SideQuickCheck {
+        let check = SideQuickCheck()
+        let thread = Thread {
+            check.lines = try? open().read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(audit_event)") }
+            check.done.signal()
+        }
+        thread.stackSize = 4 << 20
+        thread.start()
+        return check
+    }
+
+    /// Waits for the check (once; later calls return the same).
+    func result() -> [String]? {
+        if !waited {
+            done.wait()
+            waited = true
+        }
+        return lines
+    }
+}
+
 /// One row of the trail as the walk needs it: the chain's columns and record, and the copied columns as
-/// `RowReader` reads them leniently (nil when a column is NULL or of another type).
+/// `RowReader` reads them leniently (nil when a column is NULL or of another type). Everything but the record is
+/// a range of its batch's `arena` (one allocation per batch, not one per column): hashes that are not BLOBs are
+/// empty, texts are their bytes as stored.
 struct WalkRow: Sendable {
     var seq: Int
     var record: [UInt8]
-    var prevHash: [UInt8]
-    var entryHash: [UInt8]
-    var incidentID: String?
-    var eventID: String?
-    var idempotencyKey: String?
-    var eventType: String?
+    var prevHash: Range<Int>
+    var entryHash: Range<Int>
+    var incidentID: Range<Int>?
+    var eventID: Range<Int>?
+    var idempotencyKey: Range<Int>?
+    var eventType: Range<Int>?
     var recordedMS: Int?
-    var actorID: String?
-    var actorRole: String?
+    var actorID: Range<Int>?
+    var actorRole: Range<Int>?
 }
 
 /// Column reads straight from a statement's current row, with `RowReader`'s types: an integer only from an
@@ -719,6 +813,23 @@ enum StatementColumn {
     static func text(_ s: OpaquePointer, _ i: Int32) -> String? {
         guard sqlite3_column_type(s, i) == SQLITE_TEXT, let p = sqlite3_column_text(s, i) else { return nil }
         return String(cString: p)
+    }
+
+    /// A TEXT column's bytes as stored, appended to `arena`; nil for any other type.
+    static func text(_ s: OpaquePointer, _ i: Int32, into arena: inout [UInt8]) -> Range<Int>? {
+        guard sqlite3_column_type(s, i) == SQLITE_TEXT, let p = sqlite3_column_text(s, i) else { return nil }
+        let start = arena.count
+        arena.append(contentsOf: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, i))))
+        return start..<arena.count
+    }
+
+    /// A BLOB column's bytes appended to `arena` (nothing for any other type).
+    static func blob(_ s: OpaquePointer, _ i: Int32, into arena: inout [UInt8]) -> Range<Int> {
+        let start = arena.count
+        if sqlite3_column_type(s, i) == SQLITE_BLOB, let p = sqlite3_column_blob(s, i) {
+            arena.append(contentsOf: UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, i))))
+        }
+        return start..<arena.count
     }
 
     static func blob(_ s: OpaquePointer, _ i: Int32) -> [UInt8]? {
@@ -737,13 +848,25 @@ final class RowPipe: @unchecked Sendable {
         case unreadable(String)
     }
 
+    /// Rows with the bytes their ranges point into.
+    struct Batch: Sendable {
+        var items: [Item] = []
+        var arena: [UInt8] = []
+
+        init() {
+            items.reserveCapacity(RowPipe.batchSize)
+            arena.reserveCapacity(RowPipe.batchSize * 256)
+        }
+    }
+
     static let batchSize = 256
     static let capacity = 8
     private let condition = NSCondition()
-    private var batches: [[Item]] = []
+    private var batches: [Batch] = []
     private var finished = false
+    private var taken = 0
 
-    func put(_ batch: [Item]) {
+    func put(_ batch: Batch) {
         condition.lock()
         while batches.count >= Self.capacity { condition.wait() }
         batches.append(batch)
@@ -759,66 +882,127 @@ final class RowPipe: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The next batch, or nil when finished and empty.
-    func take() -> [Item]? {
+    /// The next batch with its place in the order batches were put (0, 1, …), or nil when finished and empty.
+    func take() -> (index: Int, batch: Batch)? {
         condition.lock()
         defer { condition.unlock() }
         while batches.isEmpty && !finished { condition.wait() }
         if batches.isEmpty { return nil }
         let batch = batches.removeFirst()
+        let index = taken
+        taken += 1
         condition.broadcast()
-        return batch
+        return (index, batch)
     }
 }
 
-/// The walk along the chain on its own thread: every link checked in order, its problems collected as one
-/// thread would collect them. Read its results only after `wait()`.
+/// The walk along the chain, beside the thread that reads the rows: every link checked in order, its problems
+/// collected as one thread would collect them. What each row needs alone (both hashes, the canonical check,
+/// the columns against the record) is prepared by `workers` threads, a batch each at a time; each batch is then
+/// committed in the rows' order (the links to the row before, the Merkle tree, the problems), which is quick.
+/// Read the results only after `wait()`.
 final class ChainWalk: @unchecked Sendable {
     var verifier: TrailVerifier
     var walker: HashChain.Walker
     let wanted: Set<Int>
     var rootsAt: [Int: ([UInt8], [UInt8])] = [:]
     var checkpointEvents: [Int: CanonicalValue] = [:]
-    private let done = DispatchSemaphore(value: 0)
+    private let incident: String
+    private let commitLock = NSCondition()
+    private var committed = 0
+    private var stopped = false
+    private let done = DispatchGroup()
     private var waited = false
 
     init(verifier: TrailVerifier, genesis: [UInt8], wanted: Set<Int>) {
         self.verifier = verifier
+        incident = verifier.incident
         walker = HashChain.Walker(genesis: genesis)
         self.wanted = wanted
+        assert(RecordType.checkpoint.rawValue == "\(Self.checkpointType)")
     }
 
-    func consume(_ pipe: RowPipe) {
-        var stopped = false
-        while let batch = pipe.take() {
-            for item in batch where !stopped {
-                switch item {
-                case .unreadable(let message):
-                    verifier.add(walker.expectedSeq, "unreadable row: \(message)")
-                    stopped = true
-                case .row(let row):
-                    walk(row)
-                }
+    /// How many threads prepare rows: one per core, at most four (the reader and SQLite's check share them).
+    static var workerCount: Int { min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 4) }
+
+    /// Starts the workers on `pipe`.
+    func start(_ pipe: RowPipe, workers: Int = ChainWalk.workerCount) {
+        for _ in 0..<workers {
+            done.enter()
+            let thread = Thread { [self] in
+                work(pipe)
+                done.leave()
             }
+            thread.stackSize = 8 << 20
+            thread.start()
         }
-        done.signal()
     }
 
-    private func walk(_ row: WalkRow) {
-        let link = HashChain.Link(seq: row.seq, prevHash: row.prevHash, entryHash: row.entryHash, record: row.record)
-        // The record is checked as canonical JSON without building its values; only the members compared
-        // with the columns, and a checkpoint's body, are read.
-        let (step, members) = walker.walkMembers(link)
-        for problem in step.problems { verifier.add(problem.seq, problem.description) }
-        if let members {
-            verifier.checkFields(members, row: row, seq: row.seq)
-            if row.eventType == RecordType.checkpoint.rawValue, let body = members["body"] {
-                checkpointEvents[row.seq] = body
+    /// One row as a worker prepares it.
+    private enum Prepared {
+        case row(seq: Int, isCheckpoint: Bool, HashChain.Walker.Prepared, fieldProblems: [VerifyProblem])
+        case unreadable(String)
+    }
+
+    private func work(_ pipe: RowPipe) {
+        // This thread's own copy of the id's bytes (a shared one would have its reference count written by
+        // every worker for every row).
+        let incident = Array(self.incident.utf8)
+        while let (index, batch) = pipe.take() {
+            let prepared = batch.items.map { prepare($0, arena: batch.arena, incident: incident) }
+            // Left for whichever worker commits the batch before it, unless too many wait already (memory
+            // stays flat); the worker with the next batch in order commits every one ready after it.
+            commitLock.lock()
+            while index != committed && ready.count >= Self.maximumReady { commitLock.wait() }
+            ready[index] = prepared
+            while let next = ready.removeValue(forKey: committed) {
+                for item in next where !stopped { commit(item) }
+                committed += 1
             }
+            commitLock.broadcast()
+            commitLock.unlock()
         }
-        verifier.recordCount += 1
-        verifier.chainHead = step.entryHash
-        if wanted.contains(walker.count) { rootsAt[walker.count] = (walker.tree.root, step.entryHash) }
+    }
+
+    /// Prepared batches waiting for the one before them.
+    private var ready: [Int: [Prepared]] = [:]
+    private static let maximumReady = 8
+
+    private func prepare(_ item: RowPipe.Item, arena: [UInt8], incident: [UInt8]) -> Prepared {
+        switch item {
+        case .unreadable(let message):
+            return .unreadable(message)
+        case .row(let row):
+            // The record is checked as canonical JSON without building its values; only the members compared
+            // with the columns, and a checkpoint's body, are read.
+            let p = HashChain.Walker.prepare(seq: row.seq, record: row.record, prevHash: arena[row.prevHash],
+                                             entryHash: arena[row.entryHash])
+            var problems: [VerifyProblem] = []
+            if let members = p.members {
+                TrailVerifier.checkFields(members, row: row, arena: arena, incident: incident, into: &problems)
+            }
+            let isCheckpoint = row.eventType.map { CanonicalJSON.sameBytes(arena[$0], Self.checkpointType) } ?? false
+            return .row(seq: row.seq, isCheckpoint: isCheckpoint, p, fieldProblems: problems)
+        }
+    }
+
+    private static let checkpointType: StaticString = "checkpoint.issued"
+
+    /// In the rows' order, under `commitLock`.
+    private func commit(_ item: Prepared) {
+        switch item {
+        case .unreadable(let message):
+            verifier.add(walker.expectedSeq, "unreadable row: \(message)")
+            stopped = true
+        case .row(let seq, let isCheckpoint, let p, let fieldProblems):
+            let step = walker.commit(p)
+            for problem in step.problems { verifier.add(problem.seq, problem.description) }
+            for problem in fieldProblems { verifier.add(problem.seq, problem.message) }
+            if isCheckpoint, let body = p.members?["body"] { checkpointEvents[seq] = body }
+            verifier.recordCount += 1
+            verifier.chainHead = step.entryHash
+            if wanted.contains(walker.count) { rootsAt[walker.count] = (walker.tree.root, step.entryHash) }
+        }
     }
 
     /// Waits for the walk to end (once; later calls return at once).

@@ -267,6 +267,23 @@ public final class SQLiteAuditLog: AuditLog {
         }
     }
 
+    /// A second, read-only connection to the file a store has open, for a check that runs beside the store's own
+    /// reads (`verify`'s structural check). For evidence (`readOnly`) the same kind of connection the store has;
+    /// otherwise a plain read-only one, which takes WAL locks like any reader, so a live writer is safe.
+    static func openSideReader(_ path: String, evidence: Bool) throws -> DatabaseQueue {
+        var config = Configuration()
+        config.busyMode = .timeout(AuditStore.busyTimeoutSeconds)
+        config.journalMode = .default
+        config.label = "crisis.audit.side"
+        if evidence { return try openReadOnly(path, config: config) }
+        config.readonly = true
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA trusted_schema = OFF; PRAGMA query_only = ON;")
+            AuditStore.applyLimits(db)
+        }
+        return try DatabaseQueue(path: path, configuration: config)
+    }
+
     /// Pragmas and C-level limits applied on every connection.
     static func applyConnectionSettings(_ db: Database) throws {
         let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")

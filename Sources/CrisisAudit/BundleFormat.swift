@@ -64,7 +64,7 @@ public struct SHA256Stream: Sendable {
 
     /// The digest of everything added (the stream can no longer be used).
     public func finalize() -> [UInt8] {
-        Array(hasher.finalize())
+        hasher.finalize().withUnsafeBytes { Array($0) }
     }
 }
 

@@ -393,21 +393,53 @@ public enum BundleVerifier {
             var hashesOK = hashes != nil
             var expected: [UInt8] = []
             var prevHex: [UInt8] = []
-            while true {
-                let line: [UInt8]?
-                do { line = try records.next() } catch {
-                    add(recordsName, seq + 1, "\(error)")
-                    break
+            // Each line's own checks (the canonical check, both hashes) run on worker threads, a batch at a
+            // time; the judgement below takes them in order.
+            let map = OrderedBatchMap<[UInt8], PreparedLine>(workers: ChainWalk.workerCount) { lines in
+                lines.map(PreparedLine.init)
+            }
+            defer { map.finish() }
+            var readError: (any Error)?
+            var batch: [[UInt8]] = []
+            var ended = false
+            func fill() {
+                while !ended && map.inFlight < map.window {
+                    batch.removeAll(keepingCapacity: true)
+                    while batch.count < RowPipe.batchSize {
+                        do {
+                            guard let line = try records.next() else {
+                                ended = true
+                                break
+                            }
+                            batch.append(line)
+                        } catch {
+                            readError = error
+                            ended = true
+                            break
+                        }
+                    }
+                    if !batch.isEmpty { map.submit(batch) }
                 }
-                guard let record = line else { break }
+            }
+            fill()
+            var pending: [PreparedLine] = []
+            var pendingIndex = 0
+            while true {
+                if pendingIndex == pending.count {
+                    guard let next = map.next() else {
+                        if let readError { add(recordsName, seq + 1, "\(readError)") }
+                        break
+                    }
+                    fill()
+                    pending = next
+                    pendingIndex = 0
+                }
+                let p = pending[pendingIndex]
+                pendingIndex += 1
                 seq += 1
                 // Checked in full as canonical JSON; only the members read below are decoded.
-                let decoded: CanonicalMembers?
-                var decodeError = ""
-                do { decoded = try CanonicalJSON.members(record) } catch {
-                    decoded = nil
-                    decodeError = "\(error)"
-                }
+                let decoded = p.members
+                let decodeError = p.decodeError
                 // A redacted stub carries the hashes of the record it stands for; any other line is hashed.
                 let entry: [UInt8]
                 var leaf: [UInt8]? = nil
@@ -423,11 +455,11 @@ public enum BundleVerifier {
                         leaf = l
                     } else {
                         add(recordsName, seq, "redacted stub without a lower-case hex entry_hash and leaf_hash")
-                        entry = AuditHash.entry(record: record)
+                        entry = p.entry
                     }
                     if isCheckpoint { add(recordsName, seq, "a checkpoint record cannot be redacted") }
                 } else {
-                    entry = AuditHash.entry(record: record)
+                    entry = p.entry
                 }
                 if hashesOK, let hashes {
                     expected.removeAll(keepingCapacity: true)
@@ -451,7 +483,7 @@ public enum BundleVerifier {
                 guard let value = decoded else {
                     add(recordsName, seq, "not canonical JSON: \(decodeError)")
                     prev = entry
-                    tree.append(record: record)
+                    tree.append(leafHash: p.leaf)
                     continue
                 }
                 if value.integer("seq") != Int64(seq) {
@@ -471,7 +503,7 @@ public enum BundleVerifier {
                 if isCheckpoint, let body = value["body"] {
                     checkCheckpoint(body, seq: seq, origin: origin, root: tree.root, head: prev, notes: &notes)
                 }
-                if let leaf { tree.append(leafHash: leaf) } else { tree.append(record: record) }
+                tree.append(leafHash: leaf ?? p.leaf)
                 prev = entry
             }
             if hashesOK, let hashes, ((try? hashes.next()) ?? nil) != nil {
@@ -614,7 +646,11 @@ final class LineReader {
     /// The next line without its newline, nil at the end.
     func next() throws -> [UInt8]? {
         while true {
-            if let nl = buffer[start...].firstIndex(of: 0x0A) {
+            let found = buffer.withUnsafeBufferPointer { b -> Int? in
+                guard start < b.count, let p = memchr(b.baseAddress! + start, 0x0A, b.count - start) else { return nil }
+                return b.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self))
+            }
+            if let nl = found {
                 let line = Array(buffer[start..<nl])
                 start = nl + 1
                 if line.isEmpty { throw EmptyLine() }
@@ -632,6 +668,29 @@ final class LineReader {
                 done = true
             }
         }
+    }
+}
+
+/// One line of the records file with what can be worked out from it alone: its members (when it is canonical
+/// JSON holding an object) or the error, its entry hash and its Merkle leaf hash.
+struct PreparedLine: Sendable {
+    let record: [UInt8]
+    let members: CanonicalMembers?
+    let decodeError: String
+    let entry: [UInt8]
+    let leaf: [UInt8]
+
+    init(_ record: [UInt8]) {
+        self.record = record
+        do {
+            members = try CanonicalJSON.members(record)
+            decodeError = ""
+        } catch {
+            members = nil
+            decodeError = "\(error)"
+        }
+        entry = AuditHash.entry(record: record)
+        leaf = AuditHash.merkleLeaf(record)
     }
 }
 

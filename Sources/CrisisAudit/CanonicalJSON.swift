@@ -174,6 +174,24 @@ public enum CanonicalJSON {
         }
     }
 
+    /// Byte equality of two byte runs, by `memcmp` (the generic `elementsEqual` walks them a byte at a time).
+    @inline(__always)
+    public static func sameBytes(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        if a.isEmpty { return true }
+        return a.withUnsafeBufferPointer { x in
+            b.withUnsafeBufferPointer { y in memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 }
+        }
+    }
+
+    /// `sameBytes` of a byte run and a static string's UTF-8.
+    @inline(__always)
+    static func sameBytes(_ a: ArraySlice<UInt8>, _ b: StaticString) -> Bool {
+        guard a.count == b.utf8CodeUnitCount else { return false }
+        if a.isEmpty { return true }
+        return a.withUnsafeBufferPointer { x in memcmp(x.baseAddress!, b.utf8Start, x.count) == 0 }
+    }
+
     /// Largest magnitude of an integer: 2^53 − 1 (exactly representable as an IEEE 754 double).
     public static let maxSafeInteger: Int64 = 9_007_199_254_740_991
     /// Deepest nesting of arrays and objects accepted by `encode` and `decode`.
@@ -364,7 +382,7 @@ public enum CanonicalJSON {
         var parser = Parser(bytes: bytes, build: false)
         do {
             guard parser.peek() == UInt8(ascii: "{") else { throw parser.fail("not an object") }
-            _ = try parser.parseValue()
+            try parser.skipValue(depth: 0)
             guard parser.pos == bytes.count else { throw parser.fail("trailing bytes after the value") }
         } catch {
             // Without values the parser keeps no path: decode again for the error with its path.
@@ -395,11 +413,108 @@ public enum CanonicalJSON {
         func peek() -> UInt8? { pos < bytes.count ? bytes[pos] : nil }
 
         mutating func expectLiteral(_ literal: StaticString, _ value: CanonicalValue) throws -> CanonicalValue {
+            try scanLiteral(literal)
+            return value
+        }
+
+        mutating func scanLiteral(_ literal: StaticString) throws {
             for byte in literal.description.utf8 {
                 guard peek() == byte else { throw fail("invalid literal (expected \(literal))") }
                 pos += 1
             }
-            return value
+        }
+
+        // The checking walk `members` takes: the same rules as the parse* functions, by the same scanners for
+        // strings, integers and literals, but no values built (CanonicalValue is indirect, so every value built
+        // is an allocation) and no path kept (an error is found again by `decode`, for its path). `top` gets
+        // the top-level object's member ranges.
+
+        mutating func skipValue(depth: Int) throws {
+            guard let c = peek() else { throw fail("unexpected end of input") }
+            switch c {
+            case UInt8(ascii: "{"): try skipObject(depth: depth)
+            case UInt8(ascii: "["): try skipArray(depth: depth)
+            case UInt8(ascii: "\""): _ = try parseString()
+            case UInt8(ascii: "t"): try scanLiteral("true")
+            case UInt8(ascii: "f"): try scanLiteral("false")
+            case UInt8(ascii: "n"): try scanLiteral("null")
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try scanInteger()
+            case 0x20, 0x09, 0x0A, 0x0D: throw fail("whitespace is not canonical")
+            default: throw fail("unexpected byte 0x\(String(c, radix: 16))")
+            }
+        }
+
+        mutating func skipArray(depth: Int) throws {
+            guard depth < CanonicalJSON.maxDepth else { throw fail("nesting deeper than \(CanonicalJSON.maxDepth)") }
+            pos += 1
+            if peek() == UInt8(ascii: "]") {
+                pos += 1
+                return
+            }
+            while true {
+                try skipValue(depth: depth + 1)
+                guard let c = peek() else { throw fail("unterminated array") }
+                pos += 1
+                if c == UInt8(ascii: "]") { return }
+                guard c == UInt8(ascii: ",") else {
+                    pos -= 1
+                    throw fail("expected ',' or ']'")
+                }
+            }
+        }
+
+        mutating func skipObject(depth: Int) throws {
+            guard depth < CanonicalJSON.maxDepth else { throw fail("nesting deeper than \(CanonicalJSON.maxDepth)") }
+            pos += 1
+            if peek() == UInt8(ascii: "}") {
+                pos += 1
+                return
+            }
+            var previous: Range<Int>?
+            while true {
+                let range = try scanMemberName(after: previous)
+                previous = range
+                pos += 1
+                guard peek() == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                pos += 1
+                let valueStart = pos
+                try skipValue(depth: depth + 1)
+                if depth == 0 { top.append((range, valueStart..<pos)) }
+                guard let c = peek() else { throw fail("unterminated object") }
+                pos += 1
+                if c == UInt8(ascii: "}") { return }
+                guard c == UInt8(ascii: ",") else {
+                    pos -= 1
+                    throw fail("expected ',' or '}'")
+                }
+            }
+        }
+
+        /// A member name at `pos` (left on its closing quote): `[a-z0-9_]+`, after `previous` in byte order.
+        /// Returns the name's range, quotes excluded.
+        mutating func scanMemberName(after previous: Range<Int>?) throws -> Range<Int> {
+            let nameStart = pos
+            guard peek() == UInt8(ascii: "\"") else { throw fail("expected a member name") }
+            pos += 1
+            while let c = peek(), c != UInt8(ascii: "\"") { pos += 1 }
+            guard peek() == UInt8(ascii: "\"") else { throw fail("unterminated member name") }
+            let range = (nameStart + 1)..<pos
+            let name = bytes[range]
+            guard CanonicalJSON.isValidMemberName(name) else {
+                pos = nameStart
+                throw fail("member name is not ASCII [a-z0-9_]+")
+            }
+            if let previous {
+                if bytes[previous].elementsEqual(name) {
+                    pos = nameStart
+                    throw fail("duplicate member name \"\(String(decoding: name, as: UTF8.self))\"")
+                }
+                if !bytes[previous].lexicographicallyPrecedes(name) {
+                    pos = nameStart
+                    throw fail("member \"\(String(decoding: name, as: UTF8.self))\" is out of order")
+                }
+            }
+            return range
         }
 
         mutating func parseValue() throws -> CanonicalValue {
@@ -418,6 +533,10 @@ public enum CanonicalJSON {
         }
 
         mutating func parseInteger() throws -> CanonicalValue {
+            .integer(try scanInteger())
+        }
+
+        mutating func scanInteger() throws -> Int64 {
             let start = pos
             var negative = false
             if peek() == UInt8(ascii: "-") {
@@ -447,7 +566,7 @@ public enum CanonicalJSON {
                 pos = start
                 throw fail("-0 is not canonical")
             }
-            return .integer(negative ? -magnitude : magnitude)
+            return negative ? -magnitude : magnitude
         }
 
         mutating func parseArray() throws -> CanonicalValue {
@@ -489,28 +608,8 @@ public enum CanonicalJSON {
                 return .object(members)
             }
             while true {
-                let nameStart = pos
-                guard peek() == UInt8(ascii: "\"") else { throw fail("expected a member name") }
-                pos += 1
-                while let c = peek(), c != UInt8(ascii: "\"") { pos += 1 }
-                guard peek() == UInt8(ascii: "\"") else { throw fail("unterminated member name") }
-                let range = (nameStart + 1)..<pos
-                let name = bytes[range]
-                guard CanonicalJSON.isValidMemberName(name) else {
-                    pos = nameStart
-                    throw fail("member name is not ASCII [a-z0-9_]+")
-                }
-                let nameText = build ? String(decoding: name, as: UTF8.self) : ""
-                if let previous {
-                    if bytes[previous].elementsEqual(name) {
-                        pos = nameStart
-                        throw fail("duplicate member name \"\(nameText)\"")
-                    }
-                    if !bytes[previous].lexicographicallyPrecedes(name) {
-                        pos = nameStart
-                        throw fail("member \"\(nameText)\" is out of order")
-                    }
-                }
+                let range = try scanMemberName(after: previous)
+                let nameText = build ? String(decoding: bytes[range], as: UTF8.self) : ""
                 previous = range
                 pos += 1
                 let depth = path.components.count
@@ -548,6 +647,17 @@ public enum CanonicalJSON {
             // Fast path: no escape, so the string is the bytes between the quotes (validated as it goes).
             let start = pos
             while pos < bytes.count {
+                // A run of plain ASCII, scanned without bounds checks.
+                pos = bytes.withUnsafeBufferPointer { b in
+                    var i = pos
+                    while i < b.count {
+                        let c = b[i]
+                        if c == 0x22 || c == 0x5C || c < 0x20 || c >= 0x80 { break }
+                        i += 1
+                    }
+                    return i
+                }
+                guard pos < bytes.count else { break }
                 let c = bytes[pos]
                 if c == UInt8(ascii: "\"") {
                     let s = build ? String(decoding: bytes[start..<pos], as: UTF8.self) : ""
@@ -555,7 +665,7 @@ public enum CanonicalJSON {
                     return s
                 }
                 if c == UInt8(ascii: "\\") || c < 0x20 { break }
-                pos += c < 0x80 ? 1 : try utf8SequenceLength(at: pos)
+                pos += try utf8SequenceLength(at: pos)
             }
             var out: [UInt8] = Array(bytes[start..<pos])
             while true {

@@ -232,23 +232,74 @@ public enum HashChain {
         /// its top-level members come back as byte ranges (`Step.value` is nil). For `verify`, which reads a few
         /// members of every record.
         public mutating func walkMembers(_ link: Link) -> (step: Step, members: CanonicalMembers?) {
-            var problems: [LinkProblem] = []
-            let entry = checkColumns(link, into: &problems)
+            let prepared = Self.prepare(link)
+            return (commit(prepared), prepared.members)
+        }
+
+        /// The part of `walkMembers` that does not depend on the links before: both hashes of the record, its
+        /// canonical form and members, its `seq`. Links can be prepared on several threads at once; `commit`
+        /// then walks them in chain order.
+        public struct Prepared: Sendable {
+            public let seq: Int
+            /// The record's top-level members, when it is canonical JSON holding an object.
+            public let members: CanonicalMembers?
+            let entry: [UInt8]
+            let leaf: [UInt8]
+            let entryHashMatches: Bool
+            let prevHashColumn: ArraySlice<UInt8>
+            /// `recordSeqMismatch` or `notCanonical`, when the record breaks a rule of its own.
+            let recordProblem: LinkProblem?
+        }
+
+        /// Prepares `link` for `commit` (see `Prepared`).
+        public static func prepare(_ link: Link) -> Prepared {
+            prepare(seq: link.seq, record: link.record, prevHash: link.prevHash[...], entryHash: link.entryHash[...])
+        }
+
+        /// `prepare(_:)` of a link given by its parts, the hash columns as slices.
+        public static func prepare(seq: Int, record: [UInt8], prevHash: ArraySlice<UInt8>,
+                                   entryHash: ArraySlice<UInt8>) -> Prepared {
+            let entry = HashChain.entryHash(record: record)
             var members: CanonicalMembers?
+            var problem: LinkProblem?
             do {
-                let m = try CanonicalJSON.members(link.record)
+                let m = try CanonicalJSON.members(record)
                 members = m
-                if m.integer("seq") != Int64(link.seq) {
-                    problems.append(.recordSeqMismatch(seq: link.seq, found: m["seq"]?.description ?? "missing"))
+                if m.integer("seq") != Int64(seq) {
+                    problem = .recordSeqMismatch(seq: seq, found: m["seq"]?.description ?? "missing")
                 }
-                if !m.string("prev", is: Hex.encode(head)) { problems.append(.recordPrevMismatch(seq: link.seq)) }
             } catch {
-                problems.append(.notCanonical(seq: link.seq, error: "\(error)"))
+                problem = .notCanonical(seq: seq, error: "\(error)")
             }
-            tree.append(record: link.record)
-            head = entry
-            expectedSeq = link.seq + 1
-            return (Step(problems: problems, value: nil, entryHash: entry), members)
+            return Prepared(seq: seq, members: members, entry: entry, leaf: AuditHash.merkleLeaf(record),
+                            entryHashMatches: CanonicalJSON.sameBytes(entryHash, entry[...]), prevHashColumn: prevHash,
+                            recordProblem: problem)
+        }
+
+        /// Walks a prepared link: the rules that depend on the chain so far (seq order, both links to the link
+        /// before), in the order `walk` reports them.
+        public mutating func commit(_ p: Prepared) -> Step {
+            var problems: [LinkProblem] = []
+            if p.seq > expectedSeq {
+                problems.append(.missing(expected: expectedSeq, found: p.seq))
+            } else if p.seq < expectedSeq {
+                problems.append(.outOfOrder(found: p.seq, previous: expectedSeq - 1))
+            }
+            if !p.entryHashMatches { problems.append(.entryHashMismatch(seq: p.seq)) }
+            if !CanonicalJSON.sameBytes(p.prevHashColumn, head[...]) { problems.append(.prevHashMismatch(seq: p.seq)) }
+            if let m = p.members {
+                if let problem = p.recordProblem { problems.append(problem) }
+                // A hash's hex never needs an escape, so the plain string is the whole story.
+                if !(m.plainString("prev").map { Hex.matches($0, head) } ?? false) {
+                    problems.append(.recordPrevMismatch(seq: p.seq))
+                }
+            } else if let problem = p.recordProblem {
+                problems.append(problem)
+            }
+            tree.append(leafHash: p.leaf)
+            head = p.entry
+            expectedSeq = p.seq + 1
+            return Step(problems: problems, value: nil, entryHash: p.entry)
         }
 
         /// Checks `link` against the chain so far and advances past it.
