@@ -78,48 +78,45 @@ struct IncidentLoader: Sendable {
             incident.headHash = snapshot.entryHash
             incident.snapshotSeq = snapshot.seq
         }
-        // Streamed one record at a time: memory does not grow with the trail. The store reports an error thrown
-        // inside the walk as its own, so the walk is stopped with a marker and the fold's error rethrown as it is.
-        var failure: (any Error)?
-        var done = false
+        // Streamed: memory does not grow with the trail. The records are read and decoded a few batches ahead
+        // on a second thread while this one folds them (decoding is most of a long replay's time).
         do {
-            try log.forEachEvent(incident: id, from: incident.seq + 1) { stored in
-                if let upTo, stored.seq > upTo {
-                    done = true
-                    throw StopWalk()
-                }
-                do { try fold([stored], into: &incident) } catch {
-                    failure = error
-                    throw StopWalk()
-                }
+            try IncidentReport.forEachEntryAhead(log, incident: id, from: incident.seq + 1) { entry in
+                if let upTo, entry.stored.seq > upTo { throw StopWalk() }
+                try fold(entry, into: &incident)
             }
-        } catch {
-            if let failure { throw failure }
-            if !done { throw error }
-        }
+        } catch is StopWalk {}
         return incident
     }
 
     /// Folds stored records (in order, following `incident.seq`) into the incident.
     func fold(_ records: [StoredEvent], into incident: inout LoadedIncident) throws {
         for stored in records {
-            // Only records that carry an engine event are decoded in full; the others (intents, clock moves,
-            // refusals, checkpoints) lend the replay nothing but their instant.
-            let record = TrailRecord.carriesEvent(stored.type) ? try TrailRecord.decode(stored) : nil
-            if let t = record?.now ?? stored.body["now"]?.intValue.map({ Instant(millisecondsSinceEpoch: Int64($0)) }) {
-                if t < incident.now { incident.clockAnomalies += 1 } else { incident.now = t }
-            }
-            if let event = record?.event {
-                switch Engine.handle(event, in: incident.state, at: incident.now) {
-                case .success(let (next, _)): incident.state = next
-                case .failure(let rejection):
-                    throw RuntimeError.corruptRecord(
-                        "record \(stored.seq) (\(stored.type.rawValue)) replays as refused: \(rejection)")
-                }
-            }
-            incident.seq = stored.seq
-            incident.headHash = stored.entryHashHex
+            try fold(TimelineEntry(stored: stored, record: nil), into: &incident)
         }
+    }
+
+    /// Folds one record, decoded already or not (`entry.record` nil: decoded here when the replay needs it).
+    func fold(_ entry: TimelineEntry, into incident: inout LoadedIncident) throws {
+        let stored = entry.stored
+        // Only records that carry an engine event are decoded in full; the others (intents, clock moves,
+        // refusals, checkpoints) lend the replay nothing but their instant. One that did not decode ahead
+        // is decoded again here, for its error.
+        let carries = TrailRecord.carriesEvent(stored.type)
+        let record = carries ? try entry.record ?? TrailRecord.decode(stored) : nil
+        if let t = record?.now ?? stored.body["now"]?.intValue.map({ Instant(millisecondsSinceEpoch: Int64($0)) }) {
+            if t < incident.now { incident.clockAnomalies += 1 } else { incident.now = t }
+        }
+        if let event = record?.event {
+            switch Engine.handle(event, in: incident.state, at: incident.now) {
+            case .success(let (next, _)): incident.state = next
+            case .failure(let rejection):
+                throw RuntimeError.corruptRecord(
+                    "record \(stored.seq) (\(stored.type.rawValue)) replays as refused: \(rejection)")
+            }
+        }
+        incident.seq = stored.seq
+        incident.headHash = stored.entryHashHex
     }
 
     /// The run definition pinned by `incident.opened`: the playbook re-read from its exact bytes, the contacts

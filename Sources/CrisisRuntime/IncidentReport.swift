@@ -388,7 +388,7 @@ extension IncidentReport {
     /// Every record of incident `id`, typed as `forEachEntry` types it, in order: read and decoded on a second
     /// thread while `body` runs on this one (at most `EntryPipe.capacity` batches ahead, so memory stays flat).
     /// An error of either side ends both; the reader's is thrown after the records read before it.
-    public static func forEachEntryAhead(_ store: any AuditLog, incident id: String,
+    public static func forEachEntryAhead(_ store: any AuditLog, incident id: String, from seq: Int = 1,
                                          _ body: (TimelineEntry) throws -> Void) throws
     {
         let pipe = EntryPipe()
@@ -396,7 +396,7 @@ extension IncidentReport {
             do {
                 var batch: [TimelineEntry] = []
                 batch.reserveCapacity(EntryPipe.batchSize)
-                try store.forEachEvent(incident: id) { stored in
+                try store.forEachEvent(incident: id, from: seq) { stored in
                     batch.append(TimelineEntry(stored: stored, record: try? TrailRecord.decode(stored)))
                     if batch.count == EntryPipe.batchSize {
                         try pipe.put(batch)
