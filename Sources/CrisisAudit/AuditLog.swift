@@ -70,7 +70,7 @@ public protocol AuditLog: Sendable {
 
     /// Calls `body` for each record in order, over one consistent snapshot, with its columns and exact bytes but
     /// without decoding the record (cheaper than `forEachEvent` for export and `log --json`).
-    func forEachRecord(incident: String, _ body: (StoredRecord) throws -> Void) throws
+    func forEachRecord(incident: String, from seq: Int, _ body: (StoredRecord) throws -> Void) throws
 
     /// The record stored under an idempotency key, if any (to reconcile after an unknown outcome).
     func event(incident: String, idempotencyKey: String) throws -> StoredEvent?
@@ -130,6 +130,11 @@ extension AuditLog {
     /// Calls `body` for every record of an incident, in order.
     public func forEachEvent(incident: String, _ body: (StoredEvent) throws -> Void) throws {
         try forEachEvent(incident: incident, from: 1, body)
+    }
+
+    /// `forEachRecord(incident:from:)` from the first record.
+    public func forEachRecord(incident: String, _ body: (StoredRecord) throws -> Void) throws {
+        try forEachRecord(incident: incident, from: 1, body)
     }
 }
 

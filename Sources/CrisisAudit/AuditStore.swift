@@ -557,7 +557,12 @@ public final class SQLiteAuditLog: AuditLog {
 
     /// Decodes a row selected with `eventColumns`; the body comes from the canonical record.
     static func decodeEvent(_ row: Row) throws -> StoredEvent {
-        let stored = try decodeRecord(row)
+        try decodeEvent(decodeRecord(row))
+    }
+
+    /// A record read by `forEachRecord`, decoded as `forEachEvent` gives it (the same error for one that is not
+    /// canonical JSON).
+    public static func decodeEvent(_ stored: StoredRecord) throws -> StoredEvent {
         let value: CanonicalValue
         do {
             value = try CanonicalJSON.decode(stored.record)
@@ -631,12 +636,12 @@ public final class SQLiteAuditLog: AuditLog {
 
     /// Calls `body` for each record of an incident in order, with its columns and exact bytes but without decoding
     /// them (one read transaction, rows streamed from a cursor): what export and `log --json` need.
-    public func forEachRecord(incident: String, _ body: (StoredRecord) throws -> Void) throws {
+    public func forEachRecord(incident: String, from seq: Int, _ body: (StoredRecord) throws -> Void) throws {
         try read("read incident \(incident)") { db in
             guard try incidentExists(db, incident) else { throw AuditError.unknownIncident(incident) }
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT \(AuditStore.eventColumns) FROM audit_event WHERE incident_id = ? ORDER BY seq
-                """, arguments: [incident])
+                SELECT \(AuditStore.eventColumns) FROM audit_event WHERE incident_id = ? AND seq >= ? ORDER BY seq
+                """, arguments: [incident, seq])
             while let row = try rows.next() {
                 try body(try AuditStore.decodeRecord(row))
             }

@@ -398,7 +398,7 @@ public enum BundleVerifier {
             let map = OrderedBatchMap<[UInt8], PreparedLine>(workers: ChainWalk.workerCount) { lines in
                 lines.map(PreparedLine.init)
             }
-            defer { map.finish() }
+            defer { map.cancel() }
             var readError: (any Error)?
             var batch: [[UInt8]] = []
             var ended = false
@@ -418,7 +418,9 @@ public enum BundleVerifier {
                             break
                         }
                     }
-                    if !batch.isEmpty { map.submit(batch) }
+                    // Never waits: the loop leaves room for it.
+                    if !batch.isEmpty { try? map.submit(batch) }
+                    if ended { map.close() }
                 }
             }
             fill()
@@ -426,7 +428,7 @@ public enum BundleVerifier {
             var pendingIndex = 0
             while true {
                 if pendingIndex == pending.count {
-                    guard let next = map.next() else {
+                    guard let next = try? map.next() else {
                         if let readError { add(recordsName, seq + 1, "\(readError)") }
                         break
                     }

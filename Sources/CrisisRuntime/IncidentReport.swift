@@ -385,98 +385,57 @@ public struct IncidentReport: Sendable {
 }
 
 extension IncidentReport {
-    /// Every record of incident `id`, typed as `forEachEntry` types it, in order: read and decoded on a second
-    /// thread while `body` runs on this one (at most `EntryPipe.capacity` batches ahead, so memory stays flat).
-    /// An error of either side ends both; the reader's is thrown after the records read before it.
+    /// Every record of incident `id` from `seq`, typed as `forEachEntry` types it, in order: read on a second
+    /// thread and decoded on worker threads while `body` runs on this one (a few batches ahead, so memory stays
+    /// flat). An error of either side ends both; a reading or decoding error is thrown after the records before it.
     public static func forEachEntryAhead(_ store: any AuditLog, incident id: String, from seq: Int = 1,
                                          _ body: (TimelineEntry) throws -> Void) throws
     {
-        let pipe = EntryPipe()
+        let map = OrderedBatchMap<StoredRecord, Swift.Result<TimelineEntry, AuditError>>(
+            workers: OrderedBatchMap<StoredRecord, Swift.Result<TimelineEntry, AuditError>>.defaultWorkers
+        ) { batch in
+            batch.map { record in
+                do {
+                    let stored = try AuditStore.decodeEvent(record)
+                    return .success(TimelineEntry(stored: stored, record: try? TrailRecord.decode(stored)))
+                } catch let error as AuditError {
+                    return .failure(error)
+                } catch {
+                    return .failure(.integrity("seq \(record.seq): \(error)"))
+                }
+            }
+        }
+        let readerDone = DispatchSemaphore(value: 0)
         let reader = Thread {
+            var batch: [StoredRecord] = []
+            batch.reserveCapacity(aheadBatchSize)
             do {
-                var batch: [TimelineEntry] = []
-                batch.reserveCapacity(EntryPipe.batchSize)
-                try store.forEachEvent(incident: id, from: seq) { stored in
-                    batch.append(TimelineEntry(stored: stored, record: try? TrailRecord.decode(stored)))
-                    if batch.count == EntryPipe.batchSize {
-                        try pipe.put(batch)
+                try store.forEachRecord(incident: id, from: seq) { record in
+                    batch.append(record)
+                    if batch.count == aheadBatchSize {
+                        try map.submit(batch)
                         batch.removeAll(keepingCapacity: true)
                     }
                 }
-                if !batch.isEmpty { try pipe.put(batch) }
-                pipe.finish(nil)
+                if !batch.isEmpty { try map.submit(batch) }
+                map.close()
             } catch {
-                pipe.finish(error)
+                map.close(error)
             }
+            readerDone.signal()
         }
         reader.stackSize = 8 << 20
         reader.start()
-        do {
-            while let batch = try pipe.take() {
-                for entry in batch { try body(entry) }
-            }
-        } catch {
-            pipe.cancel()
-            throw error
+        // However this ends, the reader is stopped and waited for: the store is not read after this returns.
+        defer {
+            map.cancel()
+            readerDone.wait()
+        }
+        while let batch = try map.next() {
+            for entry in batch { try body(try entry.get()) }
         }
     }
-}
 
-/// The hand-off of records from the thread reading the trail to the one laying them out.
-final class EntryPipe: @unchecked Sendable {
-    static let batchSize = 128
-    static let capacity = 4
-    /// Thrown to the reader when the other side gave up.
-    struct Cancelled: Error {}
-
-    private let condition = NSCondition()
-    private var batches: [[TimelineEntry]] = []
-    private var finished = false
-    private var failure: (any Error)?
-    private var cancelled = false
-    private var readerDone = false
-
-    /// Queues a batch, waiting while `capacity` are queued; throws `Cancelled` once the other side gave up.
-    func put(_ batch: [TimelineEntry]) throws {
-        condition.lock()
-        defer { condition.unlock() }
-        while batches.count >= Self.capacity && !cancelled { condition.wait() }
-        if cancelled { throw Cancelled() }
-        batches.append(batch)
-        condition.broadcast()
-    }
-
-    /// The reader is done, with the error that ended it if any.
-    func finish(_ error: (any Error)?) {
-        condition.lock()
-        finished = true
-        failure = error
-        readerDone = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// The next batch; nil after the last; the reader's error after the batches read before it.
-    func take() throws -> [TimelineEntry]? {
-        condition.lock()
-        defer { condition.unlock() }
-        while batches.isEmpty && !finished { condition.wait() }
-        if !batches.isEmpty {
-            let batch = batches.removeFirst()
-            condition.broadcast()
-            return batch
-        }
-        if let failure { throw failure }
-        return nil
-    }
-
-    /// Gives up: the reader stops at its next batch; returns once it has.
-    func cancel() {
-        condition.lock()
-        cancelled = true
-        batches.removeAll()
-        condition.broadcast()
-        while !readerDone { condition.wait() }
-        condition.unlock()
-    }
+    /// Records per batch handed to the decoding workers.
+    static let aheadBatchSize = 128
 }
