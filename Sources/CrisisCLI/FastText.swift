@@ -1,3 +1,4 @@
+import Foundation
 import CrisisCore
 import CrisisRuntime
 
@@ -7,13 +8,37 @@ import CrisisRuntime
 enum FastText {
     /// Whether `needle` occurs in `text`.
     static func contains(_ text: String, _ needle: String) -> Bool {
-        firstIndex(Array(text.utf8), of: Array(needle.utf8), from: 0) != nil
+        var needle = needle
+        return needle.withUTF8 { n in occurs(text, n) }
+    }
+
+    /// Whether byte `byte` occurs in `text` (memchr over its UTF-8, no copy).
+    static func contains(_ text: String, byte: UInt8) -> Bool {
+        var text = text
+        return text.withUTF8 { b in b.count > 0 && memchr(b.baseAddress!, Int32(byte), b.count) != nil }
+    }
+
+    /// Whether the bytes `needle` occur in `text` (memmem over its UTF-8, no copy).
+    private static func occurs(_ text: String, _ needle: UnsafeBufferPointer<UInt8>) -> Bool {
+        if needle.isEmpty { return true }
+        var text = text
+        return text.withUTF8 { b in
+            guard b.count >= needle.count else { return false }
+            // memchr to each candidate first byte, memcmp for the rest.
+            let base = b.baseAddress!, first = Int32(needle[0]), last = b.count - needle.count
+            var i = 0
+            while i <= last, let hit = memchr(base + i, first, last - i + 1) {
+                i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                if memcmp(base + i, needle.baseAddress!, needle.count) == 0 { return true }
+                i += 1
+            }
+            return false
+        }
     }
 
     /// Whether any of `needles` (UTF-8 bytes) occurs in `text`.
     static func containsAny(_ text: String, _ needles: [[UInt8]]) -> Bool {
-        let bytes = Array(text.utf8)
-        return needles.contains { firstIndex(bytes, of: $0, from: 0) != nil }
+        needles.contains { needle in needle.withUnsafeBufferPointer { occurs(text, $0) } }
     }
 
     /// `text` with every occurrence of `target` replaced by `replacement` (left to right, not overlapping).

@@ -6,9 +6,12 @@ public enum TerminalText {
     /// notes); tabs always pass.
     public static func escape(_ text: String, keepNewlines: Bool = false) -> String {
         // Printable ASCII (and tab, and newline when kept) is returned as it is: nothing in it is unsafe.
-        if text.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x09 || ($0 == 0x0A && keepNewlines) }) {
-            return text
+        var copy = text  // withUTF8 needs a var; a native string is not copied
+        let printable = copy.withUTF8 { b in
+            for c in b where !((c >= 0x20 && c < 0x7F) || c == 0x09 || (c == 0x0A && keepNewlines)) { return false }
+            return true
         }
+        if printable { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {

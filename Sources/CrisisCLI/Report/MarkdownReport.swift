@@ -79,7 +79,7 @@ enum MarkdownReport: ReportLayout {
 
     static func cell(_ c: ReportBlock.Cell) -> String {
         var text = escape(c.text)
-        if text.utf8.contains(0x0A) { text = FastText.replacing(text, "\n", with: " ↵ ") }
+        if FastText.contains(text, byte: 0x0A) { text = FastText.replacing(text, "\n", with: " ↵ ") }
         if text.isEmpty { return "" }
         switch c.tone {
         case .plain, .muted: return text
