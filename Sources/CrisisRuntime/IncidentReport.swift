@@ -391,13 +391,25 @@ extension IncidentReport {
     public static func forEachEntryAhead(_ store: any AuditLog, incident id: String, from seq: Int = 1,
                                          _ body: (TimelineEntry) throws -> Void) throws
     {
-        let map = OrderedBatchMap<StoredRecord, Swift.Result<TimelineEntry, AuditError>>(
-            workers: OrderedBatchMap<StoredRecord, Swift.Result<TimelineEntry, AuditError>>.defaultWorkers
-        ) { batch in
-            batch.map { record in
+        try forEachRecordAhead(store, incident: id, from: seq, transform: {
+            { stored in TimelineEntry(stored: stored, record: try? TrailRecord.decode(stored)) }
+        }, body)
+    }
+
+    /// `forEachEntryAhead` with each record turned into what `body` needs by `transform` on the worker threads.
+    /// `transform` is called once per batch, on the worker that takes it, for the function applied to each of
+    /// the batch's records (which may keep a cache of its own for the batch).
+    public static func forEachRecordAhead<Output: Sendable>(
+        _ store: any AuditLog, incident id: String, from seq: Int = 1,
+        transform: @escaping @Sendable () -> (StoredEvent) -> Output, _ body: (Output) throws -> Void
+    ) throws {
+        typealias Item = Swift.Result<Output, AuditError>
+        let map = OrderedBatchMap<StoredRecord, Item>(workers: OrderedBatchMap<StoredRecord, Item>.defaultWorkers) {
+            batch in
+            let each = transform()
+            return batch.map { record -> Item in
                 do {
-                    let stored = try AuditStore.decodeEvent(record)
-                    return .success(TimelineEntry(stored: stored, record: try? TrailRecord.decode(stored)))
+                    return .success(each(try AuditStore.decodeEvent(record)))
                 } catch let error as AuditError {
                     return .failure(error)
                 } catch {
@@ -432,7 +444,7 @@ extension IncidentReport {
             readerDone.wait()
         }
         while let batch = try map.next() {
-            for entry in batch { try body(try entry.get()) }
+            for item in batch { try body(try item.get()) }
         }
     }
 
