@@ -923,7 +923,7 @@ final class ChainWalk: @unchecked Sendable {
     }
 
     /// How many threads prepare rows: one per core, at most four (the reader and SQLite's check share them).
-    static var workerCount: Int { min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 4) }
+    static var workerCount: Int { OrderedBatchMap<Int, Int>.defaultWorkers }
 
     /// Starts the workers on `pipe`.
     func start(_ pipe: RowPipe, workers: Int = ChainWalk.workerCount) {

@@ -676,14 +676,12 @@ final class LineReader {
 /// One line of the records file with what can be worked out from it alone: its members (when it is canonical
 /// JSON holding an object) or the error, its entry hash and its Merkle leaf hash.
 struct PreparedLine: Sendable {
-    let record: [UInt8]
     let members: CanonicalMembers?
     let decodeError: String
     let entry: [UInt8]
     let leaf: [UInt8]
 
     init(_ record: [UInt8]) {
-        self.record = record
         do {
             members = try CanonicalJSON.members(record)
             decodeError = ""
