@@ -802,17 +802,12 @@ struct WalkRow: Sendable {
 }
 
 /// Column reads straight from a statement's current row, with `RowReader`'s types: an integer only from an
-/// INTEGER, text only from TEXT (read as GRDB reads it: up to a NUL, invalid UTF-8 repaired), bytes only from a
-/// BLOB; anything else is nil.
+/// INTEGER, text only from TEXT (its bytes as stored), bytes only from a BLOB; anything else is nil (or nothing
+/// appended).
 enum StatementColumn {
     static func int(_ s: OpaquePointer, _ i: Int32) -> Int? {
         guard sqlite3_column_type(s, i) == SQLITE_INTEGER else { return nil }
         return Int(exactly: sqlite3_column_int64(s, i))
-    }
-
-    static func text(_ s: OpaquePointer, _ i: Int32) -> String? {
-        guard sqlite3_column_type(s, i) == SQLITE_TEXT, let p = sqlite3_column_text(s, i) else { return nil }
-        return String(cString: p)
     }
 
     /// A TEXT column's bytes as stored, appended to `arena`; nil for any other type.

@@ -392,7 +392,6 @@ public enum BundleVerifier {
             var seq = 0
             var hashesOK = hashes != nil
             var expected: [UInt8] = []
-            var prevHex: [UInt8] = []
             // Each line's own checks (the canonical check, both hashes) run on worker threads, a batch at a
             // time; the judgement below takes them in order.
             let map = OrderedBatchMap<[UInt8], PreparedLine>(workers: ChainWalk.workerCount) { lines in
@@ -492,9 +491,7 @@ public enum BundleVerifier {
                     add(recordsName, seq, "its seq is \(value["seq"]?.description ?? "missing"): missing or out of order")
                 }
                 if !value.string("incident", is: id) { add(recordsName, seq, "belongs to another incident") }
-                prevHex.removeAll(keepingCapacity: true)
-                Hex.append(prev, to: &prevHex)
-                if !(value.plainString("prev").map { $0.elementsEqual(prevHex) } ?? false) {
+                if !(value.plainString("prev").map { Hex.matches($0, prev) } ?? false) {
                     add(recordsName, seq, "does not link to the previous record (prev differs)")
                 }
                 if value.integer("v") != 1 { add(recordsName, seq, "is not a v1 record") }

@@ -396,9 +396,9 @@ public enum CanonicalJSON {
         let bytes: [UInt8]
         var pos = 0
         var path = JSONPath()
-        /// False: check only, build no value (strings, arrays and objects come back empty).
+        /// False for the checking walk (`skipValue`): `parseString` then builds no string.
         let build: Bool
-        /// Without `build`: the top-level object's members, name and value ranges.
+        /// After `skipValue`: the top-level object's members, name and value ranges.
         var top: [(name: Range<Int>, value: Range<Int>)] = []
 
         init(bytes: [UInt8], build: Bool = true) {
@@ -582,8 +582,7 @@ public enum CanonicalJSON {
             var count = 0
             while true {
                 path.components.append(.index(count))
-                let item = try parseValue()
-                if build { items.append(item) }
+                items.append(try parseValue())
                 count += 1
                 path.components.removeLast()
                 guard let c = peek() else { throw fail("unterminated array") }
@@ -609,21 +608,15 @@ public enum CanonicalJSON {
             }
             while true {
                 let range = try scanMemberName(after: previous)
-                let nameText = build ? String(decoding: bytes[range], as: UTF8.self) : ""
+                let nameText = String(decoding: bytes[range], as: UTF8.self)
                 previous = range
                 pos += 1
-                let depth = path.components.count
                 path.components.append(.member(nameText))
                 guard peek() == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 pos += 1
-                let valueStart = pos
                 let value = try parseValue()
                 path.components.removeLast()
-                if build {
-                    members.append((nameText, value))
-                } else if depth == 0 {
-                    top.append((range, valueStart..<pos))
-                }
+                members.append((nameText, value))
                 guard let c = peek() else { throw fail("unterminated object") }
                 pos += 1
                 if c == UInt8(ascii: "}") { return .object(members) }

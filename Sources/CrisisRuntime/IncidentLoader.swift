@@ -81,7 +81,7 @@ struct IncidentLoader: Sendable {
         // Streamed: memory does not grow with the trail. The records are read and decoded a few batches ahead
         // on a second thread while this one folds them (decoding is most of a long replay's time).
         do {
-            try IncidentReport.forEachEntryAhead(log, incident: id, from: incident.seq + 1) { entry in
+            try log.forEachEntryAhead(incident: id, from: incident.seq + 1) { entry in
                 if let upTo, entry.stored.seq > upTo { throw StopWalk() }
                 try fold(entry, into: &incident)
             }

@@ -274,7 +274,7 @@ public struct IncidentReport: Sendable {
             return (spec, t.origin)
         }
         var lateReach: [String: Instant] = [:]
-        try forEachEntryAhead(service.store, incident: id) { entry in
+        try service.store.forEachEntryAhead(incident: id) { entry in
             let stored = entry.stored
             count += 1
             head = stored.entryHashHex
@@ -382,72 +382,4 @@ public struct IncidentReport: Sendable {
         if incident.opened.scenario != nil { report.exercise = try DrillScore.compute(service, id) }
         return report
     }
-}
-
-extension IncidentReport {
-    /// Every record of incident `id` from `seq`, typed as `forEachEntry` types it, in order: read on a second
-    /// thread and decoded on worker threads while `body` runs on this one (a few batches ahead, so memory stays
-    /// flat). An error of either side ends both; a reading or decoding error is thrown after the records before it.
-    public static func forEachEntryAhead(_ store: any AuditLog, incident id: String, from seq: Int = 1,
-                                         _ body: (TimelineEntry) throws -> Void) throws
-    {
-        try forEachRecordAhead(store, incident: id, from: seq, transform: {
-            { stored in TimelineEntry(stored: stored, record: try? TrailRecord.decode(stored)) }
-        }, body)
-    }
-
-    /// `forEachEntryAhead` with each record turned into what `body` needs by `transform` on the worker threads.
-    /// `transform` is called once per batch, on the worker that takes it, for the function applied to each of
-    /// the batch's records (which may keep a cache of its own for the batch).
-    public static func forEachRecordAhead<Output: Sendable>(
-        _ store: any AuditLog, incident id: String, from seq: Int = 1,
-        transform: @escaping @Sendable () -> (StoredEvent) -> Output, _ body: (Output) throws -> Void
-    ) throws {
-        typealias Item = Swift.Result<Output, AuditError>
-        let map = OrderedBatchMap<StoredRecord, Item>(workers: OrderedBatchMap<StoredRecord, Item>.defaultWorkers) {
-            batch in
-            let each = transform()
-            return batch.map { record -> Item in
-                do {
-                    return .success(each(try AuditStore.decodeEvent(record)))
-                } catch let error as AuditError {
-                    return .failure(error)
-                } catch {
-                    return .failure(.integrity("seq \(record.seq): \(error)"))
-                }
-            }
-        }
-        let readerDone = DispatchSemaphore(value: 0)
-        let reader = Thread {
-            var batch: [StoredRecord] = []
-            batch.reserveCapacity(aheadBatchSize)
-            do {
-                try store.forEachRecord(incident: id, from: seq) { record in
-                    batch.append(record)
-                    if batch.count == aheadBatchSize {
-                        try map.submit(batch)
-                        batch.removeAll(keepingCapacity: true)
-                    }
-                }
-                if !batch.isEmpty { try map.submit(batch) }
-                map.close()
-            } catch {
-                map.close(error)
-            }
-            readerDone.signal()
-        }
-        reader.stackSize = 8 << 20
-        reader.start()
-        // However this ends, the reader is stopped and waited for: the store is not read after this returns.
-        defer {
-            map.cancel()
-            readerDone.wait()
-        }
-        while let batch = try map.next() {
-            for item in batch { try body(try item.get()) }
-        }
-    }
-
-    /// Records per batch handed to the decoding workers.
-    static let aheadBatchSize = 128
 }

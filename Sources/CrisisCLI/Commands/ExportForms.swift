@@ -122,7 +122,7 @@ enum CSVExport {
         // Rows are laid out on worker threads (each batch with a clock of its own: ZoneClock is a cache) and
         // written here in order.
         let format = clock.format
-        try IncidentReport.forEachRecordAhead(service.store, incident: id, transform: {
+        try service.store.forEachRecordAhead(incident: id, transform: {
             let clock = ZoneClock(format)
             return { stored in row(stored, clock: clock, keyPrefix: keyPrefix) }
         }) { bytes in
