@@ -37,11 +37,15 @@ extension AuditLog {
             }
         }
         let readerDone = DispatchSemaphore(value: 0)
+        // The reader holds the store only through this box, emptied before it signals: a Thread keeps its closure
+        // until the thread has exited, which can be after this returns, and a store still referenced then is
+        // never closed (a process that exits at once would leave the database's -wal and -shm behind).
+        let held = StoreBox(self)
         let reader = Thread {
             var batch: [StoredRecord] = []
             batch.reserveCapacity(readAheadBatchSize)
             do {
-                try self.forEachRecord(incident: id, from: seq) { record in
+                try held.store?.forEachRecord(incident: id, from: seq) { record in
                     batch.append(record)
                     if batch.count == readAheadBatchSize {
                         try map.submit(batch)
@@ -53,6 +57,7 @@ extension AuditLog {
             } catch {
                 map.close(error)
             }
+            held.store = nil
             readerDone.signal()
         }
         reader.stackSize = 8 << 20
@@ -66,6 +71,12 @@ extension AuditLog {
             for item in batch { try body(try item.get()) }
         }
     }
+}
+
+/// A store lent to the read-ahead thread for as long as it reads (see `forEachRecordAhead`).
+private final class StoreBox: @unchecked Sendable {
+    var store: (any AuditLog)?
+    init(_ store: any AuditLog) { self.store = store }
 }
 
 /// Records per batch handed to the decoding workers.
